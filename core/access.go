@@ -1,0 +1,223 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AccessOutcome is what the Send-access-link form did.
+type AccessOutcome int
+
+// Outcomes of the Send-access-link form.
+const (
+	// OutcomeLinkSent: the email has access (or the portal admits anyone who
+	// proves an email); a link for quick access was queued to it.
+	OutcomeLinkSent AccessOutcome = iota + 1
+	// OutcomeRequested: the email has no access to the closed portal; an
+	// access request was recorded and the owner notified (at most once per
+	// (portal, email) per day).
+	OutcomeRequested
+)
+
+// AccessResult is the outcome of the Send-access-link form and how the page
+// must present it.
+type AccessResult struct {
+	PortalRef
+	Outcome AccessOutcome
+	// Generic: the portal's disclosure is generic, so the page shows one
+	// neutral message, with one status, for every outcome.
+	Generic bool
+	// Notified: the owner was emailed (OutcomeRequested only).
+	Notified bool
+}
+
+// RequestAccess is the Send-access-link form of a portal. For a closed
+// portal: an email with access gets a link for quick access (its active link,
+// or a new one); any other email is recorded as an access request and the
+// owner is notified. For an email or open portal, any valid email gets a link
+// that makes its owner a client with access on first use.
+func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Visitor) (AccessResult, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return AccessResult{}, err
+	}
+	var res AccessResult
+	err = s.update(ctx, func(w *txw) error {
+		p, err := w.PortalBySlug(slug)
+		if err != nil {
+			return notFoundAs(err, "portal", clip(slug))
+		}
+		res = AccessResult{Generic: s.EffectiveDisclosure(p) == DisclosureGeneric}
+		if res.PortalRef, err = w.portalRef(p); err != nil {
+			return err
+		}
+		pp, err := w.person(p, email)
+		if err != nil {
+			return err
+		}
+		a := v.actor(email)
+		switch {
+		case pp.entitled(w.now):
+			res.Outcome = OutcomeLinkSent
+			return w.sendAccessLink(a, p, email, pp)
+		case p.Access == AccessEmail || p.Access == AccessOpen:
+			if pp.isMember && pp.member.Expired(w.now) {
+				break // a guest whose access ended does not come back as a client
+			}
+			res.Outcome = OutcomeLinkSent
+			pp.isMember, pp.anyLink = false, false // a stranger to this portal: a client link
+			return w.sendAccessLink(a, p, email, pp)
+		}
+		res.Outcome = OutcomeRequested
+		res.Notified, err = w.recordRequest(a, p, email, v)
+		return err
+	})
+	return res, err
+}
+
+// sendAccessLink queues a link for quick access: the active link if there
+// is one, else a new one.
+func (w *txw) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) error {
+	var il IssuedLink
+	var err error
+	action := "link.sent"
+	if pp.hasActive {
+		il, err = w.revealLink(pp.active)
+	} else {
+		role, until := pp.roleForNewLink()
+		if until.IsZero() || w.now.Before(until) {
+			il, err = w.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until})
+		} else {
+			il, err = w.issueLink(a, linkSpec{portal: p, email: email, role: RoleClient})
+		}
+		action = "link.generated"
+	}
+	if err != nil {
+		return err
+	}
+	if err := w.portalMail(MailAccessLink, p, email, pp.user.Name, nil, il); err != nil {
+		return err
+	}
+	return w.audit(a, p.OrgID, action, email, "portal "+p.Slug+", requested with Send access link")
+}
+
+// recordRequest records (or counts again) a pending access request and
+// notifies the owner unless they were notified of this (portal, email) in
+// the last NotifyEvery.
+func (w *txw) recordRequest(a Actor, p Portal, email string, v Visitor) (notified bool, err error) {
+	r, err := w.LatestRequest(p.ID, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	lastNotified := r.NotifiedAt
+	if err != nil || r.State != RequestPending {
+		r = Request{OrgID: p.OrgID, PortalID: p.ID, Email: email, State: RequestPending, CreatedAt: w.now, NotifiedAt: lastNotified}
+	}
+	r.Count++
+	r.LastAt, r.Addr = w.now, v.Addr
+	notify := r.NotifiedAt.IsZero() || !w.now.Before(r.NotifiedAt.Add(w.s.opts.NotifyEvery))
+	if notify {
+		r.NotifiedAt = w.now
+	}
+	if err := w.PutRequest(&r); err != nil {
+		return false, err
+	}
+	if notify {
+		owner, err := w.owner(p.OrgID)
+		if err != nil {
+			return false, err
+		}
+		ou, err := w.User(owner.UserID)
+		if err != nil {
+			return false, err
+		}
+		data := map[string]string{"email": email, "request_id": fmt.Sprint(r.ID), "at": w.now.Format(time.RFC3339), "addr": v.Addr}
+		if err := w.portalMail(MailAccessRequest, p, ou.Email, ou.Name, data, IssuedLink{}); err != nil {
+			return false, err
+		}
+	}
+	w.changed(Change{Kind: ChangeAccessRequest, OrgID: p.OrgID, PortalID: p.ID})
+	detail := fmt.Sprintf("portal %s, request %d, asked %d time(s)", p.Slug, r.ID, r.Count)
+	if notify {
+		detail += ", owner notified"
+	}
+	return notify, w.audit(a, p.OrgID, "access.requested", email, detail)
+}
+
+// RequestView is an access request with its portal, for lists.
+type RequestView struct {
+	Request
+	Portal Portal
+}
+
+// GrantRequest grants a pending access request; it works like an invitation
+// with the portal (role client when role is empty).
+func (s *Service) GrantRequest(ctx context.Context, a Actor, requestID uint64, role Role) (InviteResult, error) {
+	if role == "" {
+		role = RoleClient
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return InviteResult{}, err
+	}
+	var res InviteResult
+	err := s.update(ctx, func(w *txw) error {
+		r, err := w.pendingRequestFor(a, requestID)
+		if err != nil {
+			return err
+		}
+		if res, err = w.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID}); err != nil {
+			return err
+		}
+		return w.resolveRequest(a, r, RequestGranted, "as "+string(role))
+	})
+	return res, err
+}
+
+// DismissRequest closes a pending access request without granting it.
+func (s *Service) DismissRequest(ctx context.Context, a Actor, requestID uint64) error {
+	return s.update(ctx, func(w *txw) error {
+		r, err := w.pendingRequestFor(a, requestID)
+		if err != nil {
+			return err
+		}
+		return w.resolveRequest(a, r, RequestDismissed, "")
+	})
+}
+
+func (w *txw) pendingRequestFor(a Actor, id uint64) (Request, error) {
+	r, err := w.Request(id)
+	if err != nil {
+		return Request{}, notFoundAs(err, "access request", fmt.Sprint(id))
+	}
+	if ok, err := w.canSee(a, r.OrgID); err != nil {
+		return Request{}, err
+	} else if !ok {
+		return Request{}, notFound("access request", fmt.Sprint(id))
+	}
+	if _, err := w.manage(a, r.OrgID); err != nil {
+		return Request{}, err
+	}
+	if r.State != RequestPending {
+		return Request{}, conflict("access request %d was %s already", id, r.State)
+	}
+	return r, nil
+}
+
+func (w *txw) resolveRequest(a Actor, r Request, state RequestState, detail string) error {
+	r.State, r.ResolvedAt, r.ResolvedBy = state, w.now, a.label()
+	if err := w.PutRequest(&r); err != nil {
+		return err
+	}
+	w.changed(Change{Kind: ChangeAccessRequest, OrgID: r.OrgID, PortalID: r.PortalID})
+	p, err := w.Portal(r.PortalID)
+	if err != nil {
+		return err
+	}
+	d := "portal " + p.Slug
+	if detail != "" {
+		d += ", " + detail
+	}
+	return w.audit(a, r.OrgID, "request."+string(state), r.Email, d)
+}

@@ -1,0 +1,286 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// SignIn is a new browser session: the id goes into the cookie, only its
+// hash is stored.
+type SignIn struct {
+	SessionID string
+	User      User
+	ExpiresAt time.Time
+}
+
+// SessionInfo is a valid session and its account.
+type SessionInfo struct {
+	Session Session
+	User    User
+}
+
+// touchEvery is how stale a session's last-seen time may get before a
+// request refreshes it; it keeps reads from turning into writes.
+const touchEvery = time.Minute
+
+// startSession creates a session for u, opened through link linkID (0: none).
+func (w *txw) startSession(u User, linkID uint64, v Visitor) (SignIn, error) {
+	id, err := NewToken(w.s.rand)
+	if err != nil {
+		return SignIn{}, err
+	}
+	sess := Session{Hash: HashSecret(id), UserID: u.ID, LinkID: linkID, CreatedAt: w.now, LastSeenAt: w.now,
+		ExpiresAt: w.now.Add(w.s.opts.SessionLifetime), Addr: v.Addr, UserAgent: clip(v.UserAgent)}
+	if err := w.PutSession(sess); err != nil {
+		return SignIn{}, err
+	}
+	return SignIn{SessionID: id, User: u, ExpiresAt: sess.ExpiresAt}, nil
+}
+
+// sessionValid reports whether a stored session is still alive at now.
+func (s *Service) sessionValid(sess Session, now time.Time) bool {
+	return now.Before(sess.ExpiresAt) && now.Before(sess.LastSeenAt.Add(s.opts.SessionIdle))
+}
+
+func (w *txw) session(id string) (SessionInfo, error) {
+	if !WellFormedToken(id) {
+		return SessionInfo{}, ErrNoSession
+	}
+	sess, err := w.Session(HashSecret(id))
+	if errors.Is(err, ErrNotFound) || err == nil && !w.s.sessionValid(sess, w.now) {
+		return SessionInfo{}, ErrNoSession
+	}
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	u, err := w.User(sess.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return SessionInfo{}, ErrNoSession
+	}
+	return SessionInfo{Session: sess, User: u}, err
+}
+
+// Session looks a session up by the id from its cookie and refreshes its
+// idle timer (at most once a minute). It fails with ErrNoSession when the
+// session is unknown, ended, idle too long or past its lifetime.
+func (s *Service) Session(ctx context.Context, id string) (SessionInfo, error) {
+	var si SessionInfo
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		si, err = w.session(id)
+		return err
+	})
+	if err != nil || s.now().Sub(si.Session.LastSeenAt) < touchEvery {
+		return si, err
+	}
+	err = s.update(ctx, func(w *txw) error {
+		cur, err := w.session(id)
+		if err != nil {
+			return err
+		}
+		cur.Session.LastSeenAt = w.now
+		si = cur
+		return w.PutSession(cur.Session)
+	})
+	return si, err
+}
+
+// EndSession signs a session out on the server. Ending an unknown session is
+// not an error.
+func (s *Service) EndSession(ctx context.Context, id string, v Visitor) error {
+	if !WellFormedToken(id) {
+		return nil
+	}
+	return s.update(ctx, func(w *txw) error {
+		sess, err := w.Session(HashSecret(id))
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.DeleteSession(sess.Hash); err != nil {
+			return err
+		}
+		u, err := w.User(sess.UserID)
+		if err != nil {
+			return nil
+		}
+		return w.audit(v.actor(u.Email), 0, "session.ended", u.Email, "signed out")
+	})
+}
+
+// Login signs in with email and password. Unknown emails, accounts without
+// a password and wrong passwords all fail the same way, in the same time.
+func (s *Service) Login(ctx context.Context, rawEmail, password string, v Visitor) (SignIn, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return SignIn{}, err
+	}
+	if password == "" {
+		return SignIn{}, invalid("password", "enter your password")
+	}
+	if len(password) > 4*MaxPasswordLen {
+		return SignIn{}, ErrBadCredentials
+	}
+	var u User
+	err = s.view(ctx, func(w *txw) error {
+		var err error
+		u, err = w.UserByEmail(email)
+		return err
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return SignIn{}, err
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = s.dummyHash
+	}
+	if ok := VerifyPassword(hash, password); !ok || u.PasswordHash == "" {
+		return SignIn{}, ErrBadCredentials
+	}
+	var si SignIn
+	err = s.update(ctx, func(w *txw) error {
+		cur, err := w.User(u.ID)
+		if err != nil || cur.PasswordHash != u.PasswordHash {
+			return ErrBadCredentials // the password changed meanwhile
+		}
+		if si, err = w.startSession(cur, 0, v); err != nil {
+			return err
+		}
+		return w.audit(v.actor(email), 0, "session.started", email, "password")
+	})
+	return si, err
+}
+
+// RequestRestore starts Restore password: when the email has an account, a
+// single-use reset link (valid 1 hour) is queued to it. An unknown email is
+// not an error, so that the form reveals nothing.
+func (s *Service) RequestRestore(ctx context.Context, rawEmail string, v Visitor) error {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *txw) error {
+		u, err := w.UserByEmail(email)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		token, err := NewToken(w.s.rand)
+		if err != nil {
+			return err
+		}
+		t := Token{Hash: HashSecret(token), Kind: TokenReset, Email: email, UserID: u.ID, CreatedAt: w.now, ExpiresAt: w.now.Add(w.s.opts.ResetTTL)}
+		if err := w.PutToken(t); err != nil {
+			return err
+		}
+		data := map[string]string{"expires": t.ExpiresAt.Format(time.RFC3339), "addr": v.Addr}
+		if err := w.queue(Message{Kind: MailPasswordReset, To: email, ToName: u.Name, Data: data, LinkPath: "/restore/"}, token); err != nil {
+			return err
+		}
+		return w.audit(v.actor(email), 0, "password.restore_requested", email, "")
+	})
+}
+
+func (w *txw) resetToken(token string) (Token, User, error) {
+	if !WellFormedToken(token) {
+		return Token{}, User{}, ErrTokenInvalid
+	}
+	t, err := w.Token(HashSecret(token))
+	if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenReset || !t.UsedAt.IsZero() || !w.now.Before(t.ExpiresAt)) {
+		return Token{}, User{}, ErrTokenInvalid
+	}
+	if err != nil {
+		return Token{}, User{}, err
+	}
+	u, err := w.User(t.UserID)
+	// A password change since the token was issued retires it.
+	if errors.Is(err, ErrNotFound) || err == nil && t.CreatedAt.Before(u.PasswordChangedAt) {
+		return Token{}, User{}, ErrTokenInvalid
+	}
+	return t, u, err
+}
+
+// RestoreLink checks a reset token without using it and returns its email.
+func (s *Service) RestoreLink(ctx context.Context, token string) (string, error) {
+	var email string
+	err := s.view(ctx, func(w *txw) error {
+		t, _, err := w.resetToken(token)
+		email = t.Email
+		return err
+	})
+	return email, err
+}
+
+// CompleteRestore sets a new password with a reset token: the token is used
+// up, every other session of the account ends, a notice is queued and the
+// person is signed in.
+func (s *Service) CompleteRestore(ctx context.Context, token, password string, v Visitor) (SignIn, error) {
+	if err := ValidatePassword(password); err != nil {
+		return SignIn{}, err
+	}
+	if _, err := s.RestoreLink(ctx, token); err != nil {
+		return SignIn{}, err
+	}
+	hash, err := HashPassword(password, s.opts.Argon2, s.rand)
+	if err != nil {
+		return SignIn{}, err
+	}
+	var si SignIn
+	err = s.update(ctx, func(w *txw) error {
+		t, u, err := w.resetToken(token)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash, u.PasswordChangedAt = hash, w.now
+		if err := w.PutUser(&u); err != nil {
+			return err
+		}
+		t.UsedAt = w.now
+		if err := w.PutToken(t); err != nil {
+			return err
+		}
+		if err := w.endSessionsOf(u.ID); err != nil {
+			return err
+		}
+		if si, err = w.startSession(u, 0, v); err != nil {
+			return err
+		}
+		data := map[string]string{"at": w.now.Format(time.RFC3339), "addr": v.Addr}
+		if err := w.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
+			return err
+		}
+		return w.audit(v.actor(u.Email), 0, "password.changed", u.Email, "restore")
+	})
+	return si, err
+}
+
+func (w *txw) endSessionsOf(userID uint64) error {
+	sessions, err := w.SessionsOfUser(userID)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if err := w.DeleteSession(s.Hash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Purge deletes sessions and single-use tokens that can no longer be used.
+func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
+	err = s.update(ctx, func(w *txw) error {
+		var err error
+		if sessions, err = w.DeleteSessionsBefore(w.now, w.now.Add(-s.opts.SessionIdle)); err != nil {
+			return err
+		}
+		tokens, err = w.DeleteTokensBefore(w.now.Add(-24 * time.Hour))
+		return err
+	})
+	return sessions, tokens, err
+}

@@ -1,0 +1,164 @@
+package core
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// TokenLen is the length of a token in its base64url form: 32 random bytes.
+const TokenLen = 43
+
+// KeySize is the size of each instance key.
+const KeySize = 32
+
+// Keys are the instance's two secrets, kept in a key file beside the database
+// and never inside it: the lookup key indexes links by HMAC-SHA256 of their
+// token, the data key seals tokens with AES-GCM so that the console can copy
+// or re-send an active link.
+type Keys struct {
+	lookup []byte
+	aead   cipher.AEAD
+}
+
+// NewKeys builds Keys from the two 32-byte secrets.
+func NewKeys(lookupKey, dataKey []byte) (*Keys, error) {
+	if len(lookupKey) != KeySize || len(dataKey) != KeySize {
+		return nil, fmt.Errorf("keys must be %d bytes each", KeySize)
+	}
+	block, err := aes.NewCipher(dataKey)
+	if err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	return &Keys{lookup: append([]byte(nil), lookupKey...), aead: aead}, nil
+}
+
+// Lookup is the index under which a link with this token is stored.
+func (k *Keys) Lookup(token string) []byte {
+	m := hmac.New(sha256.New, k.lookup)
+	m.Write([]byte(token))
+	return m.Sum(nil)
+}
+
+// CheckValue is a fixed HMAC that the store keeps to detect a key file that
+// does not belong to the database.
+func (k *Keys) CheckValue() []byte { return k.Lookup("latchkey key check v1") }
+
+// Seal encrypts a secret for storage; purpose binds it to its use.
+func (k *Keys) Seal(secret, purpose string) []byte {
+	nonce := make([]byte, k.aead.NonceSize())
+	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // crypto/rand does not fail on supported platforms
+	}
+	return k.aead.Seal(nonce, nonce, []byte(secret), []byte(purpose))
+}
+
+// Open decrypts what Seal produced for the same purpose.
+func (k *Keys) Open(sealed []byte, purpose string) (string, error) {
+	n := k.aead.NonceSize()
+	if len(sealed) < n {
+		return "", errors.New("sealed value too short")
+	}
+	plain, err := k.aead.Open(nil, sealed[:n], sealed[n:], []byte(purpose))
+	if err != nil {
+		return "", errors.New("sealed value does not open with this key file")
+	}
+	return string(plain), nil
+}
+
+// Purposes of sealed secrets.
+const (
+	sealLink = "link"
+	sealMail = "mail"
+)
+
+// NewToken returns 32 bytes from r, base64url without padding (43 characters).
+func NewToken(r io.Reader) (string, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// WellFormedToken reports whether s has the shape of a token. It says nothing
+// about whether a token exists, and so leaks nothing.
+func WellFormedToken(s string) bool {
+	if len(s) != TokenLen {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
+}
+
+// HashSecret is how sessions and single-use tokens are stored: SHA-256.
+func HashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// Argon2Params are the argon2id cost parameters.
+type Argon2Params struct {
+	Time    uint32
+	Memory  uint32 // KiB
+	Threads uint8
+}
+
+// DefaultArgon2 follows RFC 9106's second recommended option (64 MiB, 3 passes).
+var DefaultArgon2 = Argon2Params{Time: 3, Memory: 64 * 1024, Threads: 2}
+
+// HashPassword hashes pw with argon2id and a random salt, as a PHC string.
+func HashPassword(pw string, p Argon2Params, r io.Reader) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := io.ReadFull(r, salt); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// VerifyPassword checks pw against a PHC string from HashPassword in constant
+// time. A malformed hash never matches.
+func VerifyPassword(encoded, pw string) bool {
+	p, salt, want, ok := parsePHC(encoded)
+	if !ok {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+func parsePHC(s string) (p Argon2Params, salt, key []byte, ok bool) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return p, nil, nil, false
+	}
+	var threads int
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &threads); err != nil || threads < 1 || threads > 255 {
+		return p, nil, nil, false
+	}
+	p.Threads = uint8(threads)
+	var err1, err2 error
+	salt, err1 = base64.RawStdEncoding.DecodeString(parts[4])
+	key, err2 = base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(key) == 0 || p.Time == 0 || p.Memory == 0 {
+		return p, nil, nil, false
+	}
+	return p, salt, key, true
+}

@@ -1,0 +1,85 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Adapters map them to HTTP statuses, SSH exit messages and
+// console status lines with errors.Is; the error's text is a sentence meant for
+// a person.
+var (
+	// ErrInvalid: the input is malformed; nothing was changed.
+	ErrInvalid = errors.New("invalid input")
+	// ErrNotFound: the named thing does not exist (or the actor may not see it).
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the actor may not do this.
+	ErrForbidden = errors.New("not allowed")
+	// ErrConflict: the change contradicts the current state (taken slug, ...).
+	ErrConflict = errors.New("conflict")
+	// ErrLinkInactive: a magic link that was deactivated or replaced.
+	ErrLinkInactive = errors.New("this link is no longer active")
+	// ErrLinkUnknown: a token that matches no link at all.
+	ErrLinkUnknown = errors.New("this link is not valid")
+	// ErrTokenInvalid: a join or password-reset token that is unknown, used or expired.
+	ErrTokenInvalid = errors.New("this link has expired or was already used")
+	// ErrBadCredentials: email and password do not match an account.
+	ErrBadCredentials = errors.New("email or password is not correct")
+	// ErrNoSession: no valid session (missing, ended, idle or past its lifetime).
+	ErrNoSession = errors.New("not signed in")
+	// ErrNoAccess: the person has no (or no longer any) access to the portal.
+	ErrNoAccess = errors.New("no access to this portal")
+)
+
+// ValidationError names the field that is wrong and why. It matches ErrInvalid.
+type ValidationError struct {
+	Field  string // "email", "role", "slug", ...
+	Reason string // a sentence fragment: `"abc" is not an email address`
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// NotFoundError names what was looked for. It matches ErrNotFound.
+type NotFoundError struct {
+	What string // "portal", "user", "access request"
+	Key  string // the slug, email or id that was looked up
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Key == "" {
+		return "no such " + e.What
+	}
+	return fmt.Sprintf("no %s %q", e.What, e.Key)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func notFound(what, key string) error { return &NotFoundError{What: what, Key: key} }
+
+// notFoundAs turns a store's bare ErrNotFound into one that names what was
+// looked for, and passes every other error through.
+func notFoundAs(err error, what, key string) error {
+	var nf *NotFoundError
+	if errors.Is(err, ErrNotFound) && !errors.As(err, &nf) {
+		return notFound(what, key)
+	}
+	return err
+}
+
+// forbidden builds an ErrForbidden with a sentence that says why.
+func forbidden(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrForbidden}, args...)...)
+}
+
+// conflict builds an ErrConflict with a sentence that says why.
+func conflict(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConflict}, args...)...)
+}

@@ -1,0 +1,337 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// InviteInput is an invitation to an organization, optionally with a portal.
+type InviteInput struct {
+	OrgID      uint64
+	Email      string
+	Name       string
+	Role       Role
+	PortalID   uint64    // 0: no portal (the email carries a join link)
+	GuestUntil time.Time // guests only: when their access ends
+	// SkipExisting makes inviting someone who is already a member (and, with
+	// a portal, already has access or an active link) or who has a pending
+	// invitation a no-op that reports Skipped, for bulk re-runs.
+	SkipExisting bool
+}
+
+// InviteResult says what an invitation did.
+type InviteResult struct {
+	Invitation Invitation
+	Link       *IssuedLink // with a portal: the new magic link
+	Skipped    bool        // SkipExisting applied
+	Reason     string      // why it was skipped
+}
+
+// Invite invites an email to an organization with a role. With a portal it
+// creates a magic link (replacing an active one) and queues the invitation
+// with an Open portal button; without, it queues a join link that is single
+// use and expires after 7 days.
+func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (InviteResult, error) {
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return InviteResult{}, err
+	}
+	name, err := cleanName("name", in.Name, false)
+	if err != nil {
+		return InviteResult{}, err
+	}
+	if _, err := ParseRole(string(in.Role)); err != nil {
+		return InviteResult{}, err
+	}
+	in.Email, in.Name = email, name
+	var res InviteResult
+	err = s.update(ctx, func(w *txw) error {
+		var err error
+		res, err = w.invite(a, in)
+		return err
+	})
+	return res, err
+}
+
+func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
+	org, err := w.orgFor(a, in.OrgID)
+	if err != nil {
+		return InviteResult{}, err
+	}
+	by, err := w.manage(a, org.ID)
+	if err != nil {
+		return InviteResult{}, err
+	}
+	var portal Portal
+	if in.PortalID != 0 {
+		if portal, err = w.Portal(in.PortalID); err != nil || portal.OrgID != org.ID {
+			return InviteResult{}, notFound("portal in "+org.Name, fmt.Sprint(in.PortalID))
+		}
+	}
+	existing, err := w.UserByEmail(in.Email)
+	hasUser := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return InviteResult{}, err
+	}
+	var member Member
+	isMember := false
+	if hasUser {
+		if member, err = w.Member(org.ID, existing.ID); err == nil {
+			isMember = true
+		} else if !errors.Is(err, ErrNotFound) {
+			return InviteResult{}, err
+		}
+	}
+	// A new member's role must be one the inviter may grant; an existing
+	// member keeps their role, so only the link's role is checked.
+	if err := mayAssign(by, "", in.Role); err != nil {
+		return InviteResult{}, err
+	}
+	if err := validGuestUntil(in.Role, in.GuestUntil, w.now); err != nil {
+		return InviteResult{}, err
+	}
+	prev, err := w.LatestInvitation(org.ID, in.Email)
+	hasPrev := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return InviteResult{}, err
+	}
+	if in.SkipExisting {
+		if reason := w.alreadyInvited(in, portal, isMember, hasPrev, prev); reason != "" {
+			return InviteResult{Skipped: true, Reason: reason}, nil
+		}
+	}
+	if in.PortalID == 0 && isMember {
+		return InviteResult{}, conflict("%s is already a member of %s (as %s)", in.Email, org.Name, member.Role)
+	}
+	if hasPrev && prev.State == InvitationPending {
+		if err := w.supersede(prev); err != nil {
+			return InviteResult{}, err
+		}
+	}
+	inv := Invitation{OrgID: org.ID, PortalID: in.PortalID, Email: in.Email, Name: in.Name, Role: in.Role,
+		GuestUntil: in.GuestUntil, State: InvitationPending, InvitedBy: a.label(), CreatedAt: w.now}
+	res := InviteResult{}
+	data := map[string]string{"org": org.Name, "by": a.label(), "role": string(in.Role)}
+	toName := in.Name
+	if toName == "" && hasUser {
+		toName = existing.Name
+	}
+	if in.PortalID != 0 {
+		il, err := w.issueLink(a, linkSpec{portal: portal, email: in.Email, role: in.Role, guestUntil: in.GuestUntil})
+		if err != nil {
+			return InviteResult{}, err
+		}
+		inv.LinkID = il.Link.ID
+		res.Link = &il
+		if err := w.PutInvitation(&inv); err != nil {
+			return InviteResult{}, err
+		}
+		if err := w.portalMail(MailInvitePortal, portal, in.Email, toName, data, il); err != nil {
+			return InviteResult{}, err
+		}
+	} else {
+		token, err := NewToken(w.s.rand)
+		if err != nil {
+			return InviteResult{}, err
+		}
+		inv.TokenHash = HashSecret(token)
+		inv.ExpiresAt = w.now.Add(w.s.opts.JoinTTL)
+		if err := w.PutInvitation(&inv); err != nil {
+			return InviteResult{}, err
+		}
+		t := Token{Hash: inv.TokenHash, Kind: TokenJoin, Email: in.Email, InvitationID: inv.ID, CreatedAt: w.now, ExpiresAt: inv.ExpiresAt}
+		if err := w.PutToken(t); err != nil {
+			return InviteResult{}, err
+		}
+		data["expires"] = inv.ExpiresAt.Format(time.RFC3339)
+		if err := w.queue(Message{OrgID: org.ID, Kind: MailInviteJoin, To: in.Email, ToName: toName, Data: data, LinkPath: "/join/"}, token); err != nil {
+			return InviteResult{}, err
+		}
+	}
+	res.Invitation = inv
+	detail := "as " + string(in.Role)
+	if in.PortalID != 0 {
+		detail += ", portal " + portal.Slug
+	}
+	w.changed(Change{Kind: ChangeMemberChanged, OrgID: org.ID, PortalID: in.PortalID})
+	return res, w.audit(a, org.ID, "member.invited", in.Email, detail)
+}
+
+// alreadyInvited says why a bulk re-run should skip this email, or "".
+func (w *txw) alreadyInvited(in InviteInput, portal Portal, isMember, hasPrev bool, prev Invitation) string {
+	if in.PortalID == 0 {
+		switch {
+		case isMember:
+			return "already a member"
+		case hasPrev && prev.State == InvitationPending && prev.PortalID == 0 && w.now.Before(prev.ExpiresAt):
+			return "already invited"
+		}
+		return ""
+	}
+	pp, err := w.person(portal, in.Email)
+	if err == nil && pp.entitled(w.now) {
+		return "already has access"
+	}
+	return ""
+}
+
+// supersede retires a pending invitation; its join token stops working.
+func (w *txw) supersede(inv Invitation) error {
+	inv.State = InvitationSuperseded
+	if err := w.PutInvitation(&inv); err != nil {
+		return err
+	}
+	if len(inv.TokenHash) == 0 {
+		return nil
+	}
+	t, err := w.Token(inv.TokenHash)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if t.UsedAt.IsZero() {
+		t.UsedAt = w.now
+		return w.PutToken(t)
+	}
+	return nil
+}
+
+// JoinInfo describes a join link for its page.
+type JoinInfo struct {
+	Org         Org
+	Email       string
+	Name        string
+	Role        Role
+	HasAccount  bool // the email has an account already
+	HasPassword bool // ... with a password, which joining asks for
+	ExpiresAt   time.Time
+}
+
+// JoinLink looks a join token up without using it.
+func (s *Service) JoinLink(ctx context.Context, token string) (JoinInfo, error) {
+	var ji JoinInfo
+	err := s.view(ctx, func(w *txw) error {
+		_, inv, err := w.joinToken(token)
+		if err != nil {
+			return err
+		}
+		org, err := w.Org(inv.OrgID)
+		if err != nil {
+			return err
+		}
+		ji = JoinInfo{Org: org, Email: inv.Email, Name: inv.Name, Role: inv.Role, ExpiresAt: inv.ExpiresAt}
+		if u, err := w.UserByEmail(inv.Email); err == nil {
+			ji.HasAccount, ji.HasPassword = true, u.PasswordHash != ""
+			if ji.Name == "" {
+				ji.Name = u.Name
+			}
+		}
+		return nil
+	})
+	return ji, err
+}
+
+func (w *txw) joinToken(token string) (Token, Invitation, error) {
+	if !WellFormedToken(token) {
+		return Token{}, Invitation{}, ErrTokenInvalid
+	}
+	t, err := w.Token(HashSecret(token))
+	if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenJoin || !t.UsedAt.IsZero() || !w.now.Before(t.ExpiresAt)) {
+		return Token{}, Invitation{}, ErrTokenInvalid
+	}
+	if err != nil {
+		return Token{}, Invitation{}, err
+	}
+	inv, err := w.Invitation(t.InvitationID)
+	if errors.Is(err, ErrNotFound) || err == nil && inv.State != InvitationPending {
+		return Token{}, Invitation{}, ErrTokenInvalid
+	}
+	return t, inv, err
+}
+
+// Join accepts an invitation without a portal: it creates the account with
+// a name and password (or, for an existing account with a password, checks
+// that password), adds the membership and signs the person in. The token
+// works once.
+func (s *Service) Join(ctx context.Context, token, name, password string, v Visitor) (SignIn, error) {
+	name, err := cleanName("name", name, false)
+	if err != nil {
+		return SignIn{}, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return SignIn{}, err
+	}
+	// Hash (and check) outside the write transaction: argon2 is slow on purpose.
+	var existingHash string
+	if err := s.view(ctx, func(w *txw) error {
+		t, _, err := w.joinToken(token)
+		if err != nil {
+			return err
+		}
+		if u, err := w.UserByEmail(t.Email); err == nil {
+			existingHash = u.PasswordHash
+		}
+		return nil
+	}); err != nil {
+		return SignIn{}, err
+	}
+	var newHash string
+	if existingHash != "" {
+		if !VerifyPassword(existingHash, password) {
+			return SignIn{}, fmt.Errorf("%w: this email has an account already; enter its password to accept", ErrBadCredentials)
+		}
+	} else if newHash, err = HashPassword(password, s.opts.Argon2, s.rand); err != nil {
+		return SignIn{}, err
+	}
+	var si SignIn
+	err = s.update(ctx, func(w *txw) error {
+		t, inv, err := w.joinToken(token)
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			name = inv.Name
+		}
+		u, _, err := w.findOrCreateUser(t.Email, name)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash != existingHash {
+			return conflict("the account changed while you were joining; open the link again")
+		}
+		if u.PasswordHash == "" {
+			u.PasswordHash, u.PasswordChangedAt = newHash, w.now
+		}
+		if u.Name == "" {
+			u.Name = name
+		}
+		if err := w.PutUser(&u); err != nil {
+			return err
+		}
+		if _, err := w.Member(inv.OrgID, u.ID); errors.Is(err, ErrNotFound) {
+			if err := w.PutMember(Member{OrgID: inv.OrgID, UserID: u.ID, Role: inv.Role, GuestUntil: inv.GuestUntil, CreatedAt: w.now}); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		t.UsedAt = w.now
+		if err := w.PutToken(t); err != nil {
+			return err
+		}
+		inv.State, inv.AcceptedAt = InvitationAccepted, w.now
+		if err := w.PutInvitation(&inv); err != nil {
+			return err
+		}
+		if si, err = w.startSession(u, 0, v); err != nil {
+			return err
+		}
+		w.changed(Change{Kind: ChangeMemberChanged, OrgID: inv.OrgID})
+		return w.audit(v.actor(u.Email), inv.OrgID, "member.joined", u.Email, "as "+string(inv.Role))
+	})
+	return si, err
+}

@@ -1,0 +1,317 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// IssuedLink is a freshly created (or revealed) magic link with its token.
+type IssuedLink struct {
+	Link  Link
+	Token string
+	URL   string
+}
+
+// linkSpec is what a new link grants.
+type linkSpec struct {
+	portal     Portal
+	email      string
+	role       Role
+	guestUntil time.Time
+}
+
+// issueLink creates an active link for (portal, email), replacing the active
+// one if there is one: the old link stops working and its sessions end.
+func (w *txw) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
+	token, err := NewToken(w.s.rand)
+	if err != nil {
+		return IssuedLink{}, err
+	}
+	old, err := w.ActiveLink(spec.portal.ID, spec.email)
+	replacing := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return IssuedLink{}, err
+	}
+	if replacing {
+		if err := w.endLink(&old, LinkReplaced, a); err != nil {
+			return IssuedLink{}, err
+		}
+	}
+	l := Link{
+		OrgID: spec.portal.OrgID, PortalID: spec.portal.ID, Email: spec.email,
+		Role: spec.role, GuestUntil: spec.guestUntil, State: LinkActive,
+		Lookup: w.s.keys.Lookup(token), Sealed: w.s.keys.Seal(token, sealLink),
+		CreatedAt: w.now, CreatedBy: a.label(),
+	}
+	if err := w.PutLink(&l); err != nil {
+		return IssuedLink{}, err
+	}
+	if replacing {
+		old.ReplacedBy = l.ID
+		if err := w.PutLink(&old); err != nil {
+			return IssuedLink{}, err
+		}
+	}
+	w.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
+	return IssuedLink{Link: l, Token: token, URL: w.s.LinkURL(token)}, nil
+}
+
+// endLink deactivates or replaces a link and ends the sessions it opened.
+func (w *txw) endLink(l *Link, state LinkState, a Actor) error {
+	l.State, l.EndedAt, l.EndedBy = state, w.now, a.label()
+	if err := w.PutLink(l); err != nil {
+		return err
+	}
+	sessions, err := w.SessionsOfLink(l.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if err := w.DeleteSession(s.Hash); err != nil {
+			return err
+		}
+	}
+	w.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
+	return nil
+}
+
+// revealLink opens an active link's sealed token.
+func (w *txw) revealLink(l Link) (IssuedLink, error) {
+	token, err := w.s.keys.Open(l.Sealed, sealLink)
+	if err != nil {
+		return IssuedLink{}, err
+	}
+	return IssuedLink{Link: l, Token: token, URL: w.s.LinkURL(token)}, nil
+}
+
+// revokeAccess removes a person's access to a portal and deactivates their
+// active link there (which ends the sessions it opened). userID is 0 for an
+// invitee without an account. It reports nothing when there was nothing.
+func (w *txw) revokeAccess(a Actor, p Portal, email string, userID uint64) error {
+	if userID != 0 {
+		if err := w.DeleteAccess(p.ID, userID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	l, err := w.ActiveLink(p.ID, email)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if err := w.endLink(&l, LinkDeactivated, a); err != nil {
+			return err
+		}
+	}
+	w.changed(Change{Kind: ChangeAccessChanged, OrgID: p.OrgID, PortalID: p.ID})
+	return nil
+}
+
+// portalPerson is what a portal knows of one email: account, membership,
+// access and links.
+type portalPerson struct {
+	user      User
+	hasUser   bool
+	member    Member
+	isMember  bool
+	hasAccess bool
+	active    Link
+	hasActive bool
+	anyLink   bool
+	lastLink  Link
+}
+
+func (w *txw) person(p Portal, email string) (portalPerson, error) {
+	var pp portalPerson
+	u, err := w.UserByEmail(email)
+	switch {
+	case err == nil:
+		pp.user, pp.hasUser = u, true
+		m, err := w.Member(p.OrgID, u.ID)
+		if err == nil {
+			pp.member, pp.isMember = m, true
+		} else if !errors.Is(err, ErrNotFound) {
+			return pp, err
+		}
+		if _, err := w.Access(p.ID, u.ID); err == nil {
+			pp.hasAccess = true
+		} else if !errors.Is(err, ErrNotFound) {
+			return pp, err
+		}
+	case !errors.Is(err, ErrNotFound):
+		return pp, err
+	}
+	l, err := w.ActiveLink(p.ID, email)
+	if err == nil {
+		pp.active, pp.hasActive, pp.anyLink, pp.lastLink = l, true, true, l
+	} else if !errors.Is(err, ErrNotFound) {
+		return pp, err
+	}
+	if !pp.anyLink {
+		l, err := w.LatestLink(p.ID, email)
+		if err == nil {
+			pp.anyLink, pp.lastLink = true, l
+		} else if !errors.Is(err, ErrNotFound) {
+			return pp, err
+		}
+	}
+	return pp, nil
+}
+
+// entitled reports whether the person may open the portal right now: an
+// account with access (a guest before their end date), or an active link.
+func (pp portalPerson) entitled(now time.Time) bool {
+	if pp.isMember && pp.member.Expired(now) {
+		return false
+	}
+	return pp.hasAccess || pp.hasActive
+}
+
+// roleForNewLink is the role a new link for this person carries: their
+// current role in the organization, else their last link's, else client.
+func (pp portalPerson) roleForNewLink() (Role, time.Time) {
+	switch {
+	case pp.isMember:
+		return pp.member.Role, pp.member.GuestUntil
+	case pp.anyLink:
+		return pp.lastLink.Role, pp.lastLink.GuestUntil
+	}
+	return RoleClient, time.Time{}
+}
+
+// linkTarget resolves the portal and person an owner or manager acts on.
+func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return Portal{}, "", portalPerson{}, err
+	}
+	p, err := w.portalFor(a, portalID)
+	if err != nil {
+		return Portal{}, "", portalPerson{}, err
+	}
+	if _, err := w.manage(a, p.OrgID); err != nil {
+		return Portal{}, "", portalPerson{}, err
+	}
+	pp, err := w.person(p, email)
+	return p, email, pp, err
+}
+
+func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
+	org, err := w.Org(p.OrgID)
+	if err != nil {
+		return err
+	}
+	d := map[string]string{"org": org.Name, "portal": p.Title, "slug": p.Slug}
+	for k, v := range data {
+		d[k] = v
+	}
+	return w.queue(Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, LinkPath: "/m/"}, il.Token)
+}
+
+// GenerateLink creates a new magic link for someone who has access to the
+// portal or had a link there: any active link is replaced (it stops working
+// at once and its sessions end). The link is emailed; the result carries it
+// for the clipboard.
+func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
+	var il IssuedLink
+	err := s.update(ctx, func(w *txw) error {
+		p, email, pp, err := w.linkTarget(a, portalID, email)
+		if err != nil {
+			return err
+		}
+		if !pp.hasAccess && !pp.anyLink {
+			return notFound("person with access to this portal", email)
+		}
+		role, until := pp.roleForNewLink()
+		if il, err = w.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until}); err != nil {
+			return err
+		}
+		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, il); err != nil {
+			return err
+		}
+		action := "link.generated"
+		if pp.hasActive {
+			action = "link.rotated"
+		}
+		return w.audit(a, p.OrgID, action, email, "portal "+p.Slug)
+	})
+	return il, err
+}
+
+// DeactivateLink ends the person's active link: it stops working at once and
+// the sessions opened through it end. Their portal access stays.
+func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, email string) error {
+	return s.update(ctx, func(w *txw) error {
+		p, email, pp, err := w.linkTarget(a, portalID, email)
+		if err != nil {
+			return err
+		}
+		if !pp.hasActive {
+			return notFound("active link for", email)
+		}
+		if err := w.endLink(&pp.active, LinkDeactivated, a); err != nil {
+			return err
+		}
+		return w.audit(a, p.OrgID, "link.deactivated", email, "portal "+p.Slug)
+	})
+}
+
+// RevealLink returns the person's active link again, for copying. Each
+// reveal is audited.
+func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
+	var il IssuedLink
+	err := s.update(ctx, func(w *txw) error {
+		p, email, pp, err := w.linkTarget(a, portalID, email)
+		if err != nil {
+			return err
+		}
+		if !pp.hasActive {
+			return notFound("active link for", email)
+		}
+		if il, err = w.revealLink(pp.active); err != nil {
+			return err
+		}
+		return w.audit(a, p.OrgID, "link.copied", email, "portal "+p.Slug)
+	})
+	return il, err
+}
+
+// ResendLink emails the person's active link again.
+func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, email string) error {
+	return s.update(ctx, func(w *txw) error {
+		p, email, pp, err := w.linkTarget(a, portalID, email)
+		if err != nil {
+			return err
+		}
+		if !pp.hasActive {
+			return notFound("active link for", email)
+		}
+		il, err := w.revealLink(pp.active)
+		if err != nil {
+			return err
+		}
+		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, il); err != nil {
+			return err
+		}
+		return w.audit(a, p.OrgID, "link.resent", email, "portal "+p.Slug)
+	})
+}
+
+// RemoveAccess takes away a person's access to the portal; their active
+// link is deactivated and the sessions it opened end.
+func (s *Service) RemoveAccess(ctx context.Context, a Actor, portalID uint64, email string) error {
+	return s.update(ctx, func(w *txw) error {
+		p, email, pp, err := w.linkTarget(a, portalID, email)
+		if err != nil {
+			return err
+		}
+		if !pp.hasAccess && !pp.hasActive {
+			return notFound("person with access to this portal", email)
+		}
+		if err := w.revokeAccess(a, p, email, pp.user.ID); err != nil {
+			return err
+		}
+		return w.audit(a, p.OrgID, "access.removed", email, "portal "+p.Slug)
+	})
+}

@@ -1,0 +1,84 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// manage checks that a may manage the organization (instance admin, or its
+// owner or a manager) and returns the role a acts with.
+func (w *txw) manage(a Actor, orgID uint64) (Role, error) {
+	if a.Admin {
+		return RoleOwner, nil
+	}
+	if a.UserID == 0 {
+		return "", forbidden("sign in as an owner or manager first")
+	}
+	m, err := w.Member(orgID, a.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return "", forbidden("you are not an owner or manager of this organization")
+	}
+	if err != nil {
+		return "", err
+	}
+	if !m.Role.UsesConsole() {
+		return "", forbidden("only owners and managers manage an organization; you are a %s", m.Role)
+	}
+	return m.Role, nil
+}
+
+// canSee reports whether a may manage the organization, without saying why not.
+func (w *txw) canSee(a Actor, orgID uint64) (bool, error) {
+	_, err := w.manage(a, orgID)
+	if errors.Is(err, ErrForbidden) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// mayAssign says whether someone acting as by may change a role from one to
+// another (from is "" for a new member). The owner changes only by transfer;
+// only the owner grants or takes away the manager role.
+func mayAssign(by, from, to Role) error {
+	if to == RoleOwner || from == RoleOwner {
+		return forbidden("the owner changes only by transferring ownership")
+	}
+	if by != RoleOwner && (to == RoleManager || from == RoleManager) {
+		return forbidden("only the owner grants or removes the manager role")
+	}
+	return nil
+}
+
+// portalFor finds a portal the actor may manage. A portal of an
+// organization the actor cannot manage is reported as not found, so that
+// nobody learns another organization's slugs.
+func (w *txw) portalFor(a Actor, portalID uint64) (Portal, error) {
+	p, err := w.Portal(portalID)
+	if err != nil {
+		return Portal{}, notFoundAs(err, "portal", fmt.Sprint(portalID))
+	}
+	ok, err := w.canSee(a, p.OrgID)
+	if err != nil {
+		return Portal{}, err
+	}
+	if !ok {
+		return Portal{}, notFound("portal", fmt.Sprint(portalID))
+	}
+	return p, nil
+}
+
+// orgFor finds an organization the actor may manage; others are not found.
+func (w *txw) orgFor(a Actor, orgID uint64) (Org, error) {
+	o, err := w.Org(orgID)
+	if err != nil {
+		return Org{}, notFoundAs(err, "organization", fmt.Sprint(orgID))
+	}
+	ok, err := w.canSee(a, orgID)
+	if err != nil {
+		return Org{}, err
+	}
+	if !ok {
+		return Org{}, notFound("organization", fmt.Sprint(orgID))
+	}
+	return o, nil
+}

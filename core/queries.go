@@ -1,0 +1,314 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+)
+
+// Orgs lists the organizations the actor may manage, by name.
+func (s *Service) Orgs(ctx context.Context, a Actor) ([]Org, error) {
+	var out []Org
+	err := s.view(ctx, func(w *txw) error {
+		all, err := w.Orgs()
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if ok, err := w.canSee(a, o.ID); err != nil {
+				return err
+			} else if ok {
+				out = append(out, o)
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// OrgBySlug finds an organization the actor may manage.
+func (s *Service) OrgBySlug(ctx context.Context, a Actor, slug string) (Org, error) {
+	var o Org
+	err := s.view(ctx, func(w *txw) error {
+		found, err := w.OrgBySlug(slug)
+		if err != nil {
+			return notFoundAs(err, "organization", clip(slug))
+		}
+		o, err = w.orgFor(a, found.ID)
+		if errors.Is(err, ErrNotFound) {
+			return notFound("organization", clip(slug))
+		}
+		return err
+	})
+	return o, err
+}
+
+// PortalBySlug finds a portal the actor may manage, with its project and
+// organization. A portal of another organization is not found.
+func (s *Service) PortalBySlug(ctx context.Context, a Actor, slug string) (PortalRef, error) {
+	var ref PortalRef
+	err := s.view(ctx, func(w *txw) error {
+		p, err := w.PortalBySlug(slug)
+		if err != nil {
+			return notFoundAs(err, "portal", clip(slug))
+		}
+		if _, err := w.portalFor(a, p.ID); err != nil {
+			return notFound("portal", clip(slug))
+		}
+		ref, err = w.portalRef(p)
+		return err
+	})
+	return ref, err
+}
+
+// ProjectSummary is one row of the projects screen.
+type ProjectSummary struct {
+	Project          Project
+	Portal           *Portal // nil: the project has no portal
+	PeopleWithAccess int     // accounts with access, plus invitees with an active link
+	ActiveLinks      int
+	PendingRequests  int
+}
+
+// Projects lists an organization's projects with their portal's figures.
+func (s *Service) Projects(ctx context.Context, a Actor, orgID uint64) ([]ProjectSummary, error) {
+	var out []ProjectSummary
+	err := s.view(ctx, func(w *txw) error {
+		if _, err := w.orgFor(a, orgID); err != nil {
+			return err
+		}
+		projects, err := w.Projects(orgID)
+		if err != nil {
+			return err
+		}
+		reqs, err := w.Requests(orgID)
+		if err != nil {
+			return err
+		}
+		pending := map[uint64]int{}
+		for _, r := range reqs {
+			if r.State == RequestPending {
+				pending[r.PortalID]++
+			}
+		}
+		for _, proj := range projects {
+			sum := ProjectSummary{Project: proj}
+			p, err := w.PortalOfProject(proj.ID)
+			if errors.Is(err, ErrNotFound) {
+				out = append(out, sum)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			sum.Portal = &p
+			people, err := w.portalPeople(p)
+			if err != nil {
+				return err
+			}
+			for _, pm := range people {
+				if pm.HasAccess || pm.LinkState == LinkActive {
+					sum.PeopleWithAccess++
+				}
+				if pm.LinkState == LinkActive {
+					sum.ActiveLinks++
+				}
+			}
+			sum.PendingRequests = pending[p.ID]
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PortalMember is one row of a portal project's members screen: an account
+// with access, or an email that has (or had) a link there.
+type PortalMember struct {
+	Email      string
+	Name       string
+	UserID     uint64 // 0: no account yet (invited, link not used)
+	Role       Role   // the membership's role; for an invitee, the link's
+	IsMember   bool
+	GuestUntil time.Time
+	Expired    bool // a guest whose end date has passed
+	HasAccess  bool
+	AccessAt   time.Time
+	LinkState  LinkState // "" when the email never had a link here
+	LinkAt     time.Time // when the latest link was created
+	LastUsedAt time.Time
+	UseCount   uint64
+}
+
+// PortalMembers lists everyone with access to a portal or a link for it, by email.
+func (s *Service) PortalMembers(ctx context.Context, a Actor, portalID uint64) ([]PortalMember, error) {
+	var out []PortalMember
+	err := s.view(ctx, func(w *txw) error {
+		p, err := w.portalFor(a, portalID)
+		if err != nil {
+			return err
+		}
+		out, err = w.portalPeople(p)
+		return err
+	})
+	return out, err
+}
+
+func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
+	byEmail := map[string]*PortalMember{}
+	get := func(email string) *PortalMember {
+		pm := byEmail[email]
+		if pm == nil {
+			pm = &PortalMember{Email: email}
+			byEmail[email] = pm
+		}
+		return pm
+	}
+	acc, err := w.AccessList(p.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range acc {
+		u, err := w.User(a.UserID)
+		if err != nil {
+			return nil, err
+		}
+		pm := get(u.Email)
+		pm.HasAccess, pm.AccessAt = true, a.GrantedAt
+	}
+	links, err := w.Links(p.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links { // oldest first: the last one seen per email is the latest
+		pm := get(l.Email)
+		pm.LinkState, pm.LinkAt, pm.Role, pm.GuestUntil = l.State, l.CreatedAt, l.Role, l.GuestUntil
+		pm.UseCount += l.UseCount
+		if l.LastUsedAt.After(pm.LastUsedAt) {
+			pm.LastUsedAt = l.LastUsedAt
+		}
+	}
+	out := make([]PortalMember, 0, len(byEmail))
+	for email, pm := range byEmail {
+		u, err := w.UserByEmail(email)
+		if err == nil {
+			pm.UserID, pm.Name = u.ID, u.Name
+			if m, err := w.Member(p.OrgID, u.ID); err == nil {
+				pm.IsMember, pm.Role, pm.GuestUntil, pm.Expired = true, m.Role, m.GuestUntil, m.Expired(w.now)
+			} else if !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		out = append(out, *pm)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
+	return out, nil
+}
+
+// OrgMember is a member of an organization with their account.
+type OrgMember struct {
+	User   User
+	Member Member
+	Keys   []SSHKey
+}
+
+// Members lists an organization's members, owner first, then by email.
+func (s *Service) Members(ctx context.Context, a Actor, orgID uint64) ([]OrgMember, error) {
+	var out []OrgMember
+	err := s.view(ctx, func(w *txw) error {
+		if _, err := w.orgFor(a, orgID); err != nil {
+			return err
+		}
+		ms, err := w.Members(orgID)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			u, err := w.User(m.UserID)
+			if err != nil {
+				return err
+			}
+			om := OrgMember{User: u, Member: m}
+			if m.Role.UsesConsole() {
+				if om.Keys, err = w.SSHKeysOf(u.ID); err != nil {
+					return err
+				}
+			}
+			out = append(out, om)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := roleRank(out[i].Member.Role), roleRank(out[j].Member.Role)
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].User.Email < out[j].User.Email
+	})
+	return out, err
+}
+
+func roleRank(r Role) int {
+	for i, known := range Roles {
+		if r == known {
+			return i
+		}
+	}
+	return len(Roles)
+}
+
+// Requests lists an organization's access requests, newest first; only the
+// pending ones when pendingOnly.
+func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOnly bool) ([]RequestView, error) {
+	var out []RequestView
+	err := s.view(ctx, func(w *txw) error {
+		if _, err := w.orgFor(a, orgID); err != nil {
+			return err
+		}
+		reqs, err := w.Requests(orgID)
+		if err != nil {
+			return err
+		}
+		portals := map[uint64]Portal{}
+		for _, r := range reqs {
+			if pendingOnly && r.State != RequestPending {
+				continue
+			}
+			p, ok := portals[r.PortalID]
+			if !ok {
+				if p, err = w.Portal(r.PortalID); err != nil {
+					return err
+				}
+				portals[r.PortalID] = p
+			}
+			out = append(out, RequestView{Request: r, Portal: p})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Audit lists audit events newest first. Organization owners and managers
+// see their organization's events; instance admins may ask for every event
+// (OrgID 0).
+func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]Event, error) {
+	var out []Event
+	err := s.view(ctx, func(w *txw) error {
+		if q.OrgID == 0 && !a.Admin {
+			return forbidden("only an instance admin sees every organization's audit log")
+		}
+		if q.OrgID != 0 {
+			if _, err := w.orgFor(a, q.OrgID); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = w.Events(q)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,271 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PortalRef is a portal with its project and organization, as pages show it.
+type PortalRef struct {
+	Org     Org
+	Project Project
+	Portal  Portal
+}
+
+func (w *txw) portalRef(p Portal) (PortalRef, error) {
+	org, err := w.Org(p.OrgID)
+	if err != nil {
+		return PortalRef{}, err
+	}
+	proj, err := w.Project(p.ProjectID)
+	if err != nil {
+		return PortalRef{}, err
+	}
+	return PortalRef{Org: org, Project: proj, Portal: p}, nil
+}
+
+// Landing is what the landing page of a magic link shows.
+type Landing struct {
+	PortalRef
+	Email string
+	State LinkState
+}
+
+func (w *txw) linkByToken(token string) (Link, error) {
+	if !WellFormedToken(token) {
+		return Link{}, ErrLinkUnknown
+	}
+	l, err := w.LinkByLookup(w.s.keys.Lookup(token))
+	if errors.Is(err, ErrNotFound) {
+		return Link{}, ErrLinkUnknown
+	}
+	return l, err
+}
+
+// Landing looks a magic link up without changing anything. For an unknown
+// or malformed token it fails with ErrLinkUnknown; for a deactivated or
+// replaced link it returns the link's portal together with ErrLinkInactive,
+// so that the page can offer that portal's Send-access-link form.
+func (s *Service) Landing(ctx context.Context, token string) (Landing, error) {
+	var l Landing
+	err := s.view(ctx, func(w *txw) error {
+		link, err := w.linkByToken(token)
+		if err != nil {
+			return err
+		}
+		p, err := w.Portal(link.PortalID)
+		if err != nil {
+			return err
+		}
+		if l.PortalRef, err = w.portalRef(p); err != nil {
+			return err
+		}
+		l.Email, l.State = link.Email, link.State
+		if link.State != LinkActive {
+			return ErrLinkInactive
+		}
+		return nil
+	})
+	return l, err
+}
+
+// Redemption is the result of pressing Open portal.
+type Redemption struct {
+	PortalRef
+	SignIn
+	Created bool // the account was created by this redemption
+}
+
+// Redeem opens a portal with a magic link, in one transaction: the account
+// is created if there is none; a person who is not yet a member joins with
+// the link's role (a member keeps the role they have); they get access to
+// the portal and a new session; the link's use is counted.
+func (s *Service) Redeem(ctx context.Context, token string, v Visitor) (Redemption, error) {
+	var r Redemption
+	err := s.update(ctx, func(w *txw) error {
+		var err error
+		r, err = w.redeem(token, v, true)
+		return err
+	})
+	return r, err
+}
+
+func (w *txw) redeem(token string, v Visitor, withSession bool) (Redemption, error) {
+	link, err := w.linkByToken(token)
+	if err != nil {
+		return Redemption{}, err
+	}
+	if link.State != LinkActive {
+		return Redemption{}, ErrLinkInactive
+	}
+	p, err := w.Portal(link.PortalID)
+	if err != nil {
+		return Redemption{}, err
+	}
+	ref, err := w.portalRef(p)
+	if err != nil {
+		return Redemption{}, err
+	}
+	a := v.actor(link.Email)
+	name := ""
+	if inv, err := w.LatestInvitation(link.OrgID, link.Email); err == nil && inv.LinkID == link.ID {
+		name = inv.Name
+		if inv.State == InvitationPending {
+			inv.State, inv.AcceptedAt = InvitationAccepted, w.now
+			if err := w.PutInvitation(&inv); err != nil {
+				return Redemption{}, err
+			}
+		}
+	}
+	u, created, err := w.findOrCreateUser(link.Email, name)
+	if err != nil {
+		return Redemption{}, err
+	}
+	m, err := w.Member(link.OrgID, u.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		m = Member{OrgID: link.OrgID, UserID: u.ID, Role: link.Role, GuestUntil: link.GuestUntil, CreatedAt: w.now}
+		if m.Expired(w.now) {
+			return Redemption{}, guestEnded(m)
+		}
+		if err := w.PutMember(m); err != nil {
+			return Redemption{}, err
+		}
+		if err := w.audit(a, link.OrgID, "member.joined", link.Email, "as "+string(m.Role)+" through a magic link"); err != nil {
+			return Redemption{}, err
+		}
+	case err != nil:
+		return Redemption{}, err
+	case m.Expired(w.now):
+		return Redemption{}, guestEnded(m)
+	}
+	if _, err := w.Access(p.ID, u.ID); errors.Is(err, ErrNotFound) {
+		if err := w.PutAccess(Access{PortalID: p.ID, UserID: u.ID, GrantedAt: w.now, Via: "link"}); err != nil {
+			return Redemption{}, err
+		}
+	} else if err != nil {
+		return Redemption{}, err
+	}
+	link.UseCount++
+	link.LastUsedAt = w.now
+	if err := w.PutLink(&link); err != nil {
+		return Redemption{}, err
+	}
+	r := Redemption{PortalRef: ref, Created: created}
+	if withSession {
+		if r.SignIn, err = w.startSession(u, link.ID, v); err != nil {
+			return Redemption{}, err
+		}
+	} else {
+		r.SignIn.User = u
+	}
+	w.changed(Change{Kind: ChangeLinkRedeemed, OrgID: link.OrgID, PortalID: p.ID})
+	return r, w.audit(a, link.OrgID, "link.redeemed", link.Email, fmt.Sprintf("portal %s, use %d", p.Slug, link.UseCount))
+}
+
+func guestEnded(m Member) error {
+	return fmt.Errorf("%w: your guest access ended on %s", ErrNoAccess, m.GuestUntil.Format(time.DateOnly))
+}
+
+// PortalView is what /p/{slug} needs: the portal and, when a valid session
+// came with the request, who is signed in and whether they have access.
+type PortalView struct {
+	PortalRef
+	User      *User // nil: nobody signed in
+	Role      Role  // the user's role in the organization, "" if none
+	HasAccess bool  // the user may open this portal (open portals: everyone may view)
+	Session   Session
+}
+
+// OpenPortal looks a portal up by slug for a visitor with an optional
+// session id. It changes nothing.
+func (s *Service) OpenPortal(ctx context.Context, slug, sessionID string) (PortalView, error) {
+	var pv PortalView
+	err := s.view(ctx, func(w *txw) error {
+		p, err := w.PortalBySlug(slug)
+		if err != nil {
+			return notFoundAs(err, "portal", clip(slug))
+		}
+		if pv.PortalRef, err = w.portalRef(p); err != nil {
+			return err
+		}
+		if sessionID == "" {
+			return nil
+		}
+		si, err := w.session(sessionID)
+		if errors.Is(err, ErrNoSession) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		pv.User, pv.Session = &si.User, si.Session
+		pv.Role, pv.HasAccess, err = w.userAccess(p, si.User)
+		return err
+	})
+	return pv, err
+}
+
+// userAccess reports a user's role in the portal's organization and whether
+// they may open the portal now.
+func (w *txw) userAccess(p Portal, u User) (Role, bool, error) {
+	m, err := w.Member(p.OrgID, u.ID)
+	if errors.Is(err, ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if m.Expired(w.now) {
+		return m.Role, false, nil
+	}
+	if _, err := w.Access(p.ID, u.ID); errors.Is(err, ErrNotFound) {
+		return m.Role, false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	return m.Role, true, nil
+}
+
+// MyPortal is one portal a signed-in user may open.
+type MyPortal struct {
+	PortalRef
+	Role Role
+}
+
+// UserPortals lists the portals the user may open now.
+func (s *Service) UserPortals(ctx context.Context, userID uint64) ([]MyPortal, error) {
+	var out []MyPortal
+	err := s.view(ctx, func(w *txw) error {
+		u, err := w.User(userID)
+		if err != nil {
+			return err
+		}
+		acc, err := w.AccessOf(userID)
+		if err != nil {
+			return err
+		}
+		for _, a := range acc {
+			p, err := w.Portal(a.PortalID)
+			if err != nil {
+				continue
+			}
+			role, ok, err := w.userAccess(p, u)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			ref, err := w.portalRef(p)
+			if err != nil {
+				return err
+			}
+			out = append(out, MyPortal{PortalRef: ref, Role: role})
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,177 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// ParseAuthorizedKey reads one public key in authorized_keys form ("ssh-ed25519
+// AAAA… comment"); options are not accepted.
+func ParseAuthorizedKey(line string) (ssh.PublicKey, string, error) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return nil, "", invalid("key", "paste a public key, like ssh-ed25519 AAAA… you@laptop")
+	}
+	if strings.ContainsAny(line, "\r\n") {
+		return nil, "", invalid("key", "give one key per line")
+	}
+	pk, comment, options, rest, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		return nil, "", invalid("key", "this is not an SSH public key (give the contents of a .pub file, not the private key)")
+	}
+	if len(options) > 0 || len(rest) > 0 {
+		return nil, "", invalid("key", "give the key alone, without authorized_keys options")
+	}
+	comment, err = cleanName("key comment", comment, false)
+	return pk, comment, err
+}
+
+// Fingerprint is the SHA256 fingerprint of a key, as OpenSSH prints it.
+func Fingerprint(pk ssh.PublicKey) string { return ssh.FingerprintSHA256(pk) }
+
+// mayManageKeys: everyone manages their own keys; an owner manages the keys
+// of the managers of their organization; an instance admin manages all.
+func (w *txw) mayManageKeys(a Actor, target User) error {
+	if a.Admin || a.UserID == target.ID {
+		return nil
+	}
+	mine, err := w.MembershipsOf(a.UserID)
+	if err != nil {
+		return err
+	}
+	for _, m := range mine {
+		if m.Role != RoleOwner {
+			continue
+		}
+		if tm, err := w.Member(m.OrgID, target.ID); err == nil && tm.Role == RoleManager {
+			return nil
+		}
+	}
+	return forbidden("you may manage only your own keys, or as an owner your managers' keys")
+}
+
+// consoleOrgs lists the organizations where the user is owner or manager.
+func (w *txw) consoleOrgs(userID uint64) ([]uint64, error) {
+	ms, err := w.MembershipsOf(userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for _, m := range ms {
+		if m.Role.UsesConsole() {
+			out = append(out, m.OrgID)
+		}
+	}
+	return out, nil
+}
+
+// AddSSHKey registers a public key for an owner or manager, so they can use
+// the SSH console. A key belongs to one account.
+func (s *Service) AddSSHKey(ctx context.Context, a Actor, rawEmail, line string) (SSHKey, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return SSHKey{}, err
+	}
+	pk, comment, err := ParseAuthorizedKey(line)
+	if err != nil {
+		return SSHKey{}, err
+	}
+	k := SSHKey{Fingerprint: Fingerprint(pk), PublicKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))), Comment: comment}
+	err = s.update(ctx, func(w *txw) error {
+		u, err := w.UserByEmail(email)
+		if err != nil {
+			return notFoundAs(err, "account with the email", email)
+		}
+		orgs, err := w.consoleOrgs(u.ID)
+		if err != nil {
+			return err
+		}
+		if len(orgs) == 0 {
+			return forbidden("%s is not an owner or manager of any organization; only they use the console", email)
+		}
+		if err := w.mayManageKeys(a, u); err != nil {
+			return err
+		}
+		if prev, err := w.SSHKey(k.Fingerprint); err == nil {
+			if prev.UserID == u.ID {
+				return conflict("this key is registered to %s already", email)
+			}
+			return conflict("this key belongs to another account; each key belongs to one person")
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		k.UserID, k.AddedAt, k.AddedBy = u.ID, w.now, a.label()
+		if err := w.PutSSHKey(k); err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			w.changed(Change{Kind: ChangeKeyChanged, OrgID: org})
+			if err := w.audit(a, org, "sshkey.added", email, k.Fingerprint); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return k, err
+}
+
+// RemoveSSHKey removes a console key.
+func (s *Service) RemoveSSHKey(ctx context.Context, a Actor, fingerprint string) error {
+	return s.update(ctx, func(w *txw) error {
+		k, err := w.SSHKey(fingerprint)
+		if err != nil {
+			return notFoundAs(err, "key", clip(fingerprint))
+		}
+		u, err := w.User(k.UserID)
+		if err != nil {
+			return err
+		}
+		if err := w.mayManageKeys(a, u); err != nil {
+			return err
+		}
+		if err := w.DeleteSSHKey(fingerprint); err != nil {
+			return err
+		}
+		orgs, err := w.consoleOrgs(u.ID)
+		if err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			w.changed(Change{Kind: ChangeKeyChanged, OrgID: org})
+			if err := w.audit(a, org, "sshkey.removed", u.Email, fingerprint); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ConsoleUser is the account a console key belongs to, if that account is
+// an owner or manager now. Anything else is ErrForbidden.
+func (s *Service) ConsoleUser(ctx context.Context, fingerprint string) (User, error) {
+	var u User
+	err := s.view(ctx, func(w *txw) error {
+		k, err := w.SSHKey(fingerprint)
+		if errors.Is(err, ErrNotFound) {
+			return forbidden("this key is not registered")
+		}
+		if err != nil {
+			return err
+		}
+		if u, err = w.User(k.UserID); err != nil {
+			return err
+		}
+		orgs, err := w.consoleOrgs(u.ID)
+		if err != nil {
+			return err
+		}
+		if len(orgs) == 0 {
+			return forbidden("%s is no longer an owner or manager", u.Email)
+		}
+		return nil
+	})
+	return u, err
+}

@@ -1,0 +1,176 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// Store is core's persistence boundary. The backend decides the transaction;
+// every entity operation goes through the Tx it hands to fn.
+//
+// Update commits fn's writes if fn returns nil and discards them otherwise.
+// An implementation may group several callers' functions into one commit and
+// may then call fn more than once, so fn must not have effects outside its Tx
+// beyond assigning results. A nil return from Update means the change is
+// durable.
+type Store interface {
+	View(ctx context.Context, fn func(Tx) error) error
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction over every entity. Lookups return an error matching
+// ErrNotFound when nothing matches. Put methods assign an ID to a new record
+// (ID zero) and keep every index of the record current. Returned values are
+// copies: they stay valid after the transaction ends.
+type Tx interface {
+	UserStore
+	OrgStore
+	ProjectStore
+	PortalStore
+	LinkStore
+	InvitationStore
+	TokenStore
+	SessionStore
+	RequestStore
+	AuditStore
+	OutboxStore
+	SSHKeyStore
+}
+
+// UserStore holds accounts, indexed by email.
+type UserStore interface {
+	User(id uint64) (User, error)
+	UserByEmail(email string) (User, error)
+	// PutUser fails with ErrConflict when another user has the email.
+	PutUser(u *User) error
+	CountUsers() (int, error)
+}
+
+// OrgStore holds organizations and their memberships.
+type OrgStore interface {
+	Org(id uint64) (Org, error)
+	OrgBySlug(slug string) (Org, error)
+	// PutOrg fails with ErrConflict when another organization has the slug.
+	PutOrg(o *Org) error
+	Orgs() ([]Org, error)
+
+	Member(orgID, userID uint64) (Member, error)
+	// OrgOwner is the membership with the owner role.
+	OrgOwner(orgID uint64) (Member, error)
+	PutMember(m Member) error
+	DeleteMember(orgID, userID uint64) error
+	Members(orgID uint64) ([]Member, error)
+	MembershipsOf(userID uint64) ([]Member, error)
+}
+
+// ProjectStore holds projects.
+type ProjectStore interface {
+	Project(id uint64) (Project, error)
+	PutProject(p *Project) error
+	Projects(orgID uint64) ([]Project, error)
+}
+
+// PortalStore holds portals (at most one per project) and portal access.
+type PortalStore interface {
+	Portal(id uint64) (Portal, error)
+	PortalBySlug(slug string) (Portal, error)
+	PortalOfProject(projectID uint64) (Portal, error)
+	// PutPortal fails with ErrConflict when another portal has the slug or
+	// the project already has another portal.
+	PutPortal(p *Portal) error
+	Portals(orgID uint64) ([]Portal, error)
+
+	Access(portalID, userID uint64) (Access, error)
+	PutAccess(a Access) error
+	DeleteAccess(portalID, userID uint64) error
+	AccessList(portalID uint64) ([]Access, error)
+	AccessOf(userID uint64) ([]Access, error)
+}
+
+// LinkStore holds magic links, indexed by lookup hash and by (portal, email)
+// for the active one.
+type LinkStore interface {
+	Link(id uint64) (Link, error)
+	LinkByLookup(lookup []byte) (Link, error)
+	ActiveLink(portalID uint64, email string) (Link, error)
+	// LatestLink is the newest link for (portal, email), in any state.
+	LatestLink(portalID uint64, email string) (Link, error)
+	// PutLink fails with ErrConflict when the link is active and another
+	// active link exists for its (portal, email): at most one at any time.
+	PutLink(l *Link) error
+	// Links lists a portal's links, oldest first, replaced ones included.
+	Links(portalID uint64) ([]Link, error)
+}
+
+// InvitationStore holds invitations, indexed by (organization, email).
+type InvitationStore interface {
+	Invitation(id uint64) (Invitation, error)
+	// LatestInvitation is the newest invitation of email to the organization.
+	LatestInvitation(orgID uint64, email string) (Invitation, error)
+	PutInvitation(inv *Invitation) error
+	Invitations(orgID uint64) ([]Invitation, error)
+}
+
+// TokenStore holds single-use tokens by hash.
+type TokenStore interface {
+	Token(hash []byte) (Token, error)
+	PutToken(t Token) error
+	// DeleteTokensBefore removes tokens that expired before t; it returns how many.
+	DeleteTokensBefore(t time.Time) (int, error)
+}
+
+// SessionStore holds sessions by hash, indexed by user and by link.
+type SessionStore interface {
+	Session(hash []byte) (Session, error)
+	PutSession(s Session) error
+	DeleteSession(hash []byte) error
+	SessionsOfUser(userID uint64) ([]Session, error)
+	SessionsOfLink(linkID uint64) ([]Session, error)
+	// DeleteSessionsBefore removes sessions whose absolute expiry is at or
+	// before abs or that were last seen at or before idle; it returns how many.
+	DeleteSessionsBefore(abs, idle time.Time) (int, error)
+}
+
+// RequestStore holds access requests.
+type RequestStore interface {
+	Request(id uint64) (Request, error)
+	// LatestRequest is the newest request for (portal, email).
+	LatestRequest(portalID uint64, email string) (Request, error)
+	PutRequest(r *Request) error
+	// Requests lists an organization's requests, newest first.
+	Requests(orgID uint64) ([]Request, error)
+}
+
+// AuditQuery selects audit events, newest first.
+type AuditQuery struct {
+	OrgID    uint64 // 0: every organization
+	BeforeID uint64 // 0: from the newest
+	Limit    int    // 0: no limit
+}
+
+// AuditStore holds the append-only audit log.
+type AuditStore interface {
+	AppendEvent(e *Event) error
+	Events(q AuditQuery) ([]Event, error)
+}
+
+// OutboxStore holds the mail outbox, indexed by next attempt time.
+type OutboxStore interface {
+	Message(id uint64) (Message, error)
+	PutMessage(m *Message) error
+	// DueMessages lists pending messages whose next attempt is at or before
+	// now, earliest first, at most limit.
+	DueMessages(now time.Time, limit int) ([]Message, error)
+	// NextDue is the earliest next attempt of any pending message (zero: none).
+	NextDue() (time.Time, error)
+	// Messages lists messages newest first, before beforeID (0: from the newest).
+	Messages(beforeID uint64, limit int) ([]Message, error)
+}
+
+// SSHKeyStore holds console keys by fingerprint.
+type SSHKeyStore interface {
+	SSHKey(fingerprint string) (SSHKey, error)
+	PutSSHKey(k SSHKey) error
+	DeleteSSHKey(fingerprint string) error
+	SSHKeysOf(userID uint64) ([]SSHKey, error)
+}

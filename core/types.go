@@ -1,0 +1,337 @@
+package core
+
+import (
+	"strings"
+	"time"
+)
+
+// Role is a member's role in an organization.
+type Role string
+
+// The roles of DESIGN.md. Only owners and managers use the console.
+const (
+	RoleOwner   Role = "owner"
+	RoleManager Role = "manager"
+	RoleMember  Role = "member"
+	RoleGuest   Role = "guest"
+	RoleClient  Role = "client"
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []Role{RoleOwner, RoleManager, RoleMember, RoleGuest, RoleClient}
+
+// ParseRole reads a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	for _, known := range Roles {
+		if r == known {
+			return r, nil
+		}
+	}
+	return "", invalid("role", "%q is not a role (one of owner, manager, member, guest, client)", clip(s))
+}
+
+// UsesConsole reports whether the role may use the business console.
+func (r Role) UsesConsole() bool { return r == RoleOwner || r == RoleManager }
+
+// AccessLevel says who may see a portal.
+type AccessLevel string
+
+// Portal access levels.
+const (
+	AccessClosed AccessLevel = "closed" // invitation only
+	AccessEmail  AccessLevel = "email"  // anyone who proves an email becomes a client
+	AccessOpen   AccessLevel = "open"   // anyone can view
+)
+
+// ParseAccessLevel reads an access level name.
+func ParseAccessLevel(s string) (AccessLevel, error) {
+	switch a := AccessLevel(strings.ToLower(strings.TrimSpace(s))); a {
+	case AccessClosed, AccessEmail, AccessOpen:
+		return a, nil
+	}
+	return "", invalid("access", "%q is not an access level (one of closed, email, open)", clip(s))
+}
+
+// Disclosure says whether the Send-access-link form reveals if an email has access.
+type Disclosure string
+
+// Disclosure settings. DisclosureDefault follows the instance's default.
+const (
+	DisclosureDefault  Disclosure = ""
+	DisclosureExplicit Disclosure = "explicit"
+	DisclosureGeneric  Disclosure = "generic"
+)
+
+// ParseDisclosure reads a disclosure setting ("default" or "" for the instance default).
+func ParseDisclosure(s string) (Disclosure, error) {
+	switch d := strings.ToLower(strings.TrimSpace(s)); d {
+	case "", "default":
+		return DisclosureDefault, nil
+	case string(DisclosureExplicit), string(DisclosureGeneric):
+		return Disclosure(d), nil
+	}
+	return "", invalid("disclosure", "%q is not a disclosure setting (one of default, explicit, generic)", clip(s))
+}
+
+// Org is an organization: a business with one owner, members and projects.
+type Org struct {
+	ID        uint64    `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// User is a person's account, shared by every organization they belong to.
+type User struct {
+	ID                uint64    `json:"id"`
+	Email             string    `json:"email"`
+	Name              string    `json:"name,omitempty"`
+	PasswordHash      string    `json:"password_hash,omitempty"` // argon2id, PHC string; empty: no password yet
+	CreatedAt         time.Time `json:"created_at"`
+	PasswordChangedAt time.Time `json:"password_changed_at,omitzero"`
+}
+
+// DisplayName is the name, or the email when there is none.
+func (u User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+// Member is a user's membership in an organization.
+type Member struct {
+	OrgID      uint64    `json:"org_id"`
+	UserID     uint64    `json:"user_id"`
+	Role       Role      `json:"role"`
+	GuestUntil time.Time `json:"guest_until,omitzero"` // guests only: access ends at this time
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Expired reports whether a guest's access end date has passed.
+func (m Member) Expired(now time.Time) bool {
+	return m.Role == RoleGuest && !m.GuestUntil.IsZero() && !now.Before(m.GuestUntil)
+}
+
+// Project is a piece of work in an organization; it may have one portal.
+type Project struct {
+	ID        uint64    `json:"id"`
+	OrgID     uint64    `json:"org_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Portal is the clients' web view of a project, at /p/{slug}.
+type Portal struct {
+	ID         uint64      `json:"id"`
+	OrgID      uint64      `json:"org_id"`
+	ProjectID  uint64      `json:"project_id"`
+	Slug       string      `json:"slug"`
+	Title      string      `json:"title"`
+	Access     AccessLevel `json:"access"`
+	Disclosure Disclosure  `json:"disclosure,omitempty"`
+	Welcome    string      `json:"welcome,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+}
+
+// Access records that a user may open a portal.
+type Access struct {
+	PortalID  uint64    `json:"portal_id"`
+	UserID    uint64    `json:"user_id"`
+	GrantedAt time.Time `json:"granted_at"`
+	Via       string    `json:"via"` // "link", "console"
+}
+
+// LinkState is the life of a magic link.
+type LinkState string
+
+// Link states. Only an active link redeems.
+const (
+	LinkActive      LinkState = "active"
+	LinkDeactivated LinkState = "deactivated"
+	LinkReplaced    LinkState = "replaced"
+)
+
+// Link is a magic link: quick access to one portal for one email with one
+// role. Its token is never stored in clear: Lookup is HMAC-SHA256(lookup key,
+// token) and Sealed is the token under AES-GCM with the data key.
+type Link struct {
+	ID         uint64    `json:"id"`
+	OrgID      uint64    `json:"org_id"`
+	PortalID   uint64    `json:"portal_id"`
+	Email      string    `json:"email"`
+	Role       Role      `json:"role"`                 // role of a membership created by this link
+	GuestUntil time.Time `json:"guest_until,omitzero"` // for a guest membership created by this link
+	State      LinkState `json:"state"`
+	Lookup     []byte    `json:"lookup"`
+	Sealed     []byte    `json:"sealed"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by"`
+	EndedAt    time.Time `json:"ended_at,omitzero"`
+	EndedBy    string    `json:"ended_by,omitempty"`
+	ReplacedBy uint64    `json:"replaced_by,omitempty"`
+	UseCount   uint64    `json:"use_count"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+// InvitationState is the life of an invitation.
+type InvitationState string
+
+// Invitation states.
+const (
+	InvitationPending    InvitationState = "pending"
+	InvitationAccepted   InvitationState = "accepted"
+	InvitationSuperseded InvitationState = "superseded" // a newer invitation for the same email
+)
+
+// Invitation records that someone was invited to an organization, with or
+// without a portal. With a portal it points at the magic link it created;
+// without, at the single-use join token (by hash).
+type Invitation struct {
+	ID         uint64          `json:"id"`
+	OrgID      uint64          `json:"org_id"`
+	PortalID   uint64          `json:"portal_id,omitempty"`
+	Email      string          `json:"email"`
+	Name       string          `json:"name,omitempty"`
+	Role       Role            `json:"role"`
+	GuestUntil time.Time       `json:"guest_until,omitzero"`
+	State      InvitationState `json:"state"`
+	LinkID     uint64          `json:"link_id,omitempty"`
+	TokenHash  []byte          `json:"token_hash,omitempty"`
+	InvitedBy  string          `json:"invited_by"`
+	CreatedAt  time.Time       `json:"created_at"`
+	ExpiresAt  time.Time       `json:"expires_at,omitzero"` // join invitations only
+	AcceptedAt time.Time       `json:"accepted_at,omitzero"`
+}
+
+// TokenKind says what a single-use token is for.
+type TokenKind string
+
+// Single-use token kinds.
+const (
+	TokenReset TokenKind = "reset" // password restore, 1 hour
+	TokenJoin  TokenKind = "join"  // invitation without a portal, 7 days
+)
+
+// Token is a single-use secret, stored by its SHA-256 hash.
+type Token struct {
+	Hash         []byte    `json:"hash"`
+	Kind         TokenKind `json:"kind"`
+	Email        string    `json:"email"`
+	UserID       uint64    `json:"user_id,omitempty"`
+	InvitationID uint64    `json:"invitation_id,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	UsedAt       time.Time `json:"used_at,omitzero"`
+}
+
+// Session is a browser session, stored by the SHA-256 hash of its id.
+type Session struct {
+	Hash       []byte    `json:"hash"`
+	UserID     uint64    `json:"user_id"`
+	LinkID     uint64    `json:"link_id,omitempty"` // the magic link that opened it, if any
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"` // absolute lifetime
+	Addr       string    `json:"addr,omitempty"`
+	UserAgent  string    `json:"user_agent,omitempty"`
+}
+
+// RequestState is the life of an access request.
+type RequestState string
+
+// Access request states.
+const (
+	RequestPending   RequestState = "pending"
+	RequestGranted   RequestState = "granted"
+	RequestDismissed RequestState = "dismissed"
+)
+
+// Request records that an email without access asked for access to a closed
+// portal. Repeated asks while pending update the same request.
+type Request struct {
+	ID         uint64       `json:"id"`
+	OrgID      uint64       `json:"org_id"`
+	PortalID   uint64       `json:"portal_id"`
+	Email      string       `json:"email"`
+	State      RequestState `json:"state"`
+	Count      int          `json:"count"`
+	CreatedAt  time.Time    `json:"created_at"`
+	LastAt     time.Time    `json:"last_at"`
+	NotifiedAt time.Time    `json:"notified_at,omitzero"` // last owner notification for this (portal, email)
+	Addr       string       `json:"addr,omitempty"`
+	ResolvedAt time.Time    `json:"resolved_at,omitzero"`
+	ResolvedBy string       `json:"resolved_by,omitempty"`
+}
+
+// Event is one audit log entry: who did what, when, from where.
+type Event struct {
+	ID     uint64    `json:"id"`
+	At     time.Time `json:"at"`
+	OrgID  uint64    `json:"org_id,omitempty"`
+	Actor  string    `json:"actor"`  // an email, "admin" or "system"
+	Source string    `json:"source"` // "console", "ssh:SHA256:…", "web:203.0.113.7", "cli", "system"
+	Action string    `json:"action"` // "link.rotated", "access.requested", ...
+	Target string    `json:"target,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// MailKind names an email template.
+type MailKind string
+
+// The emails core queues.
+const (
+	MailInvitePortal    MailKind = "invite_portal"    // invitation with a portal: Open portal button
+	MailInviteJoin      MailKind = "invite_join"      // invitation without a portal: join link
+	MailAccessLink      MailKind = "access_link"      // requested with Send access link
+	MailNewLink         MailKind = "new_link"         // generated, rotated or re-sent from the console
+	MailAccessRequest   MailKind = "access_request"   // to the owner: someone asked for access
+	MailPasswordReset   MailKind = "password_reset"   // Restore password
+	MailPasswordChanged MailKind = "password_changed" // notice after a password change
+)
+
+// MessageState is the delivery state of an outbox row.
+type MessageState string
+
+// Outbox states.
+const (
+	MessageQueued   MessageState = "queued"
+	MessageRetrying MessageState = "retrying"
+	MessageSent     MessageState = "sent"
+	MessageFailed   MessageState = "failed"
+)
+
+// Message is an outbox row: a recipient, a kind and the data its template
+// needs. A secret the mail carries (a link's token) is sealed with the data
+// key; the mail worker opens it to render the URL under the public URL.
+type Message struct {
+	ID            uint64            `json:"id"`
+	OrgID         uint64            `json:"org_id,omitempty"`
+	Kind          MailKind          `json:"kind"`
+	To            string            `json:"to"`
+	ToName        string            `json:"to_name,omitempty"`
+	Data          map[string]string `json:"data,omitempty"`
+	LinkPath      string            `json:"link_path,omitempty"` // "/m/", "/join/", "/restore/": the sealed token follows it
+	SealedToken   []byte            `json:"sealed_token,omitempty"`
+	State         MessageState      `json:"state"`
+	Attempts      int               `json:"attempts"`
+	NextAttemptAt time.Time         `json:"next_attempt_at,omitzero"`
+	LastError     string            `json:"last_error,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	SentAt        time.Time         `json:"sent_at,omitzero"`
+}
+
+// Pending reports whether the message still waits for delivery.
+func (m Message) Pending() bool { return m.State == MessageQueued || m.State == MessageRetrying }
+
+// SSHKey is a public key that lets an owner or manager into the SSH console.
+type SSHKey struct {
+	Fingerprint string    `json:"fingerprint"` // SHA256:…
+	UserID      uint64    `json:"user_id"`
+	PublicKey   string    `json:"public_key"` // authorized_keys form, without options
+	Comment     string    `json:"comment,omitempty"`
+	AddedAt     time.Time `json:"added_at"`
+	AddedBy     string    `json:"added_by"`
+}

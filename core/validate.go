@@ -1,0 +1,157 @@
+package core
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on what people type.
+const (
+	MaxEmailLen    = 254
+	MaxNameLen     = 200
+	MaxWelcomeLen  = 4000
+	MinPasswordLen = 8
+	MaxPasswordLen = 256
+	MinSlugLen     = 2
+	MaxSlugLen     = 64
+)
+
+// NormalizeEmail trims an address and lower-cases it whole. It rejects
+// anything net/mail rejects, display names ("Ann <ann@x.test>"), control
+// characters such as CR, LF and NUL, and addresses longer than 254 bytes.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.Trim(s, " \t")
+	switch {
+	case s == "":
+		return "", invalid("email", "an email address is required")
+	case !utf8.ValidString(s):
+		return "", invalid("email", "the email address is not valid text")
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "", invalid("email", "the email address contains a control character (line break, tab or NUL)")
+	case len(s) > MaxEmailLen:
+		return "", invalid("email", "the email address is longer than %d characters", MaxEmailLen)
+	case strings.ContainsAny(s, "<>"):
+		return "", invalid("email", "%q has a display name or angle brackets; give the bare address, like ann@example.com", clip(s))
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" {
+		return "", invalid("email", "%q is not an email address (like ann@example.com)", clip(s))
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	if at <= 0 || at == len(a.Address)-1 || a.Address != s && !strings.EqualFold(a.Address, s) {
+		return "", invalid("email", "%q is not an email address (like ann@example.com)", clip(s))
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+// cleanName validates a single-line human text (a person's, project's or
+// organization's name, a portal title): trimmed, valid UTF-8, no control
+// characters, at most MaxNameLen characters; required when required is set.
+func cleanName(field, s string, required bool) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && required:
+		return "", invalid(field, "must not be empty")
+	case !utf8.ValidString(s):
+		return "", invalid(field, "is not valid text")
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "", invalid(field, "must be one line without control characters")
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return "", invalid(field, "is longer than %d characters", MaxNameLen)
+	}
+	return s, nil
+}
+
+// cleanText validates a multi-line text (a portal's welcome text): valid
+// UTF-8, no control characters but line breaks and tabs, at most max characters.
+func cleanText(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+	switch {
+	case !utf8.ValidString(s):
+		return "", invalid(field, "is not valid text")
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		return "", invalid(field, "contains a control character")
+	case utf8.RuneCountInString(s) > max:
+		return "", invalid(field, "is longer than %d characters", max)
+	}
+	return s, nil
+}
+
+// ValidateSlug checks a portal or organization slug: 2–64 characters of
+// a–z, 0–9 and inner hyphens.
+func ValidateSlug(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if n := len(s); n < MinSlugLen || n > MaxSlugLen {
+		return "", invalid("slug", "%q must be %d to %d characters long", clip(s), MinSlugLen, MaxSlugLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0 && i < len(s)-1
+		if !ok {
+			return "", invalid("slug", "%q may hold only lower-case letters, digits and inner hyphens (like website-redesign)", clip(s))
+		}
+	}
+	return s, nil
+}
+
+// Slugify turns a name into a slug candidate ("Website Redesign" → "website-redesign").
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= MaxSlugLen {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// ValidatePassword checks a new password's length (8–256 characters).
+func ValidatePassword(pw string) error {
+	switch n := utf8.RuneCountInString(pw); {
+	case !utf8.ValidString(pw):
+		return invalid("password", "is not valid text")
+	case strings.ContainsRune(pw, 0):
+		return invalid("password", "must not contain a NUL character")
+	case n < MinPasswordLen:
+		return invalid("password", "must be at least %d characters long", MinPasswordLen)
+	case n > MaxPasswordLen:
+		return invalid("password", "must be at most %d characters long", MaxPasswordLen)
+	}
+	return nil
+}
+
+// validGuestUntil checks a guest's access end date: only for guests, and in the future.
+func validGuestUntil(role Role, until, now time.Time) error {
+	if until.IsZero() {
+		return nil
+	}
+	if role != RoleGuest {
+		return invalid("guest_until", "an access end date is only for the guest role")
+	}
+	if !until.After(now) {
+		return invalid("guest_until", "the access end date %s is not in the future", until.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// clip shortens what a person typed before it is quoted in an error message.
+func clip(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max]) + "…"
+}
