@@ -1,0 +1,357 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"latchkey/core"
+)
+
+// Bucket names. Index buckets map a key to an id (or hold composite keys
+// with empty values).
+var (
+	bMeta = []byte("meta")
+
+	bUsers      = []byte("users")
+	bUsersEmail = []byte("users_by_email")
+
+	bOrgs        = []byte("orgs")
+	bOrgsSlug    = []byte("orgs_by_slug")
+	bMembers     = []byte("members")         // org|user → Member
+	bMembersUser = []byte("members_by_user") // user|org
+	bOrgsOwner   = []byte("orgs_owner")      // org → owner's user id
+
+	bProjects    = []byte("projects")
+	bProjectsOrg = []byte("projects_by_org") // org|project
+
+	bPortals        = []byte("portals")
+	bPortalsSlug    = []byte("portals_by_slug")
+	bPortalsProject = []byte("portals_by_project") // project → portal
+	bPortalsOrg     = []byte("portals_by_org")     // org|portal
+
+	bAccess     = []byte("access")         // portal|user → Access
+	bAccessUser = []byte("access_by_user") // user|portal
+
+	bLinks       = []byte("links")
+	bLinksLookup = []byte("links_by_lookup") // HMAC → link
+	bLinksActive = []byte("links_active")    // portal|email → link (active only)
+	bLinksLatest = []byte("links_latest")    // portal|email → newest link
+	bLinksPortal = []byte("links_by_portal") // portal|link
+
+	bInvitations       = []byte("invitations")
+	bInvitationsLatest = []byte("invitations_latest") // org|email → invitation
+	bInvitationsOrg    = []byte("invitations_by_org") // org|invitation
+
+	bTokens = []byte("tokens") // SHA-256 → Token
+
+	bSessions     = []byte("sessions")         // SHA-256 → Session
+	bSessionsUser = []byte("sessions_by_user") // user|hash
+	bSessionsLink = []byte("sessions_by_link") // link|hash
+
+	bRequests       = []byte("requests")
+	bRequestsLatest = []byte("requests_latest") // portal|email → request
+	bRequestsOrg    = []byte("requests_by_org") // org|request
+
+	bAudit    = []byte("audit")
+	bAuditOrg = []byte("audit_by_org") // org|event
+
+	bOutbox    = []byte("outbox")
+	bOutboxDue = []byte("outbox_due") // next attempt (unix ns)|message
+
+	bSSHKeys     = []byte("ssh_keys")         // fingerprint → SSHKey
+	bSSHKeysUser = []byte("ssh_keys_by_user") // user|fingerprint
+)
+
+var allBuckets = [][]byte{
+	bMeta, bUsers, bUsersEmail, bOrgs, bOrgsSlug, bOrgsOwner, bMembers, bMembersUser, bProjects, bProjectsOrg,
+	bPortals, bPortalsSlug, bPortalsProject, bPortalsOrg, bAccess, bAccessUser,
+	bLinks, bLinksLookup, bLinksActive, bLinksLatest, bLinksPortal,
+	bInvitations, bInvitationsLatest, bInvitationsOrg, bTokens,
+	bSessions, bSessionsUser, bSessionsLink, bRequests, bRequestsLatest, bRequestsOrg,
+	bAudit, bAuditOrg, bOutbox, bOutboxDue, bSSHKeys, bSSHKeysUser,
+}
+
+var (
+	keySchema   = []byte("schema_version")
+	keyKeyCheck = []byte("key_check")
+)
+
+// SchemaVersion is the layout this build reads and writes.
+const SchemaVersion = 1
+
+// A migration brings a database from version To-1 to To.
+type migration struct {
+	To   uint64
+	Name string
+	Run  func(tx *bolt.Tx) error
+}
+
+// migrations, in order. Version 1 is the initial layout, created at open.
+var migrations = []migration{}
+
+// ErrInUse: another process holds the database.
+var ErrInUse = errors.New("the database is in use by another latchkey")
+
+// Options tune the store.
+type Options struct {
+	// Timeout is how long Open waits for another process's lock (default 1s).
+	Timeout time.Duration
+	// NoSync skips fsync: fast and not durable. For tests only.
+	NoSync bool
+	// GroupCommit lets concurrent updates share one commit (bbolt's Batch);
+	// MaxBatchDelay bounds how long an update waits for company.
+	GroupCommit   bool
+	MaxBatchDelay time.Duration
+	// ReadOnly opens without writing (a shared lock).
+	ReadOnly bool
+
+	migrations []migration // tests replace the list
+}
+
+// Store is core.Store on a bbolt file.
+type Store struct {
+	db    *bolt.DB
+	path  string
+	group bool
+}
+
+var _ core.Store = (*Store)(nil)
+
+// Open opens (creating when missing) the database at path, creates every
+// bucket and migrates the schema. A database held by another process fails
+// after Options.Timeout with an error that names that process.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.migrations == nil {
+		opts.migrations = migrations
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, inUseError(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if opts.MaxBatchDelay > 0 {
+		db.MaxBatchDelay = opts.MaxBatchDelay
+	}
+	s := &Store{db: db, path: path, group: opts.GroupCommit}
+	if !opts.ReadOnly {
+		if err := s.init(opts.migrations); err != nil {
+			db.Close()
+			return nil, err
+		}
+		// Tell a second process who holds the lock. Best effort: the lock
+		// itself is the file lock.
+		_ = os.WriteFile(pidPath(path), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	}
+	return s, nil
+}
+
+func pidPath(dbPath string) string { return dbPath + ".pid" }
+
+func inUseError(path string) error {
+	pid := "unknown pid"
+	if b, err := os.ReadFile(pidPath(path)); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			pid = "pid " + strconv.Itoa(n)
+		}
+	}
+	return fmt.Errorf("%w (%s): %s is locked; stop that process first", ErrInUse, pid, path)
+}
+
+func (s *Store) init(ms []migration) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		target := uint64(SchemaVersion)
+		if n := len(ms); n > 0 && ms[n-1].To > target {
+			target = ms[n-1].To
+		}
+		v := uint64(0)
+		if b := meta.Get(keySchema); b != nil {
+			v = binary.BigEndian.Uint64(b)
+		}
+		if v == 0 { // a new database starts at the initial layout
+			v = 1
+		}
+		if v > target {
+			return fmt.Errorf("the database has schema version %d, newer than this latchkey understands (%d); run a newer latchkey", v, target)
+		}
+		for _, m := range ms {
+			if m.To <= v {
+				continue
+			}
+			if m.To != v+1 {
+				return fmt.Errorf("no migration from schema version %d to %d", v, m.To)
+			}
+			if err := m.Run(tx); err != nil {
+				return fmt.Errorf("migrate schema to version %d (%s): %w", m.To, m.Name, err)
+			}
+			v = m.To
+		}
+		return meta.Put(keySchema, u64(v))
+	})
+}
+
+// SchemaVersion reads the database's schema version.
+func (s *Store) SchemaVersion() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bMeta).Get(keySchema); b != nil {
+			v = binary.BigEndian.Uint64(b)
+		}
+		return nil
+	})
+	return v, err
+}
+
+// BindKeys checks that the key file belongs to this database: the first
+// start records a check value, later starts compare it.
+func (s *Store) BindKeys(keys *core.Keys) error {
+	want := keys.CheckValue()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		got := meta.Get(keyKeyCheck)
+		if got == nil {
+			return meta.Put(keyKeyCheck, want)
+		}
+		if !bytes.Equal(got, want) {
+			return errors.New("the key file does not belong to this database, so no link in it could be read; restore the key file that was created with this database")
+		}
+		return nil
+	})
+}
+
+// KeysBound reports whether a key file was bound to this database already.
+func (s *Store) KeysBound() (bool, error) {
+	var bound bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		bound = tx.Bucket(bMeta).Get(keyKeyCheck) != nil
+		return nil
+	})
+	return bound, err
+}
+
+// Close releases the database.
+func (s *Store) Close() error {
+	if !s.db.IsReadOnly() {
+		os.Remove(pidPath(s.path))
+	}
+	return s.db.Close()
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
+}
+
+// Update runs fn in a read-write transaction, committed durably when fn
+// returns nil. With GroupCommit, fn may run more than once.
+func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	run := func(btx *bolt.Tx) error { return fn(&tx{btx}) }
+	if s.group {
+		return s.db.Batch(run)
+	}
+	return s.db.Update(run)
+}
+
+// WriteTo writes a consistent copy of the whole database to w.
+func (s *Store) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// Check runs bbolt's consistency check and returns every problem found.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// Walk calls fn for every key and value of every bucket, in bucket order.
+// For tests and diagnostics: it sees exactly what the file holds.
+func (s *Store) Walk(fn func(bucket string, k, v []byte) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error { return fn(string(name), k, v) })
+		})
+	})
+}
+
+// Backup writes a consistent copy of the database at dbPath to dest (via a
+// temporary file, fsync and rename). The database must not be held by a
+// running instance; for those, the SSH command backup streams a copy.
+func Backup(dbPath, dest string) (int64, error) {
+	if _, err := os.Stat(dbPath); err != nil {
+		return 0, fmt.Errorf("no database at %s: %w", dbPath, err)
+	}
+	s, err := Open(dbPath, Options{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	var n int64
+	err = writeAtomic(dest, 0o600, false, func(w io.Writer) error {
+		var err error
+		n, err = s.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("write backup %s: %w", dest, err)
+	}
+	return n, nil
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func cat(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
