@@ -1,0 +1,227 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"latchkey/core"
+)
+
+// config is everything the flags and LATCHKEY_* variables set.
+type config struct {
+	Data             string
+	HTTP             string
+	PublicURL        string
+	SSH              string
+	SMTPRelay        string
+	SMTPCatcher      string
+	MailFrom         string
+	AdminKeys        string
+	Demo             bool
+	UniformResponses bool
+	SessionIdle      time.Duration
+	SessionLifetime  time.Duration
+	LogLevel         string
+
+	adminKeys []adminKey // parsed AdminKeys
+}
+
+type adminKey struct {
+	Fingerprint string
+	Comment     string
+}
+
+const envPrefix = "LATCHKEY_"
+
+// envName is the variable that sets a flag: --public-url → LATCHKEY_PUBLIC_URL.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// newFlagSet declares every flag of DESIGN.md on c.
+func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Data, "data", "./data", "data `dir`ectory: database, key file, SSH host key, logs")
+	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "portal listener `addr`ess")
+	fs.StringVar(&c.PublicURL, "public-url", "", "`URL` that links are built from (default http:// + the --http address)")
+	fs.StringVar(&c.SSH, "ssh", "127.0.0.1:2222", "SSH console `addr`ess, or off")
+	fs.StringVar(&c.SMTPRelay, "smtp-relay", "", "SMTP relay `URL`: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; empty: deliver to the built-in catcher")
+	fs.StringVar(&c.SMTPCatcher, "smtp-catcher", "127.0.0.1:2525", "built-in SMTP catcher `addr`ess, or off")
+	fs.StringVar(&c.MailFrom, "mail-from", "latchkey <no-reply@localhost>", "sender `address` of every email")
+	fs.StringVar(&c.AdminKeys, "admin-keys", "", "instance admins' SSH public `keys`: authorized_keys lines separated by newlines or commas, or the path of such a file")
+	fs.BoolVar(&c.Demo, "demo", false, "on an empty database, load the demo organization")
+	fs.BoolVar(&c.UniformResponses, "uniform-responses", false, "the closed-portal form never reveals whether an email has access")
+	fs.DurationVar(&c.SessionIdle, "session-idle", 7*24*time.Hour, "a browser session ends after this long unused")
+	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 30*24*time.Hour, "a browser session ends this long after sign-in")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	return fs
+}
+
+// applyEnv sets every flag that has a LATCHKEY_* variable and was not given
+// on the command line. It returns the first bad value, naming the variable.
+func applyEnv(fs *flag.FlagSet, given map[string]bool, lookup func(string) (string, bool)) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || given[f.Name] {
+			return
+		}
+		if v, ok := lookup(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
+}
+
+// validate checks every value and fills in what derives from others.
+func (c *config) validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{name}, args...)...))
+	}
+	if strings.TrimSpace(c.Data) == "" {
+		bad("data", "a data directory is required")
+	}
+	if err := checkAddr(c.HTTP); err != nil {
+		bad("http", "%v", err)
+	}
+	if c.PublicURL == "" && checkAddr(c.HTTP) == nil {
+		c.PublicURL = "http://" + c.HTTP
+	}
+	if u, err := checkPublicURL(c.PublicURL); err != nil {
+		bad("public-url", "%v", err)
+	} else {
+		c.PublicURL = u
+	}
+	if c.SSH != "off" {
+		if err := checkAddr(c.SSH); err != nil {
+			bad("ssh", "%v (or off)", err)
+		}
+	}
+	if c.SMTPCatcher != "off" {
+		if err := checkAddr(c.SMTPCatcher); err != nil {
+			bad("smtp-catcher", "%v (or off)", err)
+		}
+	}
+	if c.SMTPRelay != "" {
+		if err := checkRelayURL(c.SMTPRelay); err != nil {
+			bad("smtp-relay", "%v", err)
+		}
+	}
+	if c.SMTPRelay == "" && c.SMTPCatcher == "off" {
+		bad("smtp-catcher", "with no --smtp-relay the catcher is the only mail route; it cannot be off")
+	}
+	if a, err := mail.ParseAddress(c.MailFrom); err != nil || strings.ContainsAny(c.MailFrom, "\r\n") {
+		bad("mail-from", "%q is not an email address (like: latchkey <no-reply@example.com>)", c.MailFrom)
+	} else if _, err := core.NormalizeEmail(a.Address); err != nil {
+		bad("mail-from", "%v", err)
+	}
+	if keys, err := parseAdminKeys(c.AdminKeys); err != nil {
+		bad("admin-keys", "%v", err)
+	} else {
+		c.adminKeys = keys
+	}
+	if c.SessionIdle < time.Minute {
+		bad("session-idle", "must be at least 1m")
+	}
+	if c.SessionLifetime < c.SessionIdle {
+		bad("session-lifetime", "must be at least --session-idle (%s)", c.SessionIdle)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// checkAddr accepts host:port with a numeric port (host may be empty: all interfaces).
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port (0–65535)", addr)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q has no valid host", addr)
+	}
+	return nil
+}
+
+func checkPublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http:// or https:// URL", s)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return "", fmt.Errorf("%q must be scheme and host only (like https://portal.example.com)", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func checkRelayURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL like smtp://user:pass@host:587", redactURL(s))
+	}
+	if u.Scheme != "smtp" && u.Scheme != "smtps" {
+		return fmt.Errorf("scheme %q: use smtp:// (STARTTLS) or smtps:// (TLS)", u.Scheme)
+	}
+	if u.Port() == "" {
+		return fmt.Errorf("%q names no port (587 for smtp, 465 for smtps)", redactURL(s))
+	}
+	return nil
+}
+
+// redactURL hides a password before a URL is shown.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparseable URL)"
+}
+
+// parseAdminKeys reads authorized_keys lines separated by newlines or
+// commas, or the path of a file of them.
+func parseAdminKeys(s string) ([]adminKey, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if !strings.HasPrefix(s, "ssh-") && !strings.HasPrefix(s, "ecdsa-") && !strings.HasPrefix(s, "sk-") {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			return nil, fmt.Errorf("neither a public key nor a readable file: %v", err)
+		}
+		s = string(b)
+	}
+	var out []adminKey
+	for i, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		pk, comment, err := core.ParseAuthorizedKey(line)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %v", i+1, err)
+		}
+		out = append(out, adminKey{Fingerprint: core.Fingerprint(pk), Comment: comment})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no key found")
+	}
+	return out, nil
+}

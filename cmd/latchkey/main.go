@@ -1,0 +1,212 @@
+// Command latchkey runs the whole product: the portal listener, the mail
+// worker and catcher, the SSH console and, in a terminal, the local console.
+// main only reads configuration, wires the parts and starts them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"latchkey/core"
+	"latchkey/storage"
+)
+
+// version is set at build time (-ldflags "-X main.version=…").
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv})
+	stop()
+	os.Exit(code)
+}
+
+// env is the process's outside world, so that tests can run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookup         func(string) (string, bool)
+}
+
+const usageText = `latchkey: magic links for client portals, with a terminal business console.
+
+Usage:
+  latchkey [flags]                      run everything (and the console when stdin is a terminal)
+  latchkey serve [flags]                run the portal listener, SSH console and mail, no local console
+  latchkey backup FILE [flags]          consistent copy of a stopped instance's database
+  latchkey keys add EMAIL KEYFILE       register an SSH public key for an owner or manager (KEYFILE - reads stdin)
+  latchkey version                      print the version
+
+Every flag can also be set with LATCHKEY_<NAME> (--public-url → LATCHKEY_PUBLIC_URL).
+
+Flags:
+`
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, e env) int {
+	var c config
+	fs := newFlagSet("latchkey", &c, e.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, usageText)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2 // flag has printed the error and the usage
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if err := applyEnv(fs, given, e.lookup); err != nil {
+		fmt.Fprintln(e.stderr, "latchkey:", err)
+		return 2
+	}
+	cmd := ""
+	if len(pos) > 0 {
+		cmd, pos = pos[0], pos[1:]
+	}
+	if cmd == "version" {
+		fmt.Fprintln(e.stdout, "latchkey", version)
+		return 0
+	}
+	if cmd == "help" {
+		fs.Usage()
+		return 0
+	}
+	if err := c.validate(); err != nil {
+		fmt.Fprintln(e.stderr, "latchkey: invalid configuration:")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(e.stderr, "  "+line)
+		}
+		return 2
+	}
+	switch cmd {
+	case "", "serve":
+		err = runServe(ctx, c, e, cmd == "" && isTerminal(e.stdin))
+	case "backup":
+		err = runBackup(c, pos, e)
+	case "keys":
+		err = runKeys(ctx, c, pos, e)
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q (commands: serve, backup, keys, version)", cmd)}
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(e.stderr, "latchkey:", err)
+		fmt.Fprintln(e.stderr, "Run latchkey --help for usage.")
+		return 2
+	default:
+		fmt.Fprintln(e.stderr, "latchkey:", err)
+		return 1
+	}
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// parseInterleaved parses flags wherever they stand among the positional
+// arguments ("latchkey keys add --data d EMAIL FILE").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// Files in the data directory.
+const (
+	dbFile  = "latchkey.db"
+	keyFile = "latchkey.key"
+)
+
+// instance is an opened data directory: store, keys and service.
+type instance struct {
+	store *storage.Store
+	svc   *core.Service
+	log   *slog.Logger
+}
+
+// openInstance opens (creating on first run) the data directory.
+func openInstance(c config, log *slog.Logger) (*instance, error) {
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true})
+	if err != nil {
+		return nil, err
+	}
+	keyPath := filepath.Join(c.Data, keyFile)
+	if _, statErr := os.Stat(keyPath); errors.Is(statErr, os.ErrNotExist) {
+		if bound, err := st.KeysBound(); err != nil || bound {
+			st.Close()
+			if err == nil {
+				err = fmt.Errorf("the key file %s is missing, but the database was created with one; restore it from your backup (without it no link can be read)", keyPath)
+			}
+			return nil, err
+		}
+	}
+	keys, created, err := storage.LoadOrCreateKeys(keyPath)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if created {
+		log.Info("created the instance key file; back it up with the database", "path", keyPath)
+	}
+	if err := st.BindKeys(keys); err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc, err := core.New(core.Config{
+		Store: st, Keys: keys, PublicURL: c.PublicURL, Logger: log,
+		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, UniformResponses: c.UniformResponses},
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &instance{store: st, svc: svc, log: log}, nil
+}
+
+func (in *instance) Close() error { return in.store.Close() }
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

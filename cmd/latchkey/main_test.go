@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, env{
+		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
+		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+	})
+	return result{code, out.String(), errb.String()}
+}
+
+const ownerKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBIXr28IKmVOC4aN1aoLtRWZCLgwZY8FQl/Q2j1v0/p olivia@laptop"
+
+func TestHelpAndVersion(t *testing.T) {
+	r := runCmd(t, nil, "", "--help")
+	if r.code != 0 || !strings.Contains(r.stderr, "latchkey keys add EMAIL KEYFILE") || !strings.Contains(r.stderr, "-public-url") || !strings.Contains(r.stderr, "LATCHKEY_<NAME>") {
+		t.Fatalf("help: %+v", r)
+	}
+	if r := runCmd(t, nil, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "latchkey ") {
+		t.Fatalf("version: %+v", r)
+	}
+	if r := runCmd(t, nil, "", "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("unknown command: %+v", r)
+	}
+	if r := runCmd(t, nil, "", "--no-such-flag"); r.code != 2 || !strings.Contains(r.stderr, "no-such-flag") {
+		t.Fatalf("unknown flag: %+v", r)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		want []string
+	}{
+		{"bad addresses", nil, []string{"--data", dir, "--http", "nohost", "--ssh", "1.2.3.4:99999"}, []string{`--http: "nohost" is not host:port`, "--ssh:"}},
+		{"bad public url", nil, []string{"--data", dir, "--public-url", "ftp://x.test"}, []string{"--public-url", "http:// or https://"}},
+		{"public url with path", nil, []string{"--data", dir, "--public-url", "https://x.test/portal?a=b"}, []string{"scheme and host only"}},
+		{"bad relay", nil, []string{"--data", dir, "--smtp-relay", "http://u:secretpw@h:25"}, []string{"--smtp-relay", "smtp://"}},
+		{"relay without port", nil, []string{"--data", dir, "--smtp-relay", "smtp://u:secretpw@h"}, []string{"names no port"}},
+		{"no mail route", nil, []string{"--data", dir, "--smtp-catcher", "off"}, []string{"only mail route"}},
+		{"bad from", nil, []string{"--data", dir, "--mail-from", "nobody"}, []string{"--mail-from"}},
+		{"bad admin keys", nil, []string{"--data", dir, "--admin-keys", "ssh-ed25519 garbage"}, []string{"--admin-keys", "key 1"}},
+		{"missing admin key file", nil, []string{"--data", dir, "--admin-keys", "/no/such/file"}, []string{"--admin-keys", "readable file"}},
+		{"sessions", nil, []string{"--data", dir, "--session-idle", "48h", "--session-lifetime", "24h"}, []string{"--session-lifetime"}},
+		{"bad env value", map[string]string{"LATCHKEY_DEMO": "maybe"}, []string{"--data", dir}, []string{"LATCHKEY_DEMO"}},
+		{"env is validated", map[string]string{"LATCHKEY_HTTP": "nope"}, []string{"--data", dir}, []string{`--http: "nope"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, tc.vars, "", tc.args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %s", r.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Fatalf("stderr %q lacks %q", r.stderr, w)
+				}
+			}
+			if strings.Contains(r.stderr, "secretpw") {
+				t.Fatal("a relay password was printed")
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatal("an invalid configuration wrote to the data directory")
+	}
+}
+
+func TestEnvAndFlagPrecedence(t *testing.T) {
+	var c config
+	fs := newFlagSet("t", &c, &bytes.Buffer{})
+	pos, err := parseInterleaved(fs, []string{"keys", "--http", "127.0.0.1:9000", "add", "a@x.test"})
+	if err != nil || strings.Join(pos, " ") != "keys add a@x.test" {
+		t.Fatalf("positional %v, %v", pos, err)
+	}
+	given := map[string]bool{"http": true}
+	vars := map[string]string{"LATCHKEY_HTTP": "127.0.0.1:1", "LATCHKEY_PUBLIC_URL": "https://portal.example.com/", "LATCHKEY_UNIFORM_RESPONSES": "true"}
+	if err := applyEnv(fs, given, func(k string) (string, bool) { v, ok := vars[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP != "127.0.0.1:9000" || c.PublicURL != "https://portal.example.com" || !c.UniformResponses {
+		t.Fatalf("config %+v", c)
+	}
+	c2 := config{}
+	fs2 := newFlagSet("t", &c2, &bytes.Buffer{})
+	fs2.Parse([]string{"--http", "0.0.0.0:8443"})
+	c2.validate()
+	if c2.PublicURL != "http://0.0.0.0:8443" {
+		t.Fatalf("default public URL %q", c2.PublicURL)
+	}
+}
+
+func TestDemoKeysAndBackup(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	r := runCmd(t, nil, "", "--data", data, "--demo", "--public-url", "https://demo.example.com")
+	if r.code != 0 {
+		t.Fatalf("first start: %+v", r)
+	}
+	for _, want := range []string{"Northwind Studio", "owner@northwind.test", "https://demo.example.com/m/", "client@acme.test"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Fatalf("first start should print %q on stderr:\n%s", want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stdout, "/p/website-redesign") || !strings.Contains(r.stdout, "Internal Ops") {
+		t.Fatalf("summary:\n%s", r.stdout)
+	}
+	st, err := os.Stat(filepath.Join(data, keyFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v", err)
+	}
+	// A second start does not load the demo again.
+	if r := runCmd(t, nil, "", "--data", data, "--demo"); r.code != 0 || strings.Contains(r.stderr, "/m/") {
+		t.Fatalf("second start: %+v", r)
+	}
+
+	keyPath := filepath.Join(dir, "olivia.pub")
+	os.WriteFile(keyPath, []byte(ownerKey+"\n"), 0o644)
+	if r := runCmd(t, nil, "", "keys", "add", "owner@northwind.test", keyPath, "--data", data); r.code != 0 || !strings.Contains(r.stdout, "SHA256:") {
+		t.Fatalf("keys add: %+v", r)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"keys", "add", "mia@northwind.test", "-"}, 1, "another account"},
+		{[]string{"keys", "add", "sam@northwind.test", keyPath}, 1, "not an owner or manager"},
+		{[]string{"keys", "add", "nobody@northwind.test", keyPath}, 1, "no account"},
+		{[]string{"keys", "add", "not-an-email", keyPath}, 1, "email"},
+		{[]string{"keys", "add", "owner@northwind.test", filepath.Join(dir, "missing.pub")}, 1, "read key"},
+		{[]string{"keys", "add", "owner@northwind.test"}, 2, "EMAIL and KEYFILE"},
+		{[]string{"keys", "list"}, 2, "usage"},
+		{[]string{"backup"}, 2, "FILE"},
+	} {
+		r := runCmd(t, nil, ownerKey, append(tc.args, "--data", data)...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+
+	copyPath := filepath.Join(dir, "copy.db")
+	if r := runCmd(t, nil, "", "backup", copyPath, "--data", data); r.code != 0 || !strings.Contains(r.stdout, "Wrote") {
+		t.Fatalf("backup: %+v", r)
+	}
+	// The copy is a working data directory together with the key file.
+	restored := filepath.Join(dir, "restored")
+	os.MkdirAll(restored, 0o700)
+	b, _ := os.ReadFile(copyPath)
+	os.WriteFile(filepath.Join(restored, dbFile), b, 0o600)
+	k, _ := os.ReadFile(filepath.Join(data, keyFile))
+	os.WriteFile(filepath.Join(restored, keyFile), k, 0o600)
+	if r := runCmd(t, nil, "", "--data", restored); r.code != 0 || !strings.Contains(r.stdout, "Website Redesign") {
+		t.Fatalf("restored instance: %+v", r)
+	}
+	// Without its key file the database refuses to start rather than mint new keys.
+	os.Remove(filepath.Join(restored, keyFile))
+	if r := runCmd(t, nil, "", "--data", restored); r.code != 1 || !strings.Contains(r.stderr, "key file") {
+		t.Fatalf("missing key file: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(restored, keyFile)); err == nil {
+		t.Fatal("a new key file was created for an existing database")
+	}
+}
+
+func TestAdminKeys(t *testing.T) {
+	keys, err := parseAdminKeys(ownerKey + " , " + ownerKey)
+	if err != nil || len(keys) != 2 || !strings.HasPrefix(keys[0].Fingerprint, "SHA256:") || keys[0].Comment != "olivia@laptop" {
+		t.Fatalf("%+v %v", keys, err)
+	}
+	f := filepath.Join(t.TempDir(), "admins")
+	os.WriteFile(f, []byte("# admins\n"+ownerKey+"\n\n"), 0o600)
+	if keys, err := parseAdminKeys(f); err != nil || len(keys) != 1 {
+		t.Fatalf("file: %+v %v", keys, err)
+	}
+}

@@ -1,0 +1,295 @@
+package core_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"latchkey/core"
+)
+
+// TestDumpHoldsNoSecrets: after every flow has run, no bucket holds a link
+// token, session id, reset or join token, or password, raw or encoded.
+func TestDumpHoldsNoSecrets(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	var secrets []string
+	res := must(e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "c@x.test", Role: core.RoleClient, PortalID: w.closed.ID}))
+	secrets = append(secrets, res.Link.Token)
+	secrets = append(secrets, must(e.svc.Redeem(e.ctx, res.Link.Token, visitor)).SessionID)
+	secrets = append(secrets, must(e.svc.GenerateLink(e.ctx, w.ownerA, w.closed.ID, "c@x.test")).Token)
+	must(0, e.svc.RequestRestore(e.ctx, "c@x.test", visitor))
+	reset := e.lastToken("c@x.test", core.MailPasswordReset)
+	const password = "the secret password 42"
+	si := must(e.svc.CompleteRestore(e.ctx, reset, password, visitor))
+	secrets = append(secrets, reset, si.SessionID, password)
+	secrets = append(secrets, must(e.svc.Login(e.ctx, "c@x.test", password, visitor)).SessionID)
+	must(e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "j@x.test", Role: core.RoleMember}))
+	secrets = append(secrets, e.lastToken("j@x.test", core.MailInviteJoin))
+	must(e.svc.RequestAccess(e.ctx, w.email.Slug, "e@x.test", visitor))
+	secrets = append(secrets, e.lastToken("e@x.test", core.MailAccessLink))
+
+	dump := e.rawDump()
+	if len(dump) < 10000 {
+		t.Fatalf("dump is only %d bytes: nothing was written?", len(dump))
+	}
+	for _, s := range secrets {
+		forms := [][]byte{[]byte(s), []byte(base64.StdEncoding.EncodeToString([]byte(s)))}
+		if raw, err := base64.RawURLEncoding.DecodeString(s); err == nil && len(raw) == 32 {
+			forms = append(forms, raw, []byte(base64.StdEncoding.EncodeToString(raw)))
+		}
+		for _, f := range forms {
+			if bytes.Contains(dump, f) {
+				t.Fatalf("the database holds a secret (%q…) in clear", s[:6])
+			}
+		}
+	}
+}
+
+// TestBadInputChangesNothing: every kind of bad input gets a typed error
+// with a sentence a person understands, and the database stays byte-for-byte
+// the same.
+func TestBadInputChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	e.clientWithLink(w, w.closed, "c@x.test")
+	long := strings.Repeat("x", 10<<10)
+	nul := "ann\x00@x.test"
+	before := e.dump()
+	for _, tc := range []struct {
+		name    string
+		do      func() error
+		want    error
+		mention string // the error names the field or thing
+	}{
+		{"malformed email", func() error {
+			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "not-an-email", Role: core.RoleClient})
+			return err
+		}, core.ErrInvalid, "email"},
+		{"display name email", func() error {
+			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "Ann <ann@x.test>", Role: core.RoleClient})
+			return err
+		}, core.ErrInvalid, "display name"},
+		{"email with CR LF", func() error {
+			_, err := e.svc.RequestAccess(e.ctx, w.closed.Slug, "ann@x.test\r\nBcc: all@x.test", visitor)
+			return err
+		}, core.ErrInvalid, "control character"},
+		{"email with NUL", func() error { _, err := e.svc.RequestAccess(e.ctx, w.closed.Slug, nul, visitor); return err }, core.ErrInvalid, "email"},
+		{"10 KB email", func() error { _, err := e.svc.RequestAccess(e.ctx, w.closed.Slug, long+"@x.test", visitor); return err }, core.ErrInvalid, "longer than"},
+		{"empty email", func() error { return e.svc.RequestRestore(e.ctx, "   ", visitor) }, core.ErrInvalid, "required"},
+		{"unknown slug", func() error { _, err := e.svc.RequestAccess(e.ctx, "no-such-portal", "a@x.test", visitor); return err }, core.ErrNotFound, "no-such-portal"},
+		{"10 KB slug", func() error { _, err := e.svc.RequestAccess(e.ctx, long, "a@x.test", visitor); return err }, core.ErrNotFound, "portal"},
+		{"wrong role name", func() error {
+			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Role: "admin"})
+			return err
+		}, core.ErrInvalid, "not a role"},
+		{"empty role", func() error {
+			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test"})
+			return err
+		}, core.ErrInvalid, "role"},
+		{"empty project name", func() error { _, err := e.svc.CreateProject(e.ctx, w.ownerA, w.org.ID, "  "); return err }, core.ErrInvalid, "must not be empty"},
+		{"10 KB project name", func() error { _, err := e.svc.CreateProject(e.ctx, w.ownerA, w.org.ID, long); return err }, core.ErrInvalid, "longer than"},
+		{"NUL in a name", func() error {
+			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Name: "A\x00B", Role: core.RoleClient})
+			return err
+		}, core.ErrInvalid, "name"},
+		{"empty organization name", func() error {
+			_, err := e.svc.CreateOrg(e.ctx, e.admin, core.NewOrg{Name: "", OwnerEmail: "o@x.test"})
+			return err
+		}, core.ErrInvalid, "name"},
+		{"bad slug", func() error {
+			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "Bad Slug!", Title: "T", Access: core.AccessClosed})
+			return err
+		}, core.ErrInvalid, "slug"},
+		{"taken slug", func() error {
+			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: w.open.Slug, Title: "T", Access: core.AccessClosed})
+			return err
+		}, core.ErrConflict, "taken"},
+		{"bad access level", func() error {
+			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "ok-slug", Title: "T", Access: "secret"})
+			return err
+		}, core.ErrInvalid, "access level"},
+		{"10 KB welcome text", func() error {
+			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "ok-slug", Title: "T", Access: core.AccessClosed, Welcome: long})
+			return err
+		}, core.ErrInvalid, "welcome"},
+		{"garbage token", func() error { _, err := e.svc.Redeem(e.ctx, "garbage", visitor); return err }, core.ErrLinkUnknown, "not valid"},
+		{"10 KB token", func() error { _, err := e.svc.Redeem(e.ctx, long, visitor); return err }, core.ErrLinkUnknown, "not valid"},
+		{"well-formed unknown token", func() error {
+			_, err := e.svc.Redeem(e.ctx, strings.Repeat("A", core.TokenLen), visitor)
+			return err
+		}, core.ErrLinkUnknown, "not valid"},
+		{"NUL token", func() error { _, err := e.svc.Redeem(e.ctx, strings.Repeat("\x00", core.TokenLen), visitor); return err }, core.ErrLinkUnknown, "not valid"},
+		{"garbage join token", func() error { _, err := e.svc.Join(e.ctx, "nope", "", "long enough pw", visitor); return err }, core.ErrTokenInvalid, "expired"},
+		{"short password", func() error { _, err := e.svc.CompleteRestore(e.ctx, "x", "short", visitor); return err }, core.ErrInvalid, "at least 8"},
+		{"10 KB password", func() error { _, err := e.svc.CompleteRestore(e.ctx, "x", long, visitor); return err }, core.ErrInvalid, "at most 256"},
+		{"unknown member", func() error {
+			return e.svc.ChangeRole(e.ctx, w.ownerA, w.org.ID, 99999, core.RoleClient, time.Time{})
+		}, core.ErrNotFound, "member"},
+		{"unknown request", func() error { return e.svc.DismissRequest(e.ctx, w.ownerA, 4242) }, core.ErrNotFound, "access request"},
+		{"bad ssh key", func() error { _, err := e.svc.AddSSHKey(e.ctx, e.admin, w.owner.Email, "ssh-rsa nonsense"); return err }, core.ErrInvalid, "not an SSH public key"},
+		{"unknown session", func() error { _, err := e.svc.Session(e.ctx, strings.Repeat("B", core.TokenLen)); return err }, core.ErrNoSession, "not signed in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.do()
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.mention) || len(msg) > 300 {
+				t.Fatalf("message %q should mention %q in a short sentence", msg, tc.mention)
+			}
+		})
+	}
+	if after := e.dump(); after != before {
+		t.Fatal("bad input changed the database")
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"ann@example.com", "ann@example.com"},
+		{"  Ann.Lee+portal@Example.COM\t", "ann.lee+portal@example.com"},
+		{"o'brien@x.test", "o'brien@x.test"},
+	} {
+		if got, err := core.NormalizeEmail(tc.in); err != nil || got != tc.want {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"", "ann", "@x.test", "ann@", "ann@@x.test", "Ann <ann@x.test>", "<ann@x.test>", "ann@x.test (Ann)",
+		"ann@x.test\n", "an\rn@x.test", "ann\x00@x.test", `"ann lee"@x.test`, "ann@x.test, bob@x.test", strings.Repeat("a", 250) + "@x.test", "ann@x.test\xff"} {
+		if got, err := core.NormalizeEmail(in); !errors.Is(err, core.ErrInvalid) {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want ErrInvalid", in, got, err)
+		}
+	}
+}
+
+func TestCrypto(t *testing.T) {
+	k1, _ := core.NewKeys(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
+	k2, _ := core.NewKeys(bytes.Repeat([]byte{3}, 32), bytes.Repeat([]byte{4}, 32))
+	tok, err := core.NewToken(strings.NewReader(strings.Repeat("r", 32)))
+	if err != nil || len(tok) != core.TokenLen || !core.WellFormedToken(tok) {
+		t.Fatalf("token %q %v", tok, err)
+	}
+	if bytes.Equal(k1.Lookup(tok), k2.Lookup(tok)) || len(k1.Lookup(tok)) != 32 {
+		t.Fatal("lookup does not depend on the key")
+	}
+	sealed := k1.Seal(tok, "link")
+	if got, err := k1.Open(sealed, "link"); err != nil || got != tok {
+		t.Fatalf("open: %q %v", got, err)
+	}
+	if _, err := k2.Open(sealed, "link"); err == nil {
+		t.Fatal("opened with the wrong key")
+	}
+	if _, err := k1.Open(sealed, "mail"); err == nil {
+		t.Fatal("opened for another purpose")
+	}
+	for _, bad := range []string{"", "short", tok + "A", strings.Repeat("=", 43), strings.Repeat("A", 42) + "B"} {
+		if core.WellFormedToken(bad) {
+			t.Errorf("WellFormedToken(%q) = true", bad)
+		}
+	}
+	h, err := core.HashPassword("correct horse", fastArgon, strings.NewReader(strings.Repeat("s", 16)))
+	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("hash %q %v", h, err)
+	}
+	if !core.VerifyPassword(h, "correct horse") || core.VerifyPassword(h, "correct horsE") || core.VerifyPassword("garbage", "x") {
+		t.Fatal("VerifyPassword")
+	}
+}
+
+func TestDemo(t *testing.T) {
+	e := newEnv(t)
+	links, err := e.svc.LoadDemo(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 2 || links[0].Email != "client@acme.test" || links[0].Portal != "website-redesign" || links[1].Portal != "brand-guidelines" {
+		t.Fatalf("demo links %+v", links)
+	}
+	dump := e.rawDump()
+	for _, l := range links {
+		tok := l.URL[strings.LastIndexByte(l.URL, '/')+1:]
+		if _, err := e.svc.Landing(e.ctx, tok); err != nil {
+			t.Fatalf("demo link %s: %v", l.URL, err)
+		}
+		if bytes.Contains(dump, []byte(tok)) {
+			t.Fatal("a demo token is stored in clear")
+		}
+	}
+	orgs := must(e.svc.Orgs(e.ctx, e.admin))
+	if len(orgs) != 1 || orgs[0].Name != "Northwind Studio" {
+		t.Fatalf("orgs %+v", orgs)
+	}
+	org := orgs[0]
+	roles := map[string]core.Role{}
+	for _, m := range must(e.svc.Members(e.ctx, e.admin, org.ID)) {
+		roles[m.User.Email+" "+m.User.Name] = m.Member.Role
+	}
+	want := map[string]core.Role{
+		"owner@northwind.test Olivia Owner": core.RoleOwner, "mia@northwind.test Mia Manager": core.RoleManager,
+		"sam@northwind.test Sam Member": core.RoleMember, "client@acme.test Casey Client": core.RoleClient, "cfo@acme.test Chris CFO": core.RoleClient,
+	}
+	if len(roles) != len(want) {
+		t.Fatalf("members %v", roles)
+	}
+	for k, r := range want {
+		if roles[k] != r {
+			t.Fatalf("member %s is %s, want %s (all: %v)", k, roles[k], r, roles)
+		}
+	}
+	if _, err := e.svc.Login(e.ctx, "owner@northwind.test", core.DemoPassword, visitor); err != nil {
+		t.Fatalf("owner login: %v", err)
+	}
+	type row struct {
+		portal, access string
+		people         map[string]core.LinkState
+	}
+	wantProjects := map[string]row{
+		"Website Redesign": {"website-redesign", "closed", map[string]core.LinkState{"client@acme.test": core.LinkActive, "cfo@acme.test": core.LinkDeactivated, "sam@northwind.test": ""}},
+		"Brand Guidelines": {"brand-guidelines", "open", map[string]core.LinkState{"client@acme.test": core.LinkActive}},
+		"Onboarding Kit":   {"onboarding", "email", map[string]core.LinkState{}},
+		"Internal Ops":     {},
+	}
+	projects := must(e.svc.Projects(e.ctx, e.admin, org.ID))
+	if len(projects) != len(wantProjects) {
+		t.Fatalf("%d projects", len(projects))
+	}
+	for _, p := range projects {
+		wr, ok := wantProjects[p.Project.Name]
+		if !ok {
+			t.Fatalf("unexpected project %s", p.Project.Name)
+		}
+		if wr.portal == "" {
+			if p.Portal != nil {
+				t.Fatalf("%s has a portal", p.Project.Name)
+			}
+			continue
+		}
+		if p.Portal == nil || p.Portal.Slug != wr.portal || string(p.Portal.Access) != wr.access {
+			t.Fatalf("%s portal %+v", p.Project.Name, p.Portal)
+		}
+		people := must(e.svc.PortalMembers(e.ctx, e.admin, p.Portal.ID))
+		if len(people) != len(wr.people) {
+			t.Fatalf("%s people %+v", p.Project.Name, people)
+		}
+		for _, pm := range people {
+			st, ok := wr.people[pm.Email]
+			if !ok || !pm.HasAccess || pm.LinkState != st {
+				t.Fatalf("%s: %s has access %v link %q", p.Project.Name, pm.Email, pm.HasAccess, pm.LinkState)
+			}
+		}
+	}
+	reqs := must(e.svc.Requests(e.ctx, e.admin, org.ID, true))
+	if len(reqs) != 1 || reqs[0].Email != "newcomer@acme.test" || reqs[0].Portal.Slug != "website-redesign" {
+		t.Fatalf("requests %+v", reqs)
+	}
+	if evs := must(e.svc.Audit(e.ctx, e.admin, core.AuditQuery{OrgID: org.ID})); len(evs) < 5 {
+		t.Fatalf("%d audit events", len(evs))
+	}
+	if _, err := e.svc.LoadDemo(e.ctx); !errors.Is(err, core.ErrNotEmpty) {
+		t.Fatalf("second load: %v", err)
+	}
+}

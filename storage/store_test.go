@@ -1,0 +1,334 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"latchkey/core"
+)
+
+var ctx = context.Background()
+
+func openTemp(t *testing.T, opts Options) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	opts.NoSync = true
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestOpenCreatesEveryBucketAndSchema(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	v, err := s.SchemaVersion()
+	if err != nil || v != SchemaVersion {
+		t.Fatalf("schema version %d, %v", v, err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("bucket %s missing", b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecondProcessGetsAClearError(t *testing.T) {
+	_, path := openTemp(t, Options{})
+	start := time.Now()
+	_, err := Open(path, Options{Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrInUse) {
+		t.Fatalf("second open: %v", err)
+	}
+	if want := fmt.Sprintf("pid %d", os.Getpid()); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "in use by another latchkey") {
+		t.Fatalf("message %q should name %s", err, want)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("second open hung")
+	}
+}
+
+func TestMigrationHook(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ran := 0
+	v2 := []migration{{To: 2, Name: "add marker", Run: func(tx *bolt.Tx) error {
+		ran++
+		return tx.Bucket(bMeta).Put([]byte("marker"), []byte("v2"))
+	}}}
+	s, err = Open(path, Options{NoSync: true, migrations: v2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.SchemaVersion(); v != 2 || ran != 1 {
+		t.Fatalf("version %d after %d runs", v, ran)
+	}
+	s.Close()
+	// Opening again does not re-run it.
+	s, err = Open(path, Options{NoSync: true, migrations: v2})
+	if err != nil || ran != 1 {
+		t.Fatalf("reopen: %v, %d runs", err, ran)
+	}
+	s.Close()
+	// An older build refuses a newer database instead of damaging it.
+	_, err = Open(path, Options{NoSync: true})
+	if err == nil || !strings.Contains(err.Error(), "newer than this latchkey") {
+		t.Fatalf("old build on new schema: %v", err)
+	}
+	// A failing migration leaves the database as it was.
+	path2 := filepath.Join(t.TempDir(), "b.db")
+	s, _ = Open(path2, Options{NoSync: true})
+	s.Close()
+	bad := []migration{{To: 2, Name: "broken", Run: func(tx *bolt.Tx) error { return errors.New("boom") }}}
+	if _, err := Open(path2, Options{NoSync: true, migrations: bad}); err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Fatalf("broken migration: %v", err)
+	}
+	s, err = Open(path2, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(); v != 1 {
+		t.Fatalf("version %d after a failed migration", v)
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "latchkey.key")
+	k1, created, err := LoadOrCreateKeys(path)
+	if err != nil || !created {
+		t.Fatalf("create: %v %v", created, err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %o", st.Mode().Perm())
+	}
+	k2, created, err := LoadOrCreateKeys(path)
+	if err != nil || created || !bytes.Equal(k1.Lookup("t"), k2.Lookup("t")) {
+		t.Fatalf("reload: %v %v", created, err)
+	}
+	if got, err := k2.Open(k1.Seal("secret", "p"), "p"); err != nil || got != "secret" {
+		t.Fatal("reloaded data key differs")
+	}
+	os.Chmod(path, 0o644)
+	if _, _, err := LoadOrCreateKeys(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("readable key file: %v", err)
+	}
+	os.WriteFile(path, []byte("lookup-key: nope\n"), 0o600)
+	if _, _, err := LoadOrCreateKeys(path); err == nil {
+		t.Fatal("malformed key file accepted")
+	}
+
+	s, _ := openTemp(t, Options{})
+	if bound, _ := s.KeysBound(); bound {
+		t.Fatal("new database bound")
+	}
+	if err := s.BindKeys(k1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BindKeys(k1); err != nil {
+		t.Fatalf("same keys again: %v", err)
+	}
+	other, _, _ := LoadOrCreateKeys(filepath.Join(dir, "other.key"))
+	if err := s.BindKeys(other); err == nil || !strings.Contains(err.Error(), "does not belong") {
+		t.Fatalf("foreign keys: %v", err)
+	}
+}
+
+func TestOneActiveLinkPerPortalEmail(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	err := s.Update(ctx, func(tx core.Tx) error {
+		a := core.Link{PortalID: 1, Email: "a@x.test", State: core.LinkActive, Lookup: []byte("la")}
+		if err := tx.PutLink(&a); err != nil {
+			return err
+		}
+		b := core.Link{PortalID: 1, Email: "a@x.test", State: core.LinkActive, Lookup: []byte("lb")}
+		if err := tx.PutLink(&b); !errors.Is(err, core.ErrConflict) {
+			return fmt.Errorf("second active link: %v", err)
+		}
+		other := core.Link{PortalID: 2, Email: "a@x.test", State: core.LinkActive, Lookup: []byte("lc")}
+		if err := tx.PutLink(&other); err != nil {
+			return fmt.Errorf("another portal: %v", err)
+		}
+		a.State = core.LinkReplaced
+		if err := tx.PutLink(&a); err != nil {
+			return err
+		}
+		b.ID = 0
+		if err := tx.PutLink(&b); err != nil {
+			return fmt.Errorf("after replacing: %v", err)
+		}
+		if got, err := tx.ActiveLink(1, "a@x.test"); err != nil || got.ID != b.ID {
+			return fmt.Errorf("active = %d, %v", got.ID, err)
+		}
+		if got, err := tx.LatestLink(1, "a@x.test"); err != nil || got.ID != b.ID {
+			return fmt.Errorf("latest = %d, %v", got.ID, err)
+		}
+		if got, err := tx.LinkByLookup([]byte("la")); err != nil || got.State != core.LinkReplaced {
+			return fmt.Errorf("by lookup = %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Records read in a transaction stay intact after it ends, even when later
+// writes grow and remap the file.
+func TestValuesOutliveTheirTransaction(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	lookup := bytes.Repeat([]byte{7}, 32)
+	s.Update(ctx, func(tx core.Tx) error {
+		return tx.PutLink(&core.Link{PortalID: 1, Email: "a@x.test", State: core.LinkActive, Lookup: lookup, Sealed: []byte("sealed")})
+	})
+	var l core.Link
+	var sessions []core.Session
+	s.Update(ctx, func(tx core.Tx) error {
+		return tx.PutSession(core.Session{Hash: bytes.Repeat([]byte{9}, 32), UserID: 5, LinkID: 1})
+	})
+	s.View(ctx, func(tx core.Tx) (err error) {
+		l, err = tx.LinkByLookup(lookup)
+		sessions, _ = tx.SessionsOfLink(1)
+		return err
+	})
+	for i := 0; i < 20; i++ { // grow the file well past its first mapping
+		s.Update(ctx, func(tx core.Tx) error {
+			for j := 0; j < 500; j++ {
+				if err := tx.AppendEvent(&core.Event{Action: strings.Repeat("x", 200)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if !bytes.Equal(l.Lookup, lookup) || string(l.Sealed) != "sealed" || len(sessions) != 1 || !bytes.Equal(sessions[0].Hash, bytes.Repeat([]byte{9}, 32)) {
+		t.Fatal("a value read earlier changed")
+	}
+}
+
+func TestListsAndIndexes(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(tx core.Tx) error {
+		for i := 1; i <= 30; i++ {
+			if err := tx.AppendEvent(&core.Event{OrgID: uint64(i%3 + 1), Action: fmt.Sprint(i)}); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < 5; i++ {
+			m := core.Message{To: fmt.Sprint(i), State: core.MessageQueued, NextAttemptAt: t0.Add(time.Duration(5-i) * time.Minute)}
+			if err := tx.PutMessage(&m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(ctx, func(tx core.Tx) error {
+		all, _ := tx.Events(core.AuditQuery{Limit: 5})
+		if len(all) != 5 || all[0].ID != 30 || all[4].ID != 26 {
+			t.Errorf("newest five: %+v", all)
+		}
+		page, _ := tx.Events(core.AuditQuery{BeforeID: 26, Limit: 3})
+		if len(page) != 3 || page[0].ID != 25 {
+			t.Errorf("next page: %+v", page)
+		}
+		org, _ := tx.Events(core.AuditQuery{OrgID: 2, Limit: 4})
+		if len(org) != 4 || org[0].ID != 28 || org[1].ID != 25 { // org 2 holds 1, 4, …, 28
+			t.Errorf("org 2: %+v", org)
+		}
+		orgPage, _ := tx.Events(core.AuditQuery{OrgID: 2, BeforeID: 27})
+		if len(orgPage) != 9 || orgPage[0].ID != 25 {
+			t.Errorf("org 2 before 27: %d events, first %+v", len(orgPage), orgPage[0])
+		}
+		due, _ := tx.DueMessages(t0.Add(3*time.Minute), 0)
+		if len(due) != 3 || due[0].To != "4" || due[2].To != "2" {
+			t.Errorf("due: %+v", due)
+		}
+		if next, _ := tx.NextDue(); !next.Equal(t0.Add(time.Minute)) {
+			t.Errorf("next due %v", next)
+		}
+		msgs, _ := tx.Messages(4, 2)
+		if len(msgs) != 2 || msgs[0].ID != 3 || msgs[1].ID != 2 {
+			t.Errorf("messages before 4: %+v", msgs)
+		}
+		return nil
+	})
+	// Sending a message takes it off the due index.
+	s.Update(ctx, func(tx core.Tx) error {
+		m, _ := tx.Message(5)
+		m.State = core.MessageSent
+		return tx.PutMessage(&m)
+	})
+	s.View(ctx, func(tx core.Tx) error {
+		if due, _ := tx.DueMessages(t0.Add(time.Hour), 0); len(due) != 4 {
+			t.Errorf("due after sending one: %d", len(due))
+		}
+		return nil
+	})
+}
+
+func TestBackup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "latchkey.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Update(ctx, func(tx core.Tx) error {
+		return tx.PutUser(&core.User{Email: "a@x.test", Name: "A"})
+	})
+	if _, err := Backup(path, filepath.Join(dir, "copy.db")); !errors.Is(err, ErrInUse) {
+		t.Fatalf("backup of a running database: %v", err)
+	}
+	var live bytes.Buffer
+	if _, err := s.WriteTo(&live); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	n, err := Backup(path, filepath.Join(dir, "copy.db"))
+	if err != nil || n == 0 {
+		t.Fatalf("backup: %d, %v", n, err)
+	}
+	c, err := Open(filepath.Join(dir, "copy.db"), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	c.View(ctx, func(tx core.Tx) error {
+		if u, err := tx.UserByEmail("a@x.test"); err != nil || u.Name != "A" {
+			t.Errorf("copy: %+v %v", u, err)
+		}
+		return nil
+	})
+	if _, err := Backup(filepath.Join(dir, "missing.db"), filepath.Join(dir, "x.db")); err == nil {
+		t.Fatal("backup of a missing database")
+	}
+}
