@@ -245,4 +245,5 @@ func must[T any](v T, err error) T {
 }
 
 var visitor = core.Visitor{Addr: "203.0.113.9", UserAgent: "test"}
+
 const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBIXr28IKmVOC4aN1aoLtRWZCLgwZY8FQl/Q2j1v0/p olivia@laptop"

@@ -122,7 +122,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 			_, err := e.svc.Redeem(e.ctx, strings.Repeat("A", core.TokenLen), visitor)
 			return err
 		}, core.ErrLinkUnknown, "not valid"},
-		{"NUL token", func() error { _, err := e.svc.Redeem(e.ctx, strings.Repeat("\x00", core.TokenLen), visitor); return err }, core.ErrLinkUnknown, "not valid"},
+		{"NUL token", func() error {
+			_, err := e.svc.Redeem(e.ctx, strings.Repeat("\x00", core.TokenLen), visitor)
+			return err
+		}, core.ErrLinkUnknown, "not valid"},
 		{"garbage join token", func() error { _, err := e.svc.Join(e.ctx, "nope", "", "long enough pw", visitor); return err }, core.ErrTokenInvalid, "expired"},
 		{"short password", func() error { _, err := e.svc.CompleteRestore(e.ctx, "x", "short", visitor); return err }, core.ErrInvalid, "at least 8"},
 		{"10 KB password", func() error { _, err := e.svc.CompleteRestore(e.ctx, "x", long, visitor); return err }, core.ErrInvalid, "at most 256"},
