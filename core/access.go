@@ -43,6 +43,12 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 	if err != nil {
 		return AccessResult{}, err
 	}
+	if err := s.view(ctx, func(w *txw) error { // unknown slugs fail before the shared commit
+		_, err := w.PortalBySlug(slug)
+		return notFoundAs(err, "portal", clip(slug))
+	}); err != nil {
+		return AccessResult{}, err
+	}
 	var res AccessResult
 	err = s.update(ctx, func(w *txw) error {
 		p, err := w.PortalBySlug(slug)
@@ -57,7 +63,7 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 		if err != nil {
 			return err
 		}
-		a := v.actor(email)
+		a := v.anonymous()
 		switch {
 		case pp.entitled(w.now):
 			res.Outcome = OutcomeLinkSent
@@ -158,11 +164,12 @@ func (s *Service) GrantRequest(ctx context.Context, a Actor, requestID uint64, r
 	if role == "" {
 		role = RoleClient
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	role, err := ParseRole(string(role))
+	if err != nil {
 		return InviteResult{}, err
 	}
 	var res InviteResult
-	err := s.update(ctx, func(w *txw) error {
+	err = s.update(ctx, func(w *txw) error {
 		r, err := w.pendingRequestFor(a, requestID)
 		if err != nil {
 			return err

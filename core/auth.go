@@ -165,7 +165,9 @@ func (s *Service) RequestRestore(ctx context.Context, rawEmail string, v Visitor
 	return s.update(ctx, func(w *txw) error {
 		u, err := w.UserByEmail(email)
 		if errors.Is(err, ErrNotFound) {
-			return nil
+			// Commit like the other branch, so that timing does not tell
+			// which emails have accounts.
+			return w.audit(v.anonymous(), 0, "password.restore_requested", email, "no account with this email; nothing sent")
 		}
 		if err != nil {
 			return err
@@ -182,7 +184,7 @@ func (s *Service) RequestRestore(ctx context.Context, rawEmail string, v Visitor
 		if err := w.queue(Message{Kind: MailPasswordReset, To: email, ToName: u.Name, Data: data, LinkPath: "/restore/"}, token); err != nil {
 			return err
 		}
-		return w.audit(v.actor(email), 0, "password.restore_requested", email, "")
+		return w.audit(v.anonymous(), 0, "password.restore_requested", email, "reset link sent")
 	})
 }
 

@@ -10,9 +10,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -30,6 +32,7 @@ const KeySize = 32
 type Keys struct {
 	lookup []byte
 	aead   cipher.AEAD
+	macs   sync.Pool // of hash.Hash: HMAC-SHA256 under the lookup key
 }
 
 // NewKeys builds Keys from the two 32-byte secrets.
@@ -45,14 +48,19 @@ func NewKeys(lookupKey, dataKey []byte) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data key: %w", err)
 	}
-	return &Keys{lookup: append([]byte(nil), lookupKey...), aead: aead}, nil
+	k := &Keys{lookup: append([]byte(nil), lookupKey...), aead: aead}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.lookup) }
+	return k, nil
 }
 
 // Lookup is the index under which a link with this token is stored.
 func (k *Keys) Lookup(token string) []byte {
-	m := hmac.New(sha256.New, k.lookup)
-	m.Write([]byte(token))
-	return m.Sum(nil)
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, token)
+	sum := m.Sum(make([]byte, 0, sha256.Size))
+	k.macs.Put(m)
+	return sum
 }
 
 // CheckValue is a fixed HMAC that the store keeps to detect a key file that

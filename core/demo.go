@@ -98,7 +98,7 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 	if err := w.addPortalAccess(a, website.ID, sam.ID); err != nil {
 		return err
 	}
-	if _, err := w.recordRequest(d.v.actor("newcomer@acme.test"), website, "newcomer@acme.test", d.v); err != nil {
+	if _, err := w.recordRequest(d.v.anonymous(), website, "newcomer@acme.test", d.v); err != nil {
 		return err
 	}
 	return d.err

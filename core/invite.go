@@ -42,7 +42,7 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (InviteRe
 	if err != nil {
 		return InviteResult{}, err
 	}
-	if _, err := ParseRole(string(in.Role)); err != nil {
+	if in.Role, err = ParseRole(string(in.Role)); err != nil {
 		return InviteResult{}, err
 	}
 	in.Email, in.Name = email, name
@@ -105,7 +105,7 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 	if in.PortalID == 0 && isMember {
 		return InviteResult{}, conflict("%s is already a member of %s (as %s)", in.Email, org.Name, member.Role)
 	}
-	if hasPrev && prev.State == InvitationPending {
+	if hasPrev && prev.State == InvitationPending && prev.PortalID == in.PortalID {
 		if err := w.supersede(prev); err != nil {
 			return InviteResult{}, err
 		}
@@ -293,21 +293,33 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 		if err != nil {
 			return err
 		}
-		if name == "" {
-			name = inv.Name
+		displayName := name
+		if displayName == "" {
+			displayName = inv.Name
 		}
-		u, _, err := w.findOrCreateUser(t.Email, name)
+		u, created, err := w.findOrCreateUser(t.Email, displayName)
 		if err != nil {
 			return err
 		}
 		if u.PasswordHash != existingHash {
 			return conflict("the account changed while you were joining; open the link again")
 		}
-		if u.PasswordHash == "" {
-			u.PasswordHash, u.PasswordChangedAt = newHash, w.now
-		}
 		if u.Name == "" {
-			u.Name = name
+			u.Name = displayName
+		}
+		if u.PasswordHash == "" {
+			// A first password for an account that magic links made: like
+			// any password change, it ends the other sessions and is announced.
+			u.PasswordHash, u.PasswordChangedAt = newHash, w.now
+			if !created {
+				if err := w.endSessionsOf(u.ID); err != nil {
+					return err
+				}
+				data := map[string]string{"at": w.now.Format(time.RFC3339), "addr": v.Addr}
+				if err := w.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
+					return err
+				}
+			}
 		}
 		if err := w.PutUser(&u); err != nil {
 			return err
@@ -327,9 +339,11 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 		if err := w.PutInvitation(&inv); err != nil {
 			return err
 		}
-		if si, err = w.startSession(u, 0, v); err != nil {
+		started, err := w.startSession(u, 0, v)
+		if err != nil {
 			return err
 		}
+		si = started
 		w.changed(Change{Kind: ChangeMemberChanged, OrgID: inv.OrgID})
 		return w.audit(v.actor(u.Email), inv.OrgID, "member.joined", u.Email, "as "+string(inv.Role))
 	})

@@ -85,12 +85,16 @@ func (w *txw) revealLink(l Link) (IssuedLink, error) {
 	return IssuedLink{Link: l, Token: token, URL: w.s.LinkURL(token)}, nil
 }
 
-// revokeAccess removes a person's access to a portal and deactivates their
-// active link there (which ends the sessions it opened). userID is 0 for an
-// invitee without an account. It reports nothing when there was nothing.
+// revokeAccess removes a person's access to a portal, deactivates their
+// active link there and ends every session of theirs (sessions belong to a
+// person, not a portal; they sign in again for the portals they keep).
+// userID is 0 for an invitee without an account.
 func (w *txw) revokeAccess(a Actor, p Portal, email string, userID uint64) error {
 	if userID != 0 {
 		if err := w.DeleteAccess(p.ID, userID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := w.endSessionsOf(userID); err != nil {
 			return err
 		}
 	}
@@ -162,10 +166,19 @@ func (w *txw) person(p Portal, email string) (portalPerson, error) {
 // entitled reports whether the person may open the portal right now: an
 // account with access (a guest before their end date), or an active link.
 func (pp portalPerson) entitled(now time.Time) bool {
-	if pp.isMember && pp.member.Expired(now) {
-		return false
+	if pp.isMember {
+		if pp.member.Expired(now) {
+			return false
+		}
+		return pp.hasAccess || pp.hasActive
 	}
-	return pp.hasAccess || pp.hasActive
+	// Not a member (yet): only an active link entitles, and a guest link
+	// only before its end date.
+	if !pp.hasActive {
+		return pp.hasAccess
+	}
+	l := pp.active
+	return l.Role != RoleGuest || l.GuestUntil.IsZero() || now.Before(l.GuestUntil)
 }
 
 // roleForNewLink is the role a new link for this person carries: their
@@ -180,21 +193,31 @@ func (pp portalPerson) roleForNewLink() (Role, time.Time) {
 	return RoleClient, time.Time{}
 }
 
-// linkTarget resolves the portal and person an owner or manager acts on.
-func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, error) {
+// linkTarget resolves the portal and person an owner or manager acts on,
+// and the role the actor acts with. The links of owners and managers are
+// theirs or the owner's to handle: a manager could otherwise copy the
+// owner's link and sign in as the owner.
+func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, Role, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
-		return Portal{}, "", portalPerson{}, err
+		return Portal{}, "", portalPerson{}, "", err
 	}
 	p, err := w.portalFor(a, portalID)
 	if err != nil {
-		return Portal{}, "", portalPerson{}, err
+		return Portal{}, "", portalPerson{}, "", err
 	}
-	if _, err := w.manage(a, p.OrgID); err != nil {
-		return Portal{}, "", portalPerson{}, err
+	by, err := w.manage(a, p.OrgID)
+	if err != nil {
+		return Portal{}, "", portalPerson{}, "", err
 	}
 	pp, err := w.person(p, email)
-	return p, email, pp, err
+	if err != nil {
+		return Portal{}, "", portalPerson{}, "", err
+	}
+	if pp.isMember && pp.member.Role.UsesConsole() && by != RoleOwner && pp.user.ID != a.UserID {
+		return Portal{}, "", portalPerson{}, "", forbidden("only the owner handles the links of owners and managers")
+	}
+	return p, email, pp, by, nil
 }
 
 func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
@@ -216,7 +239,7 @@ func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[st
 func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
 	var il IssuedLink
 	err := s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.linkTarget(a, portalID, email)
+		p, email, pp, by, err := w.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
@@ -224,16 +247,28 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 			return notFound("person with access to this portal", email)
 		}
 		role, until := pp.roleForNewLink()
-		if il, err = w.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until}); err != nil {
+		if !pp.isMember {
+			// The link will make them a member again: only with a role the
+			// actor may grant, and never the owner's.
+			if err := mayAssign(by, "", role); err != nil {
+				return err
+			}
+			if !until.IsZero() && !w.now.Before(until) {
+				return forbidden("%s's guest access ended on %s; invite them again with a new end date", email, until.Format(time.DateOnly))
+			}
+		}
+		issued, err := w.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until})
+		if err != nil {
 			return err
 		}
-		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, il); err != nil {
+		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, issued); err != nil {
 			return err
 		}
 		action := "link.generated"
 		if pp.hasActive {
 			action = "link.rotated"
 		}
+		il = issued
 		return w.audit(a, p.OrgID, action, email, "portal "+p.Slug)
 	})
 	return il, err
@@ -243,7 +278,7 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 // the sessions opened through it end. Their portal access stays.
 func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, email string) error {
 	return s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.linkTarget(a, portalID, email)
+		p, email, pp, _, err := w.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
@@ -262,16 +297,18 @@ func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, 
 func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
 	var il IssuedLink
 	err := s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.linkTarget(a, portalID, email)
+		p, email, pp, _, err := w.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
 		if !pp.hasActive {
 			return notFound("active link for", email)
 		}
-		if il, err = w.revealLink(pp.active); err != nil {
+		revealed, err := w.revealLink(pp.active)
+		if err != nil {
 			return err
 		}
+		il = revealed
 		return w.audit(a, p.OrgID, "link.copied", email, "portal "+p.Slug)
 	})
 	return il, err
@@ -280,7 +317,7 @@ func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, emai
 // ResendLink emails the person's active link again.
 func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, email string) error {
 	return s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.linkTarget(a, portalID, email)
+		p, email, pp, _, err := w.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
@@ -302,7 +339,7 @@ func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, emai
 // link is deactivated and the sessions it opened end.
 func (s *Service) RemoveAccess(ctx context.Context, a Actor, portalID uint64, email string) error {
 	return s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.linkTarget(a, portalID, email)
+		p, email, pp, _, err := w.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}

@@ -168,10 +168,10 @@ func (ps PortalSettings) clean() (PortalSettings, error) {
 	if ps.Title, err = cleanName("title", ps.Title, true); err != nil {
 		return ps, err
 	}
-	if _, err = ParseAccessLevel(string(ps.Access)); err != nil {
+	if ps.Access, err = ParseAccessLevel(string(ps.Access)); err != nil {
 		return ps, err
 	}
-	if _, err = ParseDisclosure(string(ps.Disclosure)); err != nil {
+	if ps.Disclosure, err = ParseDisclosure(string(ps.Disclosure)); err != nil {
 		return ps, err
 	}
 	if ps.Welcome, err = cleanText("welcome text", ps.Welcome, MaxWelcomeLen); err != nil {
@@ -243,7 +243,8 @@ func (s *Service) EffectiveDisclosure(p Portal) Disclosure {
 
 // ChangeRole sets a member's role; a guest may get an access end date.
 func (s *Service) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, role Role, guestUntil time.Time) error {
-	if _, err := ParseRole(string(role)); err != nil {
+	role, err := ParseRole(string(role))
+	if err != nil {
 		return err
 	}
 	return s.update(ctx, func(w *txw) error {
@@ -371,6 +372,21 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, orgID, userID uint6
 			if err := w.revokeAccess(a, p, u.Email, u.ID); err != nil {
 				return err
 			}
+		}
+		// A pending invitation (and its join link) would bring them back.
+		invs, err := w.InvitationsOf(orgID, u.Email)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if inv.State == InvitationPending {
+				if err := w.supersede(inv); err != nil {
+					return err
+				}
+			}
+		}
+		if err := w.endSessionsOf(userID); err != nil {
+			return err
 		}
 		if err := w.DeleteMember(orgID, userID); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"latchkey/core"
+	"latchkey/core/coretest"
 )
 
 // TestRedeemMatchesModel runs random sequences of link operations against
@@ -34,33 +35,34 @@ type pe struct {
 }
 
 type model struct {
-	active map[pe]string // current active token
-	access map[pe]bool   // account with portal access
-	known  map[pe]bool   // ever had a link
-	issued map[string]pe // every token ever issued
+	active map[pe]string   // current active token
+	access map[pe]bool     // account with portal access
+	known  map[pe]bool     // ever had a link
+	issued map[string]pe   // every token ever issued
+	member map[string]bool // email is a member of the organization
 }
 
 func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
-	proj := must(e.svc.CreateProject(e.ctx, w.ownerA, w.org.ID, fmt.Sprintf("P%d", seq)))
-	portal := must(e.svc.SetPortal(e.ctx, w.ownerA, proj.ID, core.PortalSettings{Slug: fmt.Sprintf("seq-%d", seq), Title: "T", Access: core.AccessClosed}))
-	portals := []core.Portal{portal, w.closed}
+	proj := must(e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, fmt.Sprintf("P%d", seq)))
+	portal := must(e.Svc.SetPortal(e.Ctx, w.ownerA, proj.ID, core.PortalSettings{Slug: fmt.Sprintf("seq-%d", seq), Title: "T", Access: core.AccessClosed}))
+	portals := []core.Portal{portal, w.closed, w.email}
 	emails := []string{fmt.Sprintf("a%d@x.test", seq), fmt.Sprintf("b%d@x.test", seq)}
-	m := model{active: map[pe]string{}, access: map[pe]bool{}, known: map[pe]bool{}, issued: map[string]pe{}}
+	m := model{active: map[pe]string{}, access: map[pe]bool{}, known: map[pe]bool{}, issued: map[string]pe{}, member: map[string]bool{}}
 	issue := func(k pe, token string) {
 		m.active[k], m.known[k], m.issued[token] = token, true, k
 	}
 	for step := 0; step < steps; step++ {
 		k := pe{rng.IntN(len(portals)), emails[rng.IntN(len(emails))]}
 		p := portals[k.portal]
-		switch op := rng.IntN(7); op {
+		switch op := rng.IntN(8); op {
 		case 0: // invite with the portal
-			res, err := e.svc.Invite(e.ctx, w.managerA, core.InviteInput{OrgID: w.org.ID, Email: k.email, Role: core.RoleClient, PortalID: p.ID})
+			res, err := e.Svc.Invite(e.Ctx, w.managerA, core.InviteInput{OrgID: w.org.ID, Email: k.email, Role: core.RoleClient, PortalID: p.ID})
 			if err != nil {
 				return fmt.Errorf("step %d invite: %v", step, err)
 			}
 			issue(k, res.Link.Token)
 		case 1: // generate new magic link
-			il, err := e.svc.GenerateLink(e.ctx, w.managerA, p.ID, k.email)
+			il, err := e.Svc.GenerateLink(e.Ctx, w.managerA, p.ID, k.email)
 			if ok := m.access[k] || m.known[k]; ok != (err == nil) {
 				return fmt.Errorf("step %d generate: err %v, model allows %v", step, err, ok)
 			}
@@ -68,13 +70,13 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 				issue(k, il.Token)
 			}
 		case 2: // deactivate
-			err := e.svc.DeactivateLink(e.ctx, w.managerA, p.ID, k.email)
+			err := e.Svc.DeactivateLink(e.Ctx, w.managerA, p.ID, k.email)
 			if _, ok := m.active[k]; ok != (err == nil) {
 				return fmt.Errorf("step %d deactivate: err %v, model has active %v", step, err, ok)
 			}
 			delete(m.active, k)
 		case 3: // remove portal access
-			err := e.svc.RemoveAccess(e.ctx, w.managerA, p.ID, k.email)
+			err := e.Svc.RemoveAccess(e.Ctx, w.managerA, p.ID, k.email)
 			_, hasActive := m.active[k]
 			if ok := m.access[k] || hasActive; ok != (err == nil) {
 				return fmt.Errorf("step %d remove: err %v, model allows %v", step, err, ok)
@@ -82,21 +84,45 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 			delete(m.active, k)
 			m.access[k] = false
 		case 4: // Send access link on the closed portal
-			res, err := e.svc.RequestAccess(e.ctx, p.Slug, k.email, visitor)
+			res, err := e.Svc.RequestAccess(e.Ctx, p.Slug, k.email, visitor)
 			if err != nil {
 				return fmt.Errorf("step %d access form: %v", step, err)
 			}
 			_, hasActive := m.active[k]
-			entitled := m.access[k] || hasActive
+			entitled := m.access[k] || hasActive || p.Access == core.AccessEmail
 			if entitled != (res.Outcome == core.OutcomeLinkSent) {
 				return fmt.Errorf("step %d access form: outcome %v, model entitled %v", step, res.Outcome, entitled)
 			}
 			if entitled {
-				tok := e.lastToken(k.email, core.MailAccessLink)
+				tok := e.LastToken(k.email, core.MailAccessLink)
 				if hasActive && tok != m.active[k] {
 					return fmt.Errorf("step %d access form sent a new link although one was active", step)
 				}
 				issue(k, tok)
+			}
+		case 5: // remove the person from the organization
+			var id uint64
+			e.View(func(tx core.Tx) error {
+				if u, err := tx.UserByEmail(k.email); err == nil {
+					if _, err := tx.Member(w.org.ID, u.ID); err == nil {
+						id = u.ID
+					}
+				}
+				return nil
+			})
+			if (id != 0) != m.member[k.email] {
+				return fmt.Errorf("step %d: member %s in store %v, model %v", step, k.email, id != 0, m.member[k.email])
+			}
+			if id == 0 {
+				continue
+			}
+			if err := e.Svc.RemoveMember(e.Ctx, w.managerA, w.org.ID, id); err != nil {
+				return fmt.Errorf("step %d remove member: %v", step, err)
+			}
+			m.member[k.email] = false
+			for i := range portals {
+				delete(m.active, pe{i, k.email})
+				m.access[pe{i, k.email}] = false
 			}
 		default: // redeem a random token ever issued in this sequence
 			if len(m.issued) == 0 {
@@ -109,7 +135,7 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 			sort.Strings(tokens)
 			tok := tokens[rng.IntN(len(tokens))]
 			tk := m.issued[tok]
-			_, err := e.svc.Redeem(e.ctx, tok, visitor)
+			_, err := e.Svc.Redeem(e.Ctx, tok, visitor)
 			want := m.active[tk] == tok
 			if want != (err == nil) {
 				return fmt.Errorf("step %d redeem: err %v, model says active %v", step, err, want)
@@ -119,12 +145,13 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 			}
 			if err == nil {
 				m.access[tk] = true
+				m.member[tk.email] = true
 			}
 		}
 	}
 	// Every token ever issued: the landing page agrees with the model.
 	for tok, k := range m.issued {
-		_, err := e.svc.Landing(e.ctx, tok)
+		_, err := e.Svc.Landing(e.Ctx, tok, "")
 		if active := m.active[k] == tok; active != (err == nil) {
 			return fmt.Errorf("landing of a token: err %v, model active %v", err, active)
 		}
@@ -137,7 +164,7 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 // replacements (never two active at once), and no session opened by an
 // older link survives.
 func TestConcurrentRedeemAndRotate(t *testing.T) {
-	e := newEnv(t, groupCommit)
+	e := newEnv(t, coretest.GroupCommit)
 	w := e.world("Race")
 	email := "c@x.test"
 	first := e.clientWithLink(w, w.closed, email)
@@ -157,7 +184,7 @@ func TestConcurrentRedeemAndRotate(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < rounds; j++ {
-				il, err := e.svc.GenerateLink(e.ctx, w.managerA, w.closed.ID, email)
+				il, err := e.Svc.GenerateLink(e.Ctx, w.managerA, w.closed.ID, email)
 				if err != nil {
 					errs <- fmt.Errorf("rotate: %w", err)
 					return
@@ -173,7 +200,7 @@ func TestConcurrentRedeemAndRotate(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < rounds; j++ {
-				_, err := e.svc.Redeem(e.ctx, current(), visitor)
+				_, err := e.Svc.Redeem(e.Ctx, current(), visitor)
 				if err != nil && !errors.Is(err, core.ErrLinkInactive) {
 					errs <- fmt.Errorf("redeem: %w", err)
 					return
@@ -188,7 +215,7 @@ func TestConcurrentRedeemAndRotate(t *testing.T) {
 	}
 
 	var links []core.Link
-	e.view(func(tx core.Tx) (err error) { links, err = tx.Links(w.closed.ID); return })
+	e.View(func(tx core.Tx) (err error) { links, err = tx.Links(w.closed.ID); return })
 	if len(links) != 1+rotators*rounds {
 		t.Fatalf("%d links, want %d", len(links), 1+rotators*rounds)
 	}
@@ -203,7 +230,7 @@ func TestConcurrentRedeemAndRotate(t *testing.T) {
 	}
 	e.assertOneActivePerPortalEmail()
 	var sessions []core.Session
-	e.view(func(tx core.Tx) (err error) { sessions, err = tx.SessionsOfUser(e.user(email).ID); return })
+	e.View(func(tx core.Tx) (err error) { sessions, err = tx.SessionsOfUser(e.User(email).ID); return })
 	for _, s := range sessions {
 		if s.LinkID != 0 && s.LinkID != newest.ID {
 			t.Fatalf("a session of replaced link %d survived", s.LinkID)
@@ -212,7 +239,7 @@ func TestConcurrentRedeemAndRotate(t *testing.T) {
 	// Exactly one token still redeems, and it is the newest link's.
 	redeemed := 0
 	for _, tok := range tokens {
-		_, err := e.svc.Redeem(e.ctx, tok, visitor)
+		_, err := e.Svc.Redeem(e.Ctx, tok, visitor)
 		if err == nil {
 			redeemed++
 		} else if !errors.Is(err, core.ErrLinkInactive) {
@@ -220,7 +247,7 @@ func TestConcurrentRedeemAndRotate(t *testing.T) {
 		}
 	}
 	var after core.Link
-	e.view(func(tx core.Tx) (err error) { after, err = tx.Link(newest.ID); return })
+	e.View(func(tx core.Tx) (err error) { after, err = tx.Link(newest.ID); return })
 	if redeemed != 1 || after.UseCount != newest.UseCount+1 {
 		t.Fatalf("%d tokens redeem (newest link used %d→%d), want exactly the newest", redeemed, newest.UseCount, after.UseCount)
 	}

@@ -29,8 +29,9 @@ func (w *txw) portalRef(p Portal) (PortalRef, error) {
 // Landing is what the landing page of a magic link shows.
 type Landing struct {
 	PortalRef
-	Email string
-	State LinkState
+	Email    string
+	State    LinkState
+	SignedIn *User // the person the browser's session belongs to, if any
 }
 
 func (w *txw) linkByToken(token string) (Link, error) {
@@ -47,10 +48,16 @@ func (w *txw) linkByToken(token string) (Link, error) {
 // Landing looks a magic link up without changing anything. For an unknown
 // or malformed token it fails with ErrLinkUnknown; for a deactivated or
 // replaced link it returns the link's portal together with ErrLinkInactive,
-// so that the page can offer that portal's Send-access-link form.
-func (s *Service) Landing(ctx context.Context, token string) (Landing, error) {
+// so that the page can offer that portal's Send-access-link form. A valid
+// session id (optional) fills in who the browser is signed in as.
+func (s *Service) Landing(ctx context.Context, token, sessionID string) (Landing, error) {
 	var l Landing
 	err := s.view(ctx, func(w *txw) error {
+		if sessionID != "" {
+			if si, err := w.session(sessionID); err == nil {
+				l.SignedIn = &si.User
+			}
+		}
 		link, err := w.linkByToken(token)
 		if err != nil {
 			return err
@@ -83,6 +90,17 @@ type Redemption struct {
 // the link's role (a member keeps the role they have); they get access to
 // the portal and a new session; the link's use is counted.
 func (s *Service) Redeem(ctx context.Context, token string, v Visitor) (Redemption, error) {
+	// Refuse unknown and dead links in a read transaction first: a failing
+	// function in a shared commit makes every other one in it run again.
+	if err := s.view(ctx, func(w *txw) error {
+		link, err := w.linkByToken(token)
+		if err == nil && link.State != LinkActive {
+			err = ErrLinkInactive
+		}
+		return err
+	}); err != nil {
+		return Redemption{}, err
+	}
 	var r Redemption
 	err := s.update(ctx, func(w *txw) error {
 		var err error
@@ -110,8 +128,8 @@ func (w *txw) redeem(token string, v Visitor, withSession bool) (Redemption, err
 	}
 	a := v.actor(link.Email)
 	name := ""
-	if inv, err := w.LatestInvitation(link.OrgID, link.Email); err == nil && inv.LinkID == link.ID {
-		name = inv.Name
+	if inv, err := w.LatestInvitation(link.OrgID, link.Email); err == nil && inv.PortalID == link.PortalID {
+		name = inv.Name // the invitation may predate a rotation of its link
 		if inv.State == InvitationPending {
 			inv.State, inv.AcceptedAt = InvitationAccepted, w.now
 			if err := w.PutInvitation(&inv); err != nil {
@@ -173,9 +191,11 @@ func guestEnded(m Member) error {
 // came with the request, who is signed in and whether they have access.
 type PortalView struct {
 	PortalRef
-	User      *User // nil: nobody signed in
-	Role      Role  // the user's role in the organization, "" if none
-	HasAccess bool  // the user may open this portal (open portals: everyone may view)
+	User *User // nil: nobody signed in
+	Role Role  // the user's role in the organization, "" if none
+	// HasAccess: the signed-in user is a member with access (and, as a
+	// guest, before their end date). Open portals may be viewed without it.
+	HasAccess bool
 	Session   Session
 }
 

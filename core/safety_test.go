@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"latchkey/core"
+	"latchkey/core/coretest"
 )
 
 // TestDumpHoldsNoSecrets: after every flow has run, no bucket holds a link
@@ -17,22 +18,22 @@ func TestDumpHoldsNoSecrets(t *testing.T) {
 	e := newEnv(t)
 	w := e.world("Acme")
 	var secrets []string
-	res := must(e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "c@x.test", Role: core.RoleClient, PortalID: w.closed.ID}))
+	res := must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "c@x.test", Role: core.RoleClient, PortalID: w.closed.ID}))
 	secrets = append(secrets, res.Link.Token)
-	secrets = append(secrets, must(e.svc.Redeem(e.ctx, res.Link.Token, visitor)).SessionID)
-	secrets = append(secrets, must(e.svc.GenerateLink(e.ctx, w.ownerA, w.closed.ID, "c@x.test")).Token)
-	must(0, e.svc.RequestRestore(e.ctx, "c@x.test", visitor))
-	reset := e.lastToken("c@x.test", core.MailPasswordReset)
+	secrets = append(secrets, must(e.Svc.Redeem(e.Ctx, res.Link.Token, visitor)).SessionID)
+	secrets = append(secrets, must(e.Svc.GenerateLink(e.Ctx, w.ownerA, w.closed.ID, "c@x.test")).Token)
+	must(0, e.Svc.RequestRestore(e.Ctx, "c@x.test", visitor))
+	reset := e.LastToken("c@x.test", core.MailPasswordReset)
 	const password = "the secret password 42"
-	si := must(e.svc.CompleteRestore(e.ctx, reset, password, visitor))
+	si := must(e.Svc.CompleteRestore(e.Ctx, reset, password, visitor))
 	secrets = append(secrets, reset, si.SessionID, password)
-	secrets = append(secrets, must(e.svc.Login(e.ctx, "c@x.test", password, visitor)).SessionID)
-	must(e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "j@x.test", Role: core.RoleMember}))
-	secrets = append(secrets, e.lastToken("j@x.test", core.MailInviteJoin))
-	must(e.svc.RequestAccess(e.ctx, w.email.Slug, "e@x.test", visitor))
-	secrets = append(secrets, e.lastToken("e@x.test", core.MailAccessLink))
+	secrets = append(secrets, must(e.Svc.Login(e.Ctx, "c@x.test", password, visitor)).SessionID)
+	must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "j@x.test", Role: core.RoleMember}))
+	secrets = append(secrets, e.LastToken("j@x.test", core.MailInviteJoin))
+	must(e.Svc.RequestAccess(e.Ctx, w.email.Slug, "e@x.test", visitor))
+	secrets = append(secrets, e.LastToken("e@x.test", core.MailAccessLink))
 
-	dump := e.rawDump()
+	dump := e.RawDump()
 	if len(dump) < 10000 {
 		t.Fatalf("dump is only %d bytes: nothing was written?", len(dump))
 	}
@@ -58,7 +59,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	e.clientWithLink(w, w.closed, "c@x.test")
 	long := strings.Repeat("x", 10<<10)
 	nul := "ann\x00@x.test"
-	before := e.dump()
+	before := e.Dump()
 	for _, tc := range []struct {
 		name    string
 		do      func() error
@@ -66,75 +67,75 @@ func TestBadInputChangesNothing(t *testing.T) {
 		mention string // the error names the field or thing
 	}{
 		{"malformed email", func() error {
-			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "not-an-email", Role: core.RoleClient})
+			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "not-an-email", Role: core.RoleClient})
 			return err
 		}, core.ErrInvalid, "email"},
 		{"display name email", func() error {
-			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "Ann <ann@x.test>", Role: core.RoleClient})
+			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "Ann <ann@x.test>", Role: core.RoleClient})
 			return err
 		}, core.ErrInvalid, "display name"},
 		{"email with CR LF", func() error {
-			_, err := e.svc.RequestAccess(e.ctx, w.closed.Slug, "ann@x.test\r\nBcc: all@x.test", visitor)
+			_, err := e.Svc.RequestAccess(e.Ctx, w.closed.Slug, "ann@x.test\r\nBcc: all@x.test", visitor)
 			return err
 		}, core.ErrInvalid, "control character"},
-		{"email with NUL", func() error { _, err := e.svc.RequestAccess(e.ctx, w.closed.Slug, nul, visitor); return err }, core.ErrInvalid, "email"},
-		{"10 KB email", func() error { _, err := e.svc.RequestAccess(e.ctx, w.closed.Slug, long+"@x.test", visitor); return err }, core.ErrInvalid, "longer than"},
-		{"empty email", func() error { return e.svc.RequestRestore(e.ctx, "   ", visitor) }, core.ErrInvalid, "required"},
-		{"unknown slug", func() error { _, err := e.svc.RequestAccess(e.ctx, "no-such-portal", "a@x.test", visitor); return err }, core.ErrNotFound, "no-such-portal"},
-		{"10 KB slug", func() error { _, err := e.svc.RequestAccess(e.ctx, long, "a@x.test", visitor); return err }, core.ErrNotFound, "portal"},
+		{"email with NUL", func() error { _, err := e.Svc.RequestAccess(e.Ctx, w.closed.Slug, nul, visitor); return err }, core.ErrInvalid, "email"},
+		{"10 KB email", func() error { _, err := e.Svc.RequestAccess(e.Ctx, w.closed.Slug, long+"@x.test", visitor); return err }, core.ErrInvalid, "longer than"},
+		{"empty email", func() error { return e.Svc.RequestRestore(e.Ctx, "   ", visitor) }, core.ErrInvalid, "required"},
+		{"unknown slug", func() error { _, err := e.Svc.RequestAccess(e.Ctx, "no-such-portal", "a@x.test", visitor); return err }, core.ErrNotFound, "no-such-portal"},
+		{"10 KB slug", func() error { _, err := e.Svc.RequestAccess(e.Ctx, long, "a@x.test", visitor); return err }, core.ErrNotFound, "portal"},
 		{"wrong role name", func() error {
-			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Role: "admin"})
+			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Role: "admin"})
 			return err
 		}, core.ErrInvalid, "not a role"},
 		{"empty role", func() error {
-			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test"})
+			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test"})
 			return err
 		}, core.ErrInvalid, "role"},
-		{"empty project name", func() error { _, err := e.svc.CreateProject(e.ctx, w.ownerA, w.org.ID, "  "); return err }, core.ErrInvalid, "must not be empty"},
-		{"10 KB project name", func() error { _, err := e.svc.CreateProject(e.ctx, w.ownerA, w.org.ID, long); return err }, core.ErrInvalid, "longer than"},
+		{"empty project name", func() error { _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "  "); return err }, core.ErrInvalid, "must not be empty"},
+		{"10 KB project name", func() error { _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, long); return err }, core.ErrInvalid, "longer than"},
 		{"NUL in a name", func() error {
-			_, err := e.svc.Invite(e.ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Name: "A\x00B", Role: core.RoleClient})
+			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Name: "A\x00B", Role: core.RoleClient})
 			return err
 		}, core.ErrInvalid, "name"},
 		{"empty organization name", func() error {
-			_, err := e.svc.CreateOrg(e.ctx, e.admin, core.NewOrg{Name: "", OwnerEmail: "o@x.test"})
+			_, err := e.Svc.CreateOrg(e.Ctx, e.Admin, core.NewOrg{Name: "", OwnerEmail: "o@x.test"})
 			return err
 		}, core.ErrInvalid, "name"},
 		{"bad slug", func() error {
-			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "Bad Slug!", Title: "T", Access: core.AccessClosed})
+			_, err := e.Svc.SetPortal(e.Ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "Bad Slug!", Title: "T", Access: core.AccessClosed})
 			return err
 		}, core.ErrInvalid, "slug"},
 		{"taken slug", func() error {
-			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: w.open.Slug, Title: "T", Access: core.AccessClosed})
+			_, err := e.Svc.SetPortal(e.Ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: w.open.Slug, Title: "T", Access: core.AccessClosed})
 			return err
 		}, core.ErrConflict, "taken"},
 		{"bad access level", func() error {
-			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "ok-slug", Title: "T", Access: "secret"})
+			_, err := e.Svc.SetPortal(e.Ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "ok-slug", Title: "T", Access: "secret"})
 			return err
 		}, core.ErrInvalid, "access level"},
 		{"10 KB welcome text", func() error {
-			_, err := e.svc.SetPortal(e.ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "ok-slug", Title: "T", Access: core.AccessClosed, Welcome: long})
+			_, err := e.Svc.SetPortal(e.Ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "ok-slug", Title: "T", Access: core.AccessClosed, Welcome: long})
 			return err
 		}, core.ErrInvalid, "welcome"},
-		{"garbage token", func() error { _, err := e.svc.Redeem(e.ctx, "garbage", visitor); return err }, core.ErrLinkUnknown, "not valid"},
-		{"10 KB token", func() error { _, err := e.svc.Redeem(e.ctx, long, visitor); return err }, core.ErrLinkUnknown, "not valid"},
+		{"garbage token", func() error { _, err := e.Svc.Redeem(e.Ctx, "garbage", visitor); return err }, core.ErrLinkUnknown, "not valid"},
+		{"10 KB token", func() error { _, err := e.Svc.Redeem(e.Ctx, long, visitor); return err }, core.ErrLinkUnknown, "not valid"},
 		{"well-formed unknown token", func() error {
-			_, err := e.svc.Redeem(e.ctx, strings.Repeat("A", core.TokenLen), visitor)
+			_, err := e.Svc.Redeem(e.Ctx, strings.Repeat("A", core.TokenLen), visitor)
 			return err
 		}, core.ErrLinkUnknown, "not valid"},
 		{"NUL token", func() error {
-			_, err := e.svc.Redeem(e.ctx, strings.Repeat("\x00", core.TokenLen), visitor)
+			_, err := e.Svc.Redeem(e.Ctx, strings.Repeat("\x00", core.TokenLen), visitor)
 			return err
 		}, core.ErrLinkUnknown, "not valid"},
-		{"garbage join token", func() error { _, err := e.svc.Join(e.ctx, "nope", "", "long enough pw", visitor); return err }, core.ErrTokenInvalid, "expired"},
-		{"short password", func() error { _, err := e.svc.CompleteRestore(e.ctx, "x", "short", visitor); return err }, core.ErrInvalid, "at least 8"},
-		{"10 KB password", func() error { _, err := e.svc.CompleteRestore(e.ctx, "x", long, visitor); return err }, core.ErrInvalid, "at most 256"},
+		{"garbage join token", func() error { _, err := e.Svc.Join(e.Ctx, "nope", "", "long enough pw", visitor); return err }, core.ErrTokenInvalid, "expired"},
+		{"short password", func() error { _, err := e.Svc.CompleteRestore(e.Ctx, "x", "short", visitor); return err }, core.ErrInvalid, "at least 8"},
+		{"10 KB password", func() error { _, err := e.Svc.CompleteRestore(e.Ctx, "x", long, visitor); return err }, core.ErrInvalid, "at most 256"},
 		{"unknown member", func() error {
-			return e.svc.ChangeRole(e.ctx, w.ownerA, w.org.ID, 99999, core.RoleClient, time.Time{})
+			return e.Svc.ChangeRole(e.Ctx, w.ownerA, w.org.ID, 99999, core.RoleClient, time.Time{})
 		}, core.ErrNotFound, "member"},
-		{"unknown request", func() error { return e.svc.DismissRequest(e.ctx, w.ownerA, 4242) }, core.ErrNotFound, "access request"},
-		{"bad ssh key", func() error { _, err := e.svc.AddSSHKey(e.ctx, e.admin, w.owner.Email, "ssh-rsa nonsense"); return err }, core.ErrInvalid, "not an SSH public key"},
-		{"unknown session", func() error { _, err := e.svc.Session(e.ctx, strings.Repeat("B", core.TokenLen)); return err }, core.ErrNoSession, "not signed in"},
+		{"unknown request", func() error { return e.Svc.DismissRequest(e.Ctx, w.ownerA, 4242) }, core.ErrNotFound, "access request"},
+		{"bad ssh key", func() error { _, err := e.Svc.AddSSHKey(e.Ctx, e.Admin, w.owner.Email, "ssh-rsa nonsense"); return err }, core.ErrInvalid, "not an SSH public key"},
+		{"unknown session", func() error { _, err := e.Svc.Session(e.Ctx, strings.Repeat("B", core.TokenLen)); return err }, core.ErrNoSession, "not signed in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.do()
@@ -146,7 +147,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if after := e.dump(); after != before {
+	if after := e.Dump(); after != before {
 		t.Fatal("bad input changed the database")
 	}
 }
@@ -194,7 +195,7 @@ func TestCrypto(t *testing.T) {
 			t.Errorf("WellFormedToken(%q) = true", bad)
 		}
 	}
-	h, err := core.HashPassword("correct horse", fastArgon, strings.NewReader(strings.Repeat("s", 16)))
+	h, err := core.HashPassword("correct horse", coretest.FastArgon, strings.NewReader(strings.Repeat("s", 16)))
 	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
 		t.Fatalf("hash %q %v", h, err)
 	}
@@ -205,30 +206,30 @@ func TestCrypto(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	e := newEnv(t)
-	links, err := e.svc.LoadDemo(e.ctx)
+	links, err := e.Svc.LoadDemo(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(links) != 2 || links[0].Email != "client@acme.test" || links[0].Portal != "website-redesign" || links[1].Portal != "brand-guidelines" {
 		t.Fatalf("demo links %+v", links)
 	}
-	dump := e.rawDump()
+	dump := e.RawDump()
 	for _, l := range links {
 		tok := l.URL[strings.LastIndexByte(l.URL, '/')+1:]
-		if _, err := e.svc.Landing(e.ctx, tok); err != nil {
+		if _, err := e.Svc.Landing(e.Ctx, tok, ""); err != nil {
 			t.Fatalf("demo link %s: %v", l.URL, err)
 		}
 		if bytes.Contains(dump, []byte(tok)) {
 			t.Fatal("a demo token is stored in clear")
 		}
 	}
-	orgs := must(e.svc.Orgs(e.ctx, e.admin))
+	orgs := must(e.Svc.Orgs(e.Ctx, e.Admin))
 	if len(orgs) != 1 || orgs[0].Name != "Northwind Studio" {
 		t.Fatalf("orgs %+v", orgs)
 	}
 	org := orgs[0]
 	roles := map[string]core.Role{}
-	for _, m := range must(e.svc.Members(e.ctx, e.admin, org.ID)) {
+	for _, m := range must(e.Svc.Members(e.Ctx, e.Admin, org.ID)) {
 		roles[m.User.Email+" "+m.User.Name] = m.Member.Role
 	}
 	want := map[string]core.Role{
@@ -243,7 +244,7 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("member %s is %s, want %s (all: %v)", k, roles[k], r, roles)
 		}
 	}
-	if _, err := e.svc.Login(e.ctx, "owner@northwind.test", core.DemoPassword, visitor); err != nil {
+	if _, err := e.Svc.Login(e.Ctx, "owner@northwind.test", core.DemoPassword, visitor); err != nil {
 		t.Fatalf("owner login: %v", err)
 	}
 	type row struct {
@@ -256,7 +257,7 @@ func TestDemo(t *testing.T) {
 		"Onboarding Kit":   {"onboarding", "email", map[string]core.LinkState{}},
 		"Internal Ops":     {},
 	}
-	projects := must(e.svc.Projects(e.ctx, e.admin, org.ID))
+	projects := must(e.Svc.Projects(e.Ctx, e.Admin, org.ID))
 	if len(projects) != len(wantProjects) {
 		t.Fatalf("%d projects", len(projects))
 	}
@@ -274,7 +275,7 @@ func TestDemo(t *testing.T) {
 		if p.Portal == nil || p.Portal.Slug != wr.portal || string(p.Portal.Access) != wr.access {
 			t.Fatalf("%s portal %+v", p.Project.Name, p.Portal)
 		}
-		people := must(e.svc.PortalMembers(e.ctx, e.admin, p.Portal.ID))
+		people := must(e.Svc.PortalMembers(e.Ctx, e.Admin, p.Portal.ID))
 		if len(people) != len(wr.people) {
 			t.Fatalf("%s people %+v", p.Project.Name, people)
 		}
@@ -285,14 +286,14 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
-	reqs := must(e.svc.Requests(e.ctx, e.admin, org.ID, true))
+	reqs := must(e.Svc.Requests(e.Ctx, e.Admin, org.ID, true))
 	if len(reqs) != 1 || reqs[0].Email != "newcomer@acme.test" || reqs[0].Portal.Slug != "website-redesign" {
 		t.Fatalf("requests %+v", reqs)
 	}
-	if evs := must(e.svc.Audit(e.ctx, e.admin, core.AuditQuery{OrgID: org.ID})); len(evs) < 5 {
+	if evs := must(e.Svc.Audit(e.Ctx, e.Admin, core.AuditQuery{OrgID: org.ID})); len(evs) < 5 {
 		t.Fatalf("%d audit events", len(evs))
 	}
-	if _, err := e.svc.LoadDemo(e.ctx); !errors.Is(err, core.ErrNotEmpty) {
+	if _, err := e.Svc.LoadDemo(e.Ctx); !errors.Is(err, core.ErrNotEmpty) {
 		t.Fatalf("second load: %v", err)
 	}
 }

@@ -142,12 +142,18 @@ type Visitor struct {
 	UserAgent string
 }
 
+// actor is a visitor who proved they are email: they hold its link, its
+// password or a token mailed to it.
 func (v Visitor) actor(email string) Actor {
 	if email == "" {
 		email = "anonymous"
 	}
 	return Actor{Email: email, Source: "web:" + v.Addr}
 }
+
+// anonymous is a visitor who only typed an email, which proves nothing: the
+// audit log names them "visitor" and the email as the target.
+func (v Visitor) anonymous() Actor { return Actor{Email: "visitor", Source: "web:" + v.Addr} }
 
 func (a Actor) label() string {
 	switch {
@@ -216,6 +222,17 @@ func (s *Service) update(ctx context.Context, fn func(w *txw) error) error {
 // view runs fn in a read transaction.
 func (s *Service) view(ctx context.Context, fn func(w *txw) error) error {
 	return s.store.View(ctx, func(tx Tx) error { return fn(&txw{Tx: tx, s: s, now: s.now()}) })
+}
+
+// Ping reports whether storage answers.
+func (s *Service) Ping(ctx context.Context) error {
+	return s.view(ctx, func(w *txw) error {
+		_, err := w.Org(0)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
 }
 
 // OpenSealedMail opens the secret of an outbox message, for the mail worker.

@@ -32,25 +32,28 @@ func ParseAuthorizedKey(line string) (ssh.PublicKey, string, error) {
 // Fingerprint is the SHA256 fingerprint of a key, as OpenSSH prints it.
 func Fingerprint(pk ssh.PublicKey) string { return ssh.FingerprintSHA256(pk) }
 
-// mayManageKeys: everyone manages their own keys; an owner manages the keys
-// of the managers of their organization; an instance admin manages all.
+// mayManageKeys: everyone manages their own keys and an instance admin
+// manages all. An owner manages the keys of a person only when they own
+// every organization where that person uses the console: a key opens all of
+// them, so an owner must not be able to reach into another organization.
 func (w *txw) mayManageKeys(a Actor, target User) error {
 	if a.Admin || a.UserID == target.ID {
 		return nil
 	}
-	mine, err := w.MembershipsOf(a.UserID)
+	orgs, err := w.consoleOrgs(target.ID)
 	if err != nil {
 		return err
 	}
-	for _, m := range mine {
-		if m.Role != RoleOwner {
-			continue
-		}
-		if tm, err := w.Member(m.OrgID, target.ID); err == nil && tm.Role == RoleManager {
-			return nil
+	for _, org := range orgs {
+		m, err := w.Member(org, a.UserID)
+		if err != nil || m.Role != RoleOwner {
+			return forbidden("you may manage only your own keys, or as an owner the keys of your own managers")
 		}
 	}
-	return forbidden("you may manage only your own keys, or as an owner your managers' keys")
+	if len(orgs) == 0 {
+		return forbidden("you may manage only your own keys")
+	}
+	return nil
 }
 
 // consoleOrgs lists the organizations where the user is owner or manager.

@@ -108,7 +108,10 @@ type InvitationStore interface {
 	// LatestInvitation is the newest invitation of email to the organization.
 	LatestInvitation(orgID uint64, email string) (Invitation, error)
 	PutInvitation(inv *Invitation) error
+	// Invitations lists an organization's invitations, newest first.
 	Invitations(orgID uint64) ([]Invitation, error)
+	// InvitationsOf lists the invitations of email to the organization, oldest first.
+	InvitationsOf(orgID uint64, email string) ([]Invitation, error)
 }
 
 // TokenStore holds single-use tokens by hash.

@@ -50,8 +50,9 @@ var (
 	bLinksPortal = []byte("links_by_portal") // portal|link
 
 	bInvitations       = []byte("invitations")
-	bInvitationsLatest = []byte("invitations_latest") // org|email → invitation
-	bInvitationsOrg    = []byte("invitations_by_org") // org|invitation
+	bInvitationsLatest = []byte("invitations_latest")   // org|email → invitation
+	bInvitationsOrg    = []byte("invitations_by_org")   // org|invitation
+	bInvitationsEmail  = []byte("invitations_by_email") // org|email|0|invitation
 
 	bTokens = []byte("tokens") // SHA-256 → Token
 
@@ -77,7 +78,7 @@ var allBuckets = [][]byte{
 	bMeta, bUsers, bUsersEmail, bOrgs, bOrgsSlug, bOrgsOwner, bMembers, bMembersUser, bProjects, bProjectsOrg,
 	bPortals, bPortalsSlug, bPortalsProject, bPortalsOrg, bAccess, bAccessUser,
 	bLinks, bLinksLookup, bLinksActive, bLinksLatest, bLinksPortal,
-	bInvitations, bInvitationsLatest, bInvitationsOrg, bTokens,
+	bInvitations, bInvitationsLatest, bInvitationsOrg, bInvitationsEmail, bTokens,
 	bSessions, bSessionsUser, bSessionsLink, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bSSHKeys, bSSHKeysUser,
 }
@@ -124,6 +125,7 @@ type Store struct {
 	db    *bolt.DB
 	path  string
 	group bool
+	cat   *catalog
 }
 
 var _ core.Store = (*Store)(nil)
@@ -148,7 +150,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.MaxBatchDelay > 0 {
 		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
-	s := &Store{db: db, path: path, group: opts.GroupCommit}
+	s := &Store{db: db, path: path, group: opts.GroupCommit, cat: newCatalog()}
 	if !opts.ReadOnly {
 		if err := s.init(opts.migrations); err != nil {
 			db.Close()
@@ -266,7 +268,8 @@ func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
+	gen := s.cat.generation() // before the snapshot: see catalog
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat, gen: gen}) })
 }
 
 // Update runs fn in a read-write transaction, committed durably when fn
@@ -275,7 +278,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	run := func(btx *bolt.Tx) error { return fn(&tx{btx}) }
+	run := func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat}) }
 	if s.group {
 		return s.db.Batch(run)
 	}

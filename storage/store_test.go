@@ -332,3 +332,47 @@ func TestBackup(t *testing.T) {
 		t.Fatal("backup of a missing database")
 	}
 }
+
+// The catalog cache never serves a value older than the last commit to a
+// read that begins after that commit.
+func TestCatalogCacheFollowsCommits(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	p := core.Portal{Slug: "one", Title: "First", ProjectID: 1, OrgID: 1}
+	s.Update(ctx, func(tx core.Tx) error { return tx.PutPortal(&p) })
+	read := func() core.Portal {
+		var got core.Portal
+		s.View(ctx, func(tx core.Tx) (err error) { got, err = tx.PortalBySlug("one"); return })
+		return got
+	}
+	if read().Title != "First" || read().Title != "First" { // the second read comes from the cache
+		t.Fatal("first read")
+	}
+	for _, title := range []string{"Second", "Third"} {
+		p.Title = title
+		if err := s.Update(ctx, func(tx core.Tx) error {
+			if err := tx.PutPortal(&p); err != nil {
+				return err
+			}
+			// Inside the writing transaction the new value is what it reads.
+			got, err := tx.Portal(p.ID)
+			if err == nil && got.Title != title {
+				err = fmt.Errorf("write transaction reads %q", got.Title)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := read().Title; got != title {
+			t.Fatalf("after commit a read sees %q, want %q", got, title)
+		}
+	}
+	// A rolled-back write leaves the cache as it was.
+	s.Update(ctx, func(tx core.Tx) error {
+		p.Title = "Rolled back"
+		tx.PutPortal(&p)
+		return errors.New("roll back")
+	})
+	if got := read().Title; got != "Third" {
+		t.Fatalf("after a rollback a read sees %q", got)
+	}
+}

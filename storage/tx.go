@@ -14,7 +14,12 @@ import (
 )
 
 // tx implements core.Tx on a bbolt transaction.
-type tx struct{ t *bolt.Tx }
+type tx struct {
+	t            *bolt.Tx
+	cat          *catalog
+	gen          uint64 // the catalog's generation when the transaction began
+	wroteCatalog bool
+}
 
 var _ core.Tx = (*tx)(nil)
 
@@ -161,10 +166,14 @@ func (x *tx) CountUsers() (int, error) { return x.b(bUsers).Stats().KeyN, nil }
 
 // ---- organizations and members
 
-func (x *tx) Org(id uint64) (core.Org, error) { return get[core.Org](x.b(bOrgs), u64(id)) }
+func (x *tx) Org(id uint64) (core.Org, error) { return cached(x, orgsOf, bOrgs, id) }
 
 func (x *tx) OrgBySlug(slug string) (core.Org, error) {
-	return getByIndex[core.Org](x, bOrgsSlug, bOrgs, []byte(slug))
+	id := x.b(bOrgsSlug).Get([]byte(slug))
+	if id == nil {
+		return core.Org{}, core.ErrNotFound
+	}
+	return x.Org(binary.BigEndian.Uint64(id))
 }
 
 func (x *tx) PutOrg(o *core.Org) error {
@@ -181,6 +190,7 @@ func (x *tx) PutOrg(o *core.Org) error {
 	if err := nextID(x.b(bOrgs), &o.ID); err != nil {
 		return err
 	}
+	x.catalogWritten()
 	if err := x.b(bOrgsSlug).Put([]byte(o.Slug), u64(o.ID)); err != nil {
 		return err
 	}
@@ -217,6 +227,11 @@ func (x *tx) PutMember(m core.Member) error {
 	cur := owners.Get(u64(m.OrgID))
 	switch {
 	case m.Role == core.RoleOwner:
+		if cur != nil && binary.BigEndian.Uint64(cur) != m.UserID {
+			if prev, err := x.Member(m.OrgID, binary.BigEndian.Uint64(cur)); err == nil && prev.Role == core.RoleOwner {
+				return fmt.Errorf("%w: the organization has an owner already", core.ErrConflict)
+			}
+		}
 		if err := owners.Put(u64(m.OrgID), u64(m.UserID)); err != nil {
 			return err
 		}
@@ -272,13 +287,14 @@ func (x *tx) MembershipsOf(userID uint64) ([]core.Member, error) {
 // ---- projects
 
 func (x *tx) Project(id uint64) (core.Project, error) {
-	return get[core.Project](x.b(bProjects), u64(id))
+	return cached(x, projectsOf, bProjects, id)
 }
 
 func (x *tx) PutProject(p *core.Project) error {
 	if err := nextID(x.b(bProjects), &p.ID); err != nil {
 		return err
 	}
+	x.catalogWritten()
 	if err := x.b(bProjectsOrg).Put(cat(u64(p.OrgID), u64(p.ID)), nil); err != nil {
 		return err
 	}
@@ -291,14 +307,22 @@ func (x *tx) Projects(orgID uint64) ([]core.Project, error) {
 
 // ---- portals and access
 
-func (x *tx) Portal(id uint64) (core.Portal, error) { return get[core.Portal](x.b(bPortals), u64(id)) }
+func (x *tx) Portal(id uint64) (core.Portal, error) { return cached(x, portalsOf, bPortals, id) }
 
 func (x *tx) PortalBySlug(slug string) (core.Portal, error) {
-	return getByIndex[core.Portal](x, bPortalsSlug, bPortals, []byte(slug))
+	id := x.b(bPortalsSlug).Get([]byte(slug))
+	if id == nil {
+		return core.Portal{}, core.ErrNotFound
+	}
+	return x.Portal(binary.BigEndian.Uint64(id))
 }
 
 func (x *tx) PortalOfProject(projectID uint64) (core.Portal, error) {
-	return getByIndex[core.Portal](x, bPortalsProject, bPortals, u64(projectID))
+	id := x.b(bPortalsProject).Get(u64(projectID))
+	if id == nil {
+		return core.Portal{}, core.ErrNotFound
+	}
+	return x.Portal(binary.BigEndian.Uint64(id))
 }
 
 func (x *tx) PutPortal(p *core.Portal) error {
@@ -318,6 +342,7 @@ func (x *tx) PutPortal(p *core.Portal) error {
 	if err := nextID(x.b(bPortals), &p.ID); err != nil {
 		return err
 	}
+	x.catalogWritten()
 	for _, e := range []struct{ b, k, v []byte }{
 		{bPortalsSlug, []byte(p.Slug), u64(p.ID)},
 		{bPortalsProject, u64(p.ProjectID), u64(p.ID)},
@@ -465,8 +490,19 @@ func (x *tx) PutInvitation(inv *core.Invitation) error {
 		if err := x.b(bInvitationsOrg).Put(cat(u64(inv.OrgID), u64(inv.ID)), nil); err != nil {
 			return err
 		}
+		if err := x.b(bInvitationsEmail).Put(cat(orgEmail(inv.OrgID, inv.Email), u64(inv.ID)), nil); err != nil {
+			return err
+		}
 	}
 	return put(x.b(bInvitations), u64(inv.ID), inv)
+}
+
+// orgEmail is the prefix org|email|0: the NUL ends the email (emails hold no
+// control characters), so one email's prefix never matches a longer one's.
+func orgEmail(orgID uint64, email string) []byte { return cat(u64(orgID), []byte(email), []byte{0}) }
+
+func (x *tx) InvitationsOf(orgID uint64, email string) ([]core.Invitation, error) {
+	return listByPrefix[core.Invitation](x, bInvitationsEmail, bInvitations, orgEmail(orgID, email), false, 0)
 }
 
 func (x *tx) Invitations(orgID uint64) ([]core.Invitation, error) {
@@ -679,7 +715,11 @@ func (x *tx) Events(q core.AuditQuery) ([]core.Event, error) {
 // ---- outbox
 
 func dueKey(m *core.Message) []byte {
-	return cat(u64(uint64(m.NextAttemptAt.UnixNano())), u64(m.ID))
+	ns := m.NextAttemptAt.UnixNano()
+	if ns < 0 || m.NextAttemptAt.IsZero() { // due since forever
+		ns = 0
+	}
+	return cat(u64(uint64(ns)), u64(m.ID))
 }
 
 func (x *tx) Message(id uint64) (core.Message, error) {
