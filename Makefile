@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/latchkey
 DATA    ?= ./data
 
-.PHONY: all build run test vet fmt-check bench clean
+.PHONY: all build run test test-deps vet fmt-check bench fuzz clean
 
 all: build
 
@@ -16,8 +16,14 @@ build:
 run: build
 	./$(BIN) --data $(DATA) --demo
 
-test: fmt-check vet
+test: test-deps fmt-check vet
 	$(GO) test -race -timeout 20m ./...
+
+# The browser tests drive Debian's chromium; install it when it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the browser tests"; \
+		$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 vet:
 	$(GO) vet ./...
@@ -27,7 +33,14 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem ./core ./storage
+	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web
+
+# Each fuzz target for 60 s (their seed corpora run in make test).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzTokenRoute$$' -fuzztime $(FUZZTIME) ./core/web
+	$(GO) test -run '^$$' -fuzz '^FuzzAccessForm$$' -fuzztime $(FUZZTIME) ./core/web
 
 clean:
 	rm -rf bin

@@ -5,17 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"latchkey/core"
+	"latchkey/core/web"
 	"latchkey/storage"
 )
 
 // runServe opens the data directory, loads the demo when asked, and runs
-// the product until ctx ends.
+// every listener until ctx ends, then shuts them down gracefully.
 func runServe(ctx context.Context, c config, e env, console bool) error {
 	log := newLogger(e.stderr, c.LogLevel)
 	in, err := openInstance(c, log)
@@ -28,7 +34,43 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 			return err
 		}
 	}
-	return printSummary(ctx, in, e.stdout)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies})
+	if err != nil {
+		return err
+	}
+	httpLn, err := net.Listen("tcp", c.HTTP)
+	if err != nil {
+		return fmt.Errorf("portal listener on --http %s: %w", c.HTTP, err)
+	}
+	fmt.Fprintf(e.stderr, "Portal listener on http://%s (links use %s)\n", httpLn.Addr(), c.PublicURL)
+	log.Info("portal listener started", "addr", httpLn.Addr().String(), "public_url", c.PublicURL)
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return portal.Serve(ctx, httpLn, 10*time.Second) })
+	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
+	err = g.Wait()
+	log.Info("stopped")
+	return err
+}
+
+// purgeLoop removes dead sessions and tokens now and then.
+func purgeLoop(ctx context.Context, in *instance, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, m, err := in.svc.Purge(ctx); err != nil && ctx.Err() == nil {
+			in.log.Warn("purge expired sessions", "err", err)
+		} else if n+m > 0 {
+			in.log.Info("purged expired sessions and tokens", "sessions", n, "tokens", m)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // loadDemo loads the demo into an empty database and prints its active links.
@@ -49,35 +91,6 @@ func loadDemo(ctx context.Context, in *instance, w io.Writer) error {
 		in.log.Info("demo magic link", "email", l.Email, "portal", l.Portal, "url", l.URL)
 	}
 	return nil
-}
-
-// printSummary lists every organization's projects and portals.
-func printSummary(ctx context.Context, in *instance, w io.Writer) error {
-	admin := core.AdminActor("cli")
-	orgs, err := in.svc.Orgs(ctx, admin)
-	if err != nil {
-		return err
-	}
-	if len(orgs) == 0 {
-		fmt.Fprintln(w, "The database is empty. Start with --demo to load the demo organization.")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORGANIZATION\tPROJECT\tPORTAL\tACCESS\tPEOPLE\tACTIVE LINKS\tREQUESTS")
-	for _, o := range orgs {
-		projects, err := in.svc.Projects(ctx, admin, o.ID)
-		if err != nil {
-			return err
-		}
-		for _, p := range projects {
-			slug, access := "-", "-"
-			if p.Portal != nil {
-				slug, access = "/p/"+p.Portal.Slug, string(p.Portal.Access)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", o.Name, p.Project.Name, slug, access, p.PeopleWithAccess, p.ActiveLinks, p.PendingRequests)
-		}
-	}
-	return tw.Flush()
 }
 
 // runBackup copies a stopped instance's database to FILE.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"latchkey/core"
+	"latchkey/core/web"
 )
 
 // config is everything the flags and LATCHKEY_* variables set.
@@ -31,8 +33,10 @@ type config struct {
 	SessionIdle      time.Duration
 	SessionLifetime  time.Duration
 	LogLevel         string
+	TrustedProxies   string
 
-	adminKeys []adminKey // parsed AdminKeys
+	adminKeys      []adminKey     // parsed AdminKeys
+	trustedProxies []netip.Prefix // parsed TrustedProxies
 }
 
 type adminKey struct {
@@ -64,6 +68,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.SessionIdle, "session-idle", 7*24*time.Hour, "a browser session ends after this long unused")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 30*24*time.Hour, "a browser session ends this long after sign-in")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For names the client: comma-separated `addresses or CIDR prefixes`")
 	return fs
 }
 
@@ -137,6 +142,11 @@ func (c *config) validate() error {
 	}
 	if c.SessionLifetime < c.SessionIdle {
 		bad("session-lifetime", "must be at least --session-idle (%s)", c.SessionIdle)
+	}
+	if p, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		bad("trusted-proxies", "%v", err)
+	} else {
+		c.trustedProxies = p
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 type result struct {
@@ -16,12 +21,88 @@ type result struct {
 
 func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(context.Background(), args, env{
+	return runCtx(context.Background(), vars, stdin, args...)
+}
+
+func runCtx(ctx context.Context, vars map[string]string, stdin string, args ...string) result {
+	var out, errb syncBuffer
+	code := run(ctx, args, env{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
 		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 	})
 	return result{code, out.String(), errb.String()}
+}
+
+// syncBuffer is a bytes.Buffer safe for a server goroutine and a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveUntilHealthy starts latchkey with args on free ports, waits for
+// /healthz, and returns its base URL and a stop function that waits for a
+// clean exit.
+func serveUntilHealthy(t *testing.T, args ...string) (string, func() result) {
+	t.Helper()
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		done <- runCtx(ctx, nil, "", append([]string{"serve", "--http", "127.0.0.1:" + port, "--public-url", base, "--ssh", "off", "--smtp-catcher", "127.0.0.1:" + freePort(t)}, args...)...)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("latchkey exited early: %+v", r)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("latchkey did not become healthy")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return base, func() result {
+		cancel()
+		select {
+		case r := <-done:
+			return r
+		case <-time.After(20 * time.Second):
+			t.Fatal("latchkey did not stop")
+			return result{}
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 const ownerKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBIXr28IKmVOC4aN1aoLtRWZCLgwZY8FQl/Q2j1v0/p olivia@laptop"
@@ -113,24 +194,28 @@ func TestEnvAndFlagPrecedence(t *testing.T) {
 func TestDemoKeysAndBackup(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	r := runCmd(t, nil, "", "--data", data, "--demo", "--public-url", "https://demo.example.com")
+	base, stop := serveUntilHealthy(t, "--data", data, "--demo")
+	resp, err := http.Get(base + "/p/website-redesign")
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("closed demo portal: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	r := stop()
 	if r.code != 0 {
 		t.Fatalf("first start: %+v", r)
 	}
-	for _, want := range []string{"Northwind Studio", "owner@northwind.test", "https://demo.example.com/m/", "client@acme.test"} {
+	for _, want := range []string{"Northwind Studio", "owner@northwind.test", base + "/m/", "client@acme.test", "Portal listener on " + base} {
 		if !strings.Contains(r.stderr, want) {
 			t.Fatalf("first start should print %q on stderr:\n%s", want, r.stderr)
 		}
-	}
-	if !strings.Contains(r.stdout, "/p/website-redesign") || !strings.Contains(r.stdout, "Internal Ops") {
-		t.Fatalf("summary:\n%s", r.stdout)
 	}
 	st, err := os.Stat(filepath.Join(data, keyFile))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v", err)
 	}
 	// A second start does not load the demo again.
-	if r := runCmd(t, nil, "", "--data", data, "--demo"); r.code != 0 || strings.Contains(r.stderr, "/m/") {
+	_, stop = serveUntilHealthy(t, "--data", data, "--demo")
+	if r := stop(); r.code != 0 || strings.Contains(r.stderr, "/m/") {
 		t.Fatalf("second start: %+v", r)
 	}
 
@@ -170,7 +255,13 @@ func TestDemoKeysAndBackup(t *testing.T) {
 	os.WriteFile(filepath.Join(restored, dbFile), b, 0o600)
 	k, _ := os.ReadFile(filepath.Join(data, keyFile))
 	os.WriteFile(filepath.Join(restored, keyFile), k, 0o600)
-	if r := runCmd(t, nil, "", "--data", restored); r.code != 0 || !strings.Contains(r.stdout, "Website Redesign") {
+	base, stop = serveUntilHealthy(t, "--data", restored)
+	resp, err = http.Get(base + "/p/website-redesign")
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("restored instance: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if r := stop(); r.code != 0 {
 		t.Fatalf("restored instance: %+v", r)
 	}
 	// Without its key file the database refuses to start rather than mint new keys.

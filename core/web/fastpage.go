@@ -1,0 +1,127 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// A fastPage is a page executed once through html/template with markers in
+// place of its string fields, then cut at the markers. Serving it writes the
+// static pieces with each field escaped the way html/template escapes text
+// and quoted attribute values: the same bytes, without executing the
+// template per request (template execution was the largest cost of the
+// landing page).
+//
+// It is only for pages whose fields appear in HTML text or quoted
+// attributes, and whose URL-context fields (a token, a slug) hold values
+// that URL escaping leaves alone; TestFastPagesMatchTemplates checks that
+// the bytes equal the template's for adversarial values.
+type fastPage struct {
+	parts  []string // static HTML; len(parts) == len(fields)+1
+	fields []int    // which value fills each gap
+}
+
+// markers survive every html/template escaper unchanged: letters only.
+func marker(i int) string { return "qzxlkfield" + string(rune('a'+i)) + "xzq" }
+
+// compileFast renders tmpl with the fields (pointers into p) set to
+// markers. alias maps a field to another whose value it holds in this
+// variant (the project name equal to the portal title, say).
+func compileFast(t *templates, name string, p page, fields func(*page) []*string, alias map[int]int) (*fastPage, error) {
+	ptrs := fields(&p)
+	for i, f := range ptrs {
+		if j, ok := alias[i]; ok {
+			*f = marker(j)
+		} else {
+			*f = marker(i)
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return nil, err
+	}
+	out := buf.String()
+	fp := &fastPage{}
+	for {
+		at, field := -1, -1
+		for i := range ptrs {
+			if j := strings.Index(out, marker(i)); j >= 0 && (at < 0 || j < at) {
+				at, field = j, i
+			}
+		}
+		if at < 0 {
+			fp.parts = append(fp.parts, out)
+			return fp, nil
+		}
+		fp.parts = append(fp.parts, out[:at])
+		fp.fields = append(fp.fields, field)
+		out = out[at+len(marker(field)):]
+	}
+}
+
+// htmlEscaper is html/template's escaping of text and attribute values.
+var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// write serves the page with values in the order the fields were declared.
+func (fp *fastPage) write(w http.ResponseWriter, r *http.Request, status int, values []string) {
+	n := 0
+	for _, p := range fp.parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n + 256)
+	for i, p := range fp.parts {
+		b.WriteString(p)
+		if i < len(fp.fields) {
+			htmlEscaper.WriteString(&b, values[fp.fields[i]])
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(b.String()))
+	}
+}
+
+// landingFields are the landing page's fields for an anonymous visitor.
+func landingFields(p *page) []*string {
+	return []*string{&p.Org, &p.Portal, &p.Project, &p.Email, &p.Token}
+}
+
+// fastPages holds the pre-rendered variants of the hottest page: the
+// landing page of an active link, for a browser without a session.
+type fastPages struct {
+	landing        *fastPage // project name differs from portal title
+	landingProject *fastPage // project name equals portal title
+}
+
+func compileFastPages(t *templates) (*fastPages, error) {
+	base := page{Title: "Open portal"}
+	differs, err := compileFast(t, "landing", base, landingFields, nil)
+	if err != nil {
+		return nil, fmt.Errorf("landing: %w", err)
+	}
+	same, err := compileFast(t, "landing", base, landingFields, map[int]int{2: 1}) // Project holds the portal title
+	if err != nil {
+		return nil, fmt.Errorf("landing: %w", err)
+	}
+	return &fastPages{landing: differs, landingProject: same}, nil
+}
+
+// landing serves the anonymous landing page when it can, and reports whether it did.
+func (f *fastPages) serveLanding(w http.ResponseWriter, r *http.Request, p page) bool {
+	if p.User != nil || p.SignedInAs != "" || p.Org == "" || p.Portal == "" || p.Project == "" || p.Email == "" || p.Token == "" {
+		return false
+	}
+	fp := f.landing
+	if p.Project == p.Portal {
+		fp = f.landingProject
+	}
+	fp.write(w, r, http.StatusOK, []string{p.Org, p.Portal, p.Project, p.Email, p.Token})
+	return true
+}

@@ -1,0 +1,218 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"latchkey/core"
+)
+
+// parseForm reads a POST form, answering 413 for an oversized body and 400
+// for a malformed one. It reports whether the handler may go on.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "That was too much",
+			"The form sent more data than any form here needs. Go back and try again.")
+		return false
+	}
+	s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "Go back, reload the page and send the form again.")
+	return false
+}
+
+// limit applies the named limiter to key and answers 429 when it is spent.
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, k *keyed, name, key string) bool {
+	ok, wait := k.allow(key)
+	if !ok {
+		s.tooMany(w, r, name, wait)
+	}
+	return ok
+}
+
+func fieldError(err error) string {
+	var ve *core.ValidationError
+	if errors.As(err, &ve) {
+		return upperFirst(ve.Reason)
+	}
+	return err.Error()
+}
+
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+func refPage(ref core.PortalRef) page {
+	return page{Org: ref.Org.Name, Portal: ref.Portal.Title, PortalSlug: ref.Portal.Slug, Project: ref.Project.Name,
+		Access: ref.Portal.Access, Welcome: ref.Portal.Welcome}
+}
+
+// ---- magic links
+
+func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	l, err := s.svc.Landing(r.Context(), token, s.sessionID(r))
+	switch {
+	case err == nil:
+		p := refPage(l.PortalRef)
+		p.Title, p.Email, p.Token, p.User = "Open portal", l.Email, token, l.SignedIn
+		if l.SignedIn != nil {
+			p.SignedInAs = l.SignedIn.Email
+		}
+		if !s.fast.serveLanding(w, r, p) {
+			s.render(w, r, http.StatusOK, "landing", p)
+		}
+	case errors.Is(err, core.ErrLinkInactive):
+		p := refPage(l.PortalRef)
+		p.Title, p.Email, p.User = "Link no longer active", l.Email, l.SignedIn
+		s.render(w, r, http.StatusGone, "link_dead", p)
+	case errors.Is(err, core.ErrLinkUnknown):
+		s.render(w, r, http.StatusNotFound, "link_dead", page{Title: "Link not valid"})
+	default:
+		s.internalError(w, r, err)
+	}
+}
+
+func (s *Server) redeem(w http.ResponseWriter, r *http.Request) {
+	if !s.limit(w, r, s.limits.addr, "addr", clientAddr(r)) || !s.parseForm(w, r) {
+		return
+	}
+	token := r.PathValue("token")
+	red, err := s.svc.Redeem(r.Context(), token, s.visitor(r))
+	switch {
+	case err == nil:
+		s.metrics.redemptions.WithLabelValues("ok").Inc()
+		s.signIn(w, r, red.SignIn)
+		http.Redirect(w, r, "/p/"+red.Portal.Slug, http.StatusSeeOther)
+		return
+	case errors.Is(err, core.ErrLinkInactive), errors.Is(err, core.ErrLinkUnknown):
+		s.metrics.redemptions.WithLabelValues("dead").Inc()
+		s.landing(w, r) // the same page the link's address shows now
+	case errors.Is(err, core.ErrNoAccess):
+		s.metrics.redemptions.WithLabelValues("no_access").Inc()
+		s.errorPage(w, r, http.StatusForbidden, "Your access has ended", upperFirst(err.Error())+". Ask the organization that invited you if you need it again.")
+	default:
+		s.metrics.redemptions.WithLabelValues("error").Inc()
+		s.internalError(w, r, err)
+	}
+}
+
+// ---- portals
+
+func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
+	pv, err := s.svc.OpenPortal(r.Context(), r.PathValue("slug"), s.sessionID(r))
+	if errors.Is(err, core.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if pv.User != nil {
+		pv.User = s.signedIn(r) // refreshes the session's idle timer
+	}
+	p := refPage(pv.PortalRef)
+	p.Title, p.User, p.Role, p.HasAccess = pv.Portal.Title, pv.User, pv.Role, pv.HasAccess
+	if pv.User != nil {
+		p.Email = pv.User.Email
+	}
+	switch {
+	case pv.HasAccess || pv.Portal.Access == core.AccessOpen:
+		if !pv.HasAccess {
+			p.Email = ""
+		}
+		s.render(w, r, http.StatusOK, "portal", p)
+	case pv.Portal.Access == core.AccessEmail:
+		s.render(w, r, http.StatusOK, "closed", p)
+	default:
+		s.render(w, r, http.StatusForbidden, "closed", p)
+	}
+}
+
+// access is the Send access link form.
+func (s *Server) access(w http.ResponseWriter, r *http.Request) {
+	if !s.limit(w, r, s.limits.addr, "addr", clientAddr(r)) || !s.parseForm(w, r) {
+		return
+	}
+	slug, raw := r.PathValue("slug"), r.PostFormValue("email")
+	email, err := core.NormalizeEmail(raw)
+	if err != nil {
+		s.accessFormError(w, r, slug, raw, err)
+		return
+	}
+	if !s.limit(w, r, s.limits.email, "email", email) {
+		return
+	}
+	res, err := s.svc.RequestAccess(r.Context(), slug, email, s.visitor(r))
+	if errors.Is(err, core.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p := refPage(res.PortalRef)
+	p.Title, p.Email, p.User = "Send access link", email, s.signedIn(r)
+	status := http.StatusOK
+	switch {
+	case res.Generic:
+		p.Outcome = "generic"
+	case res.Outcome == core.OutcomeLinkSent:
+		p.Outcome = "sent"
+	default:
+		p.Outcome, status = "requested", http.StatusForbidden
+	}
+	s.metrics.access.WithLabelValues(p.Outcome).Inc()
+	s.render(w, r, status, "access_result", p)
+}
+
+// accessFormError shows the portal's form again with the field's error.
+func (s *Server) accessFormError(w http.ResponseWriter, r *http.Request, slug, raw string, err error) {
+	pv, perr := s.svc.OpenPortal(r.Context(), slug, s.sessionID(r))
+	if errors.Is(perr, core.ErrNotFound) {
+		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
+		return
+	}
+	if perr != nil {
+		s.internalError(w, r, perr)
+		return
+	}
+	p := refPage(pv.PortalRef)
+	p.Title, p.User, p.Role, p.HasAccess = pv.Portal.Title, pv.User, pv.Role, pv.HasAccess
+	p.Email, p.FieldError = clipForm(raw), fieldError(err)
+	name := "closed"
+	if pv.Portal.Access == core.AccessOpen {
+		name = "portal"
+	}
+	s.render(w, r, http.StatusBadRequest, name, p)
+}
+
+func (s *Server) portals(w http.ResponseWriter, r *http.Request) {
+	u := s.signedIn(r)
+	if u == nil {
+		http.Redirect(w, r, "/login?next=/portals", http.StatusSeeOther)
+		return
+	}
+	mine, err := s.svc.UserPortals(r.Context(), u.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "portals", page{Title: "Your portals", User: u, Portals: mine})
+}
+
+// clipForm keeps an echoed form value short.
+func clipForm(s string) string {
+	if len(s) > 320 {
+		return s[:320]
+	}
+	return s
+}

@@ -1,0 +1,38 @@
+package web
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	redemptions *prometheus.CounterVec
+	access      *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_http_requests_total", Help: "Portal listener requests by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "latchkey_http_request_duration_seconds", Help: "Portal listener latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+		redemptions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_link_redemptions_total", Help: "Open portal presses by result.",
+		}, []string{"result"}),
+		access: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_access_form_total", Help: "Send access link submissions by outcome.",
+		}, []string{"outcome"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_rate_limited_total", Help: "Requests refused by a rate limit, by limit.",
+		}, []string{"limit"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.redemptions, m.access, m.rateLimited} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxBody bounds every request body.
+const maxBody = 64 << 10
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyClientAddr
+)
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(keyRequestID).(string)
+	return id
+}
+
+// clientAddr is the address a request came from, as observe resolved it.
+func clientAddr(r *http.Request) string {
+	a, _ := r.Context().Value(keyClientAddr).(string)
+	return a
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives each request an id and its client address, recovers from
+// panics, and records its route, status and latency in the log and metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var b [6]byte
+		rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		addr := s.resolveClient(r)
+		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyClientAddr, addr)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "panic", fmt.Sprint(p), "request", id, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.errorPage(sw, r, http.StatusInternalServerError, "Something went wrong",
+						"Something went wrong on our side. Try again in a moment.")
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "other"
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			d := time.Since(start)
+			s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", redactPath(r.URL.Path)),
+				slog.String("route", route), slog.Int("status", status), slog.Duration("duration", d.Round(time.Microsecond)),
+				slog.String("client", addr), slog.String("request", id))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// secure sets the headers every answer carries and bounds request bodies.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			// Pages carry tokens or a person's data: never stored by caches.
+			h.Set("Cache-Control", "no-store")
+		}
+		if s.cookie.secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// redactPath hides the token of /m/, /restore/ and /join/ addresses in logs.
+func redactPath(p string) string {
+	for _, prefix := range []string{"/m/", "/restore/", "/join/"} {
+		if strings.HasPrefix(p, prefix) && len(p) > len(prefix) {
+			return prefix + "[token]"
+		}
+	}
+	if len(p) > 200 {
+		return p[:200] + "…"
+	}
+	return p
+}
+
+// resolveClient is the client's address: the connection's peer, or, when
+// that peer is a trusted proxy, the nearest untrusted address in
+// X-Forwarded-For.
+func (s *Server) resolveClient(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"latchkey/core"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/style.css
+var styleCSS []byte
+
+// page is everything a template may show. Fields a page does not use stay zero.
+type page struct {
+	Title      string
+	Org        string
+	Portal     string
+	PortalSlug string
+	Project    string
+	User       *core.User // signed in, shown in the header
+	RequestID  string
+
+	Email      string // the form's email, or the link's
+	FieldError string // the form field's error
+	PageError  string
+	Notice     string
+	Next       string
+
+	Token      string // landing page: the link the Open portal button posts to
+	SignedInAs string
+	Access     core.AccessLevel
+	Welcome    string
+	Role       core.Role
+	HasAccess  bool
+	Outcome    string // access form: sent, requested, generic; restore: sent
+	Portals    []core.MyPortal
+
+	Join        bool // set-password page: joining rather than restoring
+	Action      string
+	Name        string
+	HasAccount  bool
+	HasPassword bool
+
+	Status     int
+	Message    string
+	ActionText string
+}
+
+// templates holds one parsed template set per page.
+type templates struct {
+	pages map[string]*template.Template
+	pool  sync.Pool
+}
+
+func parseTemplates() (*templates, error) {
+	base, err := template.New("base").ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	t.pool.New = func() any { return new(bytes.Buffer) }
+	for _, name := range names {
+		if name == "templates/layout.html" {
+			continue
+		}
+		clone, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := clone.ParseFS(templateFS, name); err != nil {
+			return nil, err
+		}
+		t.pages[name[len("templates/"):len(name)-len(".html")]] = clone
+	}
+	return t, nil
+}
+
+// render writes a whole page with its status. Rendering happens into a
+// buffer first, so a template error becomes a clean 500.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	tmpl, ok := s.tmpl.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	p.RequestID = requestID(r)
+	buf := s.tmpl.pool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer s.tmpl.pool.Put(buf)
+	if err := tmpl.ExecuteTemplate(buf, "layout", p); err != nil {
+		s.log.Error("render page", "page", name, "err", err, "request", p.RequestID)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		fmt.Fprintf(buf, "<!doctype html><title>Error</title><p>Something went wrong on our side (reference %s). Try again in a moment.</p>", p.RequestID)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// errorPage renders one of the friendly error pages.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	p := page{Status: status, Title: title, Message: message}
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		p.Action, p.ActionText = "/portals", "Go to your portals"
+	}
+	s.render(w, r, status, "error", p)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address. Check the link, or open the one from your email.")
+}
+
+// internalError logs err with the request's reference and shows a page
+// that reveals nothing of it.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "err", err, "request", requestID(r), "route", r.Pattern)
+	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"Something went wrong on our side and nothing was changed. Try again in a moment; if it keeps happening, tell the organization that invited you and give them the reference below.")
+}
+
+// tooMany answers 429 with Retry-After and a page that says when to try again.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, limit string, retry time.Duration) {
+	s.metrics.rateLimited.WithLabelValues(limit).Inc()
+	secs := int(retry.Round(time.Second) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.errorPage(w, r, http.StatusTooManyRequests, "Too many requests",
+		"You have tried this too often for now. Please try again in "+humanWait(secs)+".")
+}
+
+func humanWait(secs int) string {
+	switch {
+	case secs < 60:
+		if secs == 1 {
+			return "a second"
+		}
+		return strconv.Itoa(secs) + " seconds"
+	case secs < 120:
+		return "a minute"
+	case secs < 3600:
+		return strconv.Itoa((secs+59)/60) + " minutes"
+	default:
+		return "about " + strconv.Itoa((secs+1799)/3600) + " hour(s)"
+	}
+}

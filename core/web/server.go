@@ -1,0 +1,204 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"latchkey/core"
+)
+
+// Config wires the portal listener.
+type Config struct {
+	Service *core.Service
+	Logger  *slog.Logger
+	// Registry receives the listener's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Limits are the rate limits; the zero value means DefaultLimits.
+	Limits *Limits
+	// Extra handlers mounted on the listener (path pattern → handler), such
+	// as the built-in mail catcher's /_mail.
+	Extra map[string]http.Handler
+	// Now is the clock of the rate limiters (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the portal listener.
+type Server struct {
+	svc     *core.Service
+	log     *slog.Logger
+	tmpl    *templates
+	fast    *fastPages
+	metrics *metrics
+	reg     *prometheus.Registry
+	limits  *limiters
+	proxies []netip.Prefix
+	cookie  cookieConfig
+	handler http.Handler
+}
+
+// New builds the listener's handler.
+func New(c Config) (*Server, error) {
+	if c.Service == nil {
+		return nil, errors.New("web: a service is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	lim := DefaultLimits()
+	if c.Limits != nil {
+		lim = *c.Limits
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	fast, err := compileFastPages(tmpl)
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	m, err := newMetrics(c.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		svc: c.Service, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, metrics: m, reg: c.Registry,
+		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies,
+		cookie: newCookieConfig(c.Service.PublicURL()),
+	}
+	mux := http.NewServeMux()
+	s.routes(mux, c.Extra)
+	csrf := http.NewCrossOriginProtection()
+	if err := csrf.AddTrustedOrigin(c.Service.PublicURL()); err != nil {
+		return nil, fmt.Errorf("web: public URL as trusted origin: %w", err)
+	}
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "This form came from another site",
+			"For your safety we only accept forms sent from this site's own pages. Open the page again and send the form from there.")
+	}))
+	s.handler = s.observe(s.secure(csrf.Handler(mux)))
+	return s, nil
+}
+
+// Handler is the listener's whole HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes(mux *http.ServeMux, extra map[string]http.Handler) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/portals", http.StatusSeeOther) })
+	mux.HandleFunc("GET /static/style.css", s.style)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /m/{token}", s.landing)
+	mux.HandleFunc("POST /m/{token}", s.redeem)
+	mux.HandleFunc("GET /p/{slug}", s.portal)
+	mux.HandleFunc("POST /p/{slug}/access", s.access)
+	mux.HandleFunc("GET /portals", s.portals)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /restore", s.restoreForm)
+	mux.HandleFunc("POST /restore", s.restore)
+	mux.HandleFunc("GET /restore/{token}", s.restoreTokenForm)
+	mux.HandleFunc("POST /restore/{token}", s.restoreToken)
+	mux.HandleFunc("GET /join/{token}", s.joinForm)
+	mux.HandleFunc("POST /join/{token}", s.join)
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.errorPage(w, r, http.StatusMethodNotAllowed, "Not allowed here", "This address does not accept that kind of request.")
+			return
+		}
+		s.notFound(w, r)
+	})
+}
+
+func (s *Server) style(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(styleCSS)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Ping(ctx); err != nil {
+		s.log.Error("health check", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, `{"status":"unavailable","storage":"not reachable"}`)
+		return
+	}
+	fmt.Fprintln(w, `{"status":"ok","storage":"ok"}`)
+}
+
+// Serve runs the listener on ln until ctx ends, then shuts down gracefully:
+// requests in flight get up to grace to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ParseTrustedProxies reads a comma-separated list of addresses and CIDR prefixes.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
