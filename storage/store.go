@@ -43,11 +43,11 @@ var (
 	bAccess     = []byte("access")         // portal|user → Access
 	bAccessUser = []byte("access_by_user") // user|portal
 
-	bLinks       = []byte("links")
-	bLinksLookup = []byte("links_by_lookup") // HMAC → link
-	bLinksActive = []byte("links_active")    // portal|email → link (active only)
-	bLinksLatest = []byte("links_latest")    // portal|email → newest link
-	bLinksPortal = []byte("links_by_portal") // portal|link
+	bLinks       = []byte("links")           // HMAC of the token → Link
+	bLinksID     = []byte("links_by_id")     // id → HMAC
+	bLinksActive = []byte("links_active")    // portal|email → HMAC (active only)
+	bLinksLatest = []byte("links_latest")    // portal|email → HMAC of the newest
+	bLinksPortal = []byte("links_by_portal") // portal|id → HMAC
 
 	bInvitations       = []byte("invitations")
 	bInvitationsLatest = []byte("invitations_latest")   // org|email → invitation
@@ -77,7 +77,7 @@ var (
 var allBuckets = [][]byte{
 	bMeta, bUsers, bUsersEmail, bOrgs, bOrgsSlug, bOrgsOwner, bMembers, bMembersUser, bProjects, bProjectsOrg,
 	bPortals, bPortalsSlug, bPortalsProject, bPortalsOrg, bAccess, bAccessUser,
-	bLinks, bLinksLookup, bLinksActive, bLinksLatest, bLinksPortal,
+	bLinks, bLinksID, bLinksActive, bLinksLatest, bLinksPortal,
 	bInvitations, bInvitationsLatest, bInvitationsOrg, bInvitationsEmail, bTokens,
 	bSessions, bSessionsUser, bSessionsLink, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bSSHKeys, bSSHKeysUser,

@@ -408,64 +408,83 @@ func (x *tx) AccessOf(userID uint64) ([]core.Access, error) {
 }
 
 // ---- links
+//
+// Links are stored under their lookup hash, so that resolving a token (the
+// hot path) walks one B+tree; the other indexes hold the lookup hash too.
 
-func (x *tx) Link(id uint64) (core.Link, error) { return get[core.Link](x.b(bLinks), u64(id)) }
-
-func (x *tx) LinkByLookup(lookup []byte) (core.Link, error) {
-	return getByIndex[core.Link](x, bLinksLookup, bLinks, lookup)
+func (x *tx) linkAt(lookup []byte) (core.Link, error) {
+	if lookup == nil {
+		return core.Link{}, core.ErrNotFound
+	}
+	return get[core.Link](x.b(bLinks), lookup)
 }
+
+func (x *tx) Link(id uint64) (core.Link, error) { return x.linkAt(x.b(bLinksID).Get(u64(id))) }
+
+func (x *tx) LinkByLookup(lookup []byte) (core.Link, error) { return x.linkAt(lookup) }
 
 func portalEmail(portalID uint64, email string) []byte { return cat(u64(portalID), []byte(email)) }
 
 func (x *tx) ActiveLink(portalID uint64, email string) (core.Link, error) {
-	return getByIndex[core.Link](x, bLinksActive, bLinks, portalEmail(portalID, email))
+	return x.linkAt(x.b(bLinksActive).Get(portalEmail(portalID, email)))
 }
 
 func (x *tx) LatestLink(portalID uint64, email string) (core.Link, error) {
-	return getByIndex[core.Link](x, bLinksLatest, bLinks, portalEmail(portalID, email))
+	return x.linkAt(x.b(bLinksLatest).Get(portalEmail(portalID, email)))
 }
 
 func (x *tx) PutLink(l *core.Link) error {
+	if len(l.Lookup) == 0 {
+		return errors.New("a link needs its lookup hash")
+	}
 	pe := portalEmail(l.PortalID, l.Email)
 	active := x.b(bLinksActive)
 	cur := active.Get(pe)
 	isNew := l.ID == 0
-	if l.State == core.LinkActive && cur != nil && (isNew || binary.BigEndian.Uint64(cur) != l.ID) {
+	if l.State == core.LinkActive && cur != nil && !bytes.Equal(cur, l.Lookup) {
 		return fmt.Errorf("%w: %s has an active link for this portal already", core.ErrConflict, l.Email)
 	}
-	if isNew && x.b(bLinksLookup).Get(l.Lookup) != nil {
+	if isNew && x.b(bLinks).Get(l.Lookup) != nil {
 		return fmt.Errorf("%w: duplicate link token", core.ErrConflict)
 	}
-	if err := nextID(x.b(bLinks), &l.ID); err != nil {
+	if err := nextID(x.b(bLinksID), &l.ID); err != nil {
 		return err
 	}
-	id := u64(l.ID)
 	var err error
 	switch {
 	case l.State == core.LinkActive:
-		err = active.Put(pe, id)
-	case cur != nil && binary.BigEndian.Uint64(cur) == l.ID:
+		err = active.Put(pe, l.Lookup)
+	case cur != nil && bytes.Equal(cur, l.Lookup):
 		err = active.Delete(pe)
 	}
 	if err != nil {
 		return err
 	}
 	if isNew {
-		for _, e := range []struct{ b, k, v []byte }{
-			{bLinksLookup, l.Lookup, id},
-			{bLinksLatest, pe, id},
-			{bLinksPortal, cat(u64(l.PortalID), id), nil},
+		for _, e := range []struct{ b, k []byte }{
+			{bLinksID, u64(l.ID)},
+			{bLinksLatest, pe},
+			{bLinksPortal, cat(u64(l.PortalID), u64(l.ID))},
 		} {
-			if err := x.b(e.b).Put(e.k, e.v); err != nil {
+			if err := x.b(e.b).Put(e.k, l.Lookup); err != nil {
 				return err
 			}
 		}
 	}
-	return put(x.b(bLinks), id, l)
+	return put(x.b(bLinks), l.Lookup, l)
 }
 
 func (x *tx) Links(portalID uint64) ([]core.Link, error) {
-	return listByPrefix[core.Link](x, bLinksPortal, bLinks, u64(portalID), false, 0)
+	var out []core.Link
+	err := scanPrefix(x.b(bLinksPortal), u64(portalID), false, func(_, lookup []byte) (bool, error) {
+		l, err := x.linkAt(lookup)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, l)
+		return true, nil
+	})
+	return out, err
 }
 
 // ---- invitations
