@@ -73,7 +73,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 		p.Title, p.Email, p.User = "Link no longer active", l.Email, l.SignedIn
 		s.render(w, r, http.StatusGone, "link_dead", p)
 	case errors.Is(err, core.ErrLinkUnknown):
-		s.render(w, r, http.StatusNotFound, "link_dead", page{Title: "Link not valid"})
+		s.render(w, r, http.StatusNotFound, "link_dead", page{Title: "Link no longer active"})
 	default:
 		s.internalError(w, r, err)
 	}
