@@ -35,12 +35,15 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core ./storage
 	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web
+	$(GO) test -run '^$$' -bench DeliverToCatcher -benchtime 1x ./core/mail
 
 # Each fuzz target for 60 s (their seed corpora run in make test).
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTokenRoute$$' -fuzztime $(FUZZTIME) ./core/web
 	$(GO) test -run '^$$' -fuzz '^FuzzAccessForm$$' -fuzztime $(FUZZTIME) ./core/web
+	$(GO) test -run '^$$' -fuzz '^FuzzEncodeHeader$$' -fuzztime $(FUZZTIME) ./core/mail
+	$(GO) test -run '^$$' -fuzz '^FuzzFormatAddress$$' -fuzztime $(FUZZTIME) ./core/mail
 
 clean:
 	rm -rf bin

@@ -91,8 +91,9 @@ func (k *Keys) Open(sealed []byte, purpose string) (string, error) {
 
 // Purposes of sealed secrets.
 const (
-	sealLink = "link"
-	sealMail = "mail"
+	sealLink   = "link"
+	sealMail   = "mail"
+	sealCaught = "caught"
 )
 
 // NewToken returns 32 bytes from r, base64url without padding (43 characters).

@@ -229,7 +229,11 @@ func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[st
 	for k, v := range data {
 		d[k] = v
 	}
-	return w.queue(Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, LinkPath: "/m/"}, il.Token)
+	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d}
+	if il.Token != "" {
+		m.LinkPath = "/m/"
+	}
+	return w.queue(m, il.Token)
 }
 
 // GenerateLink creates a new magic link for someone who has access to the

@@ -34,6 +34,7 @@ type Tx interface {
 	RequestStore
 	AuditStore
 	OutboxStore
+	CatcherStore
 	SSHKeyStore
 }
 
@@ -168,6 +169,16 @@ type OutboxStore interface {
 	NextDue() (time.Time, error)
 	// Messages lists messages newest first, before beforeID (0: from the newest).
 	Messages(beforeID uint64, limit int) ([]Message, error)
+}
+
+// CatcherStore holds the built-in catcher's messages.
+type CatcherStore interface {
+	PutCaught(m *CaughtMail) error
+	Caught(id uint64) (CaughtMail, error)
+	// CaughtMails lists messages newest first, before beforeID (0: from the newest).
+	CaughtMails(beforeID uint64, limit int) ([]CaughtMail, error)
+	// TrimCaught keeps the newest keep messages and deletes the rest.
+	TrimCaught(keep int) error
 }
 
 // SSHKeyStore holds console keys by fingerprint.

@@ -326,6 +326,20 @@ type Message struct {
 // Pending reports whether the message still waits for delivery.
 func (m Message) Pending() bool { return m.State == MessageQueued || m.State == MessageRetrying }
 
+// CaughtMail is a message the built-in SMTP catcher received. Raw is the
+// whole message; the store keeps it sealed with the data key, because
+// catcher mail carries live magic links.
+type CaughtMail struct {
+	ID         uint64    `json:"id"`
+	ReceivedAt time.Time `json:"received_at"`
+	From       string    `json:"from"`
+	To         []string  `json:"to"`
+	Subject    string    `json:"subject"`
+	Size       int       `json:"size"`
+	Raw        []byte    `json:"-"`
+	Sealed     []byte    `json:"sealed"`
+}
+
 // SSHKey is a public key that lets an owner or manager into the SSH console.
 type SSHKey struct {
 	Fingerprint string    `json:"fingerprint"` // SHA256:…

@@ -70,6 +70,8 @@ var (
 	bOutbox    = []byte("outbox")
 	bOutboxDue = []byte("outbox_due") // next attempt (unix ns)|message
 
+	bCaught = []byte("caught") // id → CaughtMail (sealed)
+
 	bSSHKeys     = []byte("ssh_keys")         // fingerprint → SSHKey
 	bSSHKeysUser = []byte("ssh_keys_by_user") // user|fingerprint
 )
@@ -80,7 +82,7 @@ var allBuckets = [][]byte{
 	bLinks, bLinksID, bLinksActive, bLinksLatest, bLinksPortal,
 	bInvitations, bInvitationsLatest, bInvitationsOrg, bInvitationsEmail, bTokens,
 	bSessions, bSessionsUser, bSessionsLink, bRequests, bRequestsLatest, bRequestsOrg,
-	bAudit, bAuditOrg, bOutbox, bOutboxDue, bSSHKeys, bSSHKeysUser,
+	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"latchkey/core"
+	"latchkey/core/mail"
 	"latchkey/core/web"
 	"latchkey/storage"
 )
@@ -29,30 +31,104 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return err
 	}
 	defer in.Close()
-	if c.Demo {
-		if err := loadDemo(ctx, in, e.stderr); err != nil {
-			return err
-		}
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies})
-	if err != nil {
-		return err
-	}
+
+	// Listen on everything first, so that a taken port is reported before
+	// anything runs.
 	httpLn, err := net.Listen("tcp", c.HTTP)
 	if err != nil {
 		return fmt.Errorf("portal listener on --http %s: %w", c.HTTP, err)
 	}
+	defer httpLn.Close()
+	var catcherLn net.Listener
+	if c.SMTPCatcher != "off" {
+		if catcherLn, err = net.Listen("tcp", c.SMTPCatcher); err != nil {
+			return fmt.Errorf("SMTP catcher on --smtp-catcher %s: %w", c.SMTPCatcher, err)
+		}
+		defer catcherLn.Close()
+	}
+	if c.Demo { // after listening: a taken port must not swallow the demo's links
+		if err := loadDemo(ctx, in, e.stderr); err != nil {
+			return err
+		}
+	}
+
+	relayCfg := c.relay
+	if relayCfg == nil { // the catcher is the only mail route: deliver to it over SMTP
+		host, port, _ := net.SplitHostPort(catcherLn.Addr().String())
+		relayCfg = &mail.RelayConfig{Host: host, Port: port}
+		if !loopbackURL(c.PublicURL) {
+			log.Warn("NO MAIL WILL REACH CLIENTS: no --smtp-relay is set, so every email goes to the built-in catcher on this machine, but --public-url is not local. Set --smtp-relay.", "public_url", c.PublicURL)
+			fmt.Fprintf(e.stderr, "WARNING: clients will get no mail. No --smtp-relay is set, so mail goes to the built-in catcher,\n         but %s is not a local address. Set --smtp-relay smtp://user:pass@host:587.\n", c.PublicURL)
+		}
+	}
+	relay := mail.NewRelay(*relayCfg)
+	defer relay.Close()
+	composer, err := mail.NewComposer(c.MailFrom, c.PublicURL)
+	if err != nil {
+		return err
+	}
+	worker, err := mail.NewWorker(mail.WorkerConfig{Service: in.svc, Composer: composer, Sender: relay, Logger: log, Registry: reg})
+	if err != nil {
+		return err
+	}
+	viewer := catcherLn != nil && loopbackAddr(httpLn.Addr())
+	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer})
+	if err != nil {
+		return err
+	}
+
 	fmt.Fprintf(e.stderr, "Portal listener on http://%s (links use %s)\n", httpLn.Addr(), c.PublicURL)
-	log.Info("portal listener started", "addr", httpLn.Addr().String(), "public_url", c.PublicURL)
+	if catcherLn != nil {
+		fmt.Fprintf(e.stderr, "SMTP catcher on %s", catcherLn.Addr())
+		if viewer {
+			fmt.Fprintf(e.stderr, "; read caught mail at http://%s/_mail", httpLn.Addr())
+		}
+		fmt.Fprintln(e.stderr)
+	}
+	if c.relay != nil {
+		fmt.Fprintf(e.stderr, "Mail goes to the relay %s\n", relayCfg)
+	} else {
+		fmt.Fprintln(e.stderr, "Mail goes to the built-in catcher (no --smtp-relay is set)")
+	}
+	log.Info("listening", "http", httpLn.Addr().String(), "public_url", c.PublicURL, "mail", relayCfg.String())
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return portal.Serve(ctx, httpLn, 10*time.Second) })
+	if catcherLn != nil {
+		catcher := mail.NewCatcher(in.svc, log)
+		g.Go(func() error { return catcher.Serve(ctx, catcherLn) })
+	}
+	g.Go(func() error {
+		err := worker.Run(ctx)
+		relay.Close() // QUIT the pooled connections, so the catcher's sessions end and it stops at once
+		return err
+	})
 	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// loopbackURL reports whether a URL's host is this machine.
+func loopbackURL(u string) bool {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	host := parsed.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackAddr reports whether a listener serves only this machine.
+func loopbackAddr(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 // purgeLoop removes dead sessions and tokens now and then.

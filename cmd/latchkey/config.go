@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"latchkey/core"
+	"latchkey/core/mail"
 	"latchkey/core/web"
 )
 
@@ -35,8 +36,9 @@ type config struct {
 	LogLevel         string
 	TrustedProxies   string
 
-	adminKeys      []adminKey     // parsed AdminKeys
-	trustedProxies []netip.Prefix // parsed TrustedProxies
+	adminKeys      []adminKey        // parsed AdminKeys
+	relay          *mail.RelayConfig // parsed SMTPRelay
+	trustedProxies []netip.Prefix    // parsed TrustedProxies
 }
 
 type adminKey struct {
@@ -120,14 +122,16 @@ func (c *config) validate() error {
 		}
 	}
 	if c.SMTPRelay != "" {
-		if err := checkRelayURL(c.SMTPRelay); err != nil {
+		if r, err := mail.ParseRelayURL(c.SMTPRelay); err != nil {
 			bad("smtp-relay", "%v", err)
+		} else {
+			c.relay = &r
 		}
 	}
 	if c.SMTPRelay == "" && c.SMTPCatcher == "off" {
 		bad("smtp-catcher", "with no --smtp-relay the catcher is the only mail route; it cannot be off")
 	}
-	if a, err := mail.ParseAddress(c.MailFrom); err != nil || strings.ContainsAny(c.MailFrom, "\r\n") {
+	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || strings.ContainsAny(c.MailFrom, "\r\n") {
 		bad("mail-from", "%q is not an email address (like: latchkey <no-reply@example.com>)", c.MailFrom)
 	} else if _, err := core.NormalizeEmail(a.Address); err != nil {
 		bad("mail-from", "%v", err)
@@ -180,28 +184,6 @@ func checkPublicURL(s string) (string, error) {
 		return "", fmt.Errorf("%q must be scheme and host only (like https://portal.example.com)", s)
 	}
 	return u.Scheme + "://" + u.Host, nil
-}
-
-func checkRelayURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not a URL like smtp://user:pass@host:587", redactURL(s))
-	}
-	if u.Scheme != "smtp" && u.Scheme != "smtps" {
-		return fmt.Errorf("scheme %q: use smtp:// (STARTTLS) or smtps:// (TLS)", u.Scheme)
-	}
-	if u.Port() == "" {
-		return fmt.Errorf("%q names no port (587 for smtp, 465 for smtps)", redactURL(s))
-	}
-	return nil
-}
-
-// redactURL hides a password before a URL is shown.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "(unparseable URL)"
 }
 
 // parseAdminKeys reads authorized_keys lines separated by newlines or

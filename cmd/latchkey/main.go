@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"latchkey/core"
 	"latchkey/storage"
@@ -166,7 +167,7 @@ func openInstance(c config, log *slog.Logger) (*instance, error) {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true})
+	st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true, MaxBatchDelay: 2 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}

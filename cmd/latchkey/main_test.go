@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,6 +90,7 @@ func serveUntilHealthy(t *testing.T, args ...string) (string, func() result) {
 		case r := <-done:
 			return r
 		case <-time.After(20 * time.Second):
+			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
 			t.Fatal("latchkey did not stop")
 			return result{}
 		}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,7 +64,8 @@ type templates struct {
 }
 
 func parseTemplates() (*templates, error) {
-	base, err := template.New("base").ParseFS(templateFS, "templates/layout.html")
+	funcs := template.FuncMap{"join": func(xs []string) string { return strings.Join(xs, ", ") }}
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
@@ -92,19 +94,24 @@ func parseTemplates() (*templates, error) {
 // render writes a whole page with its status. Rendering happens into a
 // buffer first, so a template error becomes a clean 500.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.RequestID = requestID(r)
+	s.renderAny(w, r, status, name, p)
+}
+
+// renderAny renders a template whose data embeds a page.
+func (s *Server) renderAny(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	tmpl, ok := s.tmpl.pages[name]
 	if !ok {
 		panic("web: no template " + name)
 	}
-	p.RequestID = requestID(r)
 	buf := s.tmpl.pool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer s.tmpl.pool.Put(buf)
-	if err := tmpl.ExecuteTemplate(buf, "layout", p); err != nil {
-		s.log.Error("render page", "page", name, "err", err, "request", p.RequestID)
+	if err := tmpl.ExecuteTemplate(buf, "layout", data); err != nil {
+		s.log.Error("render page", "page", name, "err", err, "request", requestID(r))
 		status = http.StatusInternalServerError
 		buf.Reset()
-		fmt.Fprintf(buf, "<!doctype html><title>Error</title><p>Something went wrong on our side (reference %s). Try again in a moment.</p>", p.RequestID)
+		fmt.Fprintf(buf, "<!doctype html><title>Error</title><p>Something went wrong on our side (reference %s). Try again in a moment.</p>", requestID(r))
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

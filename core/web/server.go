@@ -27,9 +27,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Limits are the rate limits; the zero value means DefaultLimits.
 	Limits *Limits
-	// Extra handlers mounted on the listener (path pattern → handler), such
-	// as the built-in mail catcher's /_mail.
-	Extra map[string]http.Handler
+	// MailViewer mounts /_mail, the built-in catcher's messages. Turn it on
+	// only while the catcher runs and the listener binds a loopback address:
+	// caught mail holds live magic links.
+	MailViewer bool
 	// Now is the clock of the rate limiters (default time.Now).
 	Now func() time.Time
 }
@@ -84,7 +85,7 @@ func New(c Config) (*Server, error) {
 		cookie: newCookieConfig(c.Service.PublicURL()),
 	}
 	mux := http.NewServeMux()
-	s.routes(mux, c.Extra)
+	s.routes(mux, c.MailViewer)
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(c.Service.PublicURL()); err != nil {
 		return nil, fmt.Errorf("web: public URL as trusted origin: %w", err)
@@ -100,7 +101,7 @@ func New(c Config) (*Server, error) {
 // Handler is the listener's whole HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-func (s *Server) routes(mux *http.ServeMux, extra map[string]http.Handler) {
+func (s *Server) routes(mux *http.ServeMux, mailViewer bool) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/portals", http.StatusSeeOther) })
 	mux.HandleFunc("GET /static/style.css", s.style)
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -119,8 +120,10 @@ func (s *Server) routes(mux *http.ServeMux, extra map[string]http.Handler) {
 	mux.HandleFunc("POST /restore/{token}", s.restoreToken)
 	mux.HandleFunc("GET /join/{token}", s.joinForm)
 	mux.HandleFunc("POST /join/{token}", s.join)
-	for pattern, h := range extra {
-		mux.Handle(pattern, h)
+	if mailViewer {
+		mux.HandleFunc("GET /_mail", s.mailList)
+		mux.HandleFunc("GET /_mail/{id}", s.mailView)
+		mux.HandleFunc("GET /_mail/{id}/html", s.mailHTML)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

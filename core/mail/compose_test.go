@@ -1,0 +1,138 @@
+package mail_test
+
+import (
+	"bytes"
+	"flag"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"latchkey/core"
+	lkmail "latchkey/core/mail"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var fixedToken = strings.Repeat("Tk", 21) + "Q"
+
+// sample is one outbox row of each kind, as core queues it.
+func sample(kind core.MailKind) core.Message {
+	m := core.Message{ID: 42, OrgID: 1, Kind: kind, To: "client@acme.test", ToName: "Casey Client",
+		CreatedAt: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC), State: core.MessageQueued,
+		Data: map[string]string{"org": "Northwind Studio", "portal": "Website Redesign", "slug": "website-redesign", "by": "owner@northwind.test"}}
+	switch kind {
+	case core.MailInvitePortal, core.MailAccessLink, core.MailNewLink:
+		m.LinkPath = "/m/"
+		m.Data["role"] = "client"
+	case core.MailInviteJoin:
+		m.LinkPath, m.ToName = "/join/", "Zoë Ölander"
+		m.Data["role"], m.Data["expires"] = "member", "2026-03-09T09:30:00Z"
+	case core.MailAccessRequest:
+		m.To, m.ToName = "owner@northwind.test", "Olivia Owner"
+		m.Data["email"], m.Data["request_id"], m.Data["at"], m.Data["addr"] = "newcomer@acme.test", "7", "2026-03-02T09:30:00Z", "198.51.100.23"
+	case core.MailPasswordReset:
+		m.LinkPath, m.Data = "/restore/", map[string]string{"expires": "2026-03-02T10:30:00Z", "addr": "198.51.100.23"}
+	case core.MailPasswordChanged:
+		m.Data = map[string]string{"at": "2026-03-02T09:30:00Z", "addr": "198.51.100.23"}
+	}
+	return m
+}
+
+var kinds = []core.MailKind{core.MailInvitePortal, core.MailInviteJoin, core.MailAccessLink, core.MailNewLink,
+	core.MailAccessRequest, core.MailPasswordReset, core.MailPasswordChanged}
+
+var urlRE = regexp.MustCompile(`https?://[^\s"'<>]+`)
+
+func TestRenderedMessagesMatchGoldenFiles(t *testing.T) {
+	c, err := lkmail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			m := sample(kind)
+			token := ""
+			if m.LinkPath != "" {
+				token = fixedToken
+			}
+			env, err := c.Compose(m, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := c.Compose(m, token)
+			if !bytes.Equal(env.Data, again.Data) {
+				t.Fatal("rendering the same row twice differs")
+			}
+			golden := filepath.Join("testdata", string(kind)+".eml")
+			if *update {
+				os.MkdirAll("testdata", 0o755)
+				os.WriteFile(golden, env.Data, 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./core/mail -run Golden -update)", err)
+			}
+			if !bytes.Equal(env.Data, want) {
+				t.Fatalf("%s differs from %s (run with -update after checking the change):\n%s", kind, golden, env.Data)
+			}
+			msg, err := mail.ReadMessage(bytes.NewReader(env.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []string{"From", "To", "Subject", "Date", "Message-Id", "Mime-Version", "Content-Type"} {
+				if msg.Header.Get(h) == "" {
+					t.Errorf("no %s header", h)
+				}
+			}
+			if _, err := msg.Header.Date(); err != nil {
+				t.Errorf("Date: %v", err)
+			}
+			if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative;") {
+				t.Errorf("content type %q", msg.Header.Get("Content-Type"))
+			}
+			p, err := lkmail.Parse(env.Data)
+			if err != nil || p.Text == "" || p.HTML == "" || p.Subject != env.Subject {
+				t.Fatalf("parts: %v, text %d bytes, html %d bytes, subject %q", err, len(p.Text), len(p.HTML), p.Subject)
+			}
+			if strings.Contains(p.HTML, "<img") || strings.Contains(p.HTML, "<link") || strings.Contains(p.HTML, "<script") {
+				t.Error("the HTML part loads something from elsewhere")
+			}
+			links := urlRE.FindAllString(p.Text+p.HTML, -1)
+			for _, u := range links {
+				if !strings.HasPrefix(u, publicURL+"/") {
+					t.Errorf("link %s does not use the public URL", u)
+				}
+			}
+			if token != "" && (!strings.Contains(p.Text, publicURL+m.LinkPath+token) || !strings.Contains(p.HTML, publicURL+m.LinkPath+token)) {
+				t.Error("the link is missing from a part")
+			}
+		})
+	}
+}
+
+func TestSubjectsAndNamesAreEncoded(t *testing.T) {
+	c, _ := lkmail.NewComposer("Acme Portals <no-reply@portal.example.com>", publicURL)
+	m := sample(core.MailInvitePortal)
+	m.Data["org"], m.Data["portal"], m.ToName = "Café Müller", "Brand\r\nBcc: victim@example.com", "Zoë \"Z\" Ölander\r\nX-Evil: 1"
+	env, err := c.Compose(m, fixedToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := string(env.Data[:bytes.Index(env.Data, []byte("\r\n\r\n"))])
+	msg, _ := mail.ReadMessage(bytes.NewReader(env.Data))
+	if msg.Header.Get("Bcc") != "" || msg.Header.Get("X-Evil") != "" || strings.Contains(head, "Café") {
+		t.Fatalf("header injection or raw non-ASCII:\n%s", head)
+	}
+	dec := new(mimeDecoder)
+	if subj := dec.decode(msg.Header.Get("Subject")); subj != "Café Müller invited you to Brand Bcc: victim@example.com" {
+		t.Fatalf("subject decodes to %q", subj)
+	}
+	to, err := msg.Header.AddressList("To")
+	if err != nil || len(to) != 1 || to[0].Address != "client@acme.test" || to[0].Name != `Zoë "Z" Ölander X-Evil: 1` {
+		t.Fatalf("To: %v %v", to, err)
+	}
+}

@@ -1,0 +1,59 @@
+package mail_test
+
+import (
+	"strings"
+	"testing"
+
+	"latchkey/core"
+	"latchkey/core/coretest"
+	"latchkey/core/mail"
+)
+
+// Every mail any flow queues renders, and every link in it works or points
+// at this instance.
+func TestEveryQueuedMailRenders(t *testing.T) {
+	e := coretest.New(t, coretest.PublicURL(publicURL))
+	coretest.Must(e.Svc.LoadDemo(e.Ctx))
+	org := coretest.Must(e.Svc.Orgs(e.Ctx, e.Admin))[0]
+	v := core.Visitor{Addr: "198.51.100.1"}
+	web := coretest.Must(e.Svc.PortalBySlug(e.Ctx, e.Admin, "website-redesign"))
+	coretest.Must(e.Svc.GenerateLink(e.Ctx, e.Admin, web.Portal.ID, "client@acme.test"))
+	coretest.Must(0, e.Svc.ResendLink(e.Ctx, e.Admin, web.Portal.ID, "client@acme.test"))
+	coretest.Must(e.Svc.Invite(e.Ctx, e.Admin, core.InviteInput{OrgID: org.ID, Email: "joiner@northwind.test", Role: core.RoleMember}))
+	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "client@acme.test", v))
+	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "stranger@acme.test", v))
+	coretest.Must(e.Svc.RequestAccess(e.Ctx, "onboarding", "new@acme.test", v))
+	coretest.Must(0, e.Svc.RequestRestore(e.Ctx, "client@acme.test", v))
+	coretest.Must(e.Svc.CompleteRestore(e.Ctx, e.LastToken("client@acme.test", core.MailPasswordReset), "a new password", v))
+
+	c, err := mail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[core.MailKind]bool{}
+	for _, m := range e.Messages() {
+		token, err := e.Svc.OpenSealedMail(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := c.Compose(m, token)
+		if err != nil {
+			t.Fatalf("%s to %s: %v", m.Kind, m.To, err)
+		}
+		p, err := mail.Parse(env.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range urlRE.FindAllString(p.Text, -1) {
+			if !strings.HasPrefix(u, publicURL+"/") {
+				t.Fatalf("%s links to %s", m.Kind, u)
+			}
+		}
+		seen[m.Kind] = true
+	}
+	for _, k := range kinds {
+		if !seen[k] {
+			t.Errorf("no flow queued a %s mail", k)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"latchkey/core"
+)
+
+// Sender delivers a rendered message; *Relay is the one latchkey uses,
+// whether it points at a real relay or at the built-in catcher.
+type Sender interface {
+	Send(ctx context.Context, env Envelope) error
+}
+
+// Retry policy: transient failures are tried again after 1 minute, then 2,
+// 4, … up to an hour between attempts, with ±20% jitter; a message still
+// undelivered 24 hours after it was queued is given up.
+const (
+	firstRetry = time.Minute
+	maxRetry   = time.Hour
+	giveUp     = 24 * time.Hour
+)
+
+// WorkerConfig wires a Worker.
+type WorkerConfig struct {
+	Service  *core.Service
+	Composer *Composer
+	Sender   Sender
+	Logger   *slog.Logger
+	Registry prometheus.Registerer // nil: no metrics
+	// Batch is how many due messages one round takes (default 64);
+	// Parallel is how many are sent at once (default 4).
+	Batch, Parallel int
+	// SendTimeout bounds one message (default 2 minutes).
+	SendTimeout time.Duration
+	Now         func() time.Time             // default time.Now
+	Jitter      func() float64               // in [0, 1); default math/rand
+	OnRound     func(n int, d time.Duration) // observed after each round (tests)
+}
+
+// Worker delivers the outbox: it takes the due messages, renders and sends
+// them, and records every outcome in one transaction per round. It wakes
+// when a message is queued and sleeps until the next retry falls due.
+type Worker struct {
+	cfg WorkerConfig
+	log *slog.Logger
+	m   *workerMetrics
+}
+
+// NewWorker builds a worker.
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	if cfg.Service == nil || cfg.Composer == nil || cfg.Sender == nil {
+		return nil, errors.New("mail: a worker needs a service, a composer and a sender")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 64
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 4
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 2 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = rand.Float64
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger.With("component", "mail")}
+	var err error
+	if w.m, err = newWorkerMetrics(cfg.Registry, cfg.Service); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Run delivers until ctx ends. A round under way when ctx ends is finished
+// and recorded, so nothing is sent without being marked.
+func (w *Worker) Run(ctx context.Context) error {
+	events, unsubscribe := w.cfg.Service.Events().Subscribe()
+	defer unsubscribe()
+	for {
+		n, err := w.Round(context.WithoutCancel(ctx))
+		if err != nil {
+			w.log.Error("mail round", "err", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if n > 0 && err == nil {
+			continue // there may be more due
+		}
+		timer := time.NewTimer(w.untilNext(ctx, err))
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return nil
+			case <-timer.C:
+				break wait
+			case ch := <-events:
+				if ch.Kind == core.ChangeMailQueued { // other changes need no round
+					timer.Stop()
+					break wait
+				}
+			}
+		}
+	}
+}
+
+// untilNext is how long to sleep: until the next message falls due.
+func (w *Worker) untilNext(ctx context.Context, roundErr error) time.Duration {
+	if roundErr != nil {
+		return 5 * time.Second // storage trouble: try again soon, quietly
+	}
+	next, err := w.cfg.Service.NextMailDue(ctx)
+	if err != nil || next.IsZero() {
+		return time.Hour
+	}
+	d := next.Sub(w.cfg.Now())
+	switch {
+	case d < 0:
+		return 0
+	case d > time.Hour:
+		return time.Hour
+	}
+	return d
+}
+
+// Round delivers the messages due now (at most one batch) and records the
+// outcomes. It returns how many it handled.
+func (w *Worker) Round(ctx context.Context) (int, error) {
+	start := time.Now()
+	due, err := w.cfg.Service.DueMail(ctx, w.cfg.Batch)
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	results := make([]core.Delivery, len(due))
+	sem := make(chan struct{}, w.cfg.Parallel)
+	var wg sync.WaitGroup
+	for i, m := range due {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = w.deliver(ctx, m)
+		}()
+	}
+	wg.Wait()
+	if err := w.cfg.Service.RecordDeliveries(ctx, results); err != nil {
+		return 0, fmt.Errorf("record deliveries: %w", err)
+	}
+	now := w.cfg.Now()
+	for i, r := range results {
+		w.m.observe(due[i], r, now)
+	}
+	if w.cfg.OnRound != nil {
+		w.cfg.OnRound(len(due), time.Since(start))
+	}
+	return len(due), nil
+}
+
+// deliver renders and sends one message and says what came of it.
+func (w *Worker) deliver(ctx context.Context, m core.Message) core.Delivery {
+	token, err := w.cfg.Service.OpenSealedMail(m)
+	if err != nil {
+		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "cannot open the message's link: " + err.Error()}
+	}
+	env, err := w.cfg.Composer.Compose(m, token)
+	if err != nil {
+		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "cannot render: " + err.Error()}
+	}
+	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
+	err = w.cfg.Sender.Send(sctx, env)
+	cancel()
+	now := w.cfg.Now()
+	switch {
+	case err == nil:
+		return core.Delivery{ID: m.ID, Outcome: core.Delivered, Detail: "accepted, Message-ID <" + env.MessageID + ">"}
+	case Permanent(err):
+		w.log.Warn("mail refused", "message", m.ID, "kind", m.Kind, "err", err)
+		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: err.Error()}
+	case now.Sub(m.CreatedAt) >= giveUp:
+		w.log.Warn("mail given up", "message", m.ID, "kind", m.Kind, "err", err)
+		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "gave up after 24 hours of retrying; last error: " + err.Error()}
+	default:
+		next := now.Add(w.backoff(m.Attempts + 1))
+		w.log.Info("mail will be retried", "message", m.ID, "kind", m.Kind, "err", err, "next", next.Format(time.RFC3339))
+		return core.Delivery{ID: m.ID, Outcome: core.Retry, Detail: err.Error(), Next: next}
+	}
+}
+
+// backoff is the wait after the given (failed) attempt: 1 minute doubling
+// to an hour, ±20%.
+func (w *Worker) backoff(attempt int) time.Duration {
+	d := firstRetry
+	for i := 1; i < attempt && d < maxRetry; i++ {
+		d *= 2
+	}
+	if d > maxRetry {
+		d = maxRetry
+	}
+	return time.Duration(float64(d) * (0.8 + 0.4*w.cfg.Jitter()))
+}
+
+type workerMetrics struct {
+	sent    *prometheus.CounterVec
+	retried prometheus.Counter
+	failed  prometheus.Counter
+	latency prometheus.Histogram
+}
+
+func newWorkerMetrics(reg prometheus.Registerer, svc *core.Service) (*workerMetrics, error) {
+	m := &workerMetrics{
+		sent:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_mail_sent_total", Help: "Messages accepted by the relay or catcher, by kind."}, []string{"kind"}),
+		retried: prometheus.NewCounter(prometheus.CounterOpts{Name: "latchkey_mail_retried_total", Help: "Delivery attempts that failed and will be retried."}),
+		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "latchkey_mail_failed_total", Help: "Messages given up: refused, or undelivered for 24 hours."}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "latchkey_mail_delivery_seconds", Help: "Time from queueing to delivery.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 30, 60, 300, 900, 3600, 14400, 86400}}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_mail_queued", Help: "Messages waiting for delivery (queued or retrying)."},
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := svc.PendingMail(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		})
+	for _, c := range []prometheus.Collector{m.sent, m.retried, m.failed, m.latency, queued} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *workerMetrics) observe(msg core.Message, d core.Delivery, now time.Time) {
+	switch d.Outcome {
+	case core.Delivered:
+		m.sent.WithLabelValues(string(msg.Kind)).Inc()
+		m.latency.Observe(now.Sub(msg.CreatedAt).Seconds())
+	case core.Retry:
+		m.retried.Inc()
+	case core.Failed:
+		m.failed.Inc()
+	}
+}

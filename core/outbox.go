@@ -1,0 +1,214 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Outbox operations for the mail worker (package core/mail) and the
+// console. The worker is the system: its changes are audited as "system"
+// from "mail".
+
+var mailActor = Actor{Source: "mail"}
+
+// DueMail lists pending messages whose next attempt has come, earliest first.
+func (s *Service) DueMail(ctx context.Context, limit int) ([]Message, error) {
+	var out []Message
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		out, err = w.DueMessages(w.now, limit)
+		return err
+	})
+	return out, err
+}
+
+// NextMailDue is when the next pending message falls due (zero: none pending).
+func (s *Service) NextMailDue(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		t, err = w.NextDue()
+		return err
+	})
+	return t, err
+}
+
+// PendingMail counts the messages still waiting for delivery.
+func (s *Service) PendingMail(ctx context.Context) (int, error) {
+	n := 0
+	err := s.view(ctx, func(w *txw) error {
+		due, err := w.DueMessages(time.Unix(0, math.MaxInt64), 0) // every pending message, whenever due
+		n = len(due)
+		return err
+	})
+	return n, err
+}
+
+// DeliveryOutcome is what one delivery attempt came to.
+type DeliveryOutcome int
+
+// Delivery outcomes.
+const (
+	Delivered DeliveryOutcome = iota + 1 // the server accepted the message
+	Retry                                // a transient failure: try again at Next
+	Failed                               // refused for good, or retried too long
+)
+
+// Delivery is the result of one attempt to deliver an outbox message.
+type Delivery struct {
+	ID      uint64
+	Outcome DeliveryOutcome
+	Detail  string    // the server's answer or the error
+	Next    time.Time // Retry: the next attempt
+}
+
+// RecordDeliveries writes the results of a round of delivery attempts in one
+// transaction. A message that is no longer pending (recorded by an earlier
+// run) is left as it is. A delivered or failed message drops its sealed
+// secret: the outbox keeps no way to rebuild a link it no longer needs.
+func (s *Service) RecordDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	return s.update(ctx, func(w *txw) error {
+		for _, d := range ds {
+			m, err := w.Message(d.ID)
+			if err != nil {
+				return notFoundAs(err, "message", fmt.Sprint(d.ID))
+			}
+			if !m.Pending() {
+				continue
+			}
+			m.Attempts++
+			var action, detail string
+			switch d.Outcome {
+			case Delivered:
+				m.State, m.SentAt, m.LastError, m.SealedToken = MessageSent, w.now, "", nil
+				action, detail = "mail.sent", fmt.Sprintf("%s, message %d, attempt %d: %s", m.Kind, m.ID, m.Attempts, clip(d.Detail))
+			case Retry:
+				m.State, m.LastError, m.NextAttemptAt = MessageRetrying, clip(d.Detail), d.Next.UTC()
+				action, detail = "mail.retrying", fmt.Sprintf("%s, message %d, attempt %d failed: %s; next attempt %s",
+					m.Kind, m.ID, m.Attempts, clip(d.Detail), m.NextAttemptAt.Format(time.RFC3339))
+			case Failed:
+				m.State, m.LastError, m.SealedToken = MessageFailed, clip(d.Detail), nil
+				action, detail = "mail.failed", fmt.Sprintf("%s, message %d: %s", m.Kind, m.ID, clip(d.Detail))
+			default:
+				return fmt.Errorf("message %d: unknown delivery outcome %d", d.ID, d.Outcome)
+			}
+			if err := w.PutMessage(&m); err != nil {
+				return err
+			}
+			if err := w.audit(mailActor, m.OrgID, action, m.To, detail); err != nil {
+				return err
+			}
+			w.changed(Change{Kind: ChangeMailChanged, OrgID: m.OrgID})
+		}
+		return nil
+	})
+}
+
+// Outbox lists messages newest first for the console: an instance admin
+// sees every message; an owner or manager those of their organizations.
+func (s *Service) Outbox(ctx context.Context, a Actor, beforeID uint64, limit int) ([]Message, error) {
+	var out []Message
+	err := s.view(ctx, func(w *txw) error {
+		visible := map[uint64]bool{}
+		if !a.Admin {
+			orgs, err := w.consoleOrgs(a.UserID)
+			if err != nil {
+				return err
+			}
+			for _, o := range orgs {
+				visible[o] = true
+			}
+		}
+		for len(out) < limit || limit <= 0 {
+			page, err := w.Messages(beforeID, 200)
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			for _, m := range page {
+				if a.Admin || visible[m.OrgID] {
+					m.SealedToken = nil // the console never needs it
+					out = append(out, m)
+					if limit > 0 && len(out) == limit {
+						return nil
+					}
+				}
+			}
+			beforeID = page[len(page)-1].ID
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MaxCaught is how many messages the built-in catcher keeps.
+const MaxCaught = 1000
+
+// StoreCaught keeps a message the catcher received, sealed, and forgets
+// the oldest beyond MaxCaught.
+func (s *Service) StoreCaught(ctx context.Context, m CaughtMail) (CaughtMail, error) {
+	m.Sealed = s.keys.Seal(string(m.Raw), sealCaught)
+	m.Size = len(m.Raw)
+	raw := m.Raw
+	m.Raw = nil
+	err := s.update(ctx, func(w *txw) error {
+		c := m
+		c.ReceivedAt = w.now
+		if err := w.PutCaught(&c); err != nil {
+			return err
+		}
+		if err := w.TrimCaught(MaxCaught); err != nil {
+			return err
+		}
+		m = c
+		w.changed(Change{Kind: ChangeMailChanged})
+		return nil
+	})
+	m.Raw = raw
+	return m, err
+}
+
+// CaughtMails lists the catcher's messages, newest first, without their
+// content. Only an instance admin reads the catcher: it holds every
+// organization's mail.
+func (s *Service) CaughtMails(ctx context.Context, a Actor, beforeID uint64, limit int) ([]CaughtMail, error) {
+	if !a.Admin {
+		return nil, forbidden("only an instance admin reads the built-in catcher")
+	}
+	var out []CaughtMail
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		out, err = w.CaughtMails(beforeID, limit)
+		return err
+	})
+	for i := range out {
+		out[i].Sealed = nil
+	}
+	return out, err
+}
+
+// CaughtMail is one caught message with its content.
+func (s *Service) CaughtMail(ctx context.Context, a Actor, id uint64) (CaughtMail, error) {
+	if !a.Admin {
+		return CaughtMail{}, forbidden("only an instance admin reads the built-in catcher")
+	}
+	var m CaughtMail
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		m, err = w.Caught(id)
+		return notFoundAs(err, "message", fmt.Sprint(id))
+	})
+	if err != nil {
+		return CaughtMail{}, err
+	}
+	raw, err := s.keys.Open(m.Sealed, sealCaught)
+	if err != nil {
+		return CaughtMail{}, err
+	}
+	m.Raw, m.Sealed = []byte(raw), nil
+	return m, nil
+}
