@@ -106,7 +106,7 @@ func (w *txw) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) e
 	if err := w.portalMail(MailAccessLink, p, email, pp.user.Name, nil, il); err != nil {
 		return err
 	}
-	return w.audit(a, p.OrgID, action, email, "portal "+p.Slug+", requested with Send access link")
+	return w.auditPortal(a, p, action, email, "portal "+p.Slug+", requested with Send access link")
 }
 
 // recordRequest records (or counts again) a pending access request and
@@ -149,7 +149,7 @@ func (w *txw) recordRequest(a Actor, p Portal, email string, v Visitor) (notifie
 	if notify {
 		detail += ", owner notified"
 	}
-	return notify, w.audit(a, p.OrgID, "access.requested", email, detail)
+	return notify, w.auditPortal(a, p, "access.requested", email, detail)
 }
 
 // RequestView is an access request with its portal, for lists.
@@ -226,5 +226,5 @@ func (w *txw) resolveRequest(a Actor, r Request, state RequestState, detail stri
 	if detail != "" {
 		d += ", " + detail
 	}
-	return w.audit(a, r.OrgID, "request."+string(state), r.Email, d)
+	return w.auditPortal(a, p, "request."+string(state), r.Email, d)
 }

@@ -92,7 +92,7 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 	if err := w.endLink(&cfo, LinkDeactivated, a); err != nil {
 		return err
 	}
-	if err := w.audit(a, org.ID, "link.deactivated", cfo.Email, "portal "+website.Slug); err != nil {
+	if err := w.auditPortal(a, website, "link.deactivated", cfo.Email, "portal "+website.Slug); err != nil {
 		return err
 	}
 	if err := w.addPortalAccess(a, website.ID, sam.ID); err != nil {

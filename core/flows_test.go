@@ -770,3 +770,24 @@ func TestPermissions(t *testing.T) {
 		t.Fatalf("admin sees %d orgs", len(got))
 	}
 }
+
+func TestActivityCountsPerDay(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	token := e.clientWithLink(w, w.closed, "c@x.test") // one redemption today
+	e.Clock.Advance(24 * time.Hour)
+	must(e.Svc.Redeem(e.Ctx, token, visitor))
+	must(e.Svc.Redeem(e.Ctx, token, visitor))
+	must(e.Svc.RequestAccess(e.Ctx, w.closed.Slug, "who@x.test", visitor))
+	must(e.Svc.RequestAccess(e.Ctx, w.open.Slug, "other@x.test", visitor)) // another portal
+	days := must(e.Svc.Activity(e.Ctx, w.managerA, w.closed.ID, 30))
+	if len(days) != 30 || !days[29].Day.Equal(e.Clock.Now().Truncate(24*time.Hour)) {
+		t.Fatalf("%d days ending %v", len(days), days[len(days)-1].Day)
+	}
+	if days[28].Redemptions != 1 || days[29].Redemptions != 2 || days[29].Requests != 1 || days[28].Requests != 0 {
+		t.Fatalf("yesterday %+v, today %+v", days[28], days[29])
+	}
+	if _, err := e.Svc.Activity(e.Ctx, w.managerA, w.closed.ID, 0); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("0 days: %v", err)
+	}
+}

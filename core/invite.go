@@ -156,6 +156,9 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 		detail += ", portal " + portal.Slug
 	}
 	w.changed(Change{Kind: ChangeMemberChanged, OrgID: org.ID, PortalID: in.PortalID})
+	if in.PortalID != 0 {
+		return res, w.auditPortal(a, portal, "member.invited", in.Email, detail)
+	}
 	return res, w.audit(a, org.ID, "member.invited", in.Email, detail)
 }
 

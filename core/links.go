@@ -273,7 +273,7 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 			action = "link.rotated"
 		}
 		il = issued
-		return w.audit(a, p.OrgID, action, email, "portal "+p.Slug)
+		return w.auditPortal(a, p, action, email, "portal "+p.Slug)
 	})
 	return il, err
 }
@@ -292,7 +292,7 @@ func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, 
 		if err := w.endLink(&pp.active, LinkDeactivated, a); err != nil {
 			return err
 		}
-		return w.audit(a, p.OrgID, "link.deactivated", email, "portal "+p.Slug)
+		return w.auditPortal(a, p, "link.deactivated", email, "portal "+p.Slug)
 	})
 }
 
@@ -313,7 +313,7 @@ func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, emai
 			return err
 		}
 		il = revealed
-		return w.audit(a, p.OrgID, "link.copied", email, "portal "+p.Slug)
+		return w.auditPortal(a, p, "link.copied", email, "portal "+p.Slug)
 	})
 	return il, err
 }
@@ -335,7 +335,7 @@ func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, emai
 		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, il); err != nil {
 			return err
 		}
-		return w.audit(a, p.OrgID, "link.resent", email, "portal "+p.Slug)
+		return w.auditPortal(a, p, "link.resent", email, "portal "+p.Slug)
 	})
 }
 
@@ -353,6 +353,6 @@ func (s *Service) RemoveAccess(ctx context.Context, a Actor, portalID uint64, em
 		if err := w.revokeAccess(a, p, email, pp.user.ID); err != nil {
 			return err
 		}
-		return w.audit(a, p.OrgID, "access.removed", email, "portal "+p.Slug)
+		return w.auditPortal(a, p, "access.removed", email, "portal "+p.Slug)
 	})
 }

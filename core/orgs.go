@@ -223,7 +223,7 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 		return Portal{}, err
 	}
 	w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
-	return p, w.audit(a, p.OrgID, action, p.Slug, fmt.Sprintf("title %q, access %s, disclosure %s", p.Title, p.Access, disclosureName(p.Disclosure)))
+	return p, w.auditPortal(a, p, action, p.Slug, fmt.Sprintf("title %q, access %s, disclosure %s", p.Title, p.Access, disclosureName(p.Disclosure)))
 }
 
 func disclosureName(d Disclosure) string {
@@ -423,5 +423,5 @@ func (w *txw) addPortalAccess(a Actor, portalID, userID uint64) error {
 		return err
 	}
 	w.changed(Change{Kind: ChangeAccessChanged, OrgID: p.OrgID, PortalID: p.ID})
-	return w.audit(a, p.OrgID, "access.granted", u.Email, "portal "+p.Slug)
+	return w.auditPortal(a, p, "access.granted", u.Email, "portal "+p.Slug)
 }

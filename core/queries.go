@@ -312,3 +312,58 @@ func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]Event, er
 	})
 	return out, err
 }
+
+// DayActivity counts a portal's redemptions and access requests on one day (UTC).
+type DayActivity struct {
+	Day         time.Time
+	Redemptions int
+	Requests    int
+}
+
+// Activity counts, for each of the last days days (oldest first, today
+// last), a portal's link redemptions and access requests, from the audit log.
+func (s *Service) Activity(ctx context.Context, a Actor, portalID uint64, days int) ([]DayActivity, error) {
+	if days < 1 || days > 366 {
+		return nil, invalid("days", "must be between 1 and 366")
+	}
+	var out []DayActivity
+	err := s.view(ctx, func(w *txw) error {
+		p, err := w.portalFor(a, portalID)
+		if err != nil {
+			return err
+		}
+		today := w.now.Truncate(24 * time.Hour)
+		first := today.AddDate(0, 0, -(days - 1))
+		out = make([]DayActivity, days)
+		for i := range out {
+			out[i].Day = first.AddDate(0, 0, i)
+		}
+		before := uint64(0)
+		for {
+			page, err := w.Events(AuditQuery{OrgID: p.OrgID, BeforeID: before, Limit: 500})
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			for _, e := range page {
+				if e.At.Before(first) {
+					return nil
+				}
+				if e.PortalID != p.ID {
+					continue
+				}
+				i := int(e.At.Sub(first) / (24 * time.Hour))
+				if i < 0 || i >= days {
+					continue
+				}
+				switch e.Action {
+				case "link.redeemed":
+					out[i].Redemptions++
+				case "access.requested":
+					out[i].Requests++
+				}
+			}
+			before = page[len(page)-1].ID
+		}
+	})
+	return out, err
+}

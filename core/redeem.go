@@ -180,7 +180,7 @@ func (w *txw) redeem(token string, v Visitor, withSession bool) (Redemption, err
 		r.SignIn.User = u
 	}
 	w.changed(Change{Kind: ChangeLinkRedeemed, OrgID: link.OrgID, PortalID: p.ID})
-	return r, w.audit(a, link.OrgID, "link.redeemed", link.Email, fmt.Sprintf("portal %s, use %d", p.Slug, link.UseCount))
+	return r, w.auditPortal(a, p, "link.redeemed", link.Email, fmt.Sprintf("portal %s, use %d", p.Slug, link.UseCount))
 }
 
 func guestEnded(m Member) error {

@@ -182,6 +182,12 @@ func (w *txw) audit(a Actor, orgID uint64, action, target, detail string) error 
 		Action: action, Target: target, Detail: detail})
 }
 
+// auditPortal appends an event about a portal.
+func (w *txw) auditPortal(a Actor, p Portal, action, target, detail string) error {
+	return w.AppendEvent(&Event{At: w.now, OrgID: p.OrgID, PortalID: p.ID, Actor: a.label(), Source: a.Source,
+		Action: action, Target: target, Detail: detail})
+}
+
 // queue adds a message to the outbox, due now. secret, if any, is sealed.
 func (w *txw) queue(m Message, secret string) error {
 	m.State = MessageQueued

@@ -268,14 +268,15 @@ type Request struct {
 
 // Event is one audit log entry: who did what, when, from where.
 type Event struct {
-	ID     uint64    `json:"id"`
-	At     time.Time `json:"at"`
-	OrgID  uint64    `json:"org_id,omitempty"`
-	Actor  string    `json:"actor"`  // an email, "admin" or "system"
-	Source string    `json:"source"` // "console", "ssh:SHA256:…", "web:203.0.113.7", "cli", "system"
-	Action string    `json:"action"` // "link.rotated", "access.requested", ...
-	Target string    `json:"target,omitempty"`
-	Detail string    `json:"detail,omitempty"`
+	ID       uint64    `json:"id"`
+	At       time.Time `json:"at"`
+	OrgID    uint64    `json:"org_id,omitempty"`
+	PortalID uint64    `json:"portal_id,omitempty"` // events about one portal
+	Actor    string    `json:"actor"`               // an email, "admin" or "system"
+	Source   string    `json:"source"`              // "console", "ssh:SHA256:…", "web:203.0.113.7", "cli", "system"
+	Action   string    `json:"action"`              // "link.rotated", "access.requested", ...
+	Target   string    `json:"target,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
 }
 
 // MailKind names an email template.
