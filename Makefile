@@ -19,11 +19,14 @@ run: build
 test: test-deps fmt-check vet
 	$(GO) test -race -timeout 20m ./...
 
-# The browser tests drive Debian's chromium; install it when it is missing.
+# The browser tests drive Debian's chromium and the terminal test runs tmux;
+# install them when they are missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TEST_PACKAGES := chromium tmux
 test-deps:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the browser tests"; \
-		$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@missing=""; for p in $(TEST_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing for the tests"; \
+		$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
 vet:
 	$(GO) vet ./...
@@ -36,6 +39,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core ./storage
 	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web
 	$(GO) test -run '^$$' -bench DeliverToCatcher -benchtime 1x ./core/mail
+	$(GO) test -run '^$$' -bench MembersScreen -benchmem ./tui
 
 # Each fuzz target for 60 s (their seed corpora run in make test).
 FUZZTIME ?= 60s

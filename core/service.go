@@ -109,6 +109,9 @@ func New(c Config) (*Service, error) {
 // Events is the broker on which the service announces committed changes.
 func (s *Service) Events() *Broker { return s.events }
 
+// Logger is the service's logger, for adapters that log on its behalf.
+func (s *Service) Logger() *slog.Logger { return s.log }
+
 // PublicURL is the base every link is built from.
 func (s *Service) PublicURL() string { return s.publicURL }
 

@@ -20,12 +20,25 @@ import (
 	"latchkey/core/mail"
 	"latchkey/core/web"
 	"latchkey/storage"
+	"latchkey/tui"
 )
 
 // runServe opens the data directory, loads the demo when asked, and runs
 // every listener until ctx ends, then shuts them down gracefully.
 func runServe(ctx context.Context, c config, e env, console bool) error {
-	log := newLogger(e.stderr, c.LogLevel)
+	logOut := e.stderr
+	if console { // the console owns the terminal: logs go to a file
+		if err := os.MkdirAll(c.Data, 0o700); err != nil {
+			return fmt.Errorf("create data directory: %w", err)
+		}
+		f, err := os.OpenFile(filepath.Join(c.Data, logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("open log file: %w", err)
+		}
+		defer f.Close()
+		logOut = f
+	}
+	log := newLogger(logOut, c.LogLevel)
 	in, err := openInstance(c, log)
 	if err != nil {
 		return err
@@ -94,6 +107,11 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	}
 	log.Info("listening", "http", httpLn.Addr().String(), "public_url", c.PublicURL, "mail", relayCfg.String())
 
+	if console {
+		fmt.Fprintf(e.stderr, "Logs go to %s.\n", filepath.Join(c.Data, logFile))
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return portal.Serve(ctx, httpLn, 10*time.Second) })
 	if catcherLn != nil {
@@ -106,8 +124,19 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return err
 	})
 	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
+	if console {
+		deps := tui.Deps{Service: in.svc, Actor: core.AdminActor("console"), CatcherOn: catcherLn != nil, Where: "console"}
+		if err := tui.Run(ctx, deps, e.stdin, e.stdout); err != nil {
+			log.Error("console", "err", err)
+			fmt.Fprintln(e.stderr, "latchkey: console:", err)
+		}
+		stop() // leaving the console stops latchkey
+	}
 	err = g.Wait()
 	log.Info("stopped")
+	if console {
+		fmt.Fprintln(e.stderr, "latchkey stopped.")
+	}
 	return err
 }
 

@@ -153,6 +153,7 @@ func isTerminal(r io.Reader) bool {
 const (
 	dbFile  = "latchkey.db"
 	keyFile = "latchkey.key"
+	logFile = "latchkey.log"
 )
 
 // instance is an opened data directory: store, keys and service.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	mrand "math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,6 +73,19 @@ func GroupCommit(_ *core.Config, so *storage.Options) {
 // PublicURL sets the URL links are built from.
 func PublicURL(u string) Option {
 	return func(c *core.Config, _ *storage.Options) { c.PublicURL = u }
+}
+
+// At starts the settable clock at t.
+func At(t time.Time) Option {
+	return func(c *core.Config, _ *storage.Options) { c.Clock.(*Clock).t = t }
+}
+
+// Seeded makes tokens and session ids repeatable (screens with links in
+// golden files); never for anything but tests.
+func Seeded(seed uint64) Option {
+	return func(c *core.Config, _ *storage.Options) {
+		c.Random = mrand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16), byte(seed >> 24)})
+	}
 }
 
 // RealClock uses the system clock instead of the settable one.
@@ -273,6 +287,51 @@ func (e *Env) FillLinks(p core.Portal, n int) []string {
 		sample = sample[:1000]
 	}
 	return sample
+}
+
+// FillMembers adds n people to the organization, each a client with access
+// to portal p, in large transactions.
+func (e *Env) FillMembers(p core.Portal, n int) {
+	const perTx = 5000
+	for start := 0; start < n; start += perTx {
+		err := e.Store.Update(e.Ctx, func(tx core.Tx) error {
+			for i := start; i < start+perTx && i < n; i++ {
+				u := core.User{Email: fmt.Sprintf("member%d@x.test", i), Name: fmt.Sprintf("Member %d", i), CreatedAt: e.Clock.Now()}
+				if err := tx.PutUser(&u); err != nil {
+					return err
+				}
+				if err := tx.PutMember(core.Member{OrgID: p.OrgID, UserID: u.ID, Role: core.RoleClient, CreatedAt: e.Clock.Now()}); err != nil {
+					return err
+				}
+				if err := tx.PutAccess(core.Access{PortalID: p.ID, UserID: u.ID, GrantedAt: e.Clock.Now(), Via: "fill"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			e.T.Fatal(err)
+		}
+	}
+}
+
+// FillAudit appends n audit events for the organization.
+func (e *Env) FillAudit(orgID uint64, n int) {
+	const perTx = 50000
+	for start := 0; start < n; start += perTx {
+		err := e.Store.Update(e.Ctx, func(tx core.Tx) error {
+			for i := start; i < start+perTx && i < n; i++ {
+				ev := core.Event{At: e.Clock.Now(), OrgID: orgID, Actor: "fill", Source: "fill", Action: "link.redeemed", Target: fmt.Sprintf("member%d@x.test", i%10000)}
+				if err := tx.AppendEvent(&ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			e.T.Fatal(err)
+		}
+	}
 }
 
 // Must returns v, failing (by panic, which fails the test) on err.

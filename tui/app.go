@@ -1,0 +1,512 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"latchkey/core"
+)
+
+// screen is one page of the console. Screens render strings; the root
+// composes them into the view.
+type screen interface {
+	Init() tea.Cmd
+	Update(tea.Msg) (screen, tea.Cmd)
+	View() string
+	Title() string
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// Capturing: keys go to the screen (typing), not to the root's shortcuts.
+	Capturing() bool
+	// Dirty: the screen holds input that quitting would lose.
+	Dirty() bool
+}
+
+// The sections, reached with tab or their number.
+var sections = []struct {
+	name string
+	open func(*Common) screen
+}{
+	{"Projects", func(c *Common) screen { return newProjects(c) }},
+	{"Invite", func(c *Common) screen { return newInvite(c, 0) }},
+	{"Requests", func(c *Common) screen { return newRequests(c) }},
+	{"Mail", func(c *Common) screen { return newMailScreen(c) }},
+	{"Audit", func(c *Common) screen { return newAudit(c) }},
+	{"Settings", func(c *Common) screen { return newSettings(c) }},
+}
+
+// App is the console's root model.
+type App struct {
+	c        *Common
+	keys     globalKeys
+	help     help.Model
+	spinner  spinner.Model
+	section  int
+	stack    []screen
+	status   string
+	isErr    bool
+	inflight int
+	busy     string // what the running work is doing
+	quitting bool   // asking whether to discard input
+	ready    bool   // organizations loaded
+	events   <-chan core.Change
+	unsub    func()
+	pending  bool // a refresh is scheduled
+}
+
+// New builds the console for deps.Actor.
+func New(deps Deps) *App {
+	c := &Common{Deps: deps, Width: 100, Height: 30, IsDark: true}
+	c.Styles = newStyles(true)
+	a := &App{c: c, keys: newGlobalKeys(), help: help.New()}
+	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
+	a.events, a.unsub = deps.Service.Events().Subscribe()
+	return a
+}
+
+// Close ends the console's subscription to changes.
+func (a *App) Close() { a.unsub() }
+
+// Messages of the root.
+type (
+	orgsMsg struct {
+		orgs []core.Org
+		err  error
+	}
+	changeMsg    core.Change
+	busyMsg      struct{ label string }
+	finishedMsg  struct{ inner tea.Msg }
+	switchOrgMsg core.Org
+)
+
+// work runs fn in a command with the busy indicator on, and recovers a panic
+// into an error in the status line.
+func work(label string, fn func() tea.Msg) tea.Cmd {
+	return tea.Sequence(
+		func() tea.Msg { return busyMsg{label} },
+		func() (msg tea.Msg) {
+			defer func() {
+				if p := recover(); p != nil {
+					msg = finishedMsg{errMsg{fmt.Errorf("internal error while %s: %v", strings.ToLower(label), p)}}
+				}
+			}()
+			return finishedMsg{fn()}
+		})
+}
+
+func (a *App) listen() tea.Cmd {
+	ch := a.events
+	return func() tea.Msg {
+		c, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return changeMsg(c)
+	}
+}
+
+func (a *App) loadOrgs() tea.Cmd {
+	svc, actor := a.c.Service, a.c.Actor
+	return work("Loading", func() tea.Msg {
+		orgs, err := svc.Orgs(context.Background(), actor)
+		return orgsMsg{orgs, err}
+	})
+}
+
+// Init asks for the background colour, loads the organizations and starts
+// listening for changes.
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(tea.RequestBackgroundColor, a.loadOrgs(), a.listen(), a.spinner.Tick)
+}
+
+func (a *App) top() screen {
+	if len(a.stack) == 0 {
+		return nil
+	}
+	return a.stack[len(a.stack)-1]
+}
+
+// chrome is how many lines the header, tabs, crumb, status and help take.
+func (a *App) chrome() int {
+	helpLines := 1
+	if a.help.ShowAll {
+		helpLines = lipgloss.Height(a.helpView())
+	}
+	return 3 + 1 + helpLines // header, tabs, crumb; status; help
+}
+
+func (a *App) bodySize() tea.WindowSizeMsg {
+	return tea.WindowSizeMsg{Width: max(a.c.Width-2, 20), Height: max(a.c.Height-a.chrome(), 3)}
+}
+
+// open starts section i afresh.
+func (a *App) open(i int) tea.Cmd {
+	a.section = i
+	s := sections[i].open(a.c)
+	a.stack = []screen{s}
+	return a.push(nil, s)
+}
+
+// push sizes and initializes a screen (already on the stack when prev is nil).
+func (a *App) push(prev screen, s screen) tea.Cmd {
+	if prev != nil {
+		a.stack = append(a.stack, s)
+	}
+	s, c1 := a.safeUpdate(s, a.bodySize())
+	a.stack[len(a.stack)-1] = s
+	return tea.Batch(c1, s.Init())
+}
+
+func (a *App) pop(n int) tea.Cmd {
+	if n <= 0 {
+		return nil
+	}
+	if n >= len(a.stack) {
+		n = len(a.stack) - 1
+	}
+	a.stack = a.stack[:len(a.stack)-n]
+	return a.sendTop(refreshMsg{})
+}
+
+func (a *App) sendTop(msg tea.Msg) tea.Cmd {
+	s := a.top()
+	if s == nil {
+		return nil
+	}
+	s, cmd := a.safeUpdate(s, msg)
+	a.stack[len(a.stack)-1] = s
+	return cmd
+}
+
+// safeUpdate keeps a panicking screen from taking the console down.
+func (a *App) safeUpdate(s screen, msg tea.Msg) (out screen, cmd tea.Cmd) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.c.Service.Logger().Error("console screen panicked", "screen", s.Title(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			a.status, a.isErr = fmt.Sprintf("Internal error in %s (%v); the screen was reset.", s.Title(), p), true
+			out, cmd = sections[a.section].open(a.c), nil
+			a.stack = []screen{out}
+			cmd = a.push(nil, out)
+		}
+	}()
+	return s.Update(msg)
+}
+
+func (a *App) dirty() bool {
+	for _, s := range a.stack {
+		if s.Dirty() {
+			return true
+		}
+	}
+	return false
+}
+
+// Update handles the root's messages and passes the rest to the screen on top.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.c.Width, a.c.Height = msg.Width, msg.Height
+		a.help.SetWidth(msg.Width - 2)
+		body := a.bodySize()
+		var cmds []tea.Cmd
+		for i, s := range a.stack {
+			var cmd tea.Cmd
+			a.stack[i], cmd = a.safeUpdate(s, body)
+			cmds = append(cmds, cmd)
+		}
+		return a, tea.Batch(cmds...)
+	case tea.BackgroundColorMsg:
+		a.c.IsDark = msg.IsDark()
+		a.c.Styles = newStyles(a.c.IsDark)
+		a.help.Styles = help.DefaultStyles(a.c.IsDark)
+		return a, a.sendTop(restyleMsg{})
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		a.spinner, cmd = a.spinner.Update(msg)
+		return a, cmd
+	case busyMsg:
+		a.inflight++
+		a.busy = msg.label
+		return a, nil
+	case finishedMsg:
+		a.inflight = max(a.inflight-1, 0)
+		if msg.inner == nil {
+			return a, nil
+		}
+		return a.Update(msg.inner)
+	case orgsMsg:
+		return a, a.orgsLoaded(msg)
+	case orgCreatedMsg:
+		a.ready, a.stack = false, nil
+		a.status, a.isErr = "Created "+msg.name+".", false
+		return a, a.loadOrgs()
+	case switchOrgMsg:
+		a.c.Org = core.Org(msg)
+		a.status, a.isErr = "Managing "+a.c.Org.Name+".", false
+		return a, tea.Batch(a.pop(len(a.stack)), a.open(0))
+	case changeMsg:
+		cmds := []tea.Cmd{a.listen()}
+		if !a.pending && (msg.OrgID == 0 || msg.OrgID == a.c.Org.ID) {
+			a.pending = true
+			cmds = append(cmds, tea.Tick(150*time.Millisecond, func(time.Time) tea.Msg { return refreshTick{} }))
+		}
+		return a, tea.Batch(cmds...)
+	case refreshTick:
+		a.pending = false
+		return a, a.sendTop(refreshMsg{})
+	case statusMsg:
+		a.status, a.isErr = msg.text, msg.err
+		return a, nil
+	case errMsg:
+		a.status, a.isErr = describe(msg.err), true
+		return a, nil
+	case doneMsg:
+		return a, a.done(msg)
+	case tea.KeyPressMsg:
+		return a, a.key(msg)
+	}
+	return a, a.sendTop(msg)
+}
+
+type (
+	refreshTick struct{}
+	restyleMsg  struct{}
+)
+
+func (a *App) orgsLoaded(msg orgsMsg) tea.Cmd {
+	if msg.err != nil {
+		a.status, a.isErr = describe(msg.err), true
+		return nil
+	}
+	a.c.Orgs = msg.orgs
+	if len(msg.orgs) == 0 {
+		if a.c.Actor.Admin {
+			a.ready = true
+			a.stack = []screen{newCreateOrg(a.c)}
+			return a.push(nil, a.stack[0])
+		}
+		a.status, a.isErr = "You are not an owner or manager of any organization.", true
+		return nil
+	}
+	found := false
+	for _, o := range msg.orgs {
+		if o.ID == a.c.Org.ID {
+			a.c.Org, found = o, true
+		}
+	}
+	if !found {
+		a.c.Org = msg.orgs[0]
+	}
+	if a.ready {
+		return nil
+	}
+	a.ready = true
+	return a.open(0)
+}
+
+func (a *App) done(msg doneMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	switch {
+	case msg.err != nil:
+		a.status, a.isErr = describe(msg.err), true
+	case msg.status != "":
+		a.status, a.isErr = msg.status, false
+	}
+	if msg.clipboard != "" {
+		cmds = append(cmds, tea.SetClipboard(msg.clipboard))
+	}
+	if msg.pop > 0 {
+		cmds = append(cmds, a.pop(msg.pop))
+	}
+	if msg.push != nil {
+		cmds = append(cmds, a.push(a.top(), msg.push))
+	} else if msg.reload && msg.pop == 0 {
+		cmds = append(cmds, a.sendTop(refreshMsg{}))
+	}
+	if msg.err == nil && msg.push == nil {
+		cmds = append(cmds, a.sendTop(doneNotice{}))
+	}
+	return tea.Batch(cmds...)
+}
+
+// doneNotice tells the screen on top that an operation it started finished.
+type doneNotice struct{}
+
+func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	if a.quitting {
+		switch k.String() {
+		case "y", "Y", "enter":
+			return tea.Quit
+		default:
+			a.quitting = false
+			a.status = ""
+			return nil
+		}
+	}
+	s := a.top()
+	capturing := s != nil && s.Capturing()
+	switch {
+	case k.String() == "ctrl+c" || (!capturing && key.Matches(k, a.keys.Quit)):
+		if a.dirty() {
+			a.quitting = true
+			a.status, a.isErr = "You have unsaved input. Quit anyway? (y/n)", true
+			return nil
+		}
+		return tea.Quit
+	case s == nil:
+		return nil
+	case capturing:
+		return a.sendTop(k)
+	case key.Matches(k, a.keys.Help):
+		a.help.ShowAll = !a.help.ShowAll
+		return a.resizeBody()
+	case key.Matches(k, a.keys.NextTab) && a.ready && len(a.c.Orgs) > 0:
+		return a.open((a.section + 1) % len(sections))
+	case key.Matches(k, a.keys.PrevTab) && a.ready && len(a.c.Orgs) > 0:
+		return a.open((a.section + len(sections) - 1) % len(sections))
+	case k.String() == "o" && len(a.c.Orgs) > 1:
+		return a.push(s, newOrgPicker(a.c))
+	case key.Matches(k, a.keys.Back) && len(a.stack) > 1:
+		return a.pop(1)
+	}
+	for i, b := range a.keys.Sections {
+		if key.Matches(k, b) && a.ready && len(a.c.Orgs) > 0 {
+			return a.open(i)
+		}
+	}
+	return a.sendTop(k)
+}
+
+func (a *App) resizeBody() tea.Cmd {
+	body := a.bodySize()
+	var cmds []tea.Cmd
+	for i, s := range a.stack {
+		var cmd tea.Cmd
+		a.stack[i], cmd = a.safeUpdate(s, body)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// keyMap is what the help bar shows: the screen's keys, then the root's.
+type keyMap struct {
+	a *App
+}
+
+func (k keyMap) ShortHelp() []key.Binding {
+	var out []key.Binding
+	s := k.a.top()
+	if s != nil {
+		out = append(out, s.ShortHelp()...)
+	}
+	if s != nil && s.Capturing() {
+		return append(out, bind("ctrl+c", "ctrl+c", "quit"))
+	}
+	if len(k.a.stack) > 1 {
+		out = append(out, k.a.keys.Back)
+	}
+	return append(out, k.a.keys.Help, k.a.keys.Quit)
+}
+
+func (k keyMap) FullHelp() [][]key.Binding {
+	var out [][]key.Binding
+	if s := k.a.top(); s != nil {
+		out = append(out, s.FullHelp()...)
+	}
+	nav := append([]key.Binding{k.a.keys.NextTab, k.a.keys.PrevTab, k.a.keys.Back}, k.a.keys.Sections...)
+	if len(k.a.c.Orgs) > 1 {
+		nav = append(nav, bind("o", "o", "switch organization"))
+	}
+	return append(out, nav, []key.Binding{k.a.keys.Help, k.a.keys.Quit})
+}
+
+func (a *App) helpView() string { return a.help.View(keyMap{a}) }
+
+// View composes the header, section tabs, the screen, status and help.
+func (a *App) View() tea.View {
+	v := tea.NewView(a.render())
+	v.AltScreen = true
+	v.WindowTitle = "latchkey"
+	if a.c.Org.Name != "" {
+		v.WindowTitle = "latchkey · " + a.c.Org.Name
+	}
+	return v
+}
+
+func (a *App) render() string {
+	st := a.c.Styles
+	w := a.c.Width
+	if w < 60 || a.c.Height < 16 {
+		return center(st.Warn.Render(fmt.Sprintf("latchkey needs at least 80×24; this terminal is %d×%d.", w, a.c.Height)), w, a.c.Height)
+	}
+	who := a.c.Actor.Email
+	if a.c.Actor.Admin {
+		who = "admin"
+	}
+	left := st.Title.Render("latchkey")
+	if a.c.Org.Name != "" {
+		left += "  " + st.Crumb.Render(a.c.Org.Name)
+		if len(a.c.Orgs) > 1 {
+			left += st.Muted.Render(fmt.Sprintf("  (1 of %d · o switches)", len(a.c.Orgs)))
+		}
+	}
+	right := st.Muted.Render(who + " · " + a.c.Where)
+	gap := max(w-2-lipgloss.Width(left)-lipgloss.Width(right), 1)
+	header := left + strings.Repeat(" ", gap) + right
+
+	var tabs []string
+	for i, s := range sections {
+		label := fmt.Sprintf("%d %s", i+1, s.name)
+		if i == a.section {
+			tabs = append(tabs, st.TabActive.Render(label))
+		} else {
+			tabs = append(tabs, st.Tab.Render(label))
+		}
+	}
+	tabLine := fit(strings.Join(tabs, ""), w-2)
+
+	var crumbs []string
+	for _, s := range a.stack {
+		if t := s.Title(); t != "" {
+			crumbs = append(crumbs, t)
+		}
+	}
+	crumb := st.Crumb.Render(fit(strings.Join(crumbs, " › "), w-2))
+
+	body := ""
+	bs := a.bodySize()
+	if s := a.top(); s != nil {
+		body = s.View()
+	} else if !a.ready {
+		body = st.Muted.Render("Loading…")
+	}
+	body = lipgloss.NewStyle().Width(bs.Width).Height(bs.Height).MaxHeight(bs.Height).MaxWidth(bs.Width).Render(body)
+
+	var statusLine string
+	switch {
+	case a.inflight > 0:
+		statusLine = a.spinner.View() + " " + a.busy + "…"
+	case a.isErr:
+		statusLine = st.Bad.Render(a.status)
+	default:
+		statusLine = a.status
+	}
+	statusLine = ansi.Truncate(statusLine, w-2, "…")
+
+	helpLine := a.helpView()
+	if !a.help.ShowAll {
+		helpLine = ansi.Truncate(helpLine, w-2, "…")
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, header, tabLine, crumb, body, statusLine, helpLine)
+	return lipgloss.NewStyle().MaxWidth(w).Render(st.App.Render(out))
+}

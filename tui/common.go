@@ -1,0 +1,186 @@
+package tui
+
+import (
+	"fmt"
+	"image/color"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"latchkey/core"
+)
+
+// Deps is what a console needs from the running instance.
+type Deps struct {
+	Service *core.Service
+	Actor   core.Actor // the instance admin locally; the key's owner over SSH
+	// CatcherOn: the built-in SMTP catcher runs, so the Mail screen shows its inbox.
+	CatcherOn bool
+	// Where shows how the console was reached ("console", "ssh").
+	Where string
+}
+
+// Common is shared by every screen: dependencies, size, styles and the
+// organization being managed. Only the root model changes it, in Update.
+type Common struct {
+	Deps
+	Width, Height int
+	IsDark        bool
+	Styles        Styles
+	Org           core.Org
+	Orgs          []core.Org
+}
+
+// Styles are built for the terminal's background.
+type Styles struct {
+	App, Title, Tab, TabActive, Crumb, Muted, Faint, Accent, Good, Bad, Warn lipgloss.Style
+	Box, Dialog, Selected, Header, Label, Field, FieldFocus, ErrorText       lipgloss.Style
+	Button, ButtonActive                                                     lipgloss.Style
+	AccentColor, MutedColor                                                  color.Color
+}
+
+func newStyles(isDark bool) Styles {
+	ld := lipgloss.LightDark(isDark)
+	accent := ld(lipgloss.Color("#1f4fd1"), lipgloss.Color("#7aa2ff"))
+	muted := ld(lipgloss.Color("#566275"), lipgloss.Color("#9aa6b8"))
+	faint := ld(lipgloss.Color("#9aa6b8"), lipgloss.Color("#566275"))
+	good := ld(lipgloss.Color("#13683a"), lipgloss.Color("#5fd38d"))
+	bad := ld(lipgloss.Color("#a4161a"), lipgloss.Color("#ff7b7b"))
+	warn := ld(lipgloss.Color("#8a5a00"), lipgloss.Color("#f2c14e"))
+	line := ld(lipgloss.Color("#c9d1de"), lipgloss.Color("#3a4556"))
+	selBg := ld(lipgloss.Color("#dfe7ff"), lipgloss.Color("#23345f"))
+	return Styles{
+		App:          lipgloss.NewStyle().Padding(0, 1),
+		Title:        lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Tab:          lipgloss.NewStyle().Foreground(muted).Padding(0, 1),
+		TabActive:    lipgloss.NewStyle().Bold(true).Foreground(accent).Padding(0, 1).Underline(true),
+		Crumb:        lipgloss.NewStyle().Bold(true),
+		Muted:        lipgloss.NewStyle().Foreground(muted),
+		Faint:        lipgloss.NewStyle().Foreground(faint),
+		Accent:       lipgloss.NewStyle().Foreground(accent),
+		Good:         lipgloss.NewStyle().Foreground(good),
+		Bad:          lipgloss.NewStyle().Foreground(bad),
+		Warn:         lipgloss.NewStyle().Foreground(warn),
+		Box:          lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(line).Padding(0, 1),
+		Dialog:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(1, 2),
+		Selected:     lipgloss.NewStyle().Background(selBg).Bold(true),
+		Header:       lipgloss.NewStyle().Bold(true).Foreground(muted).BorderStyle(lipgloss.NormalBorder()).BorderBottom(true).BorderForeground(line),
+		Label:        lipgloss.NewStyle().Bold(true),
+		Field:        lipgloss.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(line).Padding(0, 1),
+		FieldFocus:   lipgloss.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(accent).Padding(0, 1),
+		ErrorText:    lipgloss.NewStyle().Foreground(bad),
+		Button:       lipgloss.NewStyle().Padding(0, 2).Border(lipgloss.NormalBorder()).BorderForeground(line),
+		ButtonActive: lipgloss.NewStyle().Padding(0, 2).Border(lipgloss.NormalBorder()).BorderForeground(accent).Bold(true).Foreground(accent),
+		AccentColor:  accent,
+		MutedColor:   muted,
+	}
+}
+
+// Messages every screen may return.
+
+// statusMsg shows a line in the status bar.
+type statusMsg struct {
+	text string
+	err  bool
+}
+
+// errMsg reports a failed operation in the status bar.
+type errMsg struct{ err error }
+
+// doneMsg reports a finished operation: a status line, and what the root
+// should do next.
+type doneMsg struct {
+	status    string
+	err       error
+	clipboard string // copy this with OSC 52
+	reload    bool   // reload the current screen
+	pop       int    // close this many screens
+	push      screen // then open this one
+}
+
+// refreshMsg asks the current screen to load its data again.
+type refreshMsg struct{}
+
+func status(format string, args ...any) tea.Cmd {
+	text := fmt.Sprintf(format, args...)
+	return func() tea.Msg { return statusMsg{text: text} }
+}
+
+// describe turns an error into a sentence for the status line.
+func describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for _, prefix := range []string{"invalid input: ", "not allowed: ", "conflict: "} {
+		s = strings.TrimPrefix(s, prefix)
+	}
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// Key bindings shared by the root.
+type globalKeys struct {
+	Quit, Help, NextTab, PrevTab, Back key.Binding
+	Sections                           []key.Binding
+}
+
+func newGlobalKeys() globalKeys {
+	g := globalKeys{
+		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		NextTab: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
+		PrevTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous section")),
+		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+	}
+	for i := range sections {
+		n := fmt.Sprint(i + 1)
+		g.Sections = append(g.Sections, key.NewBinding(key.WithKeys(n), key.WithHelp(n, sections[i].name)))
+	}
+	return g
+}
+
+func bind(keys, helpKey, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(strings.Split(keys, ",")...), key.WithHelp(helpKey, desc))
+}
+
+// Formatting helpers.
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Local().Format("2 Jan 15:04")
+}
+
+func fmtDate(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Local().Format("2 Jan 2006")
+}
+
+// fit truncates s to width cells with an ellipsis.
+func fit(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// indent wraps text to width and indents every line by n spaces.
+func indent(text string, n, width int) string {
+	body := lipgloss.NewStyle().Width(max(width-n, 10)).Render(text)
+	return lipgloss.NewStyle().MarginLeft(n).Render(body)
+}
+
+// center places s in the middle of a w×h area.
+func center(s string, w, h int) string {
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
+}

@@ -1,0 +1,306 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"latchkey/core"
+	"latchkey/core/coretest"
+)
+
+const publicURL = "http://127.0.0.1:8080"
+
+var fixed = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // dates on screens do not depend on the machine's zone
+	os.Exit(m.Run())
+}
+
+// console is the real console over a real store with the demo data, run by teatest.
+type console struct {
+	t     *testing.T
+	env   *coretest.Env
+	tm    *teatest.TestModel
+	links map[string]string // portal slug → client@acme.test's token
+	out   bytes.Buffer      // everything the program wrote, for OSC 52 checks
+}
+
+func startConsole(t *testing.T) *console { return startConsoleSized(t, 100, 30) }
+
+func startConsoleSized(t *testing.T, w, h int) *console {
+	t.Helper()
+	env := coretest.New(t, coretest.PublicURL(publicURL), coretest.At(fixed), coretest.Seeded(7))
+	demo, err := env.Svc.LoadDemo(env.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &console{t: t, env: env, links: map[string]string{}}
+	for _, l := range demo {
+		c.links[l.Portal] = coretest.TokenOf(l.URL)
+	}
+	app := New(Deps{Service: env.Svc, Actor: core.AdminActor("console"), CatcherOn: true, Where: "console"})
+	t.Cleanup(app.Close)
+	c.tm = teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	c.waitFor("Website Redesign")
+	return c
+}
+
+// key sends named keys ("enter", "down", "esc", "tab", "ctrl+s") or text.
+func (c *console) key(keys ...string) {
+	for _, k := range keys {
+		switch k {
+		case "enter":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		case "down":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
+		case "up":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyUp})
+		case "esc":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+		case "tab":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+		case "right":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
+		case "ctrl+s":
+			c.tm.Send(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
+		case "ctrl+b":
+			c.tm.Send(tea.KeyPressMsg{Code: 'b', Mod: tea.ModCtrl})
+		default:
+			c.tm.Type(k)
+		}
+	}
+}
+
+// waitFor waits until the program has written s (as the renderer draws it).
+func (c *console) waitFor(s string) {
+	c.t.Helper()
+	teatest.WaitFor(c.t, c.tm.Output(), func(b []byte) bool {
+		c.out.Write(b)
+		return bytes.Contains(b, []byte(s))
+	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// screen quits and returns the last frame as plain text.
+func (c *console) screen() string {
+	c.t.Helper()
+	if err := c.tm.Quit(); err != nil {
+		c.t.Fatal(err)
+	}
+	app := c.tm.FinalModel(c.t, teatest.WithFinalTimeout(10*time.Second)).(*App)
+	app.inflight = 0 // a background reload's spinner frame depends on timing, not on the screen
+	return ansi.Strip(app.render())
+}
+
+func TestScreens(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		drive func(c *console)
+	}{
+		{"projects", func(c *console) {}},
+		{"members", func(c *console) { c.key("enter"); c.waitFor("cfo@acme.test") }},
+		{"member_menu", func(c *console) {
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("down", "enter")
+			c.waitFor("Remove portal access")
+		}},
+		{"link_dialog", func(c *console) {
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("enter")
+			c.waitFor("Remove portal access")
+			c.key("enter")
+			c.waitFor("emailed to")
+		}},
+		{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }},
+		{"invite", func(c *console) { c.key("2"); c.waitFor("Send invitation") }},
+		{"bulk_preview", func(c *console) {
+			c.key("2")
+			c.waitFor("Send invitation")
+			c.key("ctrl+b")
+			c.waitFor("Paste the people")
+			c.tm.Send(tea.PasteMsg{Content: "ann@example.com\nBen Ode <ben@example.com>\nnot an address\nann@example.com"})
+			c.key("ctrl+s")
+			c.waitFor("can be invited")
+		}},
+		{"requests", func(c *console) { c.key("3"); c.waitFor("newcomer@acme.test") }},
+		{"mail", func(c *console) { c.key("4"); c.waitFor("invite_portal") }},
+		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
+		{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }},
+		{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }},
+		{"portal_form", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("enter"); c.waitFor("Welcome text") }},
+		{"help", func(c *console) { c.key("?"); c.waitFor("previous section") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startConsole(t)
+			tc.drive(c)
+			golden.RequireEqual(t, c.screen())
+		})
+	}
+}
+
+// At 80×24 every screen still fits, with its borders whole.
+func TestScreensAt80x24(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		drive func(c *console)
+	}{
+		{"projects", func(c *console) {}},
+		{"members", func(c *console) { c.key("enter"); c.waitFor("cfo@acme.test") }},
+		{"member_menu", func(c *console) {
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("enter")
+			c.waitFor("Remove portal access")
+		}},
+		{"link_dialog", func(c *console) {
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("enter")
+			c.waitFor("Remove portal access")
+			c.key("enter")
+			c.waitFor("emailed to")
+		}},
+		{"invite", func(c *console) { c.key("2"); c.waitFor("Send invitation") }},
+		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startConsoleSized(t, 80, 24)
+			tc.drive(c)
+			out := c.screen()
+			lines := strings.Split(out, "\n")
+			if len(lines) != 24 {
+				t.Fatalf("%d lines", len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > 80 {
+					t.Fatalf("line %d is %d wide: %q", i, w, l)
+				}
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// A redemption or an access request made elsewhere shows up without a key press.
+func TestConsoleRefreshesOnChanges(t *testing.T) {
+	c := startConsole(t)
+	c.key("enter")
+	c.waitFor("cfo@acme.test")
+	coretest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
+	c.waitFor("active ") // cfo's link: deactivated → active
+	c.key("3")
+	c.waitFor("newcomer@acme.test")
+	coretest.Must(c.env.Svc.RequestAccess(c.env.Ctx, "website-redesign", "latecomer@acme.test", core.Visitor{Addr: "192.0.2.9"}))
+	c.waitFor("latecomer@acme.test")
+	c.screen()
+}
+
+// Quitting with unsaved input asks first; the answer no keeps the input.
+func TestQuitAsksWhenInputWouldBeLost(t *testing.T) {
+	c := startConsole(t)
+	c.key("2")
+	c.waitFor("Send invitation")
+	c.key("half-typed@")
+	c.tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	c.waitFor("unsaved input")
+	c.key("n") // keep going: the input stays
+	c.key("x")
+	c.waitFor("x") // a frame without the question, so that asking again is drawn again
+	c.tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	c.waitFor("unsaved input")
+	c.key("y")
+	app := c.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*App)
+	if f, ok := app.top().(*invite); !ok || f.email.Value() != "half-typed@x" {
+		t.Fatalf("the form lost its input: %T", app.top())
+	}
+}
+
+// The flow of DESIGN.md: project → member → generate (the link reaches the
+// clipboard by OSC 52, the old one stops working, a mail is queued) →
+// deactivate (confirmed) → invite a new client with the portal → grant the
+// demo's access request.
+func TestFlowFromProjectToGrant(t *testing.T) {
+	c := startConsole(t)
+	old := c.links["website-redesign"]
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	c.key("down", "enter") // client@acme.test, sorted after cfo@
+	c.waitFor("Generate new magic link for portal")
+	c.key("enter")
+	c.waitFor("Replace client@acme.test")
+	c.key("y")
+	c.waitFor("emailed to client@acme.test")
+	il, err := c.env.Svc.RevealLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "client@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clipboard gets the new link by OSC 52 (which reaches the terminal of
+	// the person at the keyboard, over SSH too).
+	osc := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(il.URL))
+	if !bytes.Contains(c.out.Bytes(), []byte(osc)) {
+		c.waitFor(osc)
+	}
+	if _, err := c.env.Svc.Redeem(c.env.Ctx, old, core.Visitor{Addr: "127.0.0.1"}); err == nil {
+		t.Fatal("the old link still opens the portal")
+	}
+	if m := c.env.LastMail("client@acme.test", core.MailNewLink); !strings.HasPrefix(c.env.LastToken("client@acme.test", core.MailNewLink), "") || m.State != core.MessageQueued {
+		t.Fatalf("new link mail: %+v", m)
+	}
+
+	c.key("enter") // close the dialog
+	c.waitFor("member menu")
+	c.key("enter")
+	c.waitFor("Generate new magic link for portal")
+	c.key("2")
+	c.key("enter")
+	c.waitFor("Deactivate client@acme.test")
+	c.key("y")
+	c.waitFor("deactivated.")
+	if _, err := c.env.Svc.Redeem(c.env.Ctx, coretest.TokenOf(il.URL), core.Visitor{Addr: "127.0.0.1"}); err == nil {
+		t.Fatal("the deactivated link still opens the portal")
+	}
+
+	c.key("i")
+	c.waitFor("Send invitation")
+	c.key("newclient@acme.test", "enter", "New Client", "ctrl+s")
+	c.waitFor("Invited newclient@acme.test")
+	inv := c.env.LastMail("newclient@acme.test", core.MailInvitePortal)
+	if inv.Data["portal"] != "Website Redesign" {
+		t.Fatalf("invitation %+v", inv)
+	}
+
+	c.key("esc", "3")
+	c.waitFor("newcomer@acme.test")
+	c.key("g")
+	c.waitFor("Grant newcomer@acme.test")
+	c.key("enter") // client, preselected
+	c.waitFor("Granted")
+	if m := c.env.LastMail("newcomer@acme.test", core.MailInvitePortal); m.Data["portal"] != "Website Redesign" {
+		t.Fatalf("grant invitation %+v", m)
+	}
+	if reqs, _ := c.env.Svc.Requests(c.env.Ctx, c.env.Admin, 1, true); len(reqs) != 0 {
+		t.Fatalf("still pending: %+v", reqs)
+	}
+	c.screen()
+}
+
+func portalID(c *console, slug string) uint64 {
+	ref, err := c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, slug)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return ref.Portal.ID
+}

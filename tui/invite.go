@@ -1,0 +1,352 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"latchkey/core"
+)
+
+// invite is the invitation form: email, name, role, portal (or none) and,
+// for a guest, an access end date.
+type invite struct {
+	base
+	email, name, until textinput.Model
+	roles              []core.Role
+	role               int
+	portals            []core.ProjectSummary // with a portal
+	portal             int                   // 0: no portal; i: portals[i-1]
+	want               uint64                // portal to preselect once loaded
+	focus              int
+	active             bool // keys go to the form
+	errs               map[string]string
+	sent               bool
+}
+
+const (
+	fEmail = iota
+	fName
+	fRole
+	fPortal
+	fUntil
+	fSubmit
+)
+
+type invitePortalsMsg struct {
+	items []core.ProjectSummary
+	err   error
+}
+
+func newInvite(c *Common, portalID uint64) *invite {
+	f := &invite{base: base{c: c}, want: portalID, active: true, errs: map[string]string{},
+		roles: []core.Role{core.RoleClient, core.RoleMember, core.RoleGuest, core.RoleManager}}
+	for _, t := range []*textinput.Model{&f.email, &f.name, &f.until} {
+		*t = textinput.New()
+		t.CharLimit = 320
+		t.SetStyles(textinput.DefaultStyles(c.IsDark))
+	}
+	f.email.Placeholder = "client@example.com"
+	f.name.Placeholder = "optional"
+	f.until.Placeholder = "YYYY-MM-DD, empty for no end date"
+	return f
+}
+
+func (f *invite) Init() tea.Cmd {
+	svc, a, org := f.c.Service, f.c.Actor, f.c.Org.ID
+	load := work("Loading portals", func() tea.Msg {
+		items, err := svc.Projects(context.Background(), a, org)
+		var withPortal []core.ProjectSummary
+		for _, s := range items {
+			if s.Portal != nil {
+				withPortal = append(withPortal, s)
+			}
+		}
+		return invitePortalsMsg{withPortal, err}
+	})
+	return tea.Batch(load, f.email.Focus())
+}
+
+func (f *invite) Title() string {
+	if f.want != 0 {
+		return "Invite to portal"
+	}
+	return "Invite"
+}
+
+func (f *invite) Capturing() bool { return f.active }
+func (f *invite) Dirty() bool {
+	return !f.sent && (f.email.Value() != "" || f.name.Value() != "" || f.until.Value() != "")
+}
+
+var (
+	nextFieldKey = bind("tab,down", "tab", "next field")
+	prevFieldKey = bind("shift+tab,up", "shift+tab", "previous field")
+	choiceKey    = bind("left,right", "←/→", "change choice")
+	sendKey      = bind("ctrl+s", "ctrl+s", "send invitation")
+	bulkKey      = bind("ctrl+b", "ctrl+b", "bulk invite")
+	leaveKey     = bind("esc", "esc", "leave the form")
+	enterFormKey = bind("enter", "enter", "edit the form")
+)
+
+func (f *invite) ShortHelp() []key.Binding {
+	if !f.active {
+		return []key.Binding{enterFormKey, bulkKey}
+	}
+	return []key.Binding{nextFieldKey, choiceKey, sendKey, bulkKey, leaveKey}
+}
+
+func (f *invite) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{nextFieldKey, prevFieldKey, choiceKey}, {sendKey, bulkKey, leaveKey, enterFormKey}}
+}
+
+func (f *invite) visibleFields() []int {
+	out := []int{fEmail, fName, fRole, fPortal}
+	if f.roles[f.role] == core.RoleGuest {
+		out = append(out, fUntil)
+	}
+	return append(out, fSubmit)
+}
+
+func (f *invite) move(delta int) tea.Cmd {
+	fields := f.visibleFields()
+	at := 0
+	for i, x := range fields {
+		if x == f.focus {
+			at = i
+		}
+	}
+	f.focus = fields[(at+delta+len(fields))%len(fields)]
+	return f.focusInput()
+}
+
+func (f *invite) focusInput() tea.Cmd {
+	f.email.Blur()
+	f.name.Blur()
+	f.until.Blur()
+	switch f.focus {
+	case fEmail:
+		return f.email.Focus()
+	case fName:
+		return f.name.Focus()
+	case fUntil:
+		return f.until.Focus()
+	}
+	return nil
+}
+
+func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if f.size(msg) {
+		for _, t := range []*textinput.Model{&f.email, &f.name, &f.until} {
+			t.SetWidth(min(50, f.w-30))
+		}
+		return f, nil
+	}
+	switch msg := msg.(type) {
+	case restyleMsg:
+		for _, t := range []*textinput.Model{&f.email, &f.name, &f.until} {
+			t.SetStyles(textinput.DefaultStyles(f.c.IsDark))
+		}
+	case invitePortalsMsg:
+		if msg.err != nil {
+			return f, func() tea.Msg { return errMsg{msg.err} }
+		}
+		f.portals = msg.items
+		for i, s := range f.portals {
+			if s.Portal.ID == f.want {
+				f.portal = i + 1
+			}
+		}
+		return f, nil
+	case inviteResultMsg:
+		if msg.err != nil {
+			f.errs = map[string]string{}
+			var ve *core.ValidationError
+			if errors.As(msg.err, &ve) {
+				f.errs[ve.Field] = upperFirst(ve.Reason)
+			}
+			return f, func() tea.Msg { return errMsg{msg.err} }
+		}
+		f.sent = true
+		f.email.SetValue("")
+		f.name.SetValue("")
+		f.until.SetValue("")
+		f.errs = map[string]string{}
+		f.focus = fEmail
+		f.sent = false
+		return f, tea.Batch(f.focusInput(), func() tea.Msg { return statusMsg{text: msg.status} })
+	case tea.PasteMsg:
+		if !f.active {
+			return f, nil
+		}
+	case tea.KeyPressMsg:
+		if !f.active {
+			switch msg.String() {
+			case "enter":
+				f.active = true
+				return f, f.focusInput()
+			case "ctrl+b":
+				return f, push(newBulkInvite(f.c, f.selectedPortal()))
+			}
+			return f, nil
+		}
+		switch {
+		case msg.String() == "esc":
+			f.active = false
+			f.email.Blur()
+			f.name.Blur()
+			f.until.Blur()
+			return f, status("Left the form; tab switches sections, enter edits again.")
+		case key.Matches(msg, sendKey), msg.String() == "enter" && f.focus == fSubmit:
+			return f, f.submit()
+		case key.Matches(msg, bulkKey):
+			return f, push(newBulkInvite(f.c, f.selectedPortal()))
+		case msg.String() == "enter":
+			return f, f.move(1)
+		case key.Matches(msg, nextFieldKey):
+			return f, f.move(1)
+		case key.Matches(msg, prevFieldKey):
+			return f, f.move(-1)
+		case f.focus == fRole && key.Matches(msg, choiceKey):
+			f.role = cycle(f.role, len(f.roles), msg.String() == "right")
+			return f, nil
+		case f.focus == fPortal && key.Matches(msg, choiceKey):
+			f.portal = cycle(f.portal, len(f.portals)+1, msg.String() == "right")
+			return f, nil
+		}
+	}
+	var cmd tea.Cmd
+	switch f.focus {
+	case fEmail:
+		f.email, cmd = f.email.Update(msg)
+	case fName:
+		f.name, cmd = f.name.Update(msg)
+	case fUntil:
+		f.until, cmd = f.until.Update(msg)
+	}
+	return f, cmd
+}
+
+func cycle(i, n int, forward bool) int {
+	if forward {
+		return (i + 1) % n
+	}
+	return (i + n - 1) % n
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (f *invite) selectedPortal() *core.ProjectSummary {
+	if f.portal == 0 || f.portal > len(f.portals) {
+		return nil
+	}
+	return &f.portals[f.portal-1]
+}
+
+type inviteResultMsg struct {
+	status string
+	err    error
+}
+
+func (f *invite) submit() tea.Cmd {
+	in := core.InviteInput{OrgID: f.c.Org.ID, Email: f.email.Value(), Name: f.name.Value(), Role: f.roles[f.role]}
+	portalName := ""
+	if p := f.selectedPortal(); p != nil {
+		in.PortalID, portalName = p.Portal.ID, p.Portal.Title
+	}
+	if in.Role == core.RoleGuest && strings.TrimSpace(f.until.Value()) != "" {
+		d, err := time.Parse(time.DateOnly, strings.TrimSpace(f.until.Value()))
+		if err != nil {
+			f.errs = map[string]string{"guest_until": "Not a date like 2026-12-31"}
+			return func() tea.Msg { return errMsg{fmt.Errorf("%q is not a date like 2026-12-31", f.until.Value())} }
+		}
+		in.GuestUntil = d
+	}
+	svc, a := f.c.Service, f.c.Actor
+	return work("Sending the invitation", func() tea.Msg {
+		res, err := svc.Invite(context.Background(), a, in)
+		if err != nil {
+			return inviteResultMsg{err: err}
+		}
+		email := res.Invitation.Email
+		if in.PortalID != 0 {
+			return inviteResultMsg{status: fmt.Sprintf("Invited %s as %s to %s: the email with an Open portal button is on its way.", email, in.Role, portalName)}
+		}
+		return inviteResultMsg{status: fmt.Sprintf("Invited %s as %s: the email with a link to join is on its way.", email, in.Role)}
+	})
+}
+
+func (f *invite) View() string {
+	st := f.c.Styles
+	label := func(field int, text string) string {
+		s := lipgloss.NewStyle().Width(16).Render(text)
+		if f.active && f.focus == field {
+			return st.Accent.Bold(true).Render(s)
+		}
+		return st.Label.Render(s)
+	}
+	errLine := func(field string) string {
+		if e := f.errs[field]; e != "" {
+			return "\n" + strings.Repeat(" ", 16) + st.ErrorText.Render(e)
+		}
+		return ""
+	}
+	choice := func(field int, opts []string, i int) string {
+		var parts []string
+		for j, o := range opts {
+			if j == i {
+				parts = append(parts, st.Selected.Render(" "+o+" "))
+			} else {
+				parts = append(parts, st.Muted.Render(" "+o+" "))
+			}
+		}
+		s := strings.Join(parts, "")
+		if f.active && f.focus == field {
+			s = st.Accent.Render("‹ ") + s + st.Accent.Render(" ›")
+		}
+		return s
+	}
+	var roles []string
+	for _, r := range f.roles {
+		roles = append(roles, string(r))
+	}
+	portals := []string{"no portal"}
+	for _, p := range f.portals {
+		portals = append(portals, p.Portal.Slug)
+	}
+	rows := []string{
+		label(fEmail, "Email") + f.email.View() + errLine("email"),
+		label(fName, "Name") + f.name.View() + errLine("name"),
+		label(fRole, "Role") + choice(fRole, roles, f.role) + errLine("role"),
+		label(fPortal, "Portal") + fit(choice(fPortal, portals, f.portal), f.w-18),
+	}
+	if f.roles[f.role] == core.RoleGuest {
+		rows = append(rows, label(fUntil, "Access until")+f.until.View()+errLine("guest_until"))
+	}
+	button := st.Button.Render("Send invitation")
+	if f.active && f.focus == fSubmit {
+		button = st.ButtonActive.Render("Send invitation")
+	}
+	rows = append(rows, "", lipgloss.NewStyle().MarginLeft(16).Render(button))
+	explain := "With a portal, the email carries a magic link that opens it at once and creates the account on first use."
+	if f.selectedPortal() == nil {
+		explain = "Without a portal, the email carries a link to create the account and set a password (one use, 7 days)."
+	}
+	rows = append(rows, "", indent(st.Muted.Render(explain), 0, f.w))
+	if !f.active {
+		rows = append(rows, st.Muted.Render("The form is not focused: enter edits it."))
+	}
+	return strings.Join(rows, "\n")
+}

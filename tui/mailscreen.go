@@ -1,0 +1,226 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"latchkey/core"
+	"latchkey/core/mail"
+)
+
+// mailScreen shows the outbox with each message's delivery state, and the
+// built-in catcher's inbox when it runs (instance admins only).
+type mailScreen struct {
+	base
+	outbox, caught *listView
+	msgs           []core.Message
+	mails          []core.CaughtMail
+	showCaught     bool
+}
+
+type (
+	outboxMsg struct {
+		items []core.Message
+		err   error
+	}
+	caughtMsg struct {
+		items []core.CaughtMail
+		err   error
+	}
+)
+
+var toggleMailKey = bind("v", "v", "outbox ⇄ catcher")
+
+func newMailScreen(c *Common) *mailScreen {
+	m := &mailScreen{base: base{c: c}}
+	m.outbox = newListView(c, []column{
+		{title: "Queued", min: 12},
+		{title: "To", min: 20, flex: 3},
+		{title: "Kind", min: 16, drop: 1},
+		{title: "State", min: 20, flex: 1},
+		{title: "Tries", min: 5, drop: 2},
+		{title: "Last error", min: 12, flex: 2, drop: 3},
+	}, "The outbox is empty.")
+	m.caught = newListView(c, []column{
+		{title: "Received", min: 12},
+		{title: "To", min: 20, flex: 2},
+		{title: "Subject", min: 24, flex: 3},
+	}, "The catcher has received nothing yet.")
+	return m
+}
+
+func (m *mailScreen) catcher() bool { return m.c.CatcherOn && m.c.Actor.Admin }
+
+func (m *mailScreen) load() tea.Cmd {
+	svc, a := m.c.Service, m.c.Actor
+	cmds := []tea.Cmd{work("Loading the outbox", func() tea.Msg {
+		items, err := svc.Outbox(context.Background(), a, 0, 500)
+		return outboxMsg{items, err}
+	})}
+	if m.catcher() {
+		cmds = append(cmds, work("Loading caught mail", func() tea.Msg {
+			items, err := svc.CaughtMails(context.Background(), a, 0, core.MaxCaught)
+			return caughtMsg{items, err}
+		}))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *mailScreen) Init() tea.Cmd { return m.load() }
+func (m *mailScreen) Title() string {
+	if m.showCaught {
+		return "Mail › caught by the built-in catcher"
+	}
+	return "Mail › outbox"
+}
+func (m *mailScreen) current() *listView {
+	if m.showCaught {
+		return m.caught
+	}
+	return m.outbox
+}
+func (m *mailScreen) Capturing() bool { return m.current().capturing() }
+func (m *mailScreen) ShortHelp() []key.Binding {
+	keys := []key.Binding{filterKey}
+	if m.catcher() {
+		keys = append(keys, toggleMailKey)
+	}
+	if m.showCaught {
+		keys = append(keys, bind("enter", "enter", "read"))
+	}
+	return keys
+}
+func (m *mailScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{append([]key.Binding{upKey, downKey}, m.ShortHelp()...)}
+}
+
+func deliveryState(msg core.Message) string {
+	switch msg.State {
+	case core.MessageSent:
+		return "sent " + fmtTime(msg.SentAt)
+	case core.MessageRetrying:
+		return "retrying, next " + fmtTime(msg.NextAttemptAt)
+	}
+	return string(msg.State)
+}
+
+func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if m.size(msg) {
+		m.outbox.resize(m.w, m.h-1)
+		m.caught.resize(m.w, m.h-1)
+		return m, nil
+	}
+	switch msg := msg.(type) {
+	case restyleMsg:
+		m.outbox.restyle()
+		m.caught.restyle()
+	case refreshMsg, doneNotice:
+		return m, m.load()
+	case outboxMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return errMsg{msg.err} }
+		}
+		m.msgs = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, x := range msg.items {
+			rows[i] = []string{fmtTime(x.CreatedAt), x.To, string(x.Kind), deliveryState(x), fmt.Sprint(x.Attempts), x.LastError}
+		}
+		m.outbox.setRows(rows)
+	case caughtMsg:
+		if msg.err != nil {
+			return m, func() tea.Msg { return errMsg{msg.err} }
+		}
+		m.mails = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, x := range msg.items {
+			rows[i] = []string{fmtTime(x.ReceivedAt), strings.Join(x.To, ", "), x.Subject}
+		}
+		m.caught.setRows(rows)
+	case tea.KeyPressMsg:
+		l := m.current()
+		if cmd, used := l.update(msg); used {
+			return m, cmd
+		}
+		switch {
+		case key.Matches(msg, toggleMailKey) && m.catcher():
+			m.showCaught = !m.showCaught
+			return m, nil
+		case m.showCaught && msg.String() == "enter":
+			if i := m.caught.selected(); i >= 0 && i < len(m.mails) {
+				return m, m.open(m.mails[i].ID)
+			}
+		}
+	}
+	return m, m.current().navigate(msg)
+}
+
+func (m *mailScreen) open(id uint64) tea.Cmd {
+	svc, a, c := m.c.Service, m.c.Actor, m.c
+	return work("Opening the message", func() tea.Msg {
+		cm, err := svc.CaughtMail(context.Background(), a, id)
+		if err != nil {
+			return doneMsg{err: err}
+		}
+		p, err := mail.Parse(cm.Raw)
+		if err != nil {
+			p.Text = string(cm.Raw)
+		}
+		return doneMsg{push: newMailViewer(c, p)}
+	})
+}
+
+func (m *mailScreen) View() string {
+	st := m.c.Styles
+	head := st.Muted.Render("Outbox: every email latchkey queued, and how its delivery went.")
+	if m.showCaught {
+		head = st.Muted.Render("The built-in catcher keeps the newest 1,000 messages instead of delivering them.")
+	} else if m.catcher() {
+		head += st.Muted.Render(" v shows the catcher's inbox.")
+	}
+	return head + "\n" + m.current().view()
+}
+
+// mailViewer shows one caught message's text part in a scrollable viewport.
+type mailViewer struct {
+	base
+	p  mail.Parsed
+	vp viewport.Model
+}
+
+func newMailViewer(c *Common, p mail.Parsed) *mailViewer {
+	v := &mailViewer{base: base{c: c}, p: p}
+	v.vp = viewport.New()
+	v.vp.SetContent(p.Text)
+	return v
+}
+
+func (v *mailViewer) Title() string { return fit(v.p.Subject, 50) }
+func (v *mailViewer) ShortHelp() []key.Binding {
+	return []key.Binding{bind("up,down,pgup,pgdown", "↑/↓/pgup/pgdn", "scroll")}
+}
+func (v *mailViewer) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if v.size(msg) {
+		v.vp.SetWidth(v.w)
+		v.vp.SetHeight(max(v.h-5, 3))
+		return v, nil
+	}
+	var cmd tea.Cmd
+	v.vp, cmd = v.vp.Update(msg)
+	return v, cmd
+}
+
+func (v *mailViewer) View() string {
+	st := v.c.Styles
+	head := []string{
+		st.Label.Render("From    ") + v.p.From,
+		st.Label.Render("To      ") + v.p.To,
+		st.Label.Render("Subject ") + v.p.Subject,
+		st.Label.Render("Date    ") + v.p.Date,
+	}
+	return strings.Join(head, "\n") + "\n" + st.Faint.Render(strings.Repeat("─", max(v.w, 1))) + "\n" + v.vp.View()
+}

@@ -1,0 +1,282 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"latchkey/core"
+)
+
+// members lists everyone with access to a portal or a link for it.
+type members struct {
+	base
+	portal  core.Portal
+	project core.Project
+	list    *listView
+	items   []core.PortalMember
+}
+
+type membersMsg struct {
+	portal uint64
+	items  []core.PortalMember
+	err    error
+}
+
+func newMembers(c *Common, p core.Portal, proj core.Project) *members {
+	m := &members{base: base{c: c}, portal: p, project: proj}
+	m.list = newListView(c, []column{
+		{title: "Name", min: 12, flex: 2, drop: 2},
+		{title: "Email", min: 20, flex: 3},
+		{title: "Role", min: 7},
+		{title: "Access", min: 6},
+		{title: "Link", min: 11},
+		{title: "Created", min: 12, drop: 3},
+		{title: "Last used", min: 12, drop: 1},
+		{title: "Uses", min: 4, drop: 4},
+	}, "Nobody has access yet. Press i to invite someone to this portal.")
+	return m
+}
+
+func (m *members) load() tea.Cmd {
+	svc, a, id := m.c.Service, m.c.Actor, m.portal.ID
+	return work("Loading members", func() tea.Msg {
+		items, err := svc.PortalMembers(context.Background(), a, id)
+		return membersMsg{id, items, err}
+	})
+}
+
+func (m *members) Init() tea.Cmd   { return m.load() }
+func (m *members) Title() string   { return m.project.Name + " (/p/" + m.portal.Slug + ")" }
+func (m *members) Capturing() bool { return m.list.capturing() }
+func (m *members) ShortHelp() []key.Binding {
+	return []key.Binding{bind("enter", "enter", "member menu"), inviteKey, activityKey, filterKey}
+}
+func (m *members) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{upKey, downKey, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey}}
+}
+
+func linkState(pm core.PortalMember) string {
+	switch pm.LinkState {
+	case "":
+		return "none"
+	case core.LinkReplaced: // the newest link was replaced without a successor: shown as ended
+		return "deactivated"
+	}
+	return string(pm.LinkState)
+}
+
+func accessState(pm core.PortalMember) string {
+	switch {
+	case pm.Expired:
+		return "ended"
+	case pm.HasAccess:
+		return "yes"
+	case pm.LinkState == core.LinkActive:
+		return "invited"
+	}
+	return "no"
+}
+
+func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if m.size(msg) {
+		m.list.resize(m.w, m.h)
+		return m, nil
+	}
+	switch msg := msg.(type) {
+	case restyleMsg:
+		m.list.restyle()
+	case refreshMsg, doneNotice:
+		return m, m.load()
+	case membersMsg:
+		if msg.portal != m.portal.ID {
+			return m, nil
+		}
+		if msg.err != nil {
+			return m, func() tea.Msg { return errMsg{msg.err} }
+		}
+		m.items = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, pm := range msg.items {
+			name := pm.Name
+			if name == "" {
+				name = "—"
+			}
+			uses := ""
+			if pm.UseCount > 0 {
+				uses = fmt.Sprint(pm.UseCount)
+			}
+			created := pm.AccessAt
+			if created.IsZero() {
+				created = pm.LinkAt
+			}
+			rows[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(created), fmtTime(pm.LastUsedAt), uses}
+		}
+		m.list.setRows(rows)
+		return m, nil
+	case tea.KeyPressMsg:
+		if cmd, used := m.list.update(msg); used {
+			return m, cmd
+		}
+		switch {
+		case key.Matches(msg, inviteKey):
+			return m, push(newInvite(m.c, m.portal.ID))
+		case key.Matches(msg, activityKey):
+			return m, push(newActivity(m.c, m.portal))
+		case key.Matches(msg, openKey):
+			if i := m.list.selected(); i >= 0 && i < len(m.items) {
+				return m, push(m.menu(m.items[i]))
+			}
+		}
+	}
+	return m, m.list.navigate(msg)
+}
+
+func (m *members) View() string { return m.list.view() }
+
+// menu is the member menu of DESIGN.md.
+func (m *members) menu(pm core.PortalMember) screen {
+	c, svc, a, p := m.c, m.c.Service, m.c.Actor, m.portal
+	email := pm.Email
+	active := pm.LinkState == core.LinkActive
+	known := pm.HasAccess || pm.LinkState != ""
+	need := func(ok bool, why string) string {
+		if ok {
+			return ""
+		}
+		return why
+	}
+	generate := func() tea.Cmd {
+		return work("Generating a new link", func() tea.Msg {
+			il, err := svc.GenerateLink(context.Background(), a, p.ID, email)
+			if err != nil {
+				return doneMsg{err: err}
+			}
+			return doneMsg{status: "New link for " + email + ": emailed and copied to your clipboard.", clipboard: il.URL,
+				pop: 1, push: newLinkDialog(c, "New magic link for "+email, email, il)}
+		})
+	}
+	items := []menuItem{
+		{label: "Generate new magic link for portal", why: need(known, "they have no access here; invite them"), action: func() tea.Cmd {
+			if !active {
+				return generate()
+			}
+			return push(newConfirm(c, "Replace "+email+"'s magic link?",
+				"The current link stops working at once and the browser sessions it opened end. The new link is emailed to "+email+" and copied to your clipboard.", generate()))
+		}},
+		{label: "Deactivate", why: need(active, "no active link"), action: func() tea.Cmd {
+			return push(newConfirm(c, "Deactivate "+email+"'s magic link?",
+				"The link stops working at once and the browser sessions it opened end. Their portal access stays: they can ask for a new link, or you can generate one.",
+				work("Deactivating", func() tea.Msg {
+					if err := svc.DeactivateLink(context.Background(), a, p.ID, email); err != nil {
+						return doneMsg{err: err}
+					}
+					return doneMsg{status: email + "'s link is deactivated.", pop: 1, reload: true}
+				})))
+		}},
+		{label: "Copy magic link", why: need(active, "no active link"), action: func() tea.Cmd {
+			return work("Copying the link", func() tea.Msg {
+				il, err := svc.RevealLink(context.Background(), a, p.ID, email)
+				if err != nil {
+					return doneMsg{err: err}
+				}
+				return doneMsg{status: "Copied " + email + "'s link to your clipboard.", clipboard: il.URL,
+					pop: 1, push: newLinkDialog(c, email+"'s magic link", "", il)}
+			})
+		}},
+		{label: "Resend link email", why: need(active, "no active link"), action: func() tea.Cmd {
+			return work("Queueing the email", func() tea.Msg {
+				if err := svc.ResendLink(context.Background(), a, p.ID, email); err != nil {
+					return doneMsg{err: err}
+				}
+				return doneMsg{status: "Emailed " + email + " their link again.", pop: 1}
+			})
+		}},
+		{label: "Change role", why: need(pm.IsMember, "not a member yet: the role applies when they first open the link"), action: func() tea.Cmd {
+			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, func(role core.Role, until time.Time) tea.Cmd {
+				return work("Changing the role", func() tea.Msg {
+					if err := svc.ChangeRole(context.Background(), a, p.OrgID, pm.UserID, role, until); err != nil {
+						return doneMsg{err: err}
+					}
+					s := fmt.Sprintf("%s is now %s.", email, role)
+					if !until.IsZero() {
+						s = fmt.Sprintf("%s is now a guest until %s.", email, fmtDate(until))
+					}
+					return doneMsg{status: s, pop: 2, reload: true}
+				})
+			}))
+		}},
+		{label: "Remove portal access", why: need(pm.HasAccess || active, "no access to remove"), action: func() tea.Cmd {
+			return push(newConfirm(c, "Remove "+email+"'s access to "+p.Title+"?",
+				"Their link is deactivated and every session of theirs ends. They would have to ask for access again.",
+				work("Removing access", func() tea.Msg {
+					if err := svc.RemoveAccess(context.Background(), a, p.ID, email); err != nil {
+						return doneMsg{err: err}
+					}
+					return doneMsg{status: email + " no longer has access to " + p.Title + ".", pop: 1, reload: true}
+				})))
+		}},
+	}
+	heading := email
+	if pm.Name != "" {
+		heading = pm.Name + " <" + email + ">"
+	}
+	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + accessState(pm), "link: " + linkState(pm)}, " · "))
+	return newMenu(c, email, heading, items)
+}
+
+// rolePicker chooses a role and, for a guest, an access end date.
+type rolePicker struct {
+	*menu
+	pick func(core.Role, time.Time) tea.Cmd
+}
+
+func newRolePicker(c *Common, heading string, current core.Role, pick func(core.Role, time.Time) tea.Cmd) *rolePicker {
+	r := &rolePicker{pick: pick}
+	var items []menuItem
+	for _, role := range []core.Role{core.RoleManager, core.RoleMember, core.RoleGuest, core.RoleClient} {
+		role := role
+		label := string(role)
+		if role == current {
+			label += "  (current)"
+		}
+		items = append(items, menuItem{label: label, action: func() tea.Cmd {
+			if role != core.RoleGuest {
+				return pick(role, time.Time{})
+			}
+			return push(newPrompt(c, "Guest access", "Access ends on (YYYY-MM-DD, empty for no end date)",
+				"Guests lose access to the organization's portals at the start of that day (UTC).", "", func(v string) tea.Cmd {
+					v = strings.TrimSpace(v)
+					if v == "" {
+						return pick(core.RoleGuest, time.Time{})
+					}
+					d, err := time.Parse(time.DateOnly, v)
+					if err != nil {
+						return func() tea.Msg { return errMsg{fmt.Errorf("%q is not a date like 2026-12-31", v)} }
+					}
+					return pickThenClose(pick(core.RoleGuest, d))
+				}))
+		}})
+	}
+	r.menu = newMenu(c, "Role", heading, items)
+	for i, role := range []core.Role{core.RoleManager, core.RoleMember, core.RoleGuest, core.RoleClient} {
+		if role == current {
+			r.cursor = i
+		}
+	}
+	return r
+}
+
+// pickThenClose closes the date prompt once the role change is sent.
+func pickThenClose(cmd tea.Cmd) tea.Cmd {
+	return tea.Sequence(func() tea.Msg { return doneMsg{pop: 1} }, cmd)
+}
+
+func (r *rolePicker) Update(msg tea.Msg) (screen, tea.Cmd) {
+	_, cmd := r.menu.Update(msg)
+	return r, cmd
+}

@@ -1,0 +1,154 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"latchkey/core"
+)
+
+// projects lists the organization's projects with their portal's figures.
+type projects struct {
+	base
+	list  *listView
+	items []core.ProjectSummary
+}
+
+type projectsMsg struct {
+	org   uint64
+	items []core.ProjectSummary
+	err   error
+}
+
+var (
+	openKey     = bind("enter", "enter", "open")
+	inviteKey   = bind("i", "i", "invite")
+	activityKey = bind("a", "a", "activity")
+	newProjKey  = bind("n", "n", "new project")
+	portalKey   = bind("e", "e", "portal settings")
+)
+
+func newProjects(c *Common) *projects {
+	p := &projects{base: base{c: c}}
+	p.list = newListView(c, []column{
+		{title: "Project", min: 16, flex: 3},
+		{title: "Portal", min: 18, flex: 2},
+		{title: "Access", min: 7},
+		{title: "People", min: 6},
+		{title: "Links", min: 5, drop: 2},
+		{title: "Requests", min: 8, drop: 1},
+	}, "No projects yet. Press n to create one.")
+	return p
+}
+
+func (p *projects) load() tea.Cmd {
+	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
+	return work("Loading projects", func() tea.Msg {
+		items, err := svc.Projects(context.Background(), a, org)
+		return projectsMsg{org, items, err}
+	})
+}
+
+func (p *projects) Init() tea.Cmd   { return p.load() }
+func (p *projects) Title() string   { return "Projects" }
+func (p *projects) Capturing() bool { return p.list.capturing() }
+func (p *projects) ShortHelp() []key.Binding {
+	return []key.Binding{openKey, inviteKey, activityKey, filterKey}
+}
+func (p *projects) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{upKey, downKey, openKey, filterKey}, {inviteKey, activityKey, newProjKey, portalKey}}
+}
+
+func (p *projects) selected() (core.ProjectSummary, bool) {
+	i := p.list.selected()
+	if i < 0 || i >= len(p.items) {
+		return core.ProjectSummary{}, false
+	}
+	return p.items[i], true
+}
+
+func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if p.size(msg) {
+		p.list.resize(p.w, p.h)
+		return p, nil
+	}
+	switch msg := msg.(type) {
+	case restyleMsg:
+		p.list.restyle()
+	case refreshMsg, doneNotice:
+		return p, p.load()
+	case projectsMsg:
+		if msg.org != p.c.Org.ID {
+			return p, nil
+		}
+		if msg.err != nil {
+			return p, func() tea.Msg { return errMsg{msg.err} }
+		}
+		p.items = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, s := range msg.items {
+			portal, access := "—", "—"
+			if s.Portal != nil {
+				portal, access = "/p/"+s.Portal.Slug, string(s.Portal.Access)
+			}
+			req := ""
+			if s.PendingRequests > 0 {
+				req = fmt.Sprint(s.PendingRequests)
+			}
+			rows[i] = []string{s.Project.Name, portal, access, fmt.Sprint(s.PeopleWithAccess), fmt.Sprint(s.ActiveLinks), req}
+		}
+		p.list.setRows(rows)
+		return p, nil
+	case tea.KeyPressMsg:
+		if cmd, used := p.list.update(msg); used {
+			return p, cmd
+		}
+		sel, ok := p.selected()
+		switch {
+		case key.Matches(msg, newProjKey):
+			return p, p.newProject()
+		case !ok:
+		case key.Matches(msg, openKey):
+			if sel.Portal == nil {
+				return p, status("%s has no portal. Press e to create one.", sel.Project.Name)
+			}
+			return p, push(newMembers(p.c, *sel.Portal, sel.Project))
+		case key.Matches(msg, inviteKey):
+			var portalID uint64
+			if sel.Portal != nil {
+				portalID = sel.Portal.ID
+			}
+			return p, push(newInvite(p.c, portalID))
+		case key.Matches(msg, activityKey):
+			if sel.Portal == nil {
+				return p, status("%s has no portal, so no activity.", sel.Project.Name)
+			}
+			return p, push(newActivity(p.c, *sel.Portal))
+		case key.Matches(msg, portalKey):
+			return p, push(newPortalForm(p.c, sel.Project, sel.Portal))
+		}
+	}
+	return p, p.list.navigate(msg)
+}
+
+func (p *projects) newProject() tea.Cmd {
+	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
+	return push(newPrompt(p.c, "New project", "Name of the new project", "A project can get a portal afterwards (e on the project).", "",
+		func(name string) tea.Cmd {
+			return work("Creating project", func() tea.Msg {
+				proj, err := svc.CreateProject(context.Background(), a, org, name)
+				if err != nil {
+					return doneMsg{err: err}
+				}
+				return doneMsg{pop: 1, reload: true, status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
+			})
+		}))
+}
+
+func (p *projects) View() string { return p.list.view() }
+
+// push opens a screen on top of the current one.
+func push(s screen) tea.Cmd { return func() tea.Msg { return doneMsg{push: s} } }

@@ -1,0 +1,70 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// prompt asks for one line of text; submit runs the change (and on success
+// closes the prompt with doneMsg{pop: 1}).
+type prompt struct {
+	base
+	title, label, hint string
+	input              textinput.Model
+	initial            string
+	submit             func(string) tea.Cmd
+	errText            string
+}
+
+func newPrompt(c *Common, title, label, hint, initial string, submit func(string) tea.Cmd) *prompt {
+	p := &prompt{base: base{c: c}, title: title, label: label, hint: hint, initial: initial, submit: submit}
+	p.input = textinput.New()
+	p.input.SetValue(initial)
+	p.input.CharLimit = 4096
+	p.input.SetStyles(textinput.DefaultStyles(c.IsDark))
+	return p
+}
+
+var (
+	submitKey = bind("enter", "enter", "save")
+	cancelKey = bind("esc", "esc", "cancel")
+)
+
+func (p *prompt) Init() tea.Cmd            { return p.input.Focus() }
+func (p *prompt) Title() string            { return p.title }
+func (p *prompt) Capturing() bool          { return true }
+func (p *prompt) Dirty() bool              { return p.input.Value() != p.initial }
+func (p *prompt) ShortHelp() []key.Binding { return []key.Binding{submitKey, cancelKey} }
+func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if p.size(msg) {
+		p.input.SetWidth(min(70, p.w-12))
+		return p, nil
+	}
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch msg.String() {
+		case "enter":
+			return p, p.submit(p.input.Value())
+		case "esc":
+			return p, func() tea.Msg { return doneMsg{pop: 1, status: "Nothing was changed."} }
+		}
+	case tea.PasteMsg:
+	case restyleMsg:
+		p.input.SetStyles(textinput.DefaultStyles(p.c.IsDark))
+		return p, nil
+	}
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	return p, cmd
+}
+
+func (p *prompt) View() string {
+	st := p.c.Styles
+	body := st.Label.Render(p.label) + "\n\n" + st.FieldFocus.Render(p.input.View())
+	if p.hint != "" {
+		body += "\n" + lipgloss.NewStyle().Width(min(72, p.w-10)).Render(st.Muted.Render(p.hint))
+	}
+	return center(st.Dialog.Render(body), p.w, p.h)
+}

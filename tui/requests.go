@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"latchkey/core"
+)
+
+// requests lists pending access requests across the organization's portals.
+type requests struct {
+	base
+	list  *listView
+	items []core.RequestView
+}
+
+type requestsMsg struct {
+	org   uint64
+	items []core.RequestView
+	err   error
+}
+
+var (
+	grantKey   = bind("g,enter", "g", "grant")
+	dismissKey = bind("d", "d", "dismiss")
+)
+
+func newRequests(c *Common) *requests {
+	r := &requests{base: base{c: c}}
+	r.list = newListView(c, []column{
+		{title: "Asked", min: 12},
+		{title: "Email", min: 22, flex: 3},
+		{title: "Portal", min: 16, flex: 2},
+		{title: "Times", min: 5, drop: 1},
+		{title: "From", min: 15, drop: 2},
+	}, "No pending access requests. They appear here when someone without access asks on a closed portal.")
+	return r
+}
+
+func (r *requests) load() tea.Cmd {
+	svc, a, org := r.c.Service, r.c.Actor, r.c.Org.ID
+	return work("Loading requests", func() tea.Msg {
+		items, err := svc.Requests(context.Background(), a, org, true)
+		return requestsMsg{org, items, err}
+	})
+}
+
+func (r *requests) Init() tea.Cmd            { return r.load() }
+func (r *requests) Title() string            { return "Access requests" }
+func (r *requests) Capturing() bool          { return r.list.capturing() }
+func (r *requests) ShortHelp() []key.Binding { return []key.Binding{grantKey, dismissKey, filterKey} }
+func (r *requests) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{upKey, downKey, filterKey}, {grantKey, dismissKey}}
+}
+
+func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if r.size(msg) {
+		r.list.resize(r.w, r.h)
+		return r, nil
+	}
+	switch msg := msg.(type) {
+	case restyleMsg:
+		r.list.restyle()
+	case refreshMsg, doneNotice:
+		return r, r.load()
+	case requestsMsg:
+		if msg.org != r.c.Org.ID {
+			return r, nil
+		}
+		if msg.err != nil {
+			return r, func() tea.Msg { return errMsg{msg.err} }
+		}
+		r.items = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, q := range msg.items {
+			rows[i] = []string{fmtTime(q.LastAt), q.Email, q.Portal.Title, fmt.Sprint(q.Count), q.Addr}
+		}
+		r.list.setRows(rows)
+		return r, nil
+	case tea.KeyPressMsg:
+		if cmd, used := r.list.update(msg); used {
+			return r, cmd
+		}
+		i := r.list.selected()
+		if i < 0 || i >= len(r.items) {
+			break
+		}
+		q := r.items[i]
+		svc, a := r.c.Service, r.c.Actor
+		switch {
+		case key.Matches(msg, grantKey):
+			return r, push(newRolePickerFor(r.c, q))
+		case key.Matches(msg, dismissKey):
+			return r, push(newConfirm(r.c, "Dismiss "+q.Email+"'s request for "+q.Portal.Title+"?",
+				"They are not told. If they ask again, you hear about it (at most once a day).",
+				work("Dismissing", func() tea.Msg {
+					if err := svc.DismissRequest(context.Background(), a, q.ID); err != nil {
+						return doneMsg{err: err}
+					}
+					return doneMsg{status: "Dismissed " + q.Email + "'s request.", reload: true}
+				})))
+		}
+	}
+	return r, r.list.navigate(msg)
+}
+
+func (r *requests) View() string { return r.list.view() }
+
+// newRolePickerFor grants a request with a chosen role (client by default).
+func newRolePickerFor(c *Common, q core.RequestView) screen {
+	svc, a := c.Service, c.Actor
+	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", core.RoleClient, func(role core.Role, until time.Time) tea.Cmd {
+		return work("Granting", func() tea.Msg {
+			res, err := svc.GrantRequest(context.Background(), a, q.ID, role)
+			if err != nil {
+				return doneMsg{err: err}
+			}
+			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, role), pop: 1, reload: true}
+		})
+	})
+	p.title = "Grant"
+	return p
+}

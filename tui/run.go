@@ -1,0 +1,22 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Run shows the console on a terminal until the person quits or ctx ends
+// (then it returns nil).
+func Run(ctx context.Context, deps Deps, in io.Reader, out io.Writer, opts ...tea.ProgramOption) error {
+	app := New(deps)
+	defer app.Close()
+	opts = append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}, opts...)
+	_, err := tea.NewProgram(app, opts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

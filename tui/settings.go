@@ -1,0 +1,437 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"latchkey/core"
+)
+
+// settings holds the portals' settings and the console's people and keys.
+type settings struct {
+	base
+	portals, people *listView
+	projects        []core.ProjectSummary
+	members         []core.OrgMember
+	showPeople      bool
+}
+
+type (
+	settingsProjectsMsg struct {
+		org   uint64
+		items []core.ProjectSummary
+		err   error
+	}
+	settingsPeopleMsg struct {
+		org   uint64
+		items []core.OrgMember
+		err   error
+	}
+)
+
+var toggleSettingsKey = bind("v", "v", "portals ⇄ console access")
+
+func newSettings(c *Common) *settings {
+	s := &settings{base: base{c: c}}
+	s.portals = newListView(c, []column{
+		{title: "Project", min: 16, flex: 2},
+		{title: "Portal", min: 18, flex: 2},
+		{title: "Title", min: 16, flex: 2, drop: 2},
+		{title: "Access", min: 7},
+		{title: "Disclosure", min: 10, drop: 1},
+	}, "No projects yet.")
+	s.people = newListView(c, []column{
+		{title: "Name", min: 14, flex: 2, drop: 1},
+		{title: "Email", min: 22, flex: 3},
+		{title: "Role", min: 8},
+		{title: "SSH keys", min: 20, flex: 2},
+	}, "Nobody.")
+	return s
+}
+
+func (s *settings) load() tea.Cmd {
+	svc, a, org := s.c.Service, s.c.Actor, s.c.Org.ID
+	return tea.Batch(
+		work("Loading portals", func() tea.Msg {
+			items, err := svc.Projects(context.Background(), a, org)
+			return settingsProjectsMsg{org, items, err}
+		}),
+		work("Loading people", func() tea.Msg {
+			items, err := svc.Members(context.Background(), a, org)
+			var console []core.OrgMember
+			for _, m := range items {
+				if m.Member.Role.UsesConsole() {
+					console = append(console, m)
+				}
+			}
+			return settingsPeopleMsg{org, console, err}
+		}))
+}
+
+func (s *settings) Init() tea.Cmd { return s.load() }
+func (s *settings) Title() string {
+	if s.showPeople {
+		return "Settings › console access"
+	}
+	return "Settings › portals"
+}
+func (s *settings) current() *listView {
+	if s.showPeople {
+		return s.people
+	}
+	return s.portals
+}
+func (s *settings) Capturing() bool { return s.current().capturing() }
+func (s *settings) ShortHelp() []key.Binding {
+	open := bind("enter", "enter", "edit portal")
+	if s.showPeople {
+		open = bind("enter", "enter", "keys")
+	}
+	return []key.Binding{open, toggleSettingsKey, filterKey}
+}
+func (s *settings) FullHelp() [][]key.Binding {
+	return [][]key.Binding{append([]key.Binding{upKey, downKey}, s.ShortHelp()...)}
+}
+
+func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if s.size(msg) {
+		s.portals.resize(s.w, s.h-1)
+		s.people.resize(s.w, s.h-1)
+		return s, nil
+	}
+	switch msg := msg.(type) {
+	case restyleMsg:
+		s.portals.restyle()
+		s.people.restyle()
+	case refreshMsg, doneNotice:
+		return s, s.load()
+	case settingsProjectsMsg:
+		if msg.org != s.c.Org.ID {
+			break
+		}
+		if msg.err != nil {
+			return s, func() tea.Msg { return errMsg{msg.err} }
+		}
+		s.projects = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, p := range msg.items {
+			if p.Portal == nil {
+				rows[i] = []string{p.Project.Name, "— (enter creates one)", "", "", ""}
+				continue
+			}
+			d := string(p.Portal.Disclosure)
+			if d == "" {
+				d = "default"
+			}
+			rows[i] = []string{p.Project.Name, "/p/" + p.Portal.Slug, p.Portal.Title, string(p.Portal.Access), d}
+		}
+		s.portals.setRows(rows)
+	case settingsPeopleMsg:
+		if msg.org != s.c.Org.ID {
+			break
+		}
+		if msg.err != nil {
+			return s, func() tea.Msg { return errMsg{msg.err} }
+		}
+		s.members = msg.items
+		rows := make([][]string, len(msg.items))
+		for i, m := range msg.items {
+			keys := "none"
+			if n := len(m.Keys); n > 0 {
+				keys = m.Keys[0].Fingerprint
+				if n > 1 {
+					keys = fmt.Sprintf("%d keys", n)
+				}
+			}
+			rows[i] = []string{m.User.Name, m.User.Email, string(m.Member.Role), keys}
+		}
+		s.people.setRows(rows)
+	case tea.KeyPressMsg:
+		l := s.current()
+		if cmd, used := l.update(msg); used {
+			return s, cmd
+		}
+		switch {
+		case key.Matches(msg, toggleSettingsKey):
+			s.showPeople = !s.showPeople
+			return s, nil
+		case msg.String() == "enter" && !s.showPeople:
+			if i := s.portals.selected(); i >= 0 && i < len(s.projects) {
+				return s, push(newPortalForm(s.c, s.projects[i].Project, s.projects[i].Portal))
+			}
+		case msg.String() == "enter" && s.showPeople:
+			if i := s.people.selected(); i >= 0 && i < len(s.members) {
+				return s, push(s.keyMenu(s.members[i]))
+			}
+		}
+	}
+	return s, s.current().navigate(msg)
+}
+
+func (s *settings) keyMenu(m core.OrgMember) screen {
+	c, svc, a := s.c, s.c.Service, s.c.Actor
+	email := m.User.Email
+	items := []menuItem{{label: "Add an SSH key", action: func() tea.Cmd {
+		return push(newPrompt(c, "Add a key", "Paste "+email+"'s public key (the contents of their .pub file)",
+			"With it they can run the console with: ssh -p 2222 <latchkey host>", "", func(line string) tea.Cmd {
+				return work("Adding the key", func() tea.Msg {
+					k, err := svc.AddSSHKey(context.Background(), a, email, line)
+					if err != nil {
+						return doneMsg{err: err}
+					}
+					return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", pop: 2, reload: true}
+				})
+			}))
+	}}}
+	for _, k := range m.Keys {
+		k := k
+		label := "Remove " + k.Fingerprint
+		if k.Comment != "" {
+			label += " (" + k.Comment + ")"
+		}
+		items = append(items, menuItem{label: label, action: func() tea.Cmd {
+			return push(newConfirm(c, "Remove this key of "+email+"?", k.Fingerprint+"\nSSH sessions opened with it keep running until they end; new ones are refused.",
+				work("Removing the key", func() tea.Msg {
+					if err := svc.RemoveSSHKey(context.Background(), a, k.Fingerprint); err != nil {
+						return doneMsg{err: err}
+					}
+					return doneMsg{status: "Removed " + k.Fingerprint + ".", pop: 1, reload: true}
+				})))
+		}})
+	}
+	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(fmt.Sprintf("%d SSH key(s)", len(m.Keys))), items)
+}
+
+func (s *settings) View() string {
+	head := s.c.Styles.Muted.Render("Portals: title, address, who may enter, and what the access form reveals. v: owners and managers and their SSH keys.")
+	if s.showPeople {
+		head = s.c.Styles.Muted.Render("Owners and managers use the console; add their SSH keys here. v: portals.")
+	}
+	return fit(head, s.w) + "\n" + s.current().view()
+}
+
+// portalForm edits (or creates) a project's portal.
+type portalForm struct {
+	base
+	project     core.Project
+	existing    *core.Portal
+	title, slug textinput.Model
+	welcome     textarea.Model
+	access      int
+	disclosure  int
+	focus       int
+	errs        map[string]string
+	initial     string
+}
+
+var (
+	accessLevels = []core.AccessLevel{core.AccessClosed, core.AccessEmail, core.AccessOpen}
+	disclosures  = []core.Disclosure{core.DisclosureDefault, core.DisclosureExplicit, core.DisclosureGeneric}
+)
+
+func newPortalForm(c *Common, proj core.Project, p *core.Portal) *portalForm {
+	f := &portalForm{base: base{c: c}, project: proj, existing: p, errs: map[string]string{}}
+	f.title, f.slug = textinput.New(), textinput.New()
+	f.slug.Prompt = ""
+	for _, t := range []*textinput.Model{&f.title, &f.slug} {
+		t.CharLimit = 200
+		t.SetStyles(textinput.DefaultStyles(c.IsDark))
+	}
+	f.welcome = textarea.New()
+	f.welcome.SetStyles(textarea.DefaultStyles(c.IsDark))
+	f.welcome.ShowLineNumbers = false
+	f.welcome.CharLimit = core.MaxWelcomeLen
+	if p != nil {
+		f.title.SetValue(p.Title)
+		f.slug.SetValue(p.Slug)
+		f.welcome.SetValue(p.Welcome)
+		for i, a := range accessLevels {
+			if a == p.Access {
+				f.access = i
+			}
+		}
+		for i, d := range disclosures {
+			if d == p.Disclosure {
+				f.disclosure = i
+			}
+		}
+	} else {
+		f.title.SetValue(proj.Name)
+		f.slug.SetValue(core.Slugify(proj.Name))
+	}
+	f.initial = f.snapshot()
+	return f
+}
+
+func (f *portalForm) snapshot() string {
+	return strings.Join([]string{f.title.Value(), f.slug.Value(), f.welcome.Value(), fmt.Sprint(f.access, f.disclosure)}, "\x00")
+}
+
+func (f *portalForm) Init() tea.Cmd { return f.title.Focus() }
+func (f *portalForm) Title() string {
+	if f.existing == nil {
+		return "New portal for " + f.project.Name
+	}
+	return "Portal /p/" + f.existing.Slug
+}
+func (f *portalForm) Capturing() bool { return true }
+func (f *portalForm) Dirty() bool     { return f.snapshot() != f.initial }
+func (f *portalForm) ShortHelp() []key.Binding {
+	return []key.Binding{nextFieldKey, choiceKey, bind("ctrl+s", "ctrl+s", "save"), cancelKey}
+}
+
+const (
+	pTitle = iota
+	pSlug
+	pAccess
+	pDisclosure
+	pWelcome
+	pFields
+)
+
+func (f *portalForm) refocus() tea.Cmd {
+	f.title.Blur()
+	f.slug.Blur()
+	f.welcome.Blur()
+	switch f.focus {
+	case pTitle:
+		return f.title.Focus()
+	case pSlug:
+		return f.slug.Focus()
+	case pWelcome:
+		return f.welcome.Focus()
+	}
+	return nil
+}
+
+func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if f.size(msg) {
+		f.title.SetWidth(min(50, f.w-20))
+		f.slug.SetWidth(min(50, f.w-20))
+		f.welcome.SetWidth(min(70, f.w-4))
+		f.welcome.SetHeight(max(min(8, f.h-12), 3))
+		return f, nil
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case k.String() == "esc":
+			return f, func() tea.Msg { return doneMsg{pop: 1, status: "Nothing was changed."} }
+		case k.String() == "ctrl+s":
+			return f, f.save()
+		case k.String() == "tab" || (k.String() == "enter" && f.focus != pWelcome):
+			f.focus = (f.focus + 1) % pFields
+			return f, f.refocus()
+		case k.String() == "shift+tab":
+			f.focus = (f.focus + pFields - 1) % pFields
+			return f, f.refocus()
+		case f.focus == pAccess && key.Matches(k, choiceKey):
+			f.access = cycle(f.access, len(accessLevels), k.String() == "right")
+			return f, nil
+		case f.focus == pDisclosure && key.Matches(k, choiceKey):
+			f.disclosure = cycle(f.disclosure, len(disclosures), k.String() == "right")
+			return f, nil
+		}
+	}
+	var cmd tea.Cmd
+	switch f.focus {
+	case pTitle:
+		f.title, cmd = f.title.Update(msg)
+	case pSlug:
+		f.slug, cmd = f.slug.Update(msg)
+	case pWelcome:
+		f.welcome, cmd = f.welcome.Update(msg)
+	}
+	return f, cmd
+}
+
+func (f *portalForm) save() tea.Cmd {
+	in := core.PortalSettings{Title: f.title.Value(), Slug: f.slug.Value(), Access: accessLevels[f.access],
+		Disclosure: disclosures[f.disclosure], Welcome: f.welcome.Value()}
+	svc, a, proj := f.c.Service, f.c.Actor, f.project
+	return work("Saving the portal", func() tea.Msg {
+		p, err := svc.SetPortal(context.Background(), a, proj.ID, in)
+		if err != nil {
+			return doneMsg{err: err}
+		}
+		return doneMsg{status: fmt.Sprintf("Saved: /p/%s is %s.", p.Slug, p.Access), pop: 1, reload: true}
+	})
+}
+
+func (f *portalForm) View() string {
+	st := f.c.Styles
+	label := func(field int, text string) string {
+		s := lipgloss.NewStyle().Width(14).Render(text)
+		if f.focus == field {
+			return st.Accent.Bold(true).Render(s)
+		}
+		return st.Label.Render(s)
+	}
+	choice := func(field int, opts []string, i int) string {
+		var parts []string
+		for j, o := range opts {
+			if j == i {
+				parts = append(parts, st.Selected.Render(" "+o+" "))
+			} else {
+				parts = append(parts, st.Muted.Render(" "+o+" "))
+			}
+		}
+		return strings.Join(parts, "")
+	}
+	disc := []string{"default", "explicit", "generic"}
+	if f.c.Service.Options().UniformResponses {
+		disc[0] = "default (generic: --uniform-responses)"
+	}
+	explain := map[core.AccessLevel]string{
+		core.AccessClosed: "Invitation only; others can ask for access and the owner decides.",
+		core.AccessEmail:  "Anyone who proves an email by magic link becomes a client with access.",
+		core.AccessOpen:   "Anyone can view; signing in still makes you a portal member.",
+	}[accessLevels[f.access]]
+	return strings.Join([]string{
+		label(pTitle, "Title") + f.title.View(),
+		label(pSlug, "Address") + st.Muted.Render("/p/") + f.slug.View(),
+		label(pAccess, "Access") + choice(pAccess, []string{"closed", "email", "open"}, f.access),
+		indent(st.Muted.Render(explain), 14, f.w),
+		label(pDisclosure, "Disclosure") + choice(pDisclosure, disc, f.disclosure),
+		indent(st.Muted.Render("explicit: the access form says whether an email has access; generic: one neutral answer."), 14, f.w),
+		label(pWelcome, "Welcome text"),
+		f.welcome.View(),
+	}, "\n")
+}
+
+// createOrg starts an empty instance: an organization and its owner.
+type createOrg struct{ *prompt }
+
+// orgCreatedMsg makes the root load the organizations again.
+type orgCreatedMsg struct{ name string }
+
+func newCreateOrg(c *Common) screen {
+	svc, a := c.Service, c.Actor
+	p := newPrompt(c, "Welcome", "Name of your organization", "latchkey is empty. Create the first organization; you are its instance admin.", "",
+		func(name string) tea.Cmd {
+			return push(newPrompt(c, "Owner", "Email of "+name+"'s owner", "The owner gets every right in the organization and can sign in with Restore password.", "",
+				func(email string) tea.Cmd {
+					return work("Creating the organization", func() tea.Msg {
+						if _, err := svc.CreateOrg(context.Background(), a, core.NewOrg{Name: name, OwnerEmail: email}); err != nil {
+							return doneMsg{err: err}
+						}
+						return orgCreatedMsg{name}
+					})
+				}))
+		})
+	return &createOrg{p}
+}
+
+func (o *createOrg) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
+		return o, nil // nothing to go back to
+	}
+	_, cmd := o.prompt.Update(msg)
+	return o, cmd
+}
