@@ -19,12 +19,12 @@ run: build
 test: test-deps fmt-check vet
 	$(GO) test -race -timeout 20m ./...
 
-# The browser tests drive Debian's chromium and the terminal test runs tmux;
-# install them when they are missing.
+# The browser tests drive Debian's chromium, the terminal tests run tmux and
+# the OpenSSH client; install what is missing (command:package).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-TEST_PACKAGES := chromium tmux
+TEST_TOOLS := chromium:chromium tmux:tmux ssh:openssh-client ssh-keygen:openssh-client
 test-deps:
-	@missing=""; for p in $(TEST_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then echo "installing$$missing for the tests"; \
 		$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
@@ -40,6 +40,7 @@ bench:
 	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web
 	$(GO) test -run '^$$' -bench DeliverToCatcher -benchtime 1x ./core/mail
 	$(GO) test -run '^$$' -bench MembersScreen -benchmem ./tui
+	$(GO) test -run '^$$' -bench ConcurrentConsoles -benchtime 1x ./tui/sshd
 
 # Each fuzz target for 60 s (their seed corpora run in make test).
 FUZZTIME ?= 60s

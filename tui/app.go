@@ -68,7 +68,7 @@ type App struct {
 func New(deps Deps) *App {
 	c := &Common{Deps: deps, Width: 100, Height: 30, IsDark: true}
 	c.Styles = newStyles(true)
-	a := &App{c: c, keys: newGlobalKeys(), help: help.New()}
+	a := &App{c: c, keys: newGlobalKeys(), help: help.New(), status: deps.Notice}
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
 	a.events, a.unsub = deps.Service.Events().Subscribe()
 	return a
@@ -126,7 +126,7 @@ func (a *App) loadOrgs() tea.Cmd {
 // Init asks for the background colour, loads the organizations and starts
 // listening for changes.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, a.loadOrgs(), a.listen(), a.spinner.Tick)
+	return tea.Batch(tea.RequestBackgroundColor, a.loadOrgs(), a.listen())
 }
 
 func (a *App) top() screen {
@@ -231,12 +231,18 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.help.Styles = help.DefaultStyles(a.c.IsDark)
 		return a, a.sendTop(restyleMsg{})
 	case spinner.TickMsg:
+		if a.inflight == 0 {
+			return a, nil // idle: the spinner stops, and so do the redraws it causes
+		}
 		var cmd tea.Cmd
 		a.spinner, cmd = a.spinner.Update(msg)
 		return a, cmd
 	case busyMsg:
 		a.inflight++
 		a.busy = msg.label
+		if a.inflight == 1 {
+			return a, a.spinner.Tick
+		}
 		return a, nil
 	case finishedMsg:
 		a.inflight = max(a.inflight-1, 0)
@@ -490,7 +496,6 @@ func (a *App) render() string {
 	} else if !a.ready {
 		body = st.Muted.Render("Loading…")
 	}
-	body = lipgloss.NewStyle().Width(bs.Width).Height(bs.Height).MaxHeight(bs.Height).MaxWidth(bs.Width).Render(body)
 
 	var statusLine string
 	switch {
@@ -501,12 +506,36 @@ func (a *App) render() string {
 	default:
 		statusLine = a.status
 	}
-	statusLine = ansi.Truncate(statusLine, w-2, "…")
 
-	helpLine := a.helpView()
-	if !a.help.ShowAll {
-		helpLine = ansi.Truncate(helpLine, w-2, "…")
+	// Compose by hand, line by line: the renderer takes lines of any width
+	// up to the terminal's, and styling the whole screen again was the
+	// largest cost of a frame.
+	var b strings.Builder
+	b.Grow((w + 16) * a.c.Height)
+	line := func(s string) {
+		b.WriteByte(' ')
+		b.WriteString(ansi.Truncate(s, w-2, "…"))
+		b.WriteByte('\n')
 	}
-	out := lipgloss.JoinVertical(lipgloss.Left, header, tabLine, crumb, body, statusLine, helpLine)
-	return lipgloss.NewStyle().MaxWidth(w).Render(st.App.Render(out))
+	line(header)
+	line(tabLine)
+	line(crumb)
+	lines := strings.Split(body, "\n")
+	for i := 0; i < bs.Height; i++ {
+		if i < len(lines) {
+			line(lines[i])
+		} else {
+			b.WriteByte('\n')
+		}
+	}
+	line(statusLine)
+	helpLines := strings.Split(a.helpView(), "\n")
+	for i, h := range helpLines {
+		b.WriteByte(' ')
+		b.WriteString(ansi.Truncate(h, w-2, "…"))
+		if i < len(helpLines)-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }

@@ -22,6 +22,8 @@ type Deps struct {
 	CatcherOn bool
 	// Where shows how the console was reached ("console", "ssh").
 	Where string
+	// Notice is shown in the status line at start.
+	Notice string
 }
 
 // Common is shared by every screen: dependencies, size, styles and the

@@ -21,6 +21,7 @@ import (
 	"latchkey/core/web"
 	"latchkey/storage"
 	"latchkey/tui"
+	"latchkey/tui/sshd"
 )
 
 // runServe opens the data directory, loads the demo when asked, and runs
@@ -54,6 +55,13 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return fmt.Errorf("portal listener on --http %s: %w", c.HTTP, err)
 	}
 	defer httpLn.Close()
+	var sshLn net.Listener
+	if c.SSH != "off" {
+		if sshLn, err = net.Listen("tcp", c.SSH); err != nil {
+			return fmt.Errorf("SSH console on --ssh %s: %w", c.SSH, err)
+		}
+		defer sshLn.Close()
+	}
 	var catcherLn net.Listener
 	if c.SMTPCatcher != "off" {
 		if catcherLn, err = net.Listen("tcp", c.SMTPCatcher); err != nil {
@@ -61,8 +69,9 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		}
 		defer catcherLn.Close()
 	}
+	demoLoaded := false
 	if c.Demo { // after listening: a taken port must not swallow the demo's links
-		if err := loadDemo(ctx, in, e.stderr); err != nil {
+		if demoLoaded, err = loadDemo(ctx, in, e.stderr); err != nil {
 			return err
 		}
 	}
@@ -86,6 +95,18 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	if err != nil {
 		return err
 	}
+	var sshSrv *sshd.Server
+	if sshLn != nil {
+		admins := map[string]bool{}
+		for _, k := range c.adminKeys {
+			admins[k.Fingerprint] = true
+		}
+		sshSrv, err = sshd.New(sshd.Config{Service: in.svc, Backup: in.store, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
+			AdminKeys: admins, CatcherOn: catcherLn != nil, Logger: log})
+		if err != nil {
+			return err
+		}
+	}
 	viewer := catcherLn != nil && loopbackAddr(httpLn.Addr())
 	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer})
 	if err != nil {
@@ -99,6 +120,10 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 			fmt.Fprintf(e.stderr, "; read caught mail at http://%s/_mail", httpLn.Addr())
 		}
 		fmt.Fprintln(e.stderr)
+	}
+	if sshLn != nil {
+		_, port, _ := net.SplitHostPort(sshLn.Addr().String())
+		fmt.Fprintf(e.stderr, "SSH console on %s (ssh -p %s <host>; %d admin key(s) from --admin-keys)\n", sshLn.Addr(), port, len(c.adminKeys))
 	}
 	if c.relay != nil {
 		fmt.Fprintf(e.stderr, "Mail goes to the relay %s\n", relayCfg)
@@ -124,8 +149,17 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return err
 	})
 	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
+	if sshSrv != nil {
+		g.Go(func() error { return sshSrv.Serve(ctx, sshLn) })
+	}
 	if console {
 		deps := tui.Deps{Service: in.svc, Actor: core.AdminActor("console"), CatcherOn: catcherLn != nil, Where: "console"}
+		switch {
+		case demoLoaded && viewer:
+			deps.Notice = fmt.Sprintf("Demo loaded. Open the clients' emails (and their magic links) at http://%s/_mail", httpLn.Addr())
+		case viewer:
+			deps.Notice = fmt.Sprintf("Mail goes to the built-in catcher: http://%s/_mail", httpLn.Addr())
+		}
 		if err := tui.Run(ctx, deps, e.stdin, e.stdout); err != nil {
 			log.Error("console", "err", err)
 			fmt.Fprintln(e.stderr, "latchkey: console:", err)
@@ -178,15 +212,16 @@ func purgeLoop(ctx context.Context, in *instance, every time.Duration) error {
 	}
 }
 
-// loadDemo loads the demo into an empty database and prints its active links.
-func loadDemo(ctx context.Context, in *instance, w io.Writer) error {
+// loadDemo loads the demo into an empty database and prints its active
+// links; it reports whether it loaded anything.
+func loadDemo(ctx context.Context, in *instance, w io.Writer) (bool, error) {
 	links, err := in.svc.LoadDemo(ctx)
 	if errors.Is(err, core.ErrNotEmpty) {
 		in.log.Info("demo not loaded: the database holds data already")
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("load demo: %w", err)
+		return false, fmt.Errorf("load demo: %w", err)
 	}
 	fmt.Fprintln(w, "Loaded the demo organization Northwind Studio.")
 	fmt.Fprintf(w, "  Owner: owner@northwind.test, password %s\n", core.DemoPassword)
@@ -195,7 +230,7 @@ func loadDemo(ctx context.Context, in *instance, w io.Writer) error {
 		fmt.Fprintf(w, "    %-18s %-18s %s\n", l.Email, l.Portal, l.URL)
 		in.log.Info("demo magic link", "email", l.Email, "portal", l.Portal, "url", l.URL)
 	}
-	return nil
+	return true, nil
 }
 
 // runBackup copies a stopped instance's database to FILE.

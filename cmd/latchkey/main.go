@@ -151,9 +151,10 @@ func isTerminal(r io.Reader) bool {
 
 // Files in the data directory.
 const (
-	dbFile  = "latchkey.db"
-	keyFile = "latchkey.key"
-	logFile = "latchkey.log"
+	dbFile      = "latchkey.db"
+	keyFile     = "latchkey.key"
+	logFile     = "latchkey.log"
+	hostKeyFile = "ssh_host_ed25519_key"
 )
 
 // instance is an opened data directory: store, keys and service.

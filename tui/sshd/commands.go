@@ -1,0 +1,431 @@
+package sshd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/ssh"
+
+	"latchkey/core"
+)
+
+const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these commands:
+
+  projects [--org SLUG]                          the organization's projects
+  members SLUG                                   people with access to a portal
+  invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG]
+  link generate|deactivate|show SLUG EMAIL       manage a person's magic link
+  requests [--org SLUG]                          pending access requests
+  requests grant ID [--role ROLE]                grant one (as client by default)
+  requests dismiss ID                            dismiss one
+  backup > copy.db                               consistent copy of the database (instance admins)
+
+Output is tab-separated, one record per line; --json gives JSON instead.
+Commands that name no portal take --org SLUG when you manage several organizations.
+`
+
+// usageError is bad input: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// commands runs a session without a terminal as a command.
+func (s *Server) commands(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, _, tty := sess.Pty(); tty {
+			if s.shuttingDown() {
+				io.WriteString(sess, "\r\nlatchkey is stopping; this console session has ended.\r\n")
+			}
+			next(sess)
+			return
+		}
+		actor, err := s.identity(sess.Context(), sess.PublicKey())
+		if err == nil {
+			err = s.run(sess.Context(), actor, sess.Command(), sess, sess.Stderr())
+		}
+		var ue usageError
+		switch {
+		case err == nil:
+			sess.Exit(0)
+		case errors.As(err, &ue):
+			fmt.Fprintln(sess.Stderr(), "latchkey: "+ue.msg)
+			sess.Exit(2)
+		default:
+			fmt.Fprintln(sess.Stderr(), "latchkey: "+describe(err))
+			sess.Exit(1)
+		}
+	}
+}
+
+// describe turns an error into one line for a person.
+func describe(err error) string {
+	s := err.Error()
+	for _, prefix := range []string{"invalid input: ", "not allowed: ", "conflict: "} {
+		s = strings.TrimPrefix(s, prefix)
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// cmdFlags are the flags every command understands.
+type cmdFlags struct {
+	fs                             *flag.FlagSet
+	json                           bool
+	org, portal, role, name, until string
+}
+
+// parse reads flags anywhere among the arguments and returns the positional ones.
+func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, error) {
+	f := &cmdFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(io.Discard)
+	f.fs.BoolVar(&f.json, "json", false, "")
+	f.fs.StringVar(&f.org, "org", "", "")
+	f.fs.StringVar(&f.portal, "portal", "", "")
+	f.fs.StringVar(&f.role, "role", "", "")
+	f.fs.StringVar(&f.name, "name", "", "")
+	f.fs.StringVar(&f.until, "until", "", "")
+	var pos []string
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			return nil, nil, usagef("%s: %v", name, err)
+		}
+		args = f.fs.Args()
+		if len(args) == 0 {
+			return f, pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stderr io.Writer) error {
+	if len(argv) == 0 {
+		return usageError{"no command, and no terminal for the console: use ssh -t for the console, or give a command (ssh ... help)"}
+	}
+	cmd, rest := argv[0], argv[1:]
+	f, args, err := parse(cmd, rest, stderr)
+	if err != nil {
+		return err
+	}
+	svc := s.cfg.Service
+	switch cmd {
+	case "help", "--help", "-h":
+		_, err := io.WriteString(out, usage)
+		return err
+	case "projects":
+		if len(args) != 0 {
+			return usagef("projects takes no arguments (got %q)", args[0])
+		}
+		org, err := s.org(ctx, a, f.org)
+		if err != nil {
+			return err
+		}
+		items, err := svc.Projects(ctx, a, org.ID)
+		if err != nil {
+			return err
+		}
+		rows := make([]projectRow, len(items))
+		for i, p := range items {
+			rows[i] = projectRow{Project: p.Project.Name, People: p.PeopleWithAccess, ActiveLinks: p.ActiveLinks, Requests: p.PendingRequests}
+			if p.Portal != nil {
+				rows[i].Portal, rows[i].Access = p.Portal.Slug, string(p.Portal.Access)
+			}
+		}
+		return write(out, f.json, rows, func(r projectRow) []string {
+			return []string{r.Project, dash(r.Portal), dash(r.Access), strconv.Itoa(r.People), strconv.Itoa(r.ActiveLinks), strconv.Itoa(r.Requests)}
+		})
+	case "members":
+		if len(args) != 1 {
+			return usagef("usage: members SLUG")
+		}
+		ref, err := svc.PortalBySlug(ctx, a, args[0])
+		if err != nil {
+			return err
+		}
+		items, err := svc.PortalMembers(ctx, a, ref.Portal.ID)
+		if err != nil {
+			return err
+		}
+		rows := make([]memberRow, len(items))
+		for i, m := range items {
+			rows[i] = memberRow{Email: m.Email, Name: m.Name, Role: string(m.Role), Access: m.HasAccess && !m.Expired, Link: string(m.LinkState), LastUsed: stamp(m.LastUsedAt), Uses: m.UseCount}
+			if rows[i].Link == "" {
+				rows[i].Link = "none"
+			}
+		}
+		return write(out, f.json, rows, func(r memberRow) []string {
+			return []string{r.Email, dash(r.Name), r.Role, yesNo(r.Access), r.Link, dash(r.LastUsed), strconv.FormatUint(r.Uses, 10)}
+		})
+	case "invite":
+		return s.invite(ctx, a, f, args, out)
+	case "link":
+		return s.link(ctx, a, f, args, out)
+	case "requests":
+		return s.requests(ctx, a, f, args, out)
+	case "backup":
+		if len(args) != 0 {
+			return usagef("backup takes no arguments; redirect its output: ssh ... backup > copy.db")
+		}
+		if !a.Admin {
+			return errors.New("only an instance admin may copy the database")
+		}
+		if s.cfg.Backup == nil {
+			return errors.New("backup is not available on this server")
+		}
+		_, err := s.cfg.Backup.WriteTo(out)
+		return err
+	}
+	return usagef("unknown command %q (try: ssh ... help)", cmd)
+}
+
+// org picks the organization a command acts in.
+func (s *Server) org(ctx context.Context, a core.Actor, slug string) (core.Org, error) {
+	if slug != "" {
+		return s.cfg.Service.OrgBySlug(ctx, a, slug)
+	}
+	orgs, err := s.cfg.Service.Orgs(ctx, a)
+	if err != nil {
+		return core.Org{}, err
+	}
+	switch len(orgs) {
+	case 0:
+		return core.Org{}, errors.New("you manage no organization")
+	case 1:
+		return orgs[0], nil
+	}
+	var slugs []string
+	for _, o := range orgs {
+		slugs = append(slugs, o.Slug)
+	}
+	return core.Org{}, usagef("you manage several organizations (%s); name one with --org SLUG", strings.Join(slugs, ", "))
+}
+
+func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return usagef("usage: invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG]")
+	}
+	if f.role == "" {
+		return usagef("invite needs --role (owner, manager, member, guest or client)")
+	}
+	role, err := core.ParseRole(f.role)
+	if err != nil {
+		return err
+	}
+	in := core.InviteInput{Email: args[0], Name: f.name, Role: role}
+	if f.until != "" {
+		d, err := time.Parse(time.DateOnly, f.until)
+		if err != nil {
+			return usagef("--until %q is not a date like 2026-12-31", f.until)
+		}
+		in.GuestUntil = d
+	}
+	portal := ""
+	if f.portal != "" {
+		ref, err := s.cfg.Service.PortalBySlug(ctx, a, f.portal)
+		if err != nil {
+			return err
+		}
+		if f.org != "" && ref.Org.Slug != f.org {
+			return usagef("the portal %s belongs to %s, not %s", f.portal, ref.Org.Slug, f.org)
+		}
+		in.OrgID, in.PortalID, portal = ref.Org.ID, ref.Portal.ID, ref.Portal.Slug
+	} else {
+		org, err := s.org(ctx, a, f.org)
+		if err != nil {
+			return err
+		}
+		in.OrgID = org.ID
+	}
+	res, err := s.cfg.Service.Invite(ctx, a, in)
+	if err != nil {
+		return err
+	}
+	row := inviteRow{Email: res.Invitation.Email, Role: string(role), Portal: portal, Invitation: res.Invitation.ID}
+	return write(out, f.json, []inviteRow{row}, func(r inviteRow) []string {
+		return []string{"invited", r.Email, r.Role, dash(r.Portal)}
+	})
+}
+
+func (s *Server) link(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
+	if len(args) != 3 {
+		return usagef("usage: link generate|deactivate|show SLUG EMAIL")
+	}
+	verb, slug, email := args[0], args[1], args[2]
+	if verb != "generate" && verb != "deactivate" && verb != "show" {
+		return usagef("link %q: the verbs are generate, deactivate and show", verb)
+	}
+	if _, err := core.NormalizeEmail(email); err != nil {
+		return err
+	}
+	ref, err := s.cfg.Service.PortalBySlug(ctx, a, slug)
+	if err != nil {
+		return err
+	}
+	svc, id := s.cfg.Service, ref.Portal.ID
+	var il core.IssuedLink
+	switch verb {
+	case "generate":
+		il, err = svc.GenerateLink(ctx, a, id, email)
+	case "show":
+		il, err = svc.RevealLink(ctx, a, id, email)
+	case "deactivate":
+		err = svc.DeactivateLink(ctx, a, id, email)
+	}
+	if err != nil {
+		return err
+	}
+	row := linkRow{Email: strings.ToLower(strings.TrimSpace(email)), Portal: slug, URL: il.URL, State: "active"}
+	if verb == "deactivate" {
+		row.State = "deactivated"
+	}
+	return write(out, f.json, []linkRow{row}, func(r linkRow) []string {
+		if r.URL == "" {
+			return []string{r.State, r.Email, r.Portal}
+		}
+		return []string{r.URL}
+	})
+}
+
+func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
+	svc := s.cfg.Service
+	if len(args) == 0 {
+		org, err := s.org(ctx, a, f.org)
+		if err != nil {
+			return err
+		}
+		items, err := svc.Requests(ctx, a, org.ID, true)
+		if err != nil {
+			return err
+		}
+		rows := make([]requestRow, len(items))
+		for i, r := range items {
+			rows[i] = requestRow{ID: r.ID, Email: r.Email, Portal: r.Portal.Slug, Asked: r.Count, Last: stamp(r.LastAt)}
+		}
+		return write(out, f.json, rows, func(r requestRow) []string {
+			return []string{strconv.FormatUint(r.ID, 10), r.Email, r.Portal, strconv.Itoa(r.Asked), r.Last}
+		})
+	}
+	if len(args) != 2 || (args[0] != "grant" && args[0] != "dismiss") {
+		return usagef("usage: requests [grant ID [--role ROLE] | dismiss ID]")
+	}
+	id, err := strconv.ParseUint(args[1], 10, 64)
+	if err != nil {
+		return usagef("%q is not a request id (a number, as `requests` lists)", args[1])
+	}
+	if args[0] == "dismiss" {
+		if err := svc.DismissRequest(ctx, a, id); err != nil {
+			return err
+		}
+		return write(out, f.json, []requestRow{{ID: id, State: "dismissed"}}, func(r requestRow) []string {
+			return []string{"dismissed", strconv.FormatUint(r.ID, 10)}
+		})
+	}
+	var role core.Role
+	if f.role != "" {
+		if role, err = core.ParseRole(f.role); err != nil {
+			return err
+		}
+	}
+	res, err := svc.GrantRequest(ctx, a, id, role)
+	if err != nil {
+		return err
+	}
+	return write(out, f.json, []requestRow{{ID: id, Email: res.Invitation.Email, State: "granted"}}, func(r requestRow) []string {
+		return []string{"granted", strconv.FormatUint(r.ID, 10), r.Email}
+	})
+}
+
+// Rows of the commands' output (JSON field names are the interface).
+type (
+	projectRow struct {
+		Project     string `json:"project"`
+		Portal      string `json:"portal,omitempty"`
+		Access      string `json:"access,omitempty"`
+		People      int    `json:"people_with_access"`
+		ActiveLinks int    `json:"active_links"`
+		Requests    int    `json:"pending_requests"`
+	}
+	memberRow struct {
+		Email    string `json:"email"`
+		Name     string `json:"name,omitempty"`
+		Role     string `json:"role"`
+		Access   bool   `json:"access"`
+		Link     string `json:"link"`
+		LastUsed string `json:"last_used,omitempty"`
+		Uses     uint64 `json:"uses"`
+	}
+	inviteRow struct {
+		Email      string `json:"email"`
+		Role       string `json:"role"`
+		Portal     string `json:"portal,omitempty"`
+		Invitation uint64 `json:"invitation"`
+	}
+	linkRow struct {
+		Email  string `json:"email"`
+		Portal string `json:"portal"`
+		State  string `json:"state"`
+		URL    string `json:"url,omitempty"`
+	}
+	requestRow struct {
+		ID     uint64 `json:"id"`
+		Email  string `json:"email,omitempty"`
+		Portal string `json:"portal,omitempty"`
+		Asked  int    `json:"asked,omitempty"`
+		Last   string `json:"last_asked,omitempty"`
+		State  string `json:"state,omitempty"`
+	}
+)
+
+// write prints rows as JSON or tab-separated lines.
+func write[T any](out io.Writer, asJSON bool, rows []T, cells func(T) []string) error {
+	if asJSON {
+		if rows == nil {
+			rows = []T{}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	for _, r := range rows { // plain tabs: for scripts, not aligned
+		if _, err := io.WriteString(out, strings.Join(cleanCells(cells(r)), "\t")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cleanCells keeps a cell from breaking the line or the columns.
+func cleanCells(cs []string) []string {
+	for i, c := range cs {
+		cs[i] = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(c)
+	}
+	return cs
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,251 @@
+// Package sshd serves the business console over SSH (wish): with a
+// terminal, the same console as the local one, scoped to the organizations
+// the key's owner manages; without one, commands for scripts.
+//
+// Authentication is by public key only: a key registered to an owner or
+// manager (console Settings, or `latchkey keys add`), or an instance admin's
+// key from --admin-keys. The key is checked again in middleware, because a
+// public-key callback may see keys that were only offered, not proven.
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	charmlog "charm.land/log/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	bm "charm.land/wish/v2/bubbletea"
+	"charm.land/wish/v2/ratelimiter"
+	"golang.org/x/time/rate"
+
+	"latchkey/core"
+	"latchkey/tui"
+)
+
+// Backuper writes a consistent copy of the database (storage.Store does).
+type Backuper interface {
+	WriteTo(w io.Writer) (int64, error)
+}
+
+// Config wires the SSH server.
+type Config struct {
+	Service     *core.Service
+	Backup      Backuper
+	HostKeyPath string          // created (ed25519, 0600) when missing
+	AdminKeys   map[string]bool // fingerprints of instance admins' keys
+	CatcherOn   bool
+	Logger      *slog.Logger
+	// RateLimit bounds new sessions per client address (default 5 a
+	// second, bursts of 20).
+	RateLimit rate.Limit
+	Burst     int
+	// IdleTimeout ends a connection silent this long (default 30 minutes).
+	IdleTimeout time.Duration
+}
+
+// Server is the SSH console.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	srv      *ssh.Server
+	mu       sync.Mutex
+	programs map[*tea.Program]bool
+	stopping bool
+}
+
+const banner = "latchkey business console. Sign-in is by SSH key only: ask an owner of your organization to add your public key,\r\nor run `latchkey keys add EMAIL KEYFILE` on the server.\r\n"
+
+// New builds the server; Serve runs it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil || cfg.HostKeyPath == "" {
+		return nil, errors.New("sshd: a service and a host key path are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit, cfg.Burst = 5, 20
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ssh"), programs: map[*tea.Program]bool{}}
+	// wish's Bubble Tea middleware logs through charm's log, to standard
+	// error by default: that is the local console's terminal. Send it to
+	// our log instead ("program was killed" just means a client left).
+	charmlog.SetOutput(logWriter{s.log})
+	srv, err := wish.NewServer(
+		wish.WithHostKeyPath(cfg.HostKeyPath),
+		wish.WithPublicKeyAuth(s.allowKey),
+		wish.WithBannerHandler(func(ssh.Context) string { return banner }),
+		wish.WithIdleTimeout(cfg.IdleTimeout),
+		wish.WithMiddleware( // the last one runs first
+			s.commands,
+			bm.MiddlewareWithProgramHandler(s.program),
+			ratelimiter.Middleware(ratelimiter.NewRateLimiter(cfg.RateLimit, cfg.Burst, 10000)),
+			s.checkKey,
+			s.logging,
+			s.recover,
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
+	}
+	// keygen writes the key readable by its owner only; make sure of it.
+	if err := os.Chmod(cfg.HostKeyPath, 0o600); err != nil {
+		return nil, fmt.Errorf("ssh host key: %w", err)
+	}
+	s.srv = srv
+	return s, nil
+}
+
+// identity is who a key belongs to: an instance admin, or an account that
+// is an owner or manager now.
+func (s *Server) identity(ctx context.Context, key ssh.PublicKey) (core.Actor, error) {
+	if key == nil {
+		return core.Actor{}, errors.New("sign in with an SSH key")
+	}
+	fp := core.Fingerprint(key)
+	source := "ssh:" + fp
+	if s.cfg.AdminKeys[fp] {
+		return core.AdminActor(source), nil
+	}
+	u, err := s.cfg.Service.ConsoleUser(ctx, fp)
+	if err != nil {
+		return core.Actor{}, err
+	}
+	return core.UserActor(u, source), nil
+}
+
+// allowKey is the public-key callback.
+func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	_, err := s.identity(ctx, key)
+	if err != nil {
+		s.log.Info("refused key", "fingerprint", core.Fingerprint(key), "client", ctx.RemoteAddr().String(), "reason", err)
+	}
+	return err == nil
+}
+
+// checkKey checks, for the session, the key that actually authenticated.
+func (s *Server) checkKey(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if _, err := s.identity(sess.Context(), sess.PublicKey()); err != nil {
+			wish.Errorln(sess, "latchkey: "+describe(err))
+			sess.Exit(1)
+			return
+		}
+		next(sess)
+	}
+}
+
+func (s *Server) logging(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		start := time.Now()
+		fp := ""
+		if k := sess.PublicKey(); k != nil {
+			fp = core.Fingerprint(k)
+		}
+		_, _, tty := sess.Pty()
+		s.log.Info("session started", "client", sess.RemoteAddr().String(), "key", fp, "terminal", tty, "command", sess.RawCommand())
+		next(sess)
+		s.log.Info("session ended", "client", sess.RemoteAddr().String(), "key", fp, "duration", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func (s *Server) recover(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic in ssh session", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				wish.Errorln(sess, "latchkey: internal error; the session ended")
+				sess.Exit(1)
+			}
+		}()
+		next(sess)
+	}
+}
+
+// program starts the console for a session with a terminal (nil: none, so
+// the session is a command).
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	if _, _, ok := sess.Pty(); !ok {
+		return nil
+	}
+	actor, err := s.identity(sess.Context(), sess.PublicKey())
+	if err != nil {
+		return nil
+	}
+	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, Where: "ssh"})
+	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
+	p := tea.NewProgram(app, opts...)
+	s.mu.Lock()
+	stopping := s.stopping
+	if !stopping {
+		s.programs[p] = true
+	}
+	s.mu.Unlock()
+	go func() {
+		<-sess.Context().Done()
+		app.Close()
+		s.mu.Lock()
+		delete(s.programs, p)
+		s.mu.Unlock()
+	}()
+	if stopping {
+		go p.Quit()
+	}
+	return p
+}
+
+// Serve runs the server on ln until ctx ends. Open consoles are told that
+// latchkey is stopping and closed; running commands get a few seconds to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	s.stopping = true
+	for p := range s.programs {
+		p.Quit()
+	}
+	s.mu.Unlock()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(sctx); err != nil {
+		s.srv.Close()
+	}
+	ln.Close()
+	if err := <-errc; err != nil && !errors.Is(err, ssh.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// logWriter turns charm log lines into debug records.
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.l.Debug(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func (s *Server) shuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
