@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -55,8 +56,10 @@ type App struct {
 	stack    []screen
 	status   string
 	isErr    bool
-	inflight int
-	busy     string // what the running work is doing
+	inflight int               // work shown as running (longer than showBusyAfter)
+	busy     string            // what the running work is doing
+	running  map[uint64]string   // work shown as running, by id
+	finished map[uint64]struct{} // work that finished before it was shown
 	quitting bool   // asking whether to discard input
 	ready    bool   // organizations loaded
 	events   <-chan core.Change
@@ -68,7 +71,8 @@ type App struct {
 func New(deps Deps) *App {
 	c := &Common{Deps: deps, Width: 100, Height: 30, IsDark: true}
 	c.Styles = newStyles(true)
-	a := &App{c: c, keys: newGlobalKeys(), help: help.New(), status: deps.Notice}
+	a := &App{c: c, keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
+		running: map[uint64]string{}, finished: map[uint64]struct{}{}}
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
 	a.events, a.unsub = deps.Service.Events().Subscribe()
 	return a
@@ -84,23 +88,36 @@ type (
 		err  error
 	}
 	changeMsg    core.Change
-	busyMsg      struct{ label string }
-	finishedMsg  struct{ inner tea.Msg }
+	busyMsg struct {
+		id    uint64
+		label string
+	}
+	finishedMsg struct {
+		id    uint64
+		inner tea.Msg
+	}
 	switchOrgMsg core.Org
 )
 
-// work runs fn in a command with the busy indicator on, and recovers a panic
-// into an error in the status line.
+// showBusyAfter: work that takes longer shows the spinner; quicker work
+// never does, which spares the frames (and the flicker) for it.
+const showBusyAfter = 150 * time.Millisecond
+
+var workIDs atomic.Uint64
+
+// work runs fn in a command; if it runs long, the status line shows label
+// with a spinner meanwhile. A panic in fn becomes an error in the status line.
 func work(label string, fn func() tea.Msg) tea.Cmd {
-	return tea.Sequence(
-		func() tea.Msg { return busyMsg{label} },
+	id := workIDs.Add(1)
+	return tea.Batch(
+		tea.Tick(showBusyAfter, func(time.Time) tea.Msg { return busyMsg{id, label} }),
 		func() (msg tea.Msg) {
 			defer func() {
 				if p := recover(); p != nil {
-					msg = finishedMsg{errMsg{fmt.Errorf("internal error while %s: %v", strings.ToLower(label), p)}}
+					msg = finishedMsg{id, errMsg{fmt.Errorf("internal error while %s: %v", strings.ToLower(label), p)}}
 				}
 			}()
-			return finishedMsg{fn()}
+			return finishedMsg{id, fn()}
 		})
 }
 
@@ -238,6 +255,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.spinner, cmd = a.spinner.Update(msg)
 		return a, cmd
 	case busyMsg:
+		if _, done := a.finished[msg.id]; done {
+			delete(a.finished, msg.id)
+			return a, nil
+		}
+		a.running[msg.id] = msg.label
 		a.inflight++
 		a.busy = msg.label
 		if a.inflight == 1 {
@@ -245,7 +267,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, nil
 	case finishedMsg:
-		a.inflight = max(a.inflight-1, 0)
+		if _, shown := a.running[msg.id]; shown {
+			delete(a.running, msg.id)
+			a.inflight = max(a.inflight-1, 0)
+		} else {
+			a.finished[msg.id] = struct{}{} // its busy tick, still to come, is stale
+		}
 		if msg.inner == nil {
 			return a, nil
 		}
