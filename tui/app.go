@@ -56,12 +56,12 @@ type App struct {
 	stack    []screen
 	status   string
 	isErr    bool
-	inflight int               // work shown as running (longer than showBusyAfter)
-	busy     string            // what the running work is doing
+	inflight int                 // work shown as running (longer than showBusyAfter)
+	busy     string              // what the running work is doing
 	running  map[uint64]string   // work shown as running, by id
 	finished map[uint64]struct{} // work that finished before it was shown
-	quitting bool   // asking whether to discard input
-	ready    bool   // organizations loaded
+	quitting bool                // asking whether to discard input
+	ready    bool                // organizations loaded
 	events   <-chan core.Change
 	unsub    func()
 	pending  bool // a refresh is scheduled
@@ -87,8 +87,8 @@ type (
 		orgs []core.Org
 		err  error
 	}
-	changeMsg    core.Change
-	busyMsg struct {
+	changeMsg core.Change
+	busyMsg   struct {
 		id    uint64
 		label string
 	}

@@ -3,9 +3,9 @@ package sshd_test
 import (
 	"io"
 	"os"
-	"strconv"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
