@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -341,6 +343,62 @@ func Backup(dbPath, dest string) (int64, error) {
 		return 0, fmt.Errorf("write backup %s: %w", dest, err)
 	}
 	return n, nil
+}
+
+// BackupInto writes a consistent copy of the open database into dir as
+// latchkey-YYYYMMDDTHHMMSSZ.db (through a temporary file that is synced and
+// renamed, then the directory synced), then deletes the oldest copies so
+// that keep remain. Readers and writers go on meanwhile. It returns the
+// copy's path.
+func (s *Store) BackupInto(dir string, now time.Time, keep int) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("backup directory: %w", err)
+	}
+	path := filepath.Join(dir, backupPrefix+now.UTC().Format("20060102T150405.000000000Z")+".db")
+	if err := writeAtomic(path, 0o600, true, func(w io.Writer) error {
+		_, err := s.WriteTo(w)
+		return err
+	}); err != nil {
+		return "", fmt.Errorf("write backup: %w", err)
+	}
+	if err := PruneBackups(dir, keep); err != nil {
+		return path, err
+	}
+	return path, nil
+}
+
+const backupPrefix = "latchkey-"
+
+// Backups lists the copies in dir, oldest first.
+func Backups(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasPrefix(n, backupPrefix) && strings.HasSuffix(n, ".db") {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(out) // the names sort by time
+	return out, nil
+}
+
+// PruneBackups deletes the oldest copies in dir so that keep remain.
+func PruneBackups(dir string, keep int) error {
+	all, err := Backups(dir)
+	if err != nil {
+		return err
+	}
+	for len(all) > keep {
+		if err := os.Remove(all[0]); err != nil {
+			return fmt.Errorf("delete old backup: %w", err)
+		}
+		all = all[1:]
+	}
+	return syncDir(dir)
 }
 
 func u64(v uint64) []byte {

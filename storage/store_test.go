@@ -376,3 +376,42 @@ func TestCatalogCacheFollowsCommits(t *testing.T) {
 		t.Fatalf("after a rollback a read sees %q", got)
 	}
 }
+
+func TestBackupIntoKeepsTheNewest(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	s.Update(ctx, func(tx core.Tx) error { return tx.PutUser(&core.User{Email: "a@x.test"}) })
+	dir := filepath.Join(t.TempDir(), "backups")
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var paths []string
+	for i := 0; i < 5; i++ {
+		p, err := s.BackupInto(dir, t0.Add(time.Duration(i)*time.Hour), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	left, _ := Backups(dir)
+	if len(left) != 3 || left[0] != paths[2] || left[2] != paths[4] {
+		t.Fatalf("kept %v", left)
+	}
+	if st, _ := os.Stat(left[2]); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %o", st.Mode().Perm())
+	}
+	c, err := Open(left[2], Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	c.View(ctx, func(tx core.Tx) error {
+		if _, err := tx.UserByEmail("a@x.test"); err != nil {
+			t.Errorf("copy lacks the user: %v", err)
+		}
+		return nil
+	})
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Fatalf("temporary files left behind: %d entries", len(entries))
+	}
+}

@@ -108,7 +108,12 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		}
 	}
 	viewer := catcherLn != nil && loopbackAddr(httpLn.Addr())
-	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer})
+	var limits *web.Limits
+	if c.RateLimits == "off" {
+		limits = &web.Limits{} // every limit off
+		log.Warn("rate limits are off (--rate-limits off): for load tests only")
+	}
+	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer, Limits: limits})
 	if err != nil {
 		return err
 	}
@@ -149,6 +154,9 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return err
 	})
 	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
+	if c.BackupDir != "" {
+		g.Go(func() error { return backupLoop(ctx, in, c.BackupDir, c.BackupEvery, c.BackupKeep) })
+	}
 	if sshSrv != nil {
 		g.Go(func() error { return sshSrv.Serve(ctx, sshLn) })
 	}
@@ -192,6 +200,39 @@ func loopbackURL(u string) bool {
 func loopbackAddr(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
+}
+
+// backupLoop writes a backup every interval (counted from the newest one
+// already in dir, so restarts do not skip or repeat it) and keeps the newest.
+func backupLoop(ctx context.Context, in *instance, dir string, every time.Duration, keep int) error {
+	log := in.log.With("component", "backup")
+	for {
+		next := time.Now()
+		if all, err := storage.Backups(dir); err == nil && len(all) > 0 {
+			if st, err := os.Stat(all[len(all)-1]); err == nil {
+				next = st.ModTime().Add(every)
+			}
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		start := time.Now()
+		path, err := in.store.BackupInto(dir, start, keep)
+		if err != nil {
+			log.Error("backup failed; trying again in a minute", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Minute):
+			}
+			continue
+		}
+		log.Info("backup written", "path", path, "took", time.Since(start).Round(time.Millisecond), "keep", keep)
+	}
 }
 
 // purgeLoop removes dead sessions and tokens now and then.

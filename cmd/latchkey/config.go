@@ -35,6 +35,10 @@ type config struct {
 	SessionLifetime  time.Duration
 	LogLevel         string
 	TrustedProxies   string
+	RateLimits       string
+	BackupDir        string
+	BackupEvery      time.Duration
+	BackupKeep       int
 
 	adminKeys      []adminKey        // parsed AdminKeys
 	relay          *mail.RelayConfig // parsed SMTPRelay
@@ -70,6 +74,10 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.SessionIdle, "session-idle", 7*24*time.Hour, "a browser session ends after this long unused")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 30*24*time.Hour, "a browser session ends this long after sign-in")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to let a load test on loopback through (never in production)")
+	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
+	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
+	fs.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups to keep in --backup-dir (the oldest are deleted)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For names the client: comma-separated `addresses or CIDR prefixes`")
 	return fs
 }
@@ -151,6 +159,17 @@ func (c *config) validate() error {
 		bad("trusted-proxies", "%v", err)
 	} else {
 		c.trustedProxies = p
+	}
+	if c.RateLimits != "on" && c.RateLimits != "off" {
+		bad("rate-limits", "%q: on or off", c.RateLimits)
+	}
+	if c.BackupDir != "" {
+		if c.BackupEvery < time.Minute {
+			bad("backup-every", "must be at least 1m")
+		}
+		if c.BackupKeep < 1 {
+			bad("backup-keep", "must be at least 1")
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
