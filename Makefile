@@ -5,7 +5,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/latchkey
 DATA    ?= ./data
 
-.PHONY: all build run test test-deps vet fmt-check bench fuzz clean
+.PHONY: all build run test test-deps vet fmt-check bench gobench soak fuzz clean
 
 all: build
 
@@ -35,20 +35,33 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-bench:
+# One table of ratios against baselines measured in the same run (bench-results.json);
+# then the Go benchmarks behind the README's other figures.
+bench: build
+	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN)
+
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core ./storage
 	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web
 	$(GO) test -run '^$$' -bench DeliverToCatcher -benchtime 1x ./core/mail
 	$(GO) test -run '^$$' -bench MembersScreen -benchmem ./tui
 	$(GO) test -run '^$$' -bench ConcurrentConsoles -benchtime 1x ./tui/sshd
 
-# Each fuzz target for 60 s (their seed corpora run in make test).
+# Mixed load at a fixed rate against the real binary (not in CI): SOAK=10m RATE=200.
+SOAK ?= 10m
+RATE ?= 200
+soak: build
+	$(GO) run ./cmd/latchkey-bench soak --latchkey $(BIN) --duration $(SOAK) --rate $(RATE)
+
+# Each fuzz target of every package for 60 s (their seed corpora run in make test).
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzTokenRoute$$' -fuzztime $(FUZZTIME) ./core/web
-	$(GO) test -run '^$$' -fuzz '^FuzzAccessForm$$' -fuzztime $(FUZZTIME) ./core/web
-	$(GO) test -run '^$$' -fuzz '^FuzzEncodeHeader$$' -fuzztime $(FUZZTIME) ./core/mail
-	$(GO) test -run '^$$' -fuzz '^FuzzFormatAddress$$' -fuzztime $(FUZZTIME) ./core/mail
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$f ($$pkg, $(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 clean:
 	rm -rf bin

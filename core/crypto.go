@@ -166,7 +166,9 @@ func parsePHC(s string) (p Argon2Params, salt, key []byte, ok bool) {
 	var err1, err2 error
 	salt, err1 = base64.RawStdEncoding.DecodeString(parts[4])
 	key, err2 = base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(key) == 0 || p.Time == 0 || p.Memory == 0 {
+	// Bounds keep a corrupt or hostile hash from costing unbounded memory or time.
+	if err1 != nil || err2 != nil || len(key) < 16 || len(key) > 64 || len(salt) < 8 || len(salt) > 64 ||
+		p.Time == 0 || p.Time > 16 || p.Memory < 8 || p.Memory > 1<<20 || p.Threads > 16 {
 		return p, nil, nil, false
 	}
 	return p, salt, key, true

@@ -78,6 +78,9 @@ func ParseRelayURL(s string) (RelayConfig, error) {
 		return RelayConfig{}, fmt.Errorf("%s: the scheme must be smtp:// (STARTTLS) or smtps:// (TLS)", shown)
 	}
 	c.Host, c.Port = u.Hostname(), u.Port()
+	if c.Host == "" {
+		return RelayConfig{}, fmt.Errorf("%s names no host", shown)
+	}
 	if c.Port == "" {
 		return RelayConfig{}, fmt.Errorf("%s names no port (587 for smtp://, 465 for smtps://)", shown)
 	}

@@ -76,3 +76,26 @@ func FuzzAccessForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignInForms sends any body to the forms that check a password or send
+// mail: the answer is a page with a proper status.
+func FuzzSignInForms(f *testing.F) {
+	s := newSite(f, noLimits)
+	for _, seed := range []string{"email=owner%40northwind.test&password=northwind-demo", "email=&password=", "email=%ff%fe&password=x&next=%2F%2Fevil",
+		"password=" + strings.Repeat("p", 2000), "next=javascript:alert(1)&email=a%40b.test&password=12345678"} {
+		f.Add(seed)
+	}
+	h := s.srv.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, path := range []string{"/login", "/restore", "/restore/" + strings.Repeat("A", 43), "/join/x"} {
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			checkAnswer(t, rec, 200, 303, 400, 401, 410, 413)
+			if loc := rec.Header().Get("Location"); loc != "" && !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") {
+				t.Fatalf("%s redirects off the site to %q", path, loc)
+			}
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// serve runs h on addr until ctx ends.
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// serveBare is the landing page's baseline: net/http writing a 1 KB page.
+func serveBare(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: serve-bare ADDR")
+	}
+	page := []byte("<!doctype html><title>bare</title><p>" + strings.Repeat("x", 1024-42) + "</p>\n")
+	return serve(ctx, args[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+}
+
+// serveDurable is the write baseline: every request is one durable bbolt
+// write, group-committed the way latchkey commits (Batch, 2 ms).
+func serveDurable(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: serve-durable ADDR DBFILE")
+	}
+	db, err := bolt.Open(args[1], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.MaxBatchDelay = 2 * time.Millisecond
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("b")); return err }); err != nil {
+		return err
+	}
+	value := []byte(strings.Repeat("v", 256))
+	var n atomic.Uint64
+	return serve(ctx, args[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := make([]byte, 8)
+		binary.BigEndian.PutUint64(k, n.Add(1))
+		if err := db.Batch(func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put(k, value) }); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	}))
+}
+
+// openDB is the start-up baseline: a program that opens the same bbolt file
+// and answers /healthz.
+func openDB(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: open-db DBFILE ADDR")
+	}
+	db, err := bolt.Open(args[0], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return serve(ctx, args[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := db.View(func(*bolt.Tx) error { return nil }); err != nil {
+			http.Error(w, err.Error(), 503)
+			return
+		}
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	}))
+}

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"latchkey/core"
+	"latchkey/storage"
+)
+
+// row is one line of the table and one object of bench-results.json.
+type row struct {
+	Scenario string  `json:"scenario"`
+	Measured float64 `json:"measured"`
+	Baseline float64 `json:"baseline"`
+	Ratio    float64 `json:"ratio"`
+	Target   string  `json:"target"`
+	Met      bool    `json:"met"`
+}
+
+type benchConfig struct {
+	latchkey string
+	out      string
+	duration time.Duration
+	conns    int
+	self     string
+	dir      string
+}
+
+func bench(ctx context.Context, args []string) error {
+	var c benchConfig
+	fs := flag.NewFlagSet("latchkey-bench", flag.ContinueOnError)
+	fs.StringVar(&c.latchkey, "latchkey", "bin/latchkey", "the latchkey binary to measure")
+	fs.StringVar(&c.out, "out", "bench-results.json", "where to write the results")
+	fs.DurationVar(&c.duration, "duration", 5*time.Second, "how long each load runs (after a 1 s warm-up)")
+	fs.IntVar(&c.conns, "conns", 64, "keep-alive connections of the load generator")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(c.latchkey); err != nil {
+		return fmt.Errorf("no latchkey binary at %s: run make bench (it builds one), or pass --latchkey", c.latchkey)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	c.self = self
+	if c.dir, err = os.MkdirTemp("", "latchkey-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(c.dir)
+	deadline := time.Now().Add(5 * time.Minute)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	say("preparing data: 1,000,000 links and 10,000 links")
+	big, err := prepare(filepath.Join(c.dir, "big"), 1000000)
+	if err != nil {
+		return err
+	}
+	small, err := prepare(filepath.Join(c.dir, "small"), 10000)
+	if err != nil {
+		return err
+	}
+	var rows []row
+	add := func(r row) {
+		rows = append(rows, r)
+		say("%-58s %10.1f vs %10.1f  ratio %.2f  %s", r.Scenario, r.Measured, r.Baseline, r.Ratio, map[bool]string{true: "met", false: "NOT MET"}[r.Met])
+	}
+	steps := []func(context.Context, *benchConfig, *dataDir, *dataDir, func(row)) error{
+		landing, redemption, accessForm, mailDelivery, startup,
+	}
+	for _, step := range steps {
+		if err := step(ctx, &c, big, small, add); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return errors.New("the five-minute budget ran out")
+		}
+	}
+	printTable(os.Stdout, rows)
+	b, _ := json.MarshalIndent(rows, "", "  ")
+	if err := os.WriteFile(c.out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	say("wrote %s", c.out)
+	for _, r := range rows {
+		if !r.Met {
+			return fmt.Errorf("a target was not met: %s", r.Scenario)
+		}
+	}
+	return nil
+}
+
+func say(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+}
+
+func printTable(w io.Writer, rows []row) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tmeasured\tbaseline\tratio\ttarget\tmet")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%s\t%v\n", r.Scenario, r.Measured, r.Baseline, r.Ratio, r.Target, r.Met)
+	}
+	tw.Flush()
+}
+
+// dataDir is a latchkey data directory and tokens of its links.
+type dataDir struct {
+	path    string
+	landing []string // tokens to look at
+	redeem  []string // tokens to press Open portal with
+	emails  []string // emails with access, for the access form
+}
+
+// prepare creates a data directory with the demo and n links.
+func prepare(dir string, n int) (*dataDir, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := storage.Open(filepath.Join(dir, "latchkey.db"), storage.Options{NoSync: true})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	keys, _, err := storage.LoadOrCreateKeys(filepath.Join(dir, "latchkey.key"))
+	if err != nil {
+		return nil, err
+	}
+	if err := st.BindKeys(keys); err != nil {
+		return nil, err
+	}
+	svc, err := core.New(core.Config{Store: st, Keys: keys, PublicURL: "http://127.0.0.1", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if _, err := svc.LoadDemo(ctx); err != nil {
+		return nil, err
+	}
+	ref, err := svc.PortalBySlug(ctx, core.AdminActor("bench"), "website-redesign")
+	if err != nil {
+		return nil, err
+	}
+	d := &dataDir{path: dir}
+	rng := mrand.New(mrand.NewPCG(uint64(n), 7))
+	const perTx = 25000
+	now := time.Now().UTC()
+	for from := 0; from < n; from += perTx {
+		var landing, redeem []string
+		var emails []string
+		err := st.Update(ctx, func(tx core.Tx) error {
+			landing, redeem, emails = nil, nil, nil
+			for i := from; i < from+perTx && i < n; i++ {
+				tok, err := core.NewToken(rand.Reader)
+				if err != nil {
+					return err
+				}
+				email := fmt.Sprintf("bulk%d@acme.test", i)
+				l := core.Link{OrgID: ref.Org.ID, PortalID: ref.Portal.ID, Email: email, Role: core.RoleClient, State: core.LinkActive,
+					Lookup: keys.Lookup(tok), Sealed: keys.Seal(tok, "link"), CreatedAt: now, CreatedBy: "bench"}
+				if err := tx.PutLink(&l); err != nil {
+					return err
+				}
+				switch x := rng.IntN(n); {
+				case x < 10000:
+					landing = append(landing, tok)
+				case x < 20000:
+					redeem = append(redeem, tok)
+				case x < 30000:
+					emails = append(emails, email)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		d.landing, d.redeem, d.emails = append(d.landing, landing...), append(d.redeem, redeem...), append(d.emails, emails...)
+	}
+	if len(d.landing) == 0 || len(d.redeem) == 0 || len(d.emails) == 0 {
+		return nil, errors.New("the sample of links is empty")
+	}
+	return d, nil
+}
+
+// runLatchkey starts the binary on a data directory with rate limits off.
+func runLatchkey(c *benchConfig, d *dataDir, name string) (*process, time.Duration, error) {
+	addr := freeAddr()
+	return start(c.dir, name, addr, "/healthz", c.latchkey, "serve", "--data", d.path, "--http", addr, "--public-url", "http://"+addr,
+		"--ssh", "off", "--smtp-catcher", freeAddr(), "--rate-limits", "off")
+}
+
+func status(codes ...int) func(int) bool {
+	return func(s int) bool { return slices.Contains(codes, s) }
+}
+
+func warmThenLoad(ctx context.Context, c *benchConfig, base string, ok func(int) bool, next request) result {
+	load(ctx, base, c.conns, time.Second, ok, next)
+	return load(ctx, base, c.conns, c.duration, ok, next)
+}
+
+func get(path func(i int) string) request {
+	return func(base string, i int) (*http.Request, error) {
+		return http.NewRequest(http.MethodGet, base+path(i), nil)
+	}
+}
+
+func post(path func(i int) string, form func(i int) url.Values) request {
+	return func(base string, i int) (*http.Request, error) {
+		body := ""
+		if form != nil {
+			body = form(i).Encode()
+		}
+		req, err := http.NewRequest(http.MethodPost, base+path(i), strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		return req, err
+	}
+}
+
+func pick(list []string) func(i int) string {
+	return func(i int) string { return list[(i*7919)%len(list)] }
+}
+
+// landing: GET /m/{token} with 1,000,000 links against a bare 1 KB page,
+// and its cost growth from 10,000 to 1,000,000 links.
+func landing(ctx context.Context, c *benchConfig, big, small *dataDir, add func(row)) error {
+	addr := freeAddr()
+	bare, _, err := start(c.dir, "bare", addr, "/", c.self, "serve-bare", addr)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	baseline := warmThenLoad(ctx, c, bare.base, status(200), get(func(int) string { return "/" }))
+
+	lk, _, err := runLatchkey(c, big, "landing-1m")
+	if err != nil {
+		return err
+	}
+	tok := pick(big.landing)
+	atBig := warmThenLoad(ctx, c, lk.base, status(200), get(func(i int) string { return "/m/" + tok(i) }))
+	lk.stop()
+	lk, _, err = runLatchkey(c, small, "landing-10k")
+	if err != nil {
+		return err
+	}
+	tok = pick(small.landing)
+	atSmall := warmThenLoad(ctx, c, lk.base, status(200), get(func(i int) string { return "/m/" + tok(i) }))
+	lk.stop()
+	if atBig.errs+atSmall.errs+baseline.errs > 0 {
+		return fmt.Errorf("landing load had errors: %d, %d, %d", atBig.errs, atSmall.errs, baseline.errs)
+	}
+	ratio := atBig.rate / baseline.rate
+	add(row{Scenario: "landing page GET /m/{token}, 1,000,000 links, req/s", Measured: atBig.rate, Baseline: baseline.rate, Ratio: ratio, Target: ">= 0.80", Met: ratio >= 0.80})
+	growth := atSmall.rate / atBig.rate
+	add(row{Scenario: "cost growth: landing page at 1,000,000 vs 10,000 links", Measured: atBig.rate, Baseline: atSmall.rate, Ratio: growth, Target: "<= 1.15", Met: growth <= 1.15})
+	return nil
+}
+
+// durableBaseline runs the bare durable-write server through the same load.
+func durableBaseline(ctx context.Context, c *benchConfig, name string) (result, error) {
+	addr := freeAddr()
+	p, _, err := start(c.dir, name, addr, "/", c.self, "serve-durable", addr, filepath.Join(c.dir, name+".db"))
+	if err != nil {
+		return result{}, err
+	}
+	defer p.stop()
+	r := warmThenLoad(ctx, c, p.base, status(200), post(func(int) string { return "/" }, nil))
+	if r.errs > 0 {
+		return r, fmt.Errorf("%s: %d errors", name, r.errs)
+	}
+	return r, nil
+}
+
+// redemption: POST /m/{token}, durable, against one durable write per request.
+func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
+	base, err := durableBaseline(ctx, c, "durable-redeem")
+	if err != nil {
+		return err
+	}
+	lk, _, err := runLatchkey(c, big, "redeem")
+	if err != nil {
+		return err
+	}
+	defer lk.stop()
+	tok := pick(big.redeem)
+	r := warmThenLoad(ctx, c, lk.base, status(http.StatusSeeOther), post(func(i int) string { return "/m/" + tok(i) }, nil))
+	if r.errs > 0 {
+		return fmt.Errorf("redemption load had %d errors", r.errs)
+	}
+	ratio := r.rate / base.rate
+	add(row{Scenario: "redemption POST /m/{token} (durable), req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.80", Met: ratio >= 0.80})
+	p99 := float64(r.p99) / float64(time.Millisecond)
+	add(row{Scenario: "redemption p99 latency, ms", Measured: p99, Baseline: float64(base.p99) / float64(time.Millisecond), Ratio: p99 / math.Max(float64(base.p99)/float64(time.Millisecond), 0.001), Target: "<= 15 ms", Met: p99 <= 15})
+	return nil
+}
+
+// accessForm: POST /p/{slug}/access, with emails that have access and
+// emails that do not, against one durable write per request.
+func accessForm(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
+	base, err := durableBaseline(ctx, c, "durable-access")
+	if err != nil {
+		return err
+	}
+	lk, _, err := runLatchkey(c, big, "access")
+	if err != nil {
+		return err
+	}
+	defer lk.stop()
+	email := pick(big.emails)
+	form := func(i int) url.Values {
+		if i%2 == 0 {
+			return url.Values{"email": {email(i)}} // has access: 200, a link mailed
+		}
+		return url.Values{"email": {fmt.Sprintf("stranger%d@acme.test", i%20000)}} // 403, a request recorded
+	}
+	// Both answers are right: 200 (a link mailed) and 403 (a request recorded).
+	r := warmThenLoad(ctx, c, lk.base, status(200, 403), post(func(int) string { return "/p/website-redesign/access" }, form))
+	if r.errs > 0 {
+		return fmt.Errorf("access form load had %d errors", r.errs)
+	}
+	ratio := r.rate / base.rate
+	add(row{Scenario: "closed-portal form POST /p/{slug}/access, req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.70", Met: ratio >= 0.70})
+	return nil
+}
+
+// startup: time from exec to the first 200 on /healthz with 1,000,000 links,
+// against a bare program opening the same bbolt file (medians of five).
+func startup(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
+	var ours, bare []time.Duration
+	for i := 0; i < 5; i++ {
+		p, d, err := runLatchkey(c, big, fmt.Sprintf("startup-%d", i))
+		if err != nil {
+			return err
+		}
+		p.stop()
+		ours = append(ours, d)
+		addr := freeAddr()
+		b, d, err := start(c.dir, fmt.Sprintf("open-db-%d", i), addr, "/", c.self, "open-db", filepath.Join(big.path, "latchkey.db"), addr)
+		if err != nil {
+			return err
+		}
+		b.stop()
+		bare = append(bare, d)
+	}
+	slices.Sort(ours)
+	slices.Sort(bare)
+	m, b := float64(ours[2])/float64(time.Millisecond), float64(bare[2])/float64(time.Millisecond)
+	add(row{Scenario: "time from exec to first 200 on /healthz, 1,000,000 links, ms", Measured: m, Baseline: b, Ratio: m / b, Target: "<= 5x", Met: m/b <= 5})
+	return nil
+}

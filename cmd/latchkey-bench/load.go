@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// result of a load run.
+type result struct {
+	rate float64       // successful requests per second
+	p99  time.Duration // of successful requests
+	errs int
+}
+
+// request builds the i-th request of a connection.
+type request func(base string, i int) (*http.Request, error)
+
+// load drives base over conns keep-alive connections for d and counts the
+// answers whose status ok accepts.
+func load(ctx context.Context, base string, conns int, d time.Duration, ok func(status int) bool, next request) result {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for i := c; ctx.Err() == nil; i += conns {
+				req, err := next(base, i)
+				if err != nil {
+					bad++
+					continue
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						bad++
+					}
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if ok(resp.StatusCode) {
+					mine = append(mine, time.Since(t0))
+				} else {
+					bad++
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += bad
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	r := result{rate: float64(len(lat)) / elapsed.Seconds(), errs: errs}
+	if len(lat) > 0 {
+		r.p99 = lat[len(lat)*99/100]
+	}
+	return r
+}
+
+// process is a server this program started.
+type process struct {
+	cmd  *exec.Cmd
+	base string
+	log  *os.File
+	done chan struct{}
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs a command that serves HTTP on addr and waits for /healthz (or
+// / for the baselines) to answer 200; it returns the time that took.
+func start(dir, name, addr, probe string, argv ...string) (*process, time.Duration, error) {
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, 0, err
+	}
+	p := &process{cmd: exec.Command(argv[0], argv[1:]...), base: "http://" + addr, log: logf, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	t0 := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(p.base + probe)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p, time.Since(t0), nil
+			}
+		}
+		select {
+		case <-p.done:
+			b, _ := os.ReadFile(logf.Name())
+			return nil, 0, fmt.Errorf("%s exited at start: %s", name, strings.TrimSpace(string(b)))
+		default:
+		}
+		if time.Since(t0) > 60*time.Second {
+			p.stop()
+			return nil, 0, fmt.Errorf("%s did not start in a minute", name)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (p *process) stop() {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.log.Close()
+}
