@@ -144,7 +144,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.migrations == nil {
 		opts.migrations = migrations
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly, FreelistType: bolt.FreelistMapType})
+	// The freelist is not written at each commit (as etcd does): writing a
+	// large one sorted its pages on every commit, which slowed commits in
+	// proportion to how much the file had ever churned. Open rebuilds it.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, ReadOnly: opts.ReadOnly,
+		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, inUseError(path)
 	}

@@ -46,7 +46,7 @@ func serveDurable(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: serve-durable ADDR DBFILE")
 	}
-	db, err := bolt.Open(args[1], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(args[1], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func openDB(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: open-db DBFILE ADDR")
 	}
-	db, err := bolt.Open(args[0], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(args[0], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,8 @@ func bench(ctx context.Context, args []string) error {
 	fs.StringVar(&c.out, "out", "bench-results.json", "where to write the results")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "how long each load runs (after a 1 s warm-up)")
 	fs.IntVar(&c.conns, "conns", 64, "keep-alive connections of the load generator")
+	only := fs.String("only", "", "run only the scenarios whose step name contains this (landing, redemption, access, mail, startup)")
+	keep := fs.Bool("keep", false, "keep the temporary directory (data and server logs) for a look afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,7 +66,11 @@ func bench(ctx context.Context, args []string) error {
 	if c.dir, err = os.MkdirTemp("", "latchkey-bench-"); err != nil {
 		return err
 	}
-	defer os.RemoveAll(c.dir)
+	if *keep {
+		say("keeping %s", c.dir)
+	} else {
+		defer os.RemoveAll(c.dir)
+	}
 	deadline := time.Now().Add(5 * time.Minute)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -83,11 +89,15 @@ func bench(ctx context.Context, args []string) error {
 		rows = append(rows, r)
 		say("%-58s %10.1f vs %10.1f  ratio %.2f  %s", r.Scenario, r.Measured, r.Baseline, r.Ratio, map[bool]string{true: "met", false: "NOT MET"}[r.Met])
 	}
-	steps := []func(context.Context, *benchConfig, *dataDir, *dataDir, func(row)) error{
-		landing, redemption, accessForm, mailDelivery, startup,
-	}
+	steps := []struct {
+		name string
+		run  func(context.Context, *benchConfig, *dataDir, *dataDir, func(row)) error
+	}{{"landing", landing}, {"redemption", redemption}, {"access", accessForm}, {"mail", mailDelivery}, {"startup", startup}}
 	for _, step := range steps {
-		if err := step(ctx, &c, big, small, add); err != nil {
+		if !strings.Contains(step.name, *only) {
+			continue
+		}
+		if err := step.run(ctx, &c, big, small, add); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -178,7 +188,7 @@ func prepare(dir string, n int) (*dataDir, error) {
 				if err := tx.PutLink(&l); err != nil {
 					return err
 				}
-				switch x := rng.IntN(n); {
+				switch x := rng.IntN(3 * max(n, 10000)); { // about 10,000 links in each sample at most
 				case x < 10000:
 					landing = append(landing, tok)
 				case x < 20000:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -154,6 +156,9 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return err
 	})
 	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
+	if c.Pprof != "" {
+		g.Go(func() error { return servePprof(ctx, c.Pprof) })
+	}
 	if c.BackupDir != "" {
 		g.Go(func() error { return backupLoop(ctx, in, c.BackupDir, c.BackupEvery, c.BackupKeep) })
 	}
@@ -233,6 +238,20 @@ func backupLoop(ctx context.Context, in *instance, dir string, every time.Durati
 		}
 		log.Info("backup written", "path", path, "took", time.Since(start).Round(time.Millisecond), "keep", keep)
 	}
+}
+
+// servePprof serves net/http/pprof on a loopback address until ctx ends.
+func servePprof(ctx context.Context, addr string) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("pprof on %s: %w", addr, err)
+	}
+	return nil
 }
 
 // purgeLoop removes dead sessions and tokens now and then.

@@ -36,6 +36,7 @@ type config struct {
 	LogLevel         string
 	TrustedProxies   string
 	RateLimits       string
+	Pprof            string
 	BackupDir        string
 	BackupEvery      time.Duration
 	BackupKeep       int
@@ -74,6 +75,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.SessionIdle, "session-idle", 7*24*time.Hour, "a browser session ends after this long unused")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 30*24*time.Hour, "a browser session ends this long after sign-in")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler on this loopback `addr`ess, for diagnosis (empty: off)")
 	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to let a load test on loopback through (never in production)")
 	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
 	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
@@ -159,6 +161,13 @@ func (c *config) validate() error {
 		bad("trusted-proxies", "%v", err)
 	} else {
 		c.trustedProxies = p
+	}
+	if c.Pprof != "" {
+		if err := checkAddr(c.Pprof); err != nil {
+			bad("pprof", "%v", err)
+		} else if h, _, _ := net.SplitHostPort(c.Pprof); h != "127.0.0.1" && h != "localhost" && h != "::1" {
+			bad("pprof", "%q: the profiler may only listen on a loopback address", c.Pprof)
+		}
 	}
 	if c.RateLimits != "on" && c.RateLimits != "off" {
 		bad("rate-limits", "%q: on or off", c.RateLimits)
