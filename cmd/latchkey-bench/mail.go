@@ -75,7 +75,7 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 	defer stopCatcher()
 	go mail.NewCatcher(svc, quiet).Serve(cctx, ln)
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	relay := mail.NewRelay(mail.RelayConfig{Host: host, Port: port})
+	relay := mail.NewRelay(mail.RelayConfig{Host: host, Port: port, Pool: mail.LocalPool}) // as latchkey delivers to its catcher
 	defer relay.Close()
 	composer, err := mail.NewComposer("latchkey <no-reply@localhost>", "http://127.0.0.1:8080")
 	if err != nil {

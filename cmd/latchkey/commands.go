@@ -81,7 +81,7 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	relayCfg := c.relay
 	if relayCfg == nil { // the catcher is the only mail route: deliver to it over SMTP
 		host, port, _ := net.SplitHostPort(catcherLn.Addr().String())
-		relayCfg = &mail.RelayConfig{Host: host, Port: port}
+		relayCfg = &mail.RelayConfig{Host: host, Port: port, Pool: mail.LocalPool}
 		if !loopbackURL(c.PublicURL) {
 			log.Warn("NO MAIL WILL REACH CLIENTS: no --smtp-relay is set, so every email goes to the built-in catcher on this machine, but --public-url is not local. Set --smtp-relay.", "public_url", c.PublicURL)
 			fmt.Fprintf(e.stderr, "WARNING: clients will get no mail. No --smtp-relay is set, so mail goes to the built-in catcher,\n         but %s is not a local address. Set --smtp-relay smtp://user:pass@host:587.\n", c.PublicURL)

@@ -137,7 +137,7 @@ func BenchmarkDeliverToCatcher(b *testing.B) {
 			for b.Loop() {
 				e := newMailEnv(b, nil, coretest.GroupCommit)
 				port := startCatcher(b, e.Env)
-				e.worker = newWorker(b, e.Env, mail.NewRelay(mail.RelayConfig{Host: "127.0.0.1", Port: port, NoReuse: !reuse}))
+				e.worker = newWorker(b, e.Env, mail.NewRelay(mail.RelayConfig{Host: "127.0.0.1", Port: port, NoReuse: !reuse, Pool: mail.LocalPool}))
 				for i := 0; i < n; i += 500 {
 					fill(b, e, i, 500)
 				}

@@ -59,6 +59,10 @@ func (c RelayConfig) String() string {
 	return u.String()
 }
 
+// LocalPool is how many connections latchkey opens to its own catcher: it
+// is on this machine, so more parallel deliveries only help.
+const LocalPool = 16
+
 // ParseRelayURL reads smtp://user:pass@host:587 (STARTTLS) or
 // smtps://user:pass@host:465 (implicit TLS). ?starttls=off turns STARTTLS
 // off, which is allowed only for a loopback host. Errors never echo the password.

@@ -37,7 +37,7 @@ type WorkerConfig struct {
 	Logger   *slog.Logger
 	Registry prometheus.Registerer // nil: no metrics
 	// Batch is how many due messages one round takes (default 64);
-	// Parallel is how many are sent at once (default 4).
+	// Parallel is how many are sent at once (default: the relay's pool, or 4).
 	Batch, Parallel int
 	// SendTimeout bounds one message (default 2 minutes).
 	SendTimeout time.Duration
@@ -68,6 +68,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 4
+		if r, ok := cfg.Sender.(*Relay); ok {
+			cfg.Parallel = r.Config().Pool
+		}
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 2 * time.Minute
