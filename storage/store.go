@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -130,6 +131,8 @@ type Store struct {
 	path  string
 	group bool
 	cat   *catalog
+
+	updates atomic.Int64
 }
 
 var _ core.Store = (*Store)(nil)
@@ -271,6 +274,21 @@ func (s *Store) Close() error {
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
+// Stats are the database's write counters since it was opened and its free
+// space now.
+type Stats struct {
+	Updates      int64         // updates committed (several may share a commit)
+	PagesWritten int64         // pages written by their commits (each a pwrite)
+	WriteTime    time.Duration // spent writing pages and fsyncing
+	FreePages    int           // pages free for reuse in the file
+}
+
+// Stats reads the counters.
+func (s *Store) Stats() Stats {
+	st := s.db.Stats()
+	return Stats{Updates: s.updates.Load(), PagesWritten: st.TxStats.GetWrite(), WriteTime: st.TxStats.GetWriteTime(), FreePages: st.FreePageN}
+}
+
 // View runs fn in a read-only transaction.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
@@ -287,10 +305,16 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 		return err
 	}
 	run := func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat}) }
+	var err error
 	if s.group {
-		return s.db.Batch(run)
+		err = s.db.Batch(run)
+	} else {
+		err = s.db.Update(run)
 	}
-	return s.db.Update(run)
+	if err == nil {
+		s.updates.Add(1)
+	}
+	return err
 }
 
 // WriteTo writes a consistent copy of the whole database to w.

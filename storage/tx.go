@@ -451,10 +451,12 @@ func (x *tx) PutLink(l *core.Link) error {
 		return err
 	}
 	var err error
+	// The index is written only when it changes: an unchanged write still
+	// costs a page per level of a large tree at every commit.
 	switch {
-	case l.State == core.LinkActive:
+	case l.State == core.LinkActive && cur == nil:
 		err = active.Put(pe, l.Lookup)
-	case cur != nil && bytes.Equal(cur, l.Lookup):
+	case l.State != core.LinkActive && cur != nil && bytes.Equal(cur, l.Lookup):
 		err = active.Delete(pe)
 	}
 	if err != nil {

@@ -41,6 +41,7 @@ type benchConfig struct {
 	conns    int
 	self     string
 	dir      string
+	profile  string // if set, CPU profiles of latchkey under load go here
 }
 
 func bench(ctx context.Context, args []string) error {
@@ -51,6 +52,7 @@ func bench(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "how long each load runs (after a 1 s warm-up)")
 	fs.IntVar(&c.conns, "conns", 64, "keep-alive connections of the load generator")
 	only := fs.String("only", "", "run only the scenarios whose step name contains this (landing, redemption, access, mail, startup)")
+	fs.StringVar(&c.profile, "profile", "", "write a CPU profile of latchkey under each load into this `dir`ectory (go tool pprof reads them)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data and server logs) for a look afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +67,11 @@ func bench(ctx context.Context, args []string) error {
 	c.self = self
 	if c.dir, err = os.MkdirTemp("", "latchkey-bench-"); err != nil {
 		return err
+	}
+	if c.profile != "" {
+		if err := os.MkdirAll(c.profile, 0o755); err != nil {
+			return err
+		}
 	}
 	if *keep {
 		say("keeping %s", c.dir)
@@ -213,17 +220,34 @@ func prepare(dir string, n int) (*dataDir, error) {
 // runLatchkey starts the binary on a data directory with rate limits off.
 func runLatchkey(c *benchConfig, d *dataDir, name string) (*process, time.Duration, error) {
 	addr := freeAddr()
-	return start(c.dir, name, addr, "/healthz", c.latchkey, "serve", "--data", d.path, "--http", addr, "--public-url", "http://"+addr,
-		"--ssh", "off", "--smtp-catcher", freeAddr(), "--rate-limits", "off")
+	argv := []string{c.latchkey, "serve", "--data", d.path, "--http", addr, "--public-url", "http://" + addr,
+		"--ssh", "off", "--smtp-catcher", freeAddr(), "--rate-limits", "off"}
+	var pprofAddr string
+	if c.profile != "" {
+		pprofAddr = freeAddr()
+		argv = append(argv, "--pprof", pprofAddr)
+	}
+	p, d0, err := start(c.dir, name, addr, "/healthz", argv...)
+	if p != nil {
+		p.name, p.pprof = name, pprofAddr
+	}
+	return p, d0, err
 }
 
 func status(codes ...int) func(int) bool {
 	return func(s int) bool { return slices.Contains(codes, s) }
 }
 
-func warmThenLoad(ctx context.Context, c *benchConfig, base string, ok func(int) bool, next request) result {
-	load(ctx, base, c.conns, time.Second, ok, next)
-	return load(ctx, base, c.conns, c.duration, ok, next)
+// warmThenLoad drives p for a second, then measures it for c.duration
+// (taking a CPU profile meanwhile when asked to and p can give one).
+func warmThenLoad(ctx context.Context, c *benchConfig, p *process, ok func(int) bool, next request) result {
+	load(ctx, p.base, c.conns, time.Second, ok, next)
+	if c.profile != "" && p.pprof != "" {
+		done := make(chan struct{})
+		go func() { defer close(done); p.cpuProfile(c.duration, filepath.Join(c.profile, p.name+".pprof")) }()
+		defer func() { <-done }()
+	}
+	return load(ctx, p.base, c.conns, c.duration, ok, next)
 }
 
 func get(path func(i int) string) request {
@@ -259,21 +283,21 @@ func landing(ctx context.Context, c *benchConfig, big, small *dataDir, add func(
 		return err
 	}
 	defer bare.stop()
-	baseline := warmThenLoad(ctx, c, bare.base, status(200), get(func(int) string { return "/" }))
+	baseline := warmThenLoad(ctx, c, bare, status(200), get(func(int) string { return "/" }))
 
 	lk, _, err := runLatchkey(c, big, "landing-1m")
 	if err != nil {
 		return err
 	}
 	tok := pick(big.landing)
-	atBig := warmThenLoad(ctx, c, lk.base, status(200), get(func(i int) string { return "/m/" + tok(i) }))
+	atBig := warmThenLoad(ctx, c, lk, status(200), get(func(i int) string { return "/m/" + tok(i) }))
 	lk.stop()
 	lk, _, err = runLatchkey(c, small, "landing-10k")
 	if err != nil {
 		return err
 	}
 	tok = pick(small.landing)
-	atSmall := warmThenLoad(ctx, c, lk.base, status(200), get(func(i int) string { return "/m/" + tok(i) }))
+	atSmall := warmThenLoad(ctx, c, lk, status(200), get(func(i int) string { return "/m/" + tok(i) }))
 	lk.stop()
 	if atBig.errs+atSmall.errs+baseline.errs > 0 {
 		return fmt.Errorf("landing load had errors: %d, %d, %d", atBig.errs, atSmall.errs, baseline.errs)
@@ -293,7 +317,7 @@ func durableBaseline(ctx context.Context, c *benchConfig, name string) (result, 
 		return result{}, err
 	}
 	defer p.stop()
-	r := warmThenLoad(ctx, c, p.base, status(200), post(func(int) string { return "/" }, nil))
+	r := warmThenLoad(ctx, c, p, status(200), post(func(int) string { return "/" }, nil))
 	if r.errs > 0 {
 		return r, fmt.Errorf("%s: %d errors", name, r.errs)
 	}
@@ -312,7 +336,7 @@ func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(r
 	}
 	defer lk.stop()
 	tok := pick(big.redeem)
-	r := warmThenLoad(ctx, c, lk.base, status(http.StatusSeeOther), post(func(i int) string { return "/m/" + tok(i) }, nil))
+	r := warmThenLoad(ctx, c, lk, status(http.StatusSeeOther), post(func(i int) string { return "/m/" + tok(i) }, nil))
 	if r.errs > 0 {
 		return fmt.Errorf("redemption load had %d errors", r.errs)
 	}
@@ -343,7 +367,7 @@ func accessForm(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(r
 		return url.Values{"email": {fmt.Sprintf("stranger%d@acme.test", i%20000)}} // 403, a request recorded
 	}
 	// Both answers are right: 200 (a link mailed) and 403 (a request recorded).
-	r := warmThenLoad(ctx, c, lk.base, status(200, 403), post(func(int) string { return "/p/website-redesign/access" }, form))
+	r := warmThenLoad(ctx, c, lk, status(200, 403), post(func(int) string { return "/p/website-redesign/access" }, form))
 	if r.errs > 0 {
 		return fmt.Errorf("access form load had %d errors", r.errs)
 	}

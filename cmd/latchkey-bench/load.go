@@ -85,10 +85,12 @@ func load(ctx context.Context, base string, conns int, d time.Duration, ok func(
 
 // process is a server this program started.
 type process struct {
-	cmd  *exec.Cmd
-	base string
-	log  *os.File
-	done chan struct{}
+	name  string
+	pprof string // latchkey's profiler address, when asked for
+	cmd   *exec.Cmd
+	base  string
+	log   *os.File
+	done  chan struct{}
 }
 
 func freeAddr() string {
@@ -135,6 +137,28 @@ func start(dir, name, addr, probe string, argv ...string) (*process, time.Durati
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// cpuProfile records d of p's CPU profile into file; a failure is reported
+// and does not stop the benchmark.
+func (p *process) cpuProfile(d time.Duration, file string) {
+	client := &http.Client{Timeout: d + 10*time.Second}
+	resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, max(1, int(d.Seconds()))))
+	if err == nil {
+		defer resp.Body.Close()
+		var f *os.File
+		if f, err = os.Create(file); err == nil {
+			_, err = io.Copy(f, resp.Body)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	if err != nil {
+		say("profile of %s: %v", p.name, err)
+		return
+	}
+	say("profile of %s: %s", p.name, file)
 }
 
 func (p *process) stop() {
