@@ -41,7 +41,9 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		defer f.Close()
 		logOut = f
 	}
-	log := newLogger(logOut, c.LogLevel)
+	logBuf := newLogBuffer(logOut, 100*time.Millisecond)
+	defer logBuf.Close()
+	log := newLogger(logBuf, c.LogLevel)
 	in, err := openInstance(c, log)
 	if err != nil {
 		return err

@@ -211,5 +211,9 @@ func (in *instance) Close() error { return in.store.Close() }
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	h := slog.Handler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	if b, ok := w.(*logBuffer); ok {
+		h = flushOnWarn{h, b}
+	}
+	return slog.New(h)
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe to read while the flusher writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestLogBufferWritesWarningsAtOnceAndTheRestOnTime(t *testing.T) {
+	var out lockedBuffer
+	buf := newLogBuffer(&out, time.Hour) // the timer never fires in this test
+	log := newLogger(buf, "info")
+	log.Info("request", "path", "/m/…")
+	if got := out.String(); got != "" {
+		t.Fatalf("an info line was written at once: %q", got)
+	}
+	log.With("part", "mail").Warn("relay refused")
+	got := out.String()
+	if !strings.Contains(got, "request") || !strings.Contains(got, "relay refused") || !strings.Contains(got, "part=mail") {
+		t.Fatalf("a warning did not write out the buffer: %q", got)
+	}
+	log.Info("last words")
+	if err := buf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "last words") {
+		t.Fatalf("Close lost a line: %q", out.String())
+	}
+
+	var timed lockedBuffer
+	buf = newLogBuffer(&timed, 5*time.Millisecond)
+	defer buf.Close()
+	newLogger(buf, "info").Info("on time")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(timed.String(), "on time") {
+		if time.Now().After(deadline) {
+			t.Fatal("the interval never wrote the line out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
