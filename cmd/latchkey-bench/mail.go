@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -86,6 +88,13 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 		return err
 	}
 	pending, _ := svc.PendingMail(ctx)
+	if c.profile != "" { // delivery runs in this process: profile it here
+		stop, err := profileSelf(filepath.Join(c.profile, "mail.pprof"))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	t0 := time.Now()
 	for {
 		k, err := worker.Round(ctx)
@@ -154,3 +163,20 @@ func (discard) Logout() error                        { return nil }
 func (discard) Mail(string, *smtp.MailOptions) error { return nil }
 func (discard) Rcpt(string, *smtp.RcptOptions) error { return nil }
 func (discard) Data(r io.Reader) error               { _, err := io.Copy(io.Discard, r); return err }
+
+// profileSelf records this process's CPU profile into file until stop.
+func profileSelf(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		say("profile of mail delivery: %s", file)
+	}, nil
+}

@@ -60,8 +60,10 @@ func (c RelayConfig) String() string {
 }
 
 // LocalPool is how many connections latchkey opens to its own catcher: it
-// is on this machine, so more parallel deliveries only help.
-const LocalPool = 16
+// is on this machine, and the more messages arrive together, the more of
+// them share one durable commit there (bench: 16 gave 1,780 msgs/s, 64
+// gave 2,800).
+const LocalPool = 64
 
 // ParseRelayURL reads smtp://user:pass@host:587 (STARTTLS) or
 // smtps://user:pass@host:465 (implicit TLS). ?starttls=off turns STARTTLS

@@ -36,8 +36,9 @@ type WorkerConfig struct {
 	Sender   Sender
 	Logger   *slog.Logger
 	Registry prometheus.Registerer // nil: no metrics
-	// Batch is how many due messages one round takes (default 64);
-	// Parallel is how many are sent at once (default: the relay's pool, or 4).
+	// Parallel is how many are sent at once (default: the relay's pool, or 4);
+	// Batch is how many due messages one round takes (default 4×Parallel,
+	// at least 64).
 	Batch, Parallel int
 	// SendTimeout bounds one message (default 2 minutes).
 	SendTimeout time.Duration
@@ -63,14 +64,14 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 64
-	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 4
 		if r, ok := cfg.Sender.(*Relay); ok {
 			cfg.Parallel = r.Config().Pool
 		}
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = max(64, 4*cfg.Parallel) // a round's tail, when few are left in flight, is a small part of it
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 2 * time.Minute
