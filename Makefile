@@ -35,11 +35,12 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# One table of ratios against baselines measured in the same run (bench-results.json);
-# then the Go benchmarks behind the README's other figures.
+# One table of ratios against baselines measured in the same run (bench-results.json).
+# PROFILE=dir also writes CPU profiles of latchkey under each load there.
 bench: build
-	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN)
+	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN) $(if $(PROFILE),--profile $(PROFILE))
 
+# The Go benchmarks behind the README's other figures.
 gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core ./storage
 	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -91,6 +92,9 @@ func bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The data were written without fsync: flush them now, or the kernel's
+	// writeback would run during (and skew) the first measurements.
+	syscall.Sync()
 	var rows []row
 	add := func(r row) {
 		rows = append(rows, r)
