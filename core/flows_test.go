@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"latchkey/core"
 	"latchkey/core/coretest"
+	"latchkey/storage"
 )
 
 func TestInviteWithPortalAndRedeem(t *testing.T) {
@@ -163,8 +163,8 @@ func (e *env) assertOneActivePerPortalEmail() {
 		if bucket != "links" {
 			return nil
 		}
-		var l core.Link
-		if err := json.Unmarshal(v, &l); err != nil {
+		l, err := storage.DecodeLink(v)
+		if err != nil {
 			return err
 		}
 		key := fmt.Sprint(l.PortalID, l.Email)

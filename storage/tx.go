@@ -416,7 +416,11 @@ func (x *tx) linkAt(lookup []byte) (core.Link, error) {
 	if lookup == nil {
 		return core.Link{}, core.ErrNotFound
 	}
-	return get[core.Link](x.b(bLinks), lookup)
+	raw := x.b(bLinks).Get(lookup)
+	if raw == nil {
+		return core.Link{}, core.ErrNotFound
+	}
+	return DecodeLink(raw)
 }
 
 func (x *tx) Link(id uint64) (core.Link, error) { return x.linkAt(x.b(bLinksID).Get(u64(id))) }
@@ -473,7 +477,7 @@ func (x *tx) PutLink(l *core.Link) error {
 			}
 		}
 	}
-	return put(x.b(bLinks), l.Lookup, l)
+	return x.b(bLinks).Put(l.Lookup, EncodeLink(l))
 }
 
 func (x *tx) Links(portalID uint64) ([]core.Link, error) {

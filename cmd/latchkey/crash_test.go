@@ -144,8 +144,8 @@ func checkAfterCrash(t *testing.T, data string, cycle int, invited, requested []
 		if bucket != "links" {
 			return nil
 		}
-		var l core.Link
-		if err := json.Unmarshal(v, &l); err != nil {
+		l, err := storage.DecodeLink(v)
+		if err != nil {
 			return err
 		}
 		if l.State == core.LinkActive {
