@@ -63,16 +63,28 @@ func (w *txw) endLink(l *Link, state LinkState, a Actor) error {
 	if err := w.PutLink(l); err != nil {
 		return err
 	}
-	sessions, err := w.SessionsOfLink(l.ID)
+	w.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
+	// A link's sessions belong to the account of its email: redeeming is
+	// the only way a link opens one, and it opens it there.
+	u, err := w.UserByEmail(l.Email)
+	if errors.Is(err, ErrNotFound) { // never redeemed: no sessions
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sessions, err := w.SessionsOfUser(u.ID)
 	if err != nil {
 		return err
 	}
 	for _, s := range sessions {
+		if s.LinkID != l.ID {
+			continue
+		}
 		if err := w.DeleteSession(s.Hash); err != nil {
 			return err
 		}
 	}
-	w.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
 	return nil
 }
 

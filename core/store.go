@@ -123,13 +123,12 @@ type TokenStore interface {
 	DeleteTokensBefore(t time.Time) (int, error)
 }
 
-// SessionStore holds sessions by hash, indexed by user and by link.
+// SessionStore holds sessions by hash, indexed by user.
 type SessionStore interface {
 	Session(hash []byte) (Session, error)
 	PutSession(s Session) error
 	DeleteSession(hash []byte) error
 	SessionsOfUser(userID uint64) ([]Session, error)
-	SessionsOfLink(linkID uint64) ([]Session, error)
 	// DeleteSessionsBefore removes sessions whose absolute expiry is at or
 	// before abs or that were last seen at or before idle; it returns how many.
 	DeleteSessionsBefore(abs, idle time.Time) (int, error)

@@ -61,7 +61,8 @@ var (
 
 	bSessions     = []byte("sessions")         // SHA-256 → Session
 	bSessionsUser = []byte("sessions_by_user") // user|hash
-	bSessionsLink = []byte("sessions_by_link") // link|hash
+	// sessions_by_link (link|hash) existed in schema version 1: see migrations.
+	bSessionsLinkV1 = []byte("sessions_by_link")
 
 	bRequests       = []byte("requests")
 	bRequestsLatest = []byte("requests_latest") // portal|email → request
@@ -84,7 +85,7 @@ var allBuckets = [][]byte{
 	bPortals, bPortalsSlug, bPortalsProject, bPortalsOrg, bAccess, bAccessUser,
 	bLinks, bLinksID, bLinksActive, bLinksLatest, bLinksPortal,
 	bInvitations, bInvitationsLatest, bInvitationsOrg, bInvitationsEmail, bTokens,
-	bSessions, bSessionsUser, bSessionsLink, bRequests, bRequestsLatest, bRequestsOrg,
+	bSessions, bSessionsUser, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
 }
 
@@ -94,7 +95,7 @@ var (
 )
 
 // SchemaVersion is the layout this build reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // A migration brings a database from version To-1 to To.
 type migration struct {
@@ -104,7 +105,17 @@ type migration struct {
 }
 
 // migrations, in order. Version 1 is the initial layout, created at open.
-var migrations = []migration{}
+var migrations = []migration{
+	// Every redemption wrote the index of sessions by link, a random leaf of
+	// a tree as large as the sessions; ending a link's sessions now reads
+	// the sessions of its person instead.
+	{To: 2, Name: "drop the index of sessions by link", Run: func(tx *bolt.Tx) error {
+		if tx.Bucket(bSessionsLinkV1) == nil {
+			return nil
+		}
+		return tx.DeleteBucket(bSessionsLinkV1)
+	}},
+}
 
 // ErrInUse: another process holds the database.
 var ErrInUse = errors.New("the database is in use by another latchkey")

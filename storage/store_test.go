@@ -3,10 +3,12 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,20 +74,21 @@ func TestMigrationHook(t *testing.T) {
 	}
 	s.Close()
 	ran := 0
-	v2 := []migration{{To: 2, Name: "add marker", Run: func(tx *bolt.Tx) error {
+	next := uint64(SchemaVersion + 1)
+	more := append(slices.Clone(migrations), migration{To: next, Name: "add marker", Run: func(tx *bolt.Tx) error {
 		ran++
-		return tx.Bucket(bMeta).Put([]byte("marker"), []byte("v2"))
-	}}}
-	s, err = Open(path, Options{NoSync: true, migrations: v2})
+		return tx.Bucket(bMeta).Put([]byte("marker"), []byte("next"))
+	}})
+	s, err = Open(path, Options{NoSync: true, migrations: more})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := s.SchemaVersion(); v != 2 || ran != 1 {
+	if v, _ := s.SchemaVersion(); v != next || ran != 1 {
 		t.Fatalf("version %d after %d runs", v, ran)
 	}
 	s.Close()
 	// Opening again does not re-run it.
-	s, err = Open(path, Options{NoSync: true, migrations: v2})
+	s, err = Open(path, Options{NoSync: true, migrations: more})
 	if err != nil || ran != 1 {
 		t.Fatalf("reopen: %v, %d runs", err, ran)
 	}
@@ -99,7 +102,7 @@ func TestMigrationHook(t *testing.T) {
 	path2 := filepath.Join(t.TempDir(), "b.db")
 	s, _ = Open(path2, Options{NoSync: true})
 	s.Close()
-	bad := []migration{{To: 2, Name: "broken", Run: func(tx *bolt.Tx) error { return errors.New("boom") }}}
+	bad := append(slices.Clone(migrations), migration{To: next, Name: "broken", Run: func(tx *bolt.Tx) error { return errors.New("boom") }})
 	if _, err := Open(path2, Options{NoSync: true, migrations: bad}); err == nil || !strings.Contains(err.Error(), "broken") {
 		t.Fatalf("broken migration: %v", err)
 	}
@@ -108,8 +111,63 @@ func TestMigrationHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.SchemaVersion(); v != 1 {
+	if v, _ := s.SchemaVersion(); v != SchemaVersion {
 		t.Fatalf("version %d after a failed migration", v)
+	}
+}
+
+// A database of schema version 1 (with its index of sessions by link)
+// opens at the current version without that index, keeping its sessions,
+// and ending a link still ends the sessions it opened.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s, err := Open(path, Options{NoSync: true, migrations: []migration{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := bytes.Repeat([]byte{3}, 32)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if v := binary.BigEndian.Uint64(tx.Bucket(bMeta).Get(keySchema)); v != 1 {
+			return fmt.Errorf("started at version %d", v)
+		}
+		idx, err := tx.CreateBucket(bSessionsLinkV1)
+		if err != nil {
+			return err
+		}
+		return idx.Put(cat(u64(1), hash), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx core.Tx) error {
+		return tx.PutSession(core.Session{Hash: hash, UserID: 4, LinkID: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(); v != SchemaVersion {
+		t.Fatalf("version %d, want %d", v, SchemaVersion)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bSessionsLinkV1) != nil {
+			t.Error("the index of sessions by link is still there")
+		}
+		return nil
+	})
+	s.View(ctx, func(tx core.Tx) error {
+		if got, err := tx.SessionsOfUser(4); err != nil || len(got) != 1 || got[0].LinkID != 1 {
+			t.Errorf("sessions of the user after the migration: %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -214,7 +272,7 @@ func TestValuesOutliveTheirTransaction(t *testing.T) {
 	})
 	s.View(ctx, func(tx core.Tx) (err error) {
 		l, err = tx.LinkByLookup(lookup)
-		sessions, _ = tx.SessionsOfLink(1)
+		sessions, _ = tx.SessionsOfUser(5)
 		return err
 	})
 	for i := 0; i < 20; i++ { // grow the file well past its first mapping

@@ -573,11 +573,6 @@ func (x *tx) PutSession(s core.Session) error {
 	if err := x.b(bSessionsUser).Put(cat(u64(s.UserID), s.Hash), nil); err != nil {
 		return err
 	}
-	if s.LinkID != 0 {
-		if err := x.b(bSessionsLink).Put(cat(u64(s.LinkID), s.Hash), nil); err != nil {
-			return err
-		}
-	}
 	return put(x.b(bSessions), s.Hash, s)
 }
 
@@ -591,11 +586,6 @@ func (x *tx) DeleteSession(hash []byte) error {
 	}
 	if err := x.b(bSessionsUser).Delete(cat(u64(s.UserID), s.Hash)); err != nil {
 		return err
-	}
-	if s.LinkID != 0 {
-		if err := x.b(bSessionsLink).Delete(cat(u64(s.LinkID), s.Hash)); err != nil {
-			return err
-		}
 	}
 	return x.b(bSessions).Delete(hash)
 }
@@ -615,10 +605,6 @@ func (x *tx) sessionsByIndex(index []byte, id uint64) ([]core.Session, error) {
 
 func (x *tx) SessionsOfUser(userID uint64) ([]core.Session, error) {
 	return x.sessionsByIndex(bSessionsUser, userID)
-}
-
-func (x *tx) SessionsOfLink(linkID uint64) ([]core.Session, error) {
-	return x.sessionsByIndex(bSessionsLink, linkID)
 }
 
 func (x *tx) DeleteSessionsBefore(abs, idle time.Time) (int, error) {
