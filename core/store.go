@@ -42,7 +42,8 @@ type Tx interface {
 type UserStore interface {
 	User(id uint64) (User, error)
 	UserByEmail(email string) (User, error)
-	// PutUser fails with ErrConflict when another user has the email.
+	// PutUser fails with ErrConflict when another user has the email. An
+	// existing user's email must not change (see SessionStore).
 	PutUser(u *User) error
 	CountUsers() (int, error)
 }
@@ -123,7 +124,11 @@ type TokenStore interface {
 	DeleteTokensBefore(t time.Time) (int, error)
 }
 
-// SessionStore holds sessions by hash, indexed by user.
+// SessionStore holds sessions by hash, indexed by user. There is no index
+// by link: a session a link opened belongs to the user whose email is the
+// link's (Redeem opens it there, and a user's email never changes), so
+// ending a link reads that user's sessions. A feature that changes or merges
+// emails must end those sessions itself.
 type SessionStore interface {
 	Session(hash []byte) (Session, error)
 	PutSession(s Session) error

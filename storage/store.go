@@ -108,7 +108,9 @@ type migration struct {
 var migrations = []migration{
 	// Every redemption wrote the index of sessions by link, a random leaf of
 	// a tree as large as the sessions; ending a link's sessions now reads
-	// the sessions of its person instead.
+	// the sessions of its person instead. Version 2 also means that links
+	// may be in their binary form (linkcodec.go), which a build of version 1
+	// cannot read: it refuses the database instead.
 	{To: 2, Name: "drop the index of sessions by link", Run: func(tx *bolt.Tx) error {
 		if tx.Bucket(bSessionsLinkV1) == nil {
 			return nil

@@ -116,16 +116,17 @@ func TestMigrationHook(t *testing.T) {
 	}
 }
 
-// A database of schema version 1 (with its index of sessions by link)
-// opens at the current version without that index, keeping its sessions,
-// and ending a link still ends the sessions it opened.
+// A database of schema version 1 (with its index of sessions by link and
+// links stored as JSON) opens at the current version without that index,
+// keeping its sessions and its links. (That ending a link ends the sessions
+// it opened is core's TestRotateAndDeactivateEndLinkAndSessions.)
 func TestMigrateFromVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "latchkey.db")
 	s, err := Open(path, Options{NoSync: true, migrations: []migration{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash := bytes.Repeat([]byte{3}, 32)
+	hash, lookup := bytes.Repeat([]byte{3}, 32), bytes.Repeat([]byte{4}, 32)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		if v := binary.BigEndian.Uint64(tx.Bucket(bMeta).Get(keySchema)); v != 1 {
 			return fmt.Errorf("started at version %d", v)
@@ -134,7 +135,11 @@ func TestMigrateFromVersion1(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return idx.Put(cat(u64(1), hash), nil)
+		if err := idx.Put(cat(u64(1), hash), nil); err != nil {
+			return err
+		}
+		old := core.Link{ID: 1, PortalID: 2, Email: "c@x.test", State: core.LinkActive, Lookup: lookup, Sealed: []byte("sealed"), UseCount: 3}
+		return put(tx.Bucket(bLinks), lookup, old) // as version 1 wrote it
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +168,9 @@ func TestMigrateFromVersion1(t *testing.T) {
 	s.View(ctx, func(tx core.Tx) error {
 		if got, err := tx.SessionsOfUser(4); err != nil || len(got) != 1 || got[0].LinkID != 1 {
 			t.Errorf("sessions of the user after the migration: %+v, %v", got, err)
+		}
+		if l, err := tx.LinkByLookup(lookup); err != nil || l.Email != "c@x.test" || l.UseCount != 3 || string(l.Sealed) != "sealed" {
+			t.Errorf("the JSON link after the migration: %+v, %v", l, err)
 		}
 		return nil
 	})
