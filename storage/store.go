@@ -387,8 +387,8 @@ func Backup(dbPath, dest string) (int64, error) {
 }
 
 // BackupInto writes a consistent copy of the open database into dir as
-// latchkey-YYYYMMDDTHHMMSSZ.db (through a temporary file that is synced and
-// renamed, then the directory synced), then deletes the oldest copies so
+// latchkey-YYYYMMDDTHHMMSS.nnnnnnnnnZ.db (through a temporary file that is
+// synced and linked into place, then the directory synced), then deletes the oldest copies so
 // that keep remain. Readers and writers go on meanwhile. It returns the
 // copy's path.
 func (s *Store) BackupInto(dir string, now time.Time, keep int) (string, error) {
