@@ -37,7 +37,20 @@ type ValidationError struct {
 	Reason string // a sentence fragment: `"abc" is not an email address`
 }
 
-func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
+func (e *ValidationError) Error() string { return fieldLabel(e.Field) + ": " + e.Reason }
+
+// fieldLabel is how people call a field (as the console and the pages label it).
+func fieldLabel(field string) string {
+	switch field {
+	case "guest_until":
+		return "access end date"
+	case "slug":
+		return "address"
+	case "key":
+		return "SSH key"
+	}
+	return field
+}
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }

@@ -104,7 +104,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad slug", func() error {
 			_, err := e.Svc.SetPortal(e.Ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: "Bad Slug!", Title: "T", Access: core.AccessClosed})
 			return err
-		}, core.ErrInvalid, "slug"},
+		}, core.ErrInvalid, "address"},
 		{"taken slug", func() error {
 			_, err := e.Svc.SetPortal(e.Ctx, w.ownerA, w.closed.ProjectID, core.PortalSettings{Slug: w.open.Slug, Title: "T", Access: core.AccessClosed})
 			return err

@@ -138,10 +138,10 @@ func validGuestUntil(role Role, until, now time.Time) error {
 		return nil
 	}
 	if role != RoleGuest {
-		return invalid("guest_until", "an access end date is only for the guest role")
+		return invalid("guest_until", "only the guest role has one")
 	}
 	if !until.After(now) {
-		return invalid("guest_until", "the access end date %s is not in the future", until.Format(time.DateOnly))
+		return invalid("guest_until", "%s is not in the future", until.Format(time.DateOnly))
 	}
 	return nil
 }

@@ -175,6 +175,8 @@ func TestScreensAt80x24(t *testing.T) {
 		}},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("Send invitation") }},
 		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
+		{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }},
+		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startConsoleSized(t, 80, 24)
@@ -187,6 +189,12 @@ func TestScreensAt80x24(t *testing.T) {
 			for i, l := range lines {
 				if w := ansi.StringWidth(l); w > 80 {
 					t.Fatalf("line %d is %d wide: %q", i, w, l)
+				}
+				// Content wider than the body is cut with "…" at the edge:
+				// empty lines that end so, or a box without its right side.
+				trimmed := strings.TrimSpace(l)
+				if trimmed == "…" || (strings.HasPrefix(trimmed, "╭") && !strings.HasSuffix(trimmed, "╮")) {
+					t.Fatalf("line %d was cut at the edge: %q", i, l)
 				}
 			}
 			golden.RequireEqual(t, out)

@@ -168,7 +168,9 @@ func (l *listView) resize(w, h int) {
 	l.table.SetWidth(w)
 	th := h - 1 // the filter line
 	l.table.SetHeight(max(th, 3))
-	l.filter.SetWidth(max(w-4, 10))
+	// The filter line is "/ " and the input, then "   N of M" (up to 17
+	// columns for 10,000 rows).
+	l.filter.SetWidth(max(w-3-17, 10))
 }
 
 func (l *listView) capturing() bool { return l.filtering || l.filter.Value() != "" }

@@ -258,6 +258,9 @@ func newRolePicker(c *Common, heading string, current core.Role, pick func(core.
 					if err != nil {
 						return func() tea.Msg { return errMsg{fmt.Errorf("%q is not a date like 2026-12-31", v)} }
 					}
+					if !d.After(time.Now()) { // checked here too, so that the prompt stays open
+						return func() tea.Msg { return errMsg{fmt.Errorf("%s is not in the future", v)} }
+					}
 					return pickThenClose(pick(core.RoleGuest, d))
 				}))
 		}})

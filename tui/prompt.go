@@ -39,7 +39,9 @@ func (p *prompt) Dirty() bool              { return p.input.Value() != p.initial
 func (p *prompt) ShortHelp() []key.Binding { return []key.Binding{submitKey, cancelKey} }
 func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if p.size(msg) {
-		p.input.SetWidth(min(70, p.w-12))
+		// The dialog's frame takes 6 columns, the field's 4, the input's
+		// prompt 2 and its cursor 1.
+		p.input.SetWidth(max(min(70, p.w-6-4-2-1), 10))
 		return p, nil
 	}
 	switch msg := msg.(type) {
@@ -62,9 +64,10 @@ func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (p *prompt) View() string {
 	st := p.c.Styles
-	body := st.Label.Render(p.label) + "\n\n" + st.FieldFocus.Render(p.input.View())
+	wrap := lipgloss.NewStyle().Width(max(min(72, p.w-6), 10)) // inside the dialog's frame
+	body := wrap.Render(st.Label.Render(p.label)) + "\n\n" + st.FieldFocus.Render(p.input.View())
 	if p.hint != "" {
-		body += "\n" + lipgloss.NewStyle().Width(min(72, p.w-10)).Render(st.Muted.Render(p.hint))
+		body += "\n" + wrap.Render(st.Muted.Render(p.hint))
 	}
 	return center(st.Dialog.Render(body), p.w, p.h)
 }
