@@ -216,6 +216,24 @@ func TestConsoleRefreshesOnChanges(t *testing.T) {
 	c.screen()
 }
 
+// Enter on a confirmation means no: a habitual enter replaces nothing.
+func TestEnterDoesNotConfirm(t *testing.T) {
+	c := startConsole(t)
+	old := c.links["website-redesign"]
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	c.key("down", "enter")
+	c.waitFor("Generate new magic link for portal")
+	c.key("enter")
+	c.waitFor("Replace client@acme.test")
+	c.key("enter")
+	c.waitFor("Nothing was changed.")
+	if _, err := c.env.Svc.Landing(c.env.Ctx, old, ""); err != nil {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	c.screen()
+}
+
 // Quitting with unsaved input asks first; the answer no keeps the input.
 func TestQuitAsksWhenInputWouldBeLost(t *testing.T) {
 	c := startConsole(t)

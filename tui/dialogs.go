@@ -44,9 +44,10 @@ func newConfirm(c *Common, question, detail string, action tea.Cmd) *confirm {
 	return &confirm{base: base{c: c}, question: question, detail: detail, action: action}
 }
 
+// Only y says yes: enter, pressed out of habit, means the highlighted no.
 var (
-	yesKey = bind("y,enter", "y", "yes")
-	noKey  = bind("n,esc", "n", "no")
+	yesKey = bind("y", "y", "yes")
+	noKey  = bind("n,esc,enter", "n", "no")
 )
 
 func (d *confirm) Title() string            { return "Confirm" }
@@ -71,7 +72,7 @@ func (d *confirm) View() string {
 	if d.detail != "" {
 		body += "\n\n" + lipgloss.NewStyle().Width(min(60, d.w-8)).Render(d.detail)
 	}
-	body += "\n\n" + st.ButtonActive.Render("y  Yes") + "  " + st.Button.Render("n  No")
+	body += "\n\n" + st.Button.Render("y  Yes") + "  " + st.ButtonActive.Render("n  No")
 	return center(st.Dialog.Render(body), d.w, d.h)
 }
 
