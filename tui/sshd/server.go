@@ -27,6 +27,7 @@ import (
 	"charm.land/wish/v2"
 	bm "charm.land/wish/v2/bubbletea"
 	"charm.land/wish/v2/ratelimiter"
+	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
 	"latchkey/core"
@@ -66,6 +67,22 @@ type Server struct {
 
 const banner = "latchkey business console. Sign-in is by SSH key only: ask an owner of your organization to add your public key,\r\nor run `latchkey keys add EMAIL KEYFILE` on the server.\r\n"
 
+// refusalBanner shows the banner only to whom no key let in: once every
+// key has been refused, clients go on to keyboard-interactive, which never
+// succeeds here and answers with the banner. (A banner handler would greet
+// every connection, scripts' included.) Clients in batch mode skip that
+// step and report "Permission denied".
+func refusalBanner(srv *ssh.Server) error {
+	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
+		return &gossh.ServerConfig{
+			KeyboardInteractiveCallback: func(gossh.ConnMetadata, gossh.KeyboardInteractiveChallenge) (*gossh.Permissions, error) {
+				return nil, &gossh.BannerError{Err: errors.New("no registered SSH key"), Message: banner}
+			},
+		}
+	}
+	return nil
+}
+
 // New builds the server; Serve runs it.
 func New(cfg Config) (*Server, error) {
 	if cfg.Service == nil || cfg.HostKeyPath == "" {
@@ -88,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithPublicKeyAuth(s.allowKey),
-		wish.WithBannerHandler(func(ssh.Context) string { return banner }),
+		refusalBanner,
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMiddleware( // the last one runs first
 			s.commands,

@@ -146,6 +146,28 @@ func TestUnknownAndClientKeysAreRefused(t *testing.T) {
 	if _, err := in.dial(stranger); err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("unknown key: %v", err)
 	}
+	// Once its keys are refused, a client trying keyboard-interactive (as
+	// OpenSSH does) is told how to get in; an accepted key sees no banner.
+	var shown []string
+	cfg := func(key gossh.Signer) *gossh.ClientConfig {
+		return &gossh.ClientConfig{User: "anyone", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
+			BannerCallback: func(m string) error { shown = append(shown, m); return nil },
+			Auth: []gossh.AuthMethod{gossh.PublicKeys(key), gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
+				return nil, nil
+			})}}
+	}
+	if _, err := gossh.Dial("tcp", in.addr, cfg(stranger)); err == nil || len(shown) != 1 || !strings.Contains(shown[0], "latchkey keys add") {
+		t.Fatalf("unknown key with keyboard-interactive: %v, banners %q", err, shown)
+	}
+	shown = nil
+	c, err := gossh.Dial("tcp", in.addr, cfg(in.mia))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if len(shown) != 0 {
+		t.Fatalf("an accepted key was shown %q", shown)
+	}
 	// A manager demoted to client keeps the key but loses the console.
 	org := coretest.Must(in.env.Svc.Orgs(in.env.Ctx, in.env.Admin))[0]
 	mia := in.env.User("mia@northwind.test")
