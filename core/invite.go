@@ -113,7 +113,7 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 	inv := Invitation{OrgID: org.ID, PortalID: in.PortalID, Email: in.Email, Name: in.Name, Role: in.Role,
 		GuestUntil: in.GuestUntil, State: InvitationPending, InvitedBy: a.label(), CreatedAt: w.now}
 	res := InviteResult{}
-	data := map[string]string{"org": org.Name, "by": a.label(), "role": string(in.Role)}
+	data := map[string]string{"org": org.Name, "by": a.inviter(), "role": string(in.Role)}
 	toName := in.Name
 	if toName == "" && hasUser {
 		toName = existing.Name

@@ -277,7 +277,7 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 		if err != nil {
 			return err
 		}
-		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, issued); err != nil {
+		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.inviter()}, issued); err != nil {
 			return err
 		}
 		action := "link.generated"
@@ -344,7 +344,7 @@ func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, emai
 		if err != nil {
 			return err
 		}
-		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.label()}, il); err != nil {
+		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.inviter()}, il); err != nil {
 			return err
 		}
 		return w.auditPortal(a, p, "link.resent", email, "portal "+p.Slug)

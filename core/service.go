@@ -169,6 +169,10 @@ func (a Actor) label() string {
 	}
 }
 
+// inviter is who the mail a person receives names as its sender: a person,
+// or nobody (the organization alone) for an instance admin or the system.
+func (a Actor) inviter() string { return a.Email }
+
 // txw is a transaction with the operation's context: one time for the whole
 // operation, the audit and outbox helpers, and the changes to announce after
 // the commit.

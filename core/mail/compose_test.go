@@ -136,3 +136,31 @@ func TestSubjectsAndNamesAreEncoded(t *testing.T) {
 		t.Fatalf("To: %v %v", to, err)
 	}
 }
+
+// Mail sent by an instance admin (the local console) names the organization
+// alone, never "admin".
+func TestMailFromTheInstanceAdminNamesTheOrganization(t *testing.T) {
+	c, err := lkmail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, want := range map[core.MailKind]string{
+		core.MailInvitePortal: "Northwind Studio invited you to the Website Redesign portal.",
+		core.MailInviteJoin:   "You are invited to join Northwind Studio as member.",
+		core.MailNewLink:      "Northwind Studio sent you a link to the Website Redesign portal.",
+	} {
+		m := sample(kind)
+		m.Data["by"] = ""
+		env, err := c.Compose(m, fixedToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := strings.ReplaceAll(string(env.Data), "=\r\n", "") // quoted-printable soft breaks
+		body = strings.ReplaceAll(body, "\r\n", "\n")
+		// The sentence starts the line in the text part and the paragraph in the HTML part.
+		if !strings.Contains(body, "\n"+want) || !strings.Contains(body, ">"+strings.Replace(want, "Website Redesign", "<strong>Website Redesign</strong>", 1)) &&
+			!strings.Contains(body, ">"+strings.Replace(want, "Northwind Studio as", "<strong>Northwind Studio</strong> as", 1)) {
+			t.Errorf("%s: %q does not start its line and paragraph in\n%s", kind, want, body)
+		}
+	}
+}
