@@ -20,6 +20,9 @@ type Deps struct {
 	Actor   core.Actor // the instance admin locally; the key's owner over SSH
 	// CatcherOn: the built-in SMTP catcher runs, so the Mail screen shows its inbox.
 	CatcherOn bool
+	// SSHLogin is the command that opens the SSH console ("ssh -p 2222
+	// host"); empty when SSH is off.
+	SSHLogin string
 	// Where shows how the console was reached ("console", "ssh").
 	Where string
 	// Notice is shown in the status line at start.

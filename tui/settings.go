@@ -179,16 +179,19 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 	c, svc, a := s.c, s.c.Service, s.c.Actor
 	email := m.User.Email
 	items := []menuItem{{label: "Add an SSH key", action: func() tea.Cmd {
-		return push(newPrompt(c, "Add a key", "Paste "+email+"'s public key (the contents of their .pub file)",
-			"With it they can run the console with: ssh -p 2222 <latchkey host>", "", func(line string) tea.Cmd {
-				return work("Adding the key", func() tea.Msg {
-					k, err := svc.AddSSHKey(context.Background(), a, email, line)
-					if err != nil {
-						return doneMsg{err: err}
-					}
-					return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", pop: 2, reload: true}
-				})
-			}))
+		hint := "With it they can run the console with: " + c.SSHLogin
+		if c.SSHLogin == "" {
+			hint = "The SSH console is off on this instance (--ssh off); the key works once it is on."
+		}
+		return push(newPrompt(c, "Add a key", "Paste "+email+"'s public key (the contents of their .pub file)", hint, "", func(line string) tea.Cmd {
+			return work("Adding the key", func() tea.Msg {
+				k, err := svc.AddSSHKey(context.Background(), a, email, line)
+				if err != nil {
+					return doneMsg{err: err}
+				}
+				return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", pop: 2, reload: true}
+			})
+		}))
 	}}}
 	for _, k := range m.Keys {
 		k := k

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,13 +101,14 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		return err
 	}
 	var sshSrv *sshd.Server
+	login := sshLogin(c.PublicURL, sshLn)
 	if sshLn != nil {
 		admins := map[string]bool{}
 		for _, k := range c.adminKeys {
 			admins[k.Fingerprint] = true
 		}
 		sshSrv, err = sshd.New(sshd.Config{Service: in.svc, Backup: in.store, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
-			AdminKeys: admins, CatcherOn: catcherLn != nil, Logger: log})
+			AdminKeys: admins, CatcherOn: catcherLn != nil, SSHLogin: login, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -168,7 +170,7 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		g.Go(func() error { return sshSrv.Serve(ctx, sshLn) })
 	}
 	if console {
-		deps := tui.Deps{Service: in.svc, Actor: core.AdminActor("console"), CatcherOn: catcherLn != nil, Where: "console"}
+		deps := tui.Deps{Service: in.svc, Actor: core.AdminActor("console"), CatcherOn: catcherLn != nil, SSHLogin: login, Where: "console"}
 		switch {
 		case demoLoaded && viewer:
 			deps.Notice = fmt.Sprintf("Demo loaded. Open the clients' emails (and their magic links) at http://%s/_mail", httpLn.Addr())
@@ -354,4 +356,24 @@ func runKeys(ctx context.Context, c config, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "Added key %s for %s.\n", k.Fingerprint, email)
 	return nil
+}
+
+// sshLogin is the command that opens the SSH console: the public URL's host
+// and the SSH listener's port; empty when SSH is off.
+func sshLogin(publicURL string, ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	host := "<latchkey host>"
+	if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	port := "22"
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		port = strconv.Itoa(a.Port)
+	}
+	if port == "22" {
+		return "ssh " + host
+	}
+	return "ssh -p " + port + " " + host
 }

@@ -287,3 +287,27 @@ func TestAdminKeys(t *testing.T) {
 		t.Fatalf("file: %+v %v", keys, err)
 	}
 }
+
+// The console's hint for adding an SSH key names this instance's SSH port
+// and the public URL's host.
+func TestSSHLogin(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	for _, tc := range []struct {
+		url  string
+		ln   net.Listener
+		want string
+	}{
+		{"https://portal.example.com", ln, "ssh -p " + port + " portal.example.com"},
+		{"http://127.0.0.1:8080", ln, "ssh -p " + port + " 127.0.0.1"},
+		{"https://portal.example.com", nil, ""},
+	} {
+		if got := sshLogin(tc.url, tc.ln); got != tc.want {
+			t.Errorf("sshLogin(%q) = %q, want %q", tc.url, got, tc.want)
+		}
+	}
+}

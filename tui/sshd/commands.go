@@ -212,7 +212,7 @@ func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 		return usagef("usage: invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG]")
 	}
 	if f.role == "" {
-		return usagef("invite needs --role (owner, manager, member, guest or client)")
+		return usagef("invite needs --role (manager, member, guest or client)")
 	}
 	role, err := core.ParseRole(f.role)
 	if err != nil {

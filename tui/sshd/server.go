@@ -46,6 +46,7 @@ type Config struct {
 	HostKeyPath string          // created (ed25519, 0600) when missing
 	AdminKeys   map[string]bool // fingerprints of instance admins' keys
 	CatcherOn   bool
+	SSHLogin    string // the command that reaches this server, shown in the console
 	Logger      *slog.Logger
 	// RateLimit bounds new sessions per client address (default 5 a
 	// second, bursts of 20).
@@ -203,7 +204,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	if err != nil {
 		return nil
 	}
-	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, Where: "ssh"})
+	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh"})
 	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
 	p := tea.NewProgram(app, opts...)
 	s.mu.Lock()
