@@ -142,6 +142,18 @@ type PortalMember struct {
 	UseCount   uint64
 }
 
+// RoleIn is the role a acts with in the organization: owner for an instance
+// admin; an error when a may not manage it.
+func (s *Service) RoleIn(ctx context.Context, a Actor, orgID uint64) (Role, error) {
+	var r Role
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		r, err = w.manage(a, orgID)
+		return err
+	})
+	return r, err
+}
+
 // PortalMembers lists everyone with access to a portal or a link for it, by email.
 func (s *Service) PortalMembers(ctx context.Context, a Actor, portalID uint64) ([]PortalMember, error) {
 	var out []PortalMember

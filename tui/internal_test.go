@@ -51,3 +51,35 @@ func TestParseBulk(t *testing.T) {
 		t.Errorf("line 2: %+v", lines[1])
 	}
 }
+
+// A manager is not offered what only the owner may do to an owner's or a
+// manager's link and role; the owner is.
+func TestMemberMenuOffersOnlyWhatTheActorMay(t *testing.T) {
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	mia := env.User("mia@northwind.test")
+	owner := env.User("owner@northwind.test")
+	manager := core.UserActor(mia, "ssh:test")
+	ref := coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign"))
+	if by, err := env.Svc.RoleIn(env.Ctx, manager, ref.Org.ID); err != nil || by != core.RoleManager {
+		t.Fatalf("RoleIn(mia) = %v, %v", by, err)
+	}
+	a := New(Deps{Service: env.Svc, Actor: manager, Where: "test"})
+	defer a.Close()
+	target := core.PortalMember{Email: owner.Email, UserID: owner.ID, Role: core.RoleOwner, IsMember: true, HasAccess: true, LinkState: core.LinkActive}
+	for _, tc := range []struct {
+		by      core.Role
+		refused bool
+	}{{core.RoleManager, true}, {core.RoleOwner, false}} {
+		m := newMembers(a.c, ref.Portal, ref.Project)
+		m.by = tc.by
+		menu := m.menu(target).(*menu)
+		for _, it := range menu.items {
+			if got := strings.Contains(it.why, "only the owner"); got != tc.refused {
+				t.Errorf("acting as %s, %q: why %q", tc.by, it.label, it.why)
+			}
+		}
+	}
+}

@@ -19,11 +19,13 @@ type members struct {
 	project core.Project
 	list    *listView
 	items   []core.PortalMember
+	by      core.Role // the role the console's user acts with here
 }
 
 type membersMsg struct {
 	portal uint64
 	items  []core.PortalMember
+	by     core.Role
 	err    error
 }
 
@@ -43,10 +45,14 @@ func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 }
 
 func (m *members) load() tea.Cmd {
-	svc, a, id := m.c.Service, m.c.Actor, m.portal.ID
+	svc, a, id, org := m.c.Service, m.c.Actor, m.portal.ID, m.portal.OrgID
 	return work("Loading members", func() tea.Msg {
 		items, err := svc.PortalMembers(context.Background(), a, id)
-		return membersMsg{id, items, err}
+		if err != nil {
+			return membersMsg{portal: id, err: err}
+		}
+		by, err := svc.RoleIn(context.Background(), a, org)
+		return membersMsg{id, items, by, err}
 	})
 }
 
@@ -99,7 +105,7 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return m, func() tea.Msg { return errMsg{msg.err} }
 		}
-		m.items = msg.items
+		m.items, m.by = msg.items, msg.by
 		rows := make([][]string, len(msg.items))
 		for i, pm := range msg.items {
 			name := pm.Name
@@ -150,6 +156,15 @@ func (m *members) menu(pm core.PortalMember) screen {
 		}
 		return why
 	}
+	// The owner's and managers' links and roles are theirs or the owner's to
+	// handle (core refuses the rest): say so instead of offering them.
+	theirs := pm.IsMember && pm.Role.UsesConsole() && pm.UserID != a.UserID && m.by != core.RoleOwner
+	guard := func(why string) string {
+		if theirs {
+			return "only the owner handles an owner's or manager's link and role"
+		}
+		return why
+	}
 	generate := func() tea.Cmd {
 		return work("Generating a new link", func() tea.Msg {
 			il, err := svc.GenerateLink(context.Background(), a, p.ID, email)
@@ -161,14 +176,14 @@ func (m *members) menu(pm core.PortalMember) screen {
 		})
 	}
 	items := []menuItem{
-		{label: "Generate new magic link for portal", why: need(known, "they have no access here; invite them"), action: func() tea.Cmd {
+		{label: "Generate new magic link for portal", why: guard(need(known, "they have no access here; invite them")), action: func() tea.Cmd {
 			if !active {
 				return generate()
 			}
 			return push(newConfirm(c, "Replace "+email+"'s magic link?",
 				"The current link stops working at once and the browser sessions it opened end. The new link is emailed to "+email+" and copied to your clipboard.", generate()))
 		}},
-		{label: "Deactivate", why: need(active, "no active link"), action: func() tea.Cmd {
+		{label: "Deactivate", why: guard(need(active, "no active link")), action: func() tea.Cmd {
 			return push(newConfirm(c, "Deactivate "+email+"'s magic link?",
 				"The link stops working at once and the browser sessions it opened end. Their portal access stays: they can ask for a new link, or you can generate one.",
 				work("Deactivating", func() tea.Msg {
@@ -178,7 +193,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					return doneMsg{status: email + "'s link is deactivated.", pop: 1, reload: true}
 				})))
 		}},
-		{label: "Copy magic link", why: need(active, "no active link"), action: func() tea.Cmd {
+		{label: "Copy magic link", why: guard(need(active, "no active link")), action: func() tea.Cmd {
 			return work("Copying the link", func() tea.Msg {
 				il, err := svc.RevealLink(context.Background(), a, p.ID, email)
 				if err != nil {
@@ -188,7 +203,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					pop: 1, push: newLinkDialog(c, email+"'s magic link", "", il)}
 			})
 		}},
-		{label: "Resend link email", why: need(active, "no active link"), action: func() tea.Cmd {
+		{label: "Resend link email", why: guard(need(active, "no active link")), action: func() tea.Cmd {
 			return work("Queueing the email", func() tea.Msg {
 				if err := svc.ResendLink(context.Background(), a, p.ID, email); err != nil {
 					return doneMsg{err: err}
@@ -196,7 +211,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 				return doneMsg{status: "Emailed " + email + " their link again.", pop: 1}
 			})
 		}},
-		{label: "Change role", why: need(pm.IsMember, "not a member yet: the role applies when they first open the link"), action: func() tea.Cmd {
+		{label: "Change role", why: guard(need(pm.IsMember, "not a member yet: the role applies when they first open the link")), action: func() tea.Cmd {
 			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, func(role core.Role, until time.Time) tea.Cmd {
 				return work("Changing the role", func() tea.Msg {
 					if err := svc.ChangeRole(context.Background(), a, p.OrgID, pm.UserID, role, until); err != nil {
@@ -210,7 +225,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 				})
 			}))
 		}},
-		{label: "Remove portal access", why: need(pm.HasAccess || active, "no access to remove"), action: func() tea.Cmd {
+		{label: "Remove portal access", why: guard(need(pm.HasAccess || active, "no access to remove")), action: func() tea.Cmd {
 			return push(newConfirm(c, "Remove "+email+"'s access to "+p.Title+"?",
 				"Their link is deactivated and every session of theirs ends. They would have to ask for access again.",
 				work("Removing access", func() tea.Msg {
