@@ -278,7 +278,7 @@ func (b *bulkInvite) View() string {
 	if b.stage == bulkRunning {
 		done = b.next
 	}
-	out := st.Label.Render(fmt.Sprintf("Invited %d of %d", done, len(b.valid))) + "\n\n" + b.bar.View() + "\n\n" +
+	out := st.Label.Render(fmt.Sprintf("Processed %d of %d", done, len(b.valid))) + "\n\n" + b.bar.View() + "\n\n" +
 		fmt.Sprintf("invited %d · skipped %d · failed %d", b.invited, len(b.skipped), len(b.failed))
 	if b.stage == bulkDone {
 		for _, s := range b.skipped {
