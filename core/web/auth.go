@@ -146,7 +146,7 @@ func (s *Server) restoreToken(w http.ResponseWriter, r *http.Request) {
 	p := page{Title: "Set a new password", Email: email, Action: "/restore/" + token}
 	pw := r.PostFormValue("password")
 	if pw != r.PostFormValue("confirm") {
-		p.FieldError = "The two passwords are not the same."
+		p.ConfirmError = "The two passwords are not the same."
 		s.render(w, r, http.StatusBadRequest, "set_password", p)
 		return
 	}
@@ -205,7 +205,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if pw != r.PostFormValue("confirm") {
-		p.FieldError = "The two passwords are not the same."
+		p.ConfirmError = "The two passwords are not the same."
 		s.render(w, r, http.StatusBadRequest, "set_password", p)
 		return
 	}

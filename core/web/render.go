@@ -31,11 +31,12 @@ type page struct {
 	User       *core.User // signed in, shown in the header
 	RequestID  string
 
-	Email      string // the form's email, or the link's
-	FieldError string // the form field's error
-	PageError  string
-	Notice     string
-	Next       string
+	Email        string // the form's email, or the link's
+	FieldError   string // the form field's error
+	ConfirmError string // the repeated password's error
+	PageError    string
+	Notice       string
+	Next         string
 
 	Token      string // landing page: the link the Open portal button posts to
 	SignedInAs string

@@ -267,6 +267,13 @@ func TestLoginLogoutAndPortals(t *testing.T) {
 	}
 	sid := c.cookie().Value
 	c.get("/portals").must(t, 200, "Your portals", "no access to any portal")
+	// GET /logout changes nothing: it leads to the page with the button.
+	if r := c.get("/logout"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/portals" {
+		t.Fatalf("GET /logout: %d to %q", r.status, r.header.Get("Location"))
+	}
+	if _, err := s.Svc.Session(s.Ctx, sid); err != nil {
+		t.Fatalf("GET /logout ended the session: %v", err)
+	}
 	r = c.post("/logout", url.Values{"portal": {"website-redesign"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?signed_out=1&portal=website-redesign" {
 		t.Fatalf("logout: %d to %q", r.status, r.header.Get("Location"))
@@ -292,7 +299,7 @@ func TestRestorePasswordThenLogin(t *testing.T) {
 	c.post("/restore", url.Values{"email": {"client@acme.test"}}).must(t, 200, "If an account exists for client@acme.test")
 	token := s.LastToken("client@acme.test", core.MailPasswordReset)
 	c.get("/restore/"+token).must(t, 200, "Set a new password", "client@acme.test", `autocomplete="new-password"`)
-	c.post("/restore/"+token, url.Values{"password": {"long enough pw"}, "confirm": {"different"}}).must(t, http.StatusBadRequest, "not the same")
+	c.post("/restore/"+token, url.Values{"password": {"long enough pw"}, "confirm": {"different"}}).must(t, http.StatusBadRequest, `id="confirm-error">The two passwords are not the same.`)
 	c.post("/restore/"+token, url.Values{"password": {"short"}, "confirm": {"short"}}).must(t, http.StatusBadRequest, "at least 8 characters")
 	r := c.post("/restore/"+token, url.Values{"password": {"long enough pw"}, "confirm": {"long enough pw"}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/portals" || c.cookie() == nil {

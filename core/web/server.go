@@ -114,6 +114,9 @@ func (s *Server) routes(mux *http.ServeMux, mailViewer bool) {
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
+	// Signing out is a POST (a link or an image must not end a session);
+	// someone who types the address lands where the Sign out button is.
+	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/portals", http.StatusSeeOther) })
 	mux.HandleFunc("GET /restore", s.restoreForm)
 	mux.HandleFunc("POST /restore", s.restore)
 	mux.HandleFunc("GET /restore/{token}", s.restoreTokenForm)
