@@ -27,15 +27,57 @@ func (x *tx) b(name []byte) *bolt.Bucket { return x.t.Bucket(name) }
 
 // get decodes the record at key; core.ErrNotFound when there is none.
 func get[T any](b *bolt.Bucket, key []byte) (T, error) {
-	var v T
 	raw := b.Get(key)
 	if raw == nil {
-		return v, core.ErrNotFound
+		var zero T
+		return zero, core.ErrNotFound
 	}
+	return decode[T](raw)
+}
+
+// decode reads one JSON record (and so copies it out of the database's map).
+func decode[T any](raw []byte) (T, error) {
+	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return v, fmt.Errorf("decode %T: %w", v, err)
 	}
 	return v, nil
+}
+
+// valuesByPrefix decodes the records of b whose keys start with prefix (all
+// of them for an empty prefix), in key order.
+func valuesByPrefix[T any](b *bolt.Bucket, prefix []byte) ([]T, error) {
+	var out []T
+	err := scanPrefix(b, prefix, false, func(_, raw []byte) (bool, error) {
+		v, err := decode[T](raw)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, v)
+		return true, nil
+	})
+	return out, err
+}
+
+// newestBefore decodes the records of b, keyed by id, newest first: those
+// below beforeID when it is not 0, at most limit of them (0: all).
+func newestBefore[T any](b *bolt.Bucket, beforeID uint64, limit int) ([]T, error) {
+	var out []T
+	c := b.Cursor()
+	var k, raw []byte
+	if beforeID == 0 {
+		k, raw = c.Last()
+	} else {
+		k, raw = seekBefore(c, u64(beforeID))
+	}
+	for ; k != nil && (limit <= 0 || len(out) < limit); k, raw = c.Prev() {
+		v, err := decode[T](raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func put(b *bolt.Bucket, key []byte, v any) error {
@@ -197,18 +239,7 @@ func (x *tx) PutOrg(o *core.Org) error {
 	return put(x.b(bOrgs), u64(o.ID), o)
 }
 
-func (x *tx) Orgs() ([]core.Org, error) {
-	var out []core.Org
-	err := x.b(bOrgs).ForEach(func(_, v []byte) error {
-		var o core.Org
-		if err := json.Unmarshal(v, &o); err != nil {
-			return err
-		}
-		out = append(out, o)
-		return nil
-	})
-	return out, err
-}
+func (x *tx) Orgs() ([]core.Org, error) { return valuesByPrefix[core.Org](x.b(bOrgs), nil) }
 
 func (x *tx) Member(orgID, userID uint64) (core.Member, error) {
 	return get[core.Member](x.b(bMembers), cat(u64(orgID), u64(userID)))
@@ -259,16 +290,7 @@ func (x *tx) DeleteMember(orgID, userID uint64) error {
 }
 
 func (x *tx) Members(orgID uint64) ([]core.Member, error) {
-	var out []core.Member
-	err := scanPrefix(x.b(bMembers), u64(orgID), false, func(_, v []byte) (bool, error) {
-		var m core.Member
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, err
-		}
-		out = append(out, m)
-		return true, nil
-	})
-	return out, err
+	return valuesByPrefix[core.Member](x.b(bMembers), u64(orgID))
 }
 
 func (x *tx) MembershipsOf(userID uint64) ([]core.Member, error) {
@@ -382,16 +404,7 @@ func (x *tx) DeleteAccess(portalID, userID uint64) error {
 }
 
 func (x *tx) AccessList(portalID uint64) ([]core.Access, error) {
-	var out []core.Access
-	err := scanPrefix(x.b(bAccess), u64(portalID), false, func(_, v []byte) (bool, error) {
-		var a core.Access
-		if err := json.Unmarshal(v, &a); err != nil {
-			return false, err
-		}
-		out = append(out, a)
-		return true, nil
-	})
-	return out, err
+	return valuesByPrefix[core.Access](x.b(bAccess), u64(portalID))
 }
 
 func (x *tx) AccessOf(userID uint64) ([]core.Access, error) {
@@ -543,8 +556,8 @@ func (x *tx) PutToken(t core.Token) error { return put(x.b(bTokens), t.Hash, t) 
 func (x *tx) DeleteTokensBefore(t time.Time) (int, error) {
 	var dead [][]byte
 	err := x.b(bTokens).ForEach(func(k, v []byte) error {
-		var tok core.Token
-		if err := json.Unmarshal(v, &tok); err != nil {
+		tok, err := decode[core.Token](v)
+		if err != nil {
 			return err
 		}
 		if tok.ExpiresAt.Before(t) {
@@ -610,8 +623,8 @@ func (x *tx) SessionsOfUser(userID uint64) ([]core.Session, error) {
 func (x *tx) DeleteSessionsBefore(abs, idle time.Time) (int, error) {
 	var dead [][]byte
 	err := x.b(bSessions).ForEach(func(k, v []byte) error {
-		var s core.Session
-		if err := json.Unmarshal(v, &s); err != nil {
+		s, err := decode[core.Session](v)
+		if err != nil {
 			return err
 		}
 		if !s.ExpiresAt.After(abs) || !s.LastSeenAt.After(idle) {
@@ -682,24 +695,7 @@ func (x *tx) Events(q core.AuditQuery) ([]core.Event, error) {
 	keep := func(id uint64) bool { return q.BeforeID == 0 || id < q.BeforeID }
 	more := func() bool { return q.Limit == 0 || len(out) < q.Limit }
 	if q.OrgID == 0 {
-		c := x.b(bAudit).Cursor()
-		var k, v []byte
-		if q.BeforeID == 0 {
-			k, v = c.Last()
-		} else {
-			k, v = seekBefore(c, u64(q.BeforeID))
-		}
-		for ; k != nil && more(); k, v = c.Prev() {
-			if !keep(binary.BigEndian.Uint64(k)) {
-				continue
-			}
-			var e core.Event
-			if err := json.Unmarshal(v, &e); err != nil {
-				return nil, err
-			}
-			out = append(out, e)
-		}
-		return out, nil
+		return newestBefore[core.Event](x.b(bAudit), q.BeforeID, q.Limit)
 	}
 	c := x.b(bAuditOrg).Cursor()
 	prefix := u64(q.OrgID)
@@ -782,25 +778,7 @@ func (x *tx) NextDue() (time.Time, error) {
 }
 
 func (x *tx) Messages(beforeID uint64, limit int) ([]core.Message, error) {
-	var out []core.Message
-	c := x.b(bOutbox).Cursor()
-	var k, v []byte
-	if beforeID == 0 {
-		k, v = c.Last()
-	} else {
-		k, v = seekBefore(c, u64(beforeID))
-	}
-	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
-		if beforeID != 0 && binary.BigEndian.Uint64(k) >= beforeID {
-			continue
-		}
-		var m core.Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return newestBefore[core.Message](x.b(bOutbox), beforeID, limit)
 }
 
 // ---- the built-in catcher
@@ -817,22 +795,7 @@ func (x *tx) Caught(id uint64) (core.CaughtMail, error) {
 }
 
 func (x *tx) CaughtMails(beforeID uint64, limit int) ([]core.CaughtMail, error) {
-	var out []core.CaughtMail
-	c := x.b(bCaught).Cursor()
-	var k, v []byte
-	if beforeID == 0 {
-		k, v = c.Last()
-	} else {
-		k, v = seekBefore(c, u64(beforeID))
-	}
-	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
-		var m core.CaughtMail
-		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return newestBefore[core.CaughtMail](x.b(bCaught), beforeID, limit)
 }
 
 func (x *tx) TrimCaught(keep int) error {
