@@ -186,6 +186,23 @@ func indent(text string, n, width int) string {
 }
 
 // center places s in the middle of a w×h area.
+// focusable is a form's text field (a textinput or a textarea).
+type focusable interface {
+	Focus() tea.Cmd
+	Blur()
+}
+
+// focusOn blurs a form's text fields and focuses the one at focus, if any.
+func focusOn(focus int, fields map[int]focusable) tea.Cmd {
+	for _, f := range fields {
+		f.Blur()
+	}
+	if f, ok := fields[focus]; ok {
+		return f.Focus()
+	}
+	return nil
+}
+
 func center(s string, w, h int) string {
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
 }

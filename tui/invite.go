@@ -128,18 +128,7 @@ func (f *invite) move(delta int) tea.Cmd {
 }
 
 func (f *invite) focusInput() tea.Cmd {
-	f.email.Blur()
-	f.name.Blur()
-	f.until.Blur()
-	switch f.focus {
-	case fEmail:
-		return f.email.Focus()
-	case fName:
-		return f.name.Focus()
-	case fUntil:
-		return f.until.Focus()
-	}
-	return nil
+	return focusOn(f.focus, map[int]focusable{fEmail: &f.email, fName: &f.name, fUntil: &f.until})
 }
 
 func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {

@@ -300,18 +300,7 @@ const (
 )
 
 func (f *portalForm) refocus() tea.Cmd {
-	f.title.Blur()
-	f.slug.Blur()
-	f.welcome.Blur()
-	switch f.focus {
-	case pTitle:
-		return f.title.Focus()
-	case pSlug:
-		return f.slug.Focus()
-	case pWelcome:
-		return f.welcome.Focus()
-	}
-	return nil
+	return focusOn(f.focus, map[int]focusable{pTitle: &f.title, pSlug: &f.slug, pWelcome: &f.welcome})
 }
 
 func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
