@@ -18,13 +18,7 @@ type NewOrg struct {
 // CreateOrg creates an organization and its owner's account (when the owner
 // has none yet). Only an instance admin creates organizations.
 func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error) {
-	var org Org
-	err := s.update(ctx, func(w *txw) error {
-		var err error
-		org, err = w.createOrg(a, in)
-		return err
-	})
-	return org, err
+	return updated(s, ctx, func(w *txw) (Org, error) { return w.createOrg(a, in) })
 }
 
 func (w *txw) createOrg(a Actor, in NewOrg) (Org, error) {
@@ -89,13 +83,7 @@ func (w *txw) findOrCreateUser(email, name string) (u User, created bool, err er
 
 // CreateProject adds a project to an organization.
 func (s *Service) CreateProject(ctx context.Context, a Actor, orgID uint64, name string) (Project, error) {
-	var p Project
-	err := s.update(ctx, func(w *txw) error {
-		var err error
-		p, err = w.createProject(a, orgID, name)
-		return err
-	})
-	return p, err
+	return updated(s, ctx, func(w *txw) (Project, error) { return w.createProject(a, orgID, name) })
 }
 
 func (w *txw) createProject(a Actor, orgID uint64, name string) (Project, error) {
@@ -182,13 +170,7 @@ func (ps PortalSettings) clean() (PortalSettings, error) {
 
 // SetPortal creates the project's portal or updates its settings.
 func (s *Service) SetPortal(ctx context.Context, a Actor, projectID uint64, in PortalSettings) (Portal, error) {
-	var p Portal
-	err := s.update(ctx, func(w *txw) error {
-		var err error
-		p, err = w.setPortal(a, projectID, in)
-		return err
-	})
-	return p, err
+	return updated(s, ctx, func(w *txw) (Portal, error) { return w.setPortal(a, projectID, in) })
 }
 
 func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, error) {

@@ -15,24 +15,12 @@ var mailActor = Actor{Source: "mail"}
 
 // DueMail lists pending messages whose next attempt has come, earliest first.
 func (s *Service) DueMail(ctx context.Context, limit int) ([]Message, error) {
-	var out []Message
-	err := s.view(ctx, func(w *txw) error {
-		var err error
-		out, err = w.DueMessages(w.now, limit)
-		return err
-	})
-	return out, err
+	return viewed(s, ctx, func(w *txw) ([]Message, error) { return w.DueMessages(w.now, limit) })
 }
 
 // NextMailDue is when the next pending message falls due (zero: none pending).
 func (s *Service) NextMailDue(ctx context.Context) (time.Time, error) {
-	var t time.Time
-	err := s.view(ctx, func(w *txw) error {
-		var err error
-		t, err = w.NextDue()
-		return err
-	})
-	return t, err
+	return viewed(s, ctx, func(w *txw) (time.Time, error) { return w.NextDue() })
 }
 
 // PendingMail counts the messages still waiting for delivery.

@@ -145,13 +145,7 @@ type PortalMember struct {
 // RoleIn is the role a acts with in the organization: owner for an instance
 // admin; an error when a may not manage it.
 func (s *Service) RoleIn(ctx context.Context, a Actor, orgID uint64) (Role, error) {
-	var r Role
-	err := s.view(ctx, func(w *txw) error {
-		var err error
-		r, err = w.manage(a, orgID)
-		return err
-	})
-	return r, err
+	return viewed(s, ctx, func(w *txw) (Role, error) { return w.manage(a, orgID) })
 }
 
 // PortalMembers lists everyone with access to a portal or a link for it, by email.

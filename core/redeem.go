@@ -101,13 +101,7 @@ func (s *Service) Redeem(ctx context.Context, token string, v Visitor) (Redempti
 	}); err != nil {
 		return Redemption{}, err
 	}
-	var r Redemption
-	err := s.update(ctx, func(w *txw) error {
-		var err error
-		r, err = w.redeem(token, v, true)
-		return err
-	})
-	return r, err
+	return updated(s, ctx, func(w *txw) (Redemption, error) { return w.redeem(token, v, true) })
 }
 
 func (w *txw) redeem(token string, v Visitor, withSession bool) (Redemption, error) {

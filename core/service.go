@@ -237,6 +237,36 @@ func (s *Service) view(ctx context.Context, fn func(w *txw) error) error {
 	return s.store.View(ctx, func(tx Tx) error { return fn(&txw{Tx: tx, s: s, now: s.now()}) })
 }
 
+// updated is update for an operation with a result (zero when it fails).
+func updated[T any](s *Service, ctx context.Context, fn func(w *txw) (T, error)) (T, error) {
+	var out T
+	err := s.update(ctx, func(w *txw) error {
+		var err error
+		out, err = fn(w)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// viewed is view for a query with a result (zero when it fails).
+func viewed[T any](s *Service, ctx context.Context, fn func(w *txw) (T, error)) (T, error) {
+	var out T
+	err := s.view(ctx, func(w *txw) error {
+		var err error
+		out, err = fn(w)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 // Ping reports whether storage answers.
 func (s *Service) Ping(ctx context.Context) error {
 	return s.view(ctx, func(w *txw) error {
