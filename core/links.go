@@ -232,6 +232,15 @@ func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, str
 	return p, email, pp, by, nil
 }
 
+// activeLinkTarget is linkTarget for a person who must have an active link.
+func (w *txw) activeLinkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, error) {
+	p, email, pp, _, err := w.linkTarget(a, portalID, rawEmail)
+	if err == nil && !pp.hasActive {
+		err = notFound("active link for", email)
+	}
+	return p, email, pp, err
+}
+
 func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
 	org, err := w.Org(p.OrgID)
 	if err != nil {
@@ -294,12 +303,9 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 // the sessions opened through it end. Their portal access stays.
 func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, email string) error {
 	return s.update(ctx, func(w *txw) error {
-		p, email, pp, _, err := w.linkTarget(a, portalID, email)
+		p, email, pp, err := w.activeLinkTarget(a, portalID, email)
 		if err != nil {
 			return err
-		}
-		if !pp.hasActive {
-			return notFound("active link for", email)
 		}
 		if err := w.endLink(&pp.active, LinkDeactivated, a); err != nil {
 			return err
@@ -313,12 +319,9 @@ func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, 
 func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
 	var il IssuedLink
 	err := s.update(ctx, func(w *txw) error {
-		p, email, pp, _, err := w.linkTarget(a, portalID, email)
+		p, email, pp, err := w.activeLinkTarget(a, portalID, email)
 		if err != nil {
 			return err
-		}
-		if !pp.hasActive {
-			return notFound("active link for", email)
 		}
 		revealed, err := w.revealLink(pp.active)
 		if err != nil {
@@ -333,12 +336,9 @@ func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, emai
 // ResendLink emails the person's active link again.
 func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, email string) error {
 	return s.update(ctx, func(w *txw) error {
-		p, email, pp, _, err := w.linkTarget(a, portalID, email)
+		p, email, pp, err := w.activeLinkTarget(a, portalID, email)
 		if err != nil {
 			return err
-		}
-		if !pp.hasActive {
-			return notFound("active link for", email)
 		}
 		il, err := w.revealLink(pp.active)
 		if err != nil {
