@@ -1,33 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"latchkey/core/coretest"
 )
 
-// lockedBuffer is a bytes.Buffer safe to read while the flusher writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLogBufferWritesWarningsAtOnceAndTheRestOnTime(t *testing.T) {
-	var out lockedBuffer
+	var out coretest.SyncBuffer
 	buf := newLogBuffer(&out, time.Hour) // the timer never fires in this test
 	log := newLogger(buf, "info")
 	log.Info("request", "path", "/m/…")
@@ -47,7 +29,7 @@ func TestLogBufferWritesWarningsAtOnceAndTheRestOnTime(t *testing.T) {
 		t.Fatalf("Close lost a line: %q", out.String())
 	}
 
-	var timed lockedBuffer
+	var timed coretest.SyncBuffer
 	buf = newLogBuffer(&timed, 5*time.Millisecond)
 	defer buf.Close()
 	newLogger(buf, "info").Info("on time")

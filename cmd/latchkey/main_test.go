@@ -10,9 +10,10 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"latchkey/core/coretest"
 )
 
 type result struct {
@@ -26,30 +27,12 @@ func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) 
 }
 
 func runCtx(ctx context.Context, vars map[string]string, stdin string, args ...string) result {
-	var out, errb syncBuffer
+	var out, errb coretest.SyncBuffer
 	code := run(ctx, args, env{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
 		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 	})
 	return result{code, out.String(), errb.String()}
-}
-
-// syncBuffer is a bytes.Buffer safe for a server goroutine and a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // serveUntilHealthy starts latchkey with args on free ports, waits for

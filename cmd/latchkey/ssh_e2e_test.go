@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"latchkey/core/coretest"
 )
 
 // The OpenSSH client against the built binary: invite, then link show, then
@@ -32,7 +34,7 @@ func TestOpenSSHClient(t *testing.T) {
 	httpPort, sshPort := freePort(t), freePort(t)
 	srv := exec.Command(bin, "serve", "--data", filepath.Join(dir, "data"), "--demo", "--http", "127.0.0.1:"+httpPort,
 		"--ssh", "127.0.0.1:"+sshPort, "--smtp-catcher", "127.0.0.1:"+freePort(t), "--admin-keys", key+".pub")
-	logs := &syncBuffer{}
+	logs := &coretest.SyncBuffer{}
 	srv.Stdout, srv.Stderr = logs, logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

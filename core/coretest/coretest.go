@@ -344,3 +344,22 @@ func Must[T any](v T, err error) T {
 
 // TokenOf is the token at the end of a link URL.
 func TokenOf(url string) string { return url[strings.LastIndexByte(url, '/')+1:] }
+
+// SyncBuffer is a bytes.Buffer that a server goroutine may write while a
+// test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

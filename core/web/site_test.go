@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -28,7 +27,7 @@ type site struct {
 	url   string
 	srv   *web.Server
 	links map[string]string // portal slug → client@acme.test's token
-	logs  *syncBuffer
+	logs  *coretest.SyncBuffer
 	stop  func()
 }
 
@@ -74,7 +73,7 @@ func newSite(t testing.TB, opts ...siteOption) *site {
 	for _, l := range demo {
 		links[l.Portal] = coretest.TokenOf(l.URL)
 	}
-	logs := &syncBuffer{}
+	logs := &coretest.SyncBuffer{}
 	cfg.Service, cfg.Logger, cfg.Now = env.Svc, slog.New(slog.NewTextHandler(logs, nil)), env.Clock.Now
 	srv, err := web.New(cfg)
 	if err != nil {
@@ -183,23 +182,6 @@ func (r response) must(t testing.TB, status int, texts ...string) response {
 		}
 	}
 	return r
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // portalID is the id of a demo portal.

@@ -228,7 +228,7 @@ func (in *instance) console(key gossh.Signer, want string) string {
 		in.t.Fatal(err)
 	}
 	stdin, _ := s.StdinPipe()
-	out := &syncBuf{}
+	out := &coretest.SyncBuffer{}
 	s.Stdout = out
 	if err := s.Shell(); err != nil {
 		in.t.Fatal(err)
@@ -249,23 +249,6 @@ func (in *instance) console(key gossh.Signer, want string) string {
 		in.t.Fatal("the console did not quit")
 	}
 	return out.String()
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestConsoleOverSSHRendersProjects(t *testing.T) {
@@ -407,7 +390,7 @@ func TestShutdownEndsConsoles(t *testing.T) {
 	defer c.Close()
 	s, _ := c.NewSession()
 	s.RequestPty("xterm", 30, 100, gossh.TerminalModes{})
-	out := &syncBuf{}
+	out := &coretest.SyncBuffer{}
 	s.Stdout = out
 	s.Shell()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Projects"); {
