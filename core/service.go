@@ -239,23 +239,17 @@ func (s *Service) view(ctx context.Context, fn func(w *txw) error) error {
 
 // updated is update for an operation with a result (zero when it fails).
 func updated[T any](s *Service, ctx context.Context, fn func(w *txw) (T, error)) (T, error) {
-	var out T
-	err := s.update(ctx, func(w *txw) error {
-		var err error
-		out, err = fn(w)
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return out, nil
+	return carry(ctx, s.update, fn)
 }
 
 // viewed is view for a query with a result (zero when it fails).
 func viewed[T any](s *Service, ctx context.Context, fn func(w *txw) (T, error)) (T, error) {
+	return carry(ctx, s.view, fn)
+}
+
+func carry[T any](ctx context.Context, run func(context.Context, func(*txw) error) error, fn func(w *txw) (T, error)) (T, error) {
 	var out T
-	err := s.view(ctx, func(w *txw) error {
+	err := run(ctx, func(w *txw) error {
 		var err error
 		out, err = fn(w)
 		return err

@@ -234,14 +234,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		a.c.Width, a.c.Height = msg.Width, msg.Height
 		a.help.SetWidth(msg.Width - 2)
-		body := a.bodySize()
-		var cmds []tea.Cmd
-		for i, s := range a.stack {
-			var cmd tea.Cmd
-			a.stack[i], cmd = a.safeUpdate(s, body)
-			cmds = append(cmds, cmd)
-		}
-		return a, tea.Batch(cmds...)
+		return a, a.resizeBody()
 	case tea.BackgroundColorMsg:
 		a.c.IsDark = msg.IsDark()
 		a.c.Styles = newStyles(a.c.IsDark)

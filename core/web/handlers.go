@@ -105,14 +105,19 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request) {
 
 // ---- portals
 
-func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
-	pv, err := s.svc.OpenPortal(r.Context(), r.PathValue("slug"), s.sessionID(r))
+// portalError answers a failed lookup of a portal: 404 for no such portal.
+func (s *Server) portalError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, core.ErrNotFound) {
 		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
 		return
 	}
+	s.internalError(w, r, err)
+}
+
+func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
+	pv, err := s.svc.OpenPortal(r.Context(), r.PathValue("slug"), s.sessionID(r))
 	if err != nil {
-		s.internalError(w, r, err)
+		s.portalError(w, r, err)
 		return
 	}
 	if pv.User != nil {
@@ -151,12 +156,8 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.RequestAccess(r.Context(), slug, email, s.visitor(r))
-	if errors.Is(err, core.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
-		return
-	}
 	if err != nil {
-		s.internalError(w, r, err)
+		s.portalError(w, r, err)
 		return
 	}
 	p := refPage(res.PortalRef)
@@ -177,12 +178,8 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 // accessFormError shows the portal's form again with the field's error.
 func (s *Server) accessFormError(w http.ResponseWriter, r *http.Request, slug, raw string, err error) {
 	pv, perr := s.svc.OpenPortal(r.Context(), slug, s.sessionID(r))
-	if errors.Is(perr, core.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
-		return
-	}
 	if perr != nil {
-		s.internalError(w, r, perr)
+		s.portalError(w, r, perr)
 		return
 	}
 	p := refPage(pv.PortalRef)
