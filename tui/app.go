@@ -65,6 +65,15 @@ type App struct {
 	events   <-chan core.Change
 	unsub    func()
 	pending  bool // a refresh is scheduled
+	// frame is the last rendered screen, "" once a message may have changed
+	// it: bubbletea asks for a view after every message, and most of the
+	// terminal's own reports change nothing.
+	frame string
+	// preloaded: Preload ran, and initial is what is left of its work.
+	preloaded bool
+	initial   tea.Cmd
+	// loadNow: screens opened now fetch their data in this goroutine.
+	loadNow bool
 }
 
 // New builds the console for deps.Actor.
@@ -73,6 +82,7 @@ func New(deps Deps) *App {
 	c.Styles = newStyles(true)
 	a := &App{c: c, keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
 		running: map[uint64]string{}, finished: map[uint64]struct{}{}}
+	a.help.SetWidth(c.Width - 2) // as a WindowSizeMsg of the default size would
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
 	a.events, a.unsub = deps.Service.Events().Subscribe()
 	return a
@@ -140,10 +150,32 @@ func (a *App) loadOrgs() tea.Cmd {
 	})
 }
 
-// Init asks for the background colour, loads the organizations and starts
-// listening for changes.
+// Init asks for the background colour, loads the organizations (unless
+// Preload did) and starts listening for changes.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, a.loadOrgs(), a.listen())
+	load := a.loadOrgs()
+	if a.preloaded {
+		load = a.initial
+	}
+	return tea.Batch(tea.RequestBackgroundColor, load, a.listen())
+}
+
+// Preload loads the organizations and the first screen's data before the
+// program starts, so that its first frame is the finished screen rather
+// than a series of loading frames, each of which a terminal (and an SSH
+// connection) would have to be sent.
+func (a *App) Preload(ctx context.Context) {
+	orgs, err := a.c.Service.Orgs(ctx, a.c.Actor)
+	a.loadNow = true
+	a.initial = a.orgsLoaded(orgsMsg{orgs, err})
+	a.loadNow, a.preloaded = false, true
+}
+
+// fetcher is a screen whose Init does nothing but load its data: fetch is
+// that load, run in the caller's goroutine, returning the message Init's
+// command would have.
+type fetcher interface {
+	fetch() tea.Msg
 }
 
 func (a *App) top() screen {
@@ -181,6 +213,11 @@ func (a *App) push(prev screen, s screen) tea.Cmd {
 	}
 	s, c1 := a.safeUpdate(s, a.bodySize())
 	a.stack[len(a.stack)-1] = s
+	if f, ok := s.(fetcher); ok && a.loadNow {
+		s, c2 := a.safeUpdate(s, f.fetch())
+		a.stack[len(a.stack)-1] = s
+		return tea.Batch(c1, c2)
+	}
 	return tea.Batch(c1, s.Init())
 }
 
@@ -230,6 +267,36 @@ func (a *App) dirty() bool {
 
 // Update handles the root's messages and passes the rest to the screen on top.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if a.changesNothing(msg) {
+		return a, nil
+	}
+	a.frame = ""
+	return a.update(msg)
+}
+
+// bgQuery is Init's request for the background colour, which bubbletea
+// passes on to Update after sending the query to the terminal.
+var bgQuery = tea.RequestBackgroundColor()
+
+// changesNothing: messages that leave every part of the console as it was.
+func (a *App) changesNothing(msg tea.Msg) bool {
+	if msg == bgQuery { // never panics: the query's type is comparable
+		return true
+	}
+	switch msg := msg.(type) {
+	case tea.ColorProfileMsg, tea.EnvMsg:
+		return true // the renderer applies the profile; the console reads no environment
+	case tea.WindowSizeMsg:
+		return msg.Width == a.c.Width && msg.Height == a.c.Height
+	case tea.BackgroundColorMsg:
+		return msg.IsDark() == a.c.IsDark
+	case spinner.TickMsg:
+		return a.inflight == 0
+	}
+	return false
+}
+
+func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.c.Width, a.c.Height = msg.Width, msg.Height
@@ -240,10 +307,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.c.Styles = newStyles(a.c.IsDark)
 		a.help.Styles = help.DefaultStyles(a.c.IsDark)
 		return a, a.sendTop(restyleMsg{})
-	case spinner.TickMsg:
-		if a.inflight == 0 {
-			return a, nil // idle: the spinner stops, and so do the redraws it causes
-		}
+	case spinner.TickMsg: // while work runs (idle, changesNothing stops the spinner)
 		var cmd tea.Cmd
 		a.spinner, cmd = a.spinner.Update(msg)
 		return a, cmd
@@ -460,7 +524,10 @@ func (a *App) helpView() string { return a.help.View(keyMap{a}) }
 
 // View composes the header, section tabs, the screen, status and help.
 func (a *App) View() tea.View {
-	v := tea.NewView(a.render())
+	if a.frame == "" {
+		a.frame = a.render()
+	}
+	v := tea.NewView(a.frame)
 	v.AltScreen = true
 	v.WindowTitle = "latchkey"
 	if a.c.Org.Name != "" {

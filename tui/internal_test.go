@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"latchkey/core"
 	"latchkey/core/coretest"
@@ -81,5 +82,63 @@ func TestMemberMenuOffersOnlyWhatTheActorMay(t *testing.T) {
 				t.Errorf("acting as %s, %q: why %q", tc.by, it.label, it.why)
 			}
 		}
+	}
+}
+
+// Preload makes the console's very first frame the finished projects
+// screen, with no loading frames before it.
+func TestPreloadMakesTheFirstFrameComplete(t *testing.T) {
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+	defer a.Close()
+	a.Preload(env.Ctx)
+	first := a.View().Content
+	for _, want := range []string{"Northwind Studio", "Website Redesign", "/p/website-redesign"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the first frame lacks %q:\n%s", want, first)
+		}
+	}
+	if !a.ready || a.initial != nil || strings.Contains(first, "Loading") {
+		t.Errorf("ready %v, work left %v, frame:\n%s", a.ready, a.initial != nil, first)
+	}
+}
+
+// Messages that change nothing reuse the last frame; any other renders anew.
+func TestFrameIsRenderedAgainOnlyAfterAChange(t *testing.T) {
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+	defer a.Close()
+	a.Preload(env.Ctx)
+	first := a.View().Content
+	for _, msg := range []tea.Msg{
+		tea.ColorProfileMsg{}, tea.EnvMsg{}, bgQuery,
+		tea.WindowSizeMsg{Width: a.c.Width, Height: a.c.Height},
+		tea.BackgroundColorMsg{Color: lipgloss.Color("#000000")}, // dark, as assumed
+	} {
+		a.Update(msg)
+		if a.frame == "" {
+			t.Errorf("%T dropped the frame", msg)
+		}
+	}
+	for _, tc := range []struct {
+		msg  tea.Msg
+		what string
+	}{
+		{tea.KeyPressMsg{Code: tea.KeyDown}, "moving down"},
+		{tea.WindowSizeMsg{Width: 90, Height: 28}, "a new size"},
+		{tea.BackgroundColorMsg{Color: lipgloss.Color("#ffffff")}, "a light background"},
+	} {
+		a.Update(tc.msg)
+		next := a.View().Content
+		if next == first {
+			t.Errorf("after %s the frame is the same", tc.what)
+		}
+		first = next
 	}
 }

@@ -44,12 +44,16 @@ func newProjects(c *Common) *projects {
 	return p
 }
 
-func (p *projects) load() tea.Cmd {
+func (p *projects) load() tea.Cmd  { return work("Loading projects", p.loader()) }
+func (p *projects) fetch() tea.Msg { return p.loader()() }
+
+// loader reads what it needs now: the load may run in another goroutine.
+func (p *projects) loader() func() tea.Msg {
 	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
-	return work("Loading projects", func() tea.Msg {
+	return func() tea.Msg {
 		items, err := svc.Projects(context.Background(), a, org)
 		return projectsMsg{org, items, err}
-	})
+	}
 }
 
 func (p *projects) Init() tea.Cmd   { return p.load() }

@@ -13,6 +13,7 @@ import (
 func Run(ctx context.Context, deps Deps, in io.Reader, out io.Writer, opts ...tea.ProgramOption) error {
 	app := New(deps)
 	defer app.Close()
+	app.Preload(ctx)
 	opts = append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}, opts...)
 	_, err := tea.NewProgram(app, opts...).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

@@ -205,6 +205,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh"})
+	app.Preload(sess.Context())
 	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
 	p := tea.NewProgram(app, opts...)
 	s.mu.Lock()
