@@ -43,6 +43,7 @@ type benchConfig struct {
 	self     string
 	dir      string
 	profile  string // if set, CPU profiles of latchkey under load go here
+	floor    bool   // also measure the floor under the durable scenarios
 }
 
 func bench(ctx context.Context, args []string) error {
@@ -54,6 +55,7 @@ func bench(ctx context.Context, args []string) error {
 	fs.IntVar(&c.conns, "conns", 64, "keep-alive connections of the load generator")
 	only := fs.String("only", "", "run only the scenarios whose step name contains this (landing, redemption, access, mail, startup)")
 	fs.StringVar(&c.profile, "profile", "", "write a CPU profile of latchkey under each load into this `dir`ectory (go tool pprof reads them)")
+	fs.BoolVar(&c.floor, "floor", false, "also measure the least a redemption must write, done by a bare bbolt handler (printed, not part of the table)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data and server logs) for a look afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -334,6 +336,11 @@ func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(r
 	if err != nil {
 		return err
 	}
+	if c.floor {
+		if err := floor(ctx, c, big, base); err != nil {
+			return err
+		}
+	}
 	lk, _, err := runLatchkey(c, big, "redeem")
 	if err != nil {
 		return err
@@ -349,6 +356,48 @@ func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(r
 	p99 := float64(r.p99) / float64(time.Millisecond)
 	add(row{Scenario: "redemption p99 latency, ms", Measured: p99, Baseline: float64(base.p99) / float64(time.Millisecond), Ratio: p99 / math.Max(float64(base.p99)/float64(time.Millisecond), 0.001), Target: "<= 15 ms", Met: p99 <= 15})
 	return nil
+}
+
+// floor measures serveFloor on a copy of the big database, through the same
+// load as the durable baseline, and prints its ratio to that baseline: what
+// any redemption that counts its link's use in this database could reach.
+func floor(ctx context.Context, c *benchConfig, big *dataDir, base result) error {
+	cp := filepath.Join(c.dir, "floor.db")
+	if err := copyFile(filepath.Join(big.path, "latchkey.db"), cp); err != nil {
+		return err
+	}
+	defer os.Remove(cp)
+	syscall.Sync()
+	addr := freeAddr()
+	p, _, err := start(c.dir, "floor", addr, "/", c.self, "serve-floor", addr, cp)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	r := warmThenLoad(ctx, c, p, status(200), post(func(int) string { return "/" }, nil))
+	if r.errs > 0 {
+		return fmt.Errorf("floor: %d errors", r.errs)
+	}
+	say("floor: one link of 1,000,000 rewritten + two appends, durable: %.1f req/s (ratio %.2f to the durable baseline), p99 %.1f ms",
+		r.rate, r.rate/base.rate, float64(r.p99)/float64(time.Millisecond))
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // accessForm: POST /p/{slug}/access, with emails that have access and

@@ -7,7 +7,7 @@
 // creates its data in a temporary directory, binds only 127.0.0.1 and stops
 // by itself. The baselines are this same program started in a baseline mode.
 //
-//	latchkey-bench [--latchkey bin/latchkey] [--out bench-results.json] [--duration 5s]
+//	latchkey-bench [--latchkey bin/latchkey] [--out bench-results.json] [--duration 5s] [--floor]
 //	latchkey-bench soak [--duration 10m] [--rate 200]
 package main
 
@@ -29,6 +29,8 @@ func main() {
 		err = serveBare(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-durable":
 		err = serveDurable(ctx, args[1:])
+	case len(args) > 0 && args[0] == "serve-floor":
+		err = serveFloor(ctx, args[1:])
 	case len(args) > 0 && args[0] == "open-db":
 		err = openDB(ctx, args[1:])
 	case len(args) > 0 && args[0] == "soak":
