@@ -38,7 +38,7 @@ fmt-check:
 # One table of ratios against baselines measured in the same run (bench-results.json).
 # PROFILE=dir also writes CPU profiles of latchkey under each load there.
 bench: build
-	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN) $(if $(PROFILE),--profile $(PROFILE))
+	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN) $(if $(PROFILE),--profile $(PROFILE)) $(if $(FLOOR),--floor)
 
 # The Go benchmarks behind the README's other figures.
 gobench:

@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"latchkey/storage"
 )
 
 // serve runs h on addr until ctx ends.
@@ -129,6 +132,42 @@ func serveFloor(ctx context.Context, args []string) error {
 		}
 		w.Write([]byte("ok\n"))
 	}))
+}
+
+// serveFloorLanding is the floor under the landing page: each GET /m/{token}
+// does the least the page needs, the token's MAC with the instance key and
+// one bbolt read of the link it names, and writes the baseline's 1 KB page:
+// no security headers, access log, metrics or session, and no template.
+func serveFloorLanding(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: serve-floor-landing ADDR DATADIR")
+	}
+	keys, _, err := storage.LoadOrCreateKeys(filepath.Join(args[1], "latchkey.key"))
+	if err != nil {
+		return err
+	}
+	db, err := bolt.Open(filepath.Join(args[1], "latchkey.db"), 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	page := []byte("<!doctype html><title>bare</title><p>" + strings.Repeat("x", 1024-42) + "</p>\n")
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /m/{token}", func(w http.ResponseWriter, r *http.Request) {
+		lookup := keys.Lookup(r.PathValue("token"))
+		found := false
+		if err := db.View(func(tx *bolt.Tx) error {
+			found = tx.Bucket([]byte("links")).Get(lookup) != nil
+			return nil
+		}); err != nil || !found {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {})
+	return serve(ctx, args[0], mux)
 }
 
 // openDB is the start-up baseline: a program that opens the same bbolt file

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +111,7 @@ func start(dir, name, addr, probe string, argv ...string) (*process, time.Durati
 	if err != nil {
 		return nil, 0, err
 	}
-	p := &process{cmd: exec.Command(argv[0], argv[1:]...), base: "http://" + addr, log: logf, done: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(argv[0], argv[1:]...), base: "http://" + addr, log: logf, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	t0 := time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -170,4 +172,21 @@ func (p *process) stop() {
 		<-p.done
 	}
 	p.log.Close()
+}
+
+// cpuSeconds is the CPU time (user and system) process pid has used, from
+// /proc; ok is false where there is no /proc.
+func cpuSeconds(pid int) (secs float64, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := bytes.LastIndexByte(b, ')')
+	if err != nil || i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:])) // state is f[0]; utime and stime are fields 14 and 15 of stat
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseFloat(f[11], 64)
+	s, err2 := strconv.ParseFloat(f[12], 64)
+	return (u + s) / 100, err1 == nil && err2 == nil // in clock ticks of 1/100 s (USER_HZ)
 }

@@ -96,6 +96,7 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 		defer stop()
 	}
 	t0 := time.Now()
+	cpu0, _ := cpuSeconds(os.Getpid())
 	for {
 		k, err := worker.Round(ctx)
 		if err != nil {
@@ -106,6 +107,9 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 		}
 	}
 	elapsed := time.Since(t0)
+	if cpu1, ok := cpuSeconds(os.Getpid()); ok && pending > 0 {
+		say("mail delivery: %.0f msgs/s; CPU per message %.0f µs (%.2f cores busy)", float64(pending)/elapsed.Seconds(), (cpu1-cpu0)/float64(pending)*1e6, (cpu1-cpu0)/elapsed.Seconds())
+	}
 	if left, _ := svc.PendingMail(ctx); left != 0 {
 		return fmt.Errorf("%d messages undelivered", left)
 	}
@@ -119,7 +123,12 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 			sample = env.Data
 		}
 	}
+	c0, _ := cpuSeconds(os.Getpid())
+	t1 := time.Now()
 	baseline, err := rawSMTP(n, sample)
+	if c1, ok := cpuSeconds(os.Getpid()); ok && err == nil {
+		say("raw go-smtp client: %.0f msgs/s; CPU per message %.0f µs (%.2f cores busy)", baseline, (c1-c0)/float64(n)*1e6, (c1-c0)/time.Since(t1).Seconds())
+	}
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,8 @@ func main() {
 		err = serveDurable(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-floor":
 		err = serveFloor(ctx, args[1:])
+	case len(args) > 0 && args[0] == "serve-floor-landing":
+		err = serveFloorLanding(ctx, args[1:])
 	case len(args) > 0 && args[0] == "open-db":
 		err = openDB(ctx, args[1:])
 	case len(args) > 0 && args[0] == "soak":
