@@ -88,12 +88,12 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 		return err
 	}
 	pending, _ := svc.PendingMail(ctx)
+	stopProfile := func() {}
 	if c.profile != "" { // delivery runs in this process: profile it here
-		stop, err := profileSelf(filepath.Join(c.profile, "mail.pprof"))
-		if err != nil {
+		if stopProfile, err = profileSelf(filepath.Join(c.profile, "mail.pprof")); err != nil {
 			return err
 		}
-		defer stop()
+		defer stopProfile() // when delivery fails; stopping twice is harmless
 	}
 	t0 := time.Now()
 	cpu0, _ := cpuSeconds(os.Getpid())
@@ -107,6 +107,7 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 		}
 	}
 	elapsed := time.Since(t0)
+	stopProfile() // the delivery only, not the baseline after it
 	if cpu1, ok := cpuSeconds(os.Getpid()); ok && pending > 0 {
 		say("mail delivery: %.0f msgs/s; CPU per message %.0f µs (%.2f cores busy)", float64(pending)/elapsed.Seconds(), (cpu1-cpu0)/float64(pending)*1e6, (cpu1-cpu0)/elapsed.Seconds())
 	}
@@ -183,9 +184,12 @@ func profileSelf(file string) (stop func(), err error) {
 		f.Close()
 		return nil, err
 	}
+	var once sync.Once
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-		say("profile of mail delivery: %s", file)
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+			say("profile of mail delivery: %s", file)
+		})
 	}, nil
 }
