@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -97,6 +98,9 @@ func (w *txw) createProject(a Actor, orgID uint64, name string) (Project, error)
 	if _, err := w.manage(a, orgID); err != nil {
 		return Project{}, err
 	}
+	if err := w.uniqueProjectName(orgID, 0, name); err != nil {
+		return Project{}, err
+	}
 	p := Project{OrgID: orgID, Name: name, CreatedAt: w.now}
 	if err := w.PutProject(&p); err != nil {
 		return Project{}, err
@@ -117,6 +121,9 @@ func (s *Service) RenameProject(ctx context.Context, a Actor, projectID uint64, 
 		if p, err = w.projectFor(a, projectID); err != nil {
 			return err
 		}
+		if err := w.uniqueProjectName(p.OrgID, p.ID, name); err != nil {
+			return err
+		}
 		old := p.Name
 		p.Name = name
 		if err := w.PutProject(&p); err != nil {
@@ -126,6 +133,22 @@ func (s *Service) RenameProject(ctx context.Context, a Actor, projectID uint64, 
 		return w.audit(a, p.OrgID, "project.renamed", name, "was "+old)
 	})
 	return p, err
+}
+
+// uniqueProjectName refuses a name that another project of the
+// organization (other than self) has, in any letter case: the console and
+// the SSH commands list projects by name.
+func (w *txw) uniqueProjectName(orgID, self uint64, name string) error {
+	projects, err := w.Projects(orgID)
+	if err != nil {
+		return err
+	}
+	for _, p := range projects {
+		if p.ID != self && strings.EqualFold(p.Name, name) {
+			return conflict("a project named %q exists already in this organization", p.Name)
+		}
+	}
+	return nil
 }
 
 func (w *txw) projectFor(a Actor, projectID uint64) (Project, error) {

@@ -216,3 +216,27 @@ func testKeyFingerprint(t *testing.T) string {
 	}
 	return core.Fingerprint(pk)
 }
+
+// Project names are unique in an organization, in any letter case; a
+// project may change the case of its own name, and another organization
+// may use the same name.
+func TestProjectNamesAreUniqueInAnOrganization(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	if p, err := e.Svc.RenameProject(e.Ctx, w.ownerA, w.closed.ProjectID, "CLOSED"); err != nil || p.Name != "CLOSED" {
+		t.Fatalf("rename to its own name in capitals: %+v, %v", p, err)
+	}
+	if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "closed"); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("second project named closed: %v", err)
+	}
+	other := e.world("Globex")
+	if _, err := e.Svc.CreateProject(e.Ctx, other.ownerA, other.org.ID, "Closed too"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.RenameProject(e.Ctx, other.ownerA, other.closed.ProjectID, "Something new"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Svc.CreateProject(e.Ctx, other.ownerA, other.org.ID, "CLOSED"); err != nil {
+		t.Fatalf("another organization's project name: %v", err)
+	}
+}

@@ -93,6 +93,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}, core.ErrInvalid, "role"},
 		{"empty project name", func() error { _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "  "); return err }, core.ErrInvalid, "must not be empty"},
 		{"10 KB project name", func() error { _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, long); return err }, core.ErrInvalid, "longer than"},
+		{"taken project name", func() error { _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "  Closed "); return err }, core.ErrConflict, `"closed"`},
+		{"rename to a taken project name", func() error {
+			_, err := e.Svc.RenameProject(e.Ctx, w.ownerA, w.closed.ProjectID, "OPEN")
+			return err
+		}, core.ErrConflict, `"open" exists already`},
 		{"NUL in a name", func() error {
 			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Name: "A\x00B", Role: core.RoleClient})
 			return err
