@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -140,5 +142,34 @@ func TestFrameIsRenderedAgainOnlyAfterAChange(t *testing.T) {
 			t.Errorf("after %s the frame is the same", tc.what)
 		}
 		first = next
+	}
+}
+
+// Only the owner is offered the manager role: in the role picker (change a
+// role, grant a request) and in the Invite form.
+func TestOnlyTheOwnerIsOfferedTheManagerRole(t *testing.T) {
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+	defer a.Close()
+	for _, by := range []core.Role{core.RoleManager, core.RoleOwner} {
+		p := newRolePicker(a.c, "Role", core.RoleClient, by, func(core.Role, time.Time) tea.Cmd { return nil })
+		for _, it := range p.items {
+			refused := it.why != ""
+			if want := by != core.RoleOwner && strings.HasPrefix(it.label, "manager"); refused != want {
+				t.Errorf("picker for a %s: %q refused=%v (%q)", by, it.label, refused, it.why)
+			}
+		}
+		f := newInvite(a.c, 0)
+		f.role = 2 // guest: stays chosen
+		f.Update(invitePortalsMsg{by: by})
+		if got := slices.Contains(f.roles, core.RoleManager); got != (by == core.RoleOwner) {
+			t.Errorf("invite form for a %s offers %v", by, f.roles)
+		}
+		if f.roles[f.role] != core.RoleGuest {
+			t.Errorf("invite form for a %s: the chosen role became %s", by, f.roles[f.role])
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ const (
 
 type invitePortalsMsg struct {
 	items []core.ProjectSummary
+	by    core.Role // the console user's role in the organization
 	err   error
 }
 
@@ -62,16 +64,32 @@ func newInvite(c *Common, portalID uint64) *invite {
 func (f *invite) Init() tea.Cmd {
 	svc, a, org := f.c.Service, f.c.Actor, f.c.Org.ID
 	load := work("Loading portals", func() tea.Msg {
-		items, err := svc.Projects(context.Background(), a, org)
+		ctx := context.Background()
+		by, err := svc.RoleIn(ctx, a, org)
+		if err != nil {
+			return invitePortalsMsg{err: err}
+		}
+		items, err := svc.Projects(ctx, a, org)
 		var withPortal []core.ProjectSummary
 		for _, s := range items {
 			if s.Portal != nil {
 				withPortal = append(withPortal, s)
 			}
 		}
-		return invitePortalsMsg{withPortal, err}
+		return invitePortalsMsg{withPortal, by, err}
 	})
 	return tea.Batch(load, f.email.Focus())
+}
+
+// setRoles offers the roles the console user may grant: the manager role
+// only to the owner. The chosen role stays chosen when it is still offered.
+func (f *invite) setRoles(by core.Role) {
+	chosen := f.roles[f.role]
+	f.roles = []core.Role{core.RoleClient, core.RoleMember, core.RoleGuest}
+	if by == core.RoleOwner {
+		f.roles = append(f.roles, core.RoleManager)
+	}
+	f.role = max(slices.Index(f.roles, chosen), 0)
 }
 
 func (f *invite) Title() string {
@@ -147,6 +165,7 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return f, func() tea.Msg { return errMsg{msg.err} }
 		}
+		f.setRoles(msg.by)
 		f.portals = msg.items
 		for i, s := range f.portals {
 			if s.Portal.ID == f.want {

@@ -212,7 +212,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 			})
 		}},
 		{label: "Change role", why: guard(need(pm.IsMember, "not a member yet: the role applies when they first open the link")), action: func() tea.Cmd {
-			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, func(role core.Role, until time.Time) tea.Cmd {
+			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, m.by, func(role core.Role, until time.Time) tea.Cmd {
 				return work("Changing the role", func() tea.Msg {
 					if err := svc.ChangeRole(context.Background(), a, p.OrgID, pm.UserID, role, until); err != nil {
 						return doneMsg{err: err}
@@ -250,7 +250,9 @@ type rolePicker struct {
 	pick func(core.Role, time.Time) tea.Cmd
 }
 
-func newRolePicker(c *Common, heading string, current core.Role, pick func(core.Role, time.Time) tea.Cmd) *rolePicker {
+// by is the console user's own role in the organization: only an owner
+// may grant the manager role, so a manager is not offered it.
+func newRolePicker(c *Common, heading string, current, by core.Role, pick func(core.Role, time.Time) tea.Cmd) *rolePicker {
 	r := &rolePicker{pick: pick}
 	var items []menuItem
 	for _, role := range []core.Role{core.RoleManager, core.RoleMember, core.RoleGuest, core.RoleClient} {
@@ -259,7 +261,11 @@ func newRolePicker(c *Common, heading string, current core.Role, pick func(core.
 		if role == current {
 			label += "  (current)"
 		}
-		items = append(items, menuItem{label: label, action: func() tea.Cmd {
+		why := ""
+		if role == core.RoleManager && by != core.RoleOwner {
+			why = "only the owner grants the manager role"
+		}
+		items = append(items, menuItem{label: label, why: why, action: func() tea.Cmd {
 			if role != core.RoleGuest {
 				return pick(role, time.Time{})
 			}

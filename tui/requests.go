@@ -16,11 +16,13 @@ type requests struct {
 	base
 	list  *listView
 	items []core.RequestView
+	by    core.Role // the console user's role in the organization
 }
 
 type requestsMsg struct {
 	org   uint64
 	items []core.RequestView
+	by    core.Role
 	err   error
 }
 
@@ -44,8 +46,13 @@ func newRequests(c *Common) *requests {
 func (r *requests) load() tea.Cmd {
 	svc, a, org := r.c.Service, r.c.Actor, r.c.Org.ID
 	return work("Loading requests", func() tea.Msg {
-		items, err := svc.Requests(context.Background(), a, org, true)
-		return requestsMsg{org, items, err}
+		ctx := context.Background()
+		by, err := svc.RoleIn(ctx, a, org)
+		if err != nil {
+			return requestsMsg{org: org, err: err}
+		}
+		items, err := svc.Requests(ctx, a, org, true)
+		return requestsMsg{org, items, by, err}
 	})
 }
 
@@ -74,7 +81,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return r, func() tea.Msg { return errMsg{msg.err} }
 		}
-		r.items = msg.items
+		r.items, r.by = msg.items, msg.by
 		rows := make([][]string, len(msg.items))
 		for i, q := range msg.items {
 			rows[i] = []string{fmtTime(q.LastAt), q.Email, q.Portal.Title, fmt.Sprint(q.Count), q.Addr}
@@ -93,7 +100,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 		svc, a := r.c.Service, r.c.Actor
 		switch {
 		case key.Matches(msg, grantKey):
-			return r, push(newRolePickerFor(r.c, q))
+			return r, push(newRolePickerFor(r.c, q, r.by))
 		case key.Matches(msg, dismissKey):
 			return r, push(newConfirm(r.c, "Dismiss "+q.Email+"'s request for "+q.Portal.Title+"?",
 				"They are not told. If they ask again, you hear about it (at most once a day).",
@@ -111,9 +118,9 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 func (r *requests) View() string { return r.list.view() }
 
 // newRolePickerFor grants a request with a chosen role (client by default).
-func newRolePickerFor(c *Common, q core.RequestView) screen {
+func newRolePickerFor(c *Common, q core.RequestView, by core.Role) screen {
 	svc, a := c.Service, c.Actor
-	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", core.RoleClient, func(role core.Role, until time.Time) tea.Cmd {
+	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", core.RoleClient, by, func(role core.Role, until time.Time) tea.Cmd {
 		return work("Granting", func() tea.Msg {
 			res, err := svc.GrantRequest(context.Background(), a, q.ID, role)
 			if err != nil {
