@@ -56,6 +56,12 @@ func (b *browser) fail(format string, args ...any) {
 	b.t.Helper()
 	dir := filepath.Join(os.TempDir(), "latchkey-browser-tests")
 	path := filepath.Join(dir, strings.ReplaceAll(b.t.Name(), "/", "_")+".png")
+	// Only a browser that started can take one: running again on a context
+	// whose browser failed to start would start a second one (and chromedp
+	// panics when both end).
+	if c := chromedp.FromContext(b.ctx); c == nil || c.Browser == nil {
+		b.t.Fatalf(format, args...)
+	}
 	if shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90)); err == nil {
 		os.MkdirAll(dir, 0o755)
 		if os.WriteFile(path, shot, 0o644) == nil {
