@@ -17,11 +17,26 @@ import (
 	"time"
 )
 
-// result of a load run.
+// result of a load run, or of several added together.
 type result struct {
 	rate float64       // successful requests per second
 	p99  time.Duration // of successful requests
 	errs int
+
+	lat     []time.Duration // of every successful request
+	elapsed time.Duration
+}
+
+// add counts another run of the same load into r.
+func (r *result) add(o result) {
+	r.lat = append(r.lat, o.lat...)
+	r.elapsed += o.elapsed
+	r.errs += o.errs
+	slices.Sort(r.lat)
+	r.rate = float64(len(r.lat)) / r.elapsed.Seconds()
+	if len(r.lat) > 0 {
+		r.p99 = r.lat[len(r.lat)*99/100]
+	}
 }
 
 // request builds the i-th request of a connection.
@@ -76,12 +91,8 @@ func load(ctx context.Context, base string, conns int, d time.Duration, ok func(
 		}(c)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(lat)
-	r := result{rate: float64(len(lat)) / elapsed.Seconds(), errs: errs}
-	if len(lat) > 0 {
-		r.p99 = lat[len(lat)*99/100]
-	}
+	var r result
+	r.add(result{lat: lat, elapsed: time.Since(start), errs: errs})
 	return r
 }
 
@@ -93,6 +104,8 @@ type process struct {
 	base  string
 	log   *os.File
 	done  chan struct{}
+
+	stopped sync.Once
 }
 
 func freeAddr() string {
@@ -163,15 +176,18 @@ func (p *process) cpuProfile(d time.Duration, file string) {
 	say("profile of %s: %s", p.name, file)
 }
 
+// stop ends the process (once; later calls do nothing).
 func (p *process) stop() {
-	p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.done
-	}
-	p.log.Close()
+	p.stopped.Do(func() {
+		p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+		p.log.Close()
+	})
 }
 
 // cpuSeconds is the CPU time (user and system) process pid has used, from
