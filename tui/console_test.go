@@ -125,7 +125,7 @@ func TestScreens(t *testing.T) {
 			c.waitFor("emailed to")
 		}},
 		{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }},
-		{"invite", func(c *console) { c.key("2"); c.waitFor("Send invitation") }},
+		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
 		{"bulk_preview", func(c *console) {
 			c.key("2")
 			c.waitFor("Send invitation")
@@ -173,7 +173,7 @@ func TestScreensAt80x24(t *testing.T) {
 			c.key("enter")
 			c.waitFor("emailed to")
 		}},
-		{"invite", func(c *console) { c.key("2"); c.waitFor("Send invitation") }},
+		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
 		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
 		{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }},
 		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
