@@ -178,6 +178,27 @@ type fetcher interface {
 	fetch() tea.Msg
 }
 
+// fetchNow runs a fetch as work runs its function: a panic becomes an error
+// in the status line.
+func fetchNow(f fetcher) (msg tea.Msg) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = errMsg{fmt.Errorf("internal error while loading: %v", p)}
+		}
+	}()
+	return f.fetch()
+}
+
+// SetSize gives the console its terminal's size before the program starts
+// (Preload then lays the first screen out for it); the program's own size
+// reports keep it up to date afterwards.
+func (a *App) SetSize(width, height int) {
+	if width > 0 && height > 0 {
+		a.c.Width, a.c.Height = width, height
+		a.help.SetWidth(width - 2)
+	}
+}
+
 func (a *App) top() screen {
 	if len(a.stack) == 0 {
 		return nil
@@ -214,7 +235,12 @@ func (a *App) push(prev screen, s screen) tea.Cmd {
 	s, c1 := a.safeUpdate(s, a.bodySize())
 	a.stack[len(a.stack)-1] = s
 	if f, ok := s.(fetcher); ok && a.loadNow {
-		s, c2 := a.safeUpdate(s, f.fetch())
+		msg := fetchNow(f)
+		if e, failed := msg.(errMsg); failed {
+			a.status, a.isErr = describe(e.err), true
+			return c1
+		}
+		s, c2 := a.safeUpdate(s, msg)
 		a.stack[len(a.stack)-1] = s
 		return tea.Batch(c1, c2)
 	}
@@ -248,6 +274,7 @@ func (a *App) safeUpdate(s screen, msg tea.Msg) (out screen, cmd tea.Cmd) {
 		if p := recover(); p != nil {
 			a.c.Service.Logger().Error("console screen panicked", "screen", s.Title(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			a.status, a.isErr = fmt.Sprintf("Internal error in %s (%v); the screen was reset.", s.Title(), p), true
+			a.loadNow = false // the fresh screen loads in a command: a fetch that panics again must not recurse
 			out, cmd = sections[a.section].open(a.c), nil
 			a.stack = []screen{out}
 			cmd = a.push(nil, out)

@@ -163,6 +163,9 @@ func TestOnlyTheOwnerIsOfferedTheManagerRole(t *testing.T) {
 			}
 		}
 		f := newInvite(a.c, 0)
+		if slices.Contains(f.roles, core.RoleManager) {
+			t.Errorf("the invite form offers manager before it knows the user's role: %v", f.roles)
+		}
 		f.role = 2 // guest: stays chosen
 		f.Update(invitePortalsMsg{by: by})
 		if got := slices.Contains(f.roles, core.RoleManager); got != (by == core.RoleOwner) {
@@ -171,5 +174,87 @@ func TestOnlyTheOwnerIsOfferedTheManagerRole(t *testing.T) {
 		if f.roles[f.role] != core.RoleGuest {
 			t.Errorf("invite form for a %s: the chosen role became %s", by, f.roles[f.role])
 		}
+	}
+}
+
+// panicOnData is a projects screen that panics on its data.
+type panicOnData struct{ *projects }
+
+func (p panicOnData) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if _, ok := msg.(projectsMsg); ok {
+		panic("a bad row")
+	}
+	s, cmd := p.projects.Update(msg)
+	return panicOnData{s.(*projects)}, cmd
+}
+
+// panicOnFetch is a projects screen whose load panics.
+type panicOnFetch struct{ *projects }
+
+func (p panicOnFetch) fetch() tea.Msg { panic("the store broke") }
+
+func (p panicOnFetch) Update(msg tea.Msg) (screen, tea.Cmd) {
+	s, cmd := p.projects.Update(msg)
+	return panicOnFetch{s.(*projects)}, cmd
+}
+
+// A screen that panics while Preload loads it is reported like any other
+// panic: Preload returns, and the console shows the error.
+func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	open := sections[0].open
+	defer func() { sections[0].open = open }()
+	for _, tc := range []struct {
+		screen func(*Common) screen
+		status string
+	}{
+		{func(c *Common) screen { return panicOnData{newProjects(c)} }, "Internal error in Projects (a bad row)"},
+		{func(c *Common) screen { return panicOnFetch{newProjects(c)} }, "Internal error while loading: the store broke"},
+	} {
+		sections[0].open = tc.screen
+		a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+		done := make(chan struct{})
+		go func() { defer close(done); a.Preload(env.Ctx) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Preload did not return")
+		}
+		if !a.isErr || !strings.Contains(a.status, tc.status) {
+			t.Errorf("status %q, want %q", a.status, tc.status)
+		}
+		if a.loadNow {
+			t.Error("screens opened later would load in the UI's goroutine")
+		}
+		a.Close()
+	}
+}
+
+// SetSize lays the preloaded screen out for the terminal, so that the
+// program's first size report changes nothing.
+func TestSetSizeBeforePreload(t *testing.T) {
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+	defer a.Close()
+	a.SetSize(120, 40)
+	a.Preload(env.Ctx)
+	first := a.View().Content
+	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if a.frame == "" {
+		t.Error("the program's first size report, the same size, dropped the frame")
+	}
+	// The same as a console that was told its size by the program.
+	b := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+	defer b.Close()
+	b.Preload(env.Ctx)
+	b.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if resized := b.View().Content; first != resized || lipgloss.Height(first) != 40 {
+		t.Errorf("the first frame, %d lines:\n%s\nafter a resize:\n%s", lipgloss.Height(first), first, resized)
 	}
 }

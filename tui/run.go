@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 )
 
 // Run shows the console on a terminal until the person quits or ctx ends
@@ -13,6 +15,11 @@ import (
 func Run(ctx context.Context, deps Deps, in io.Reader, out io.Writer, opts ...tea.ProgramOption) error {
 	app := New(deps)
 	defer app.Close()
+	if f, ok := out.(*os.File); ok {
+		if w, h, err := term.GetSize(f.Fd()); err == nil {
+			app.SetSize(w, h)
+		}
+	}
 	app.Preload(ctx)
 	opts = append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}, opts...)
 	_, err := tea.NewProgram(app, opts...).Run()

@@ -197,7 +197,8 @@ func (s *Server) recover(next ssh.Handler) ssh.Handler {
 // program starts the console for a session with a terminal (nil: none, so
 // the session is a command).
 func (s *Server) program(sess ssh.Session) *tea.Program {
-	if _, _, ok := sess.Pty(); !ok {
+	pty, _, ok := sess.Pty()
+	if !ok {
 		return nil
 	}
 	actor, err := s.identity(sess.Context(), sess.PublicKey())
@@ -205,6 +206,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh"})
+	app.SetSize(pty.Window.Width, pty.Window.Height)
 	app.Preload(sess.Context())
 	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
 	p := tea.NewProgram(app, opts...)
