@@ -49,7 +49,7 @@ type invitePortalsMsg struct {
 
 func newInvite(c *Common, portalID uint64) *invite {
 	f := &invite{base: base{c: c}, want: portalID, active: true, errs: map[string]string{},
-		roles: []core.Role{core.RoleClient, core.RoleMember, core.RoleGuest, core.RoleManager}}
+		roles: []core.Role{core.RoleClient, core.RoleMember, core.RoleGuest}} // manager too, once the user is known to be the owner
 	for _, t := range []*textinput.Model{&f.email, &f.name, &f.until} {
 		*t = textinput.New()
 		t.CharLimit = 320
