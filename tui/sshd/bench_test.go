@@ -24,7 +24,7 @@ import (
 // tables touched for the first time). Every later iteration is one wave of
 // sessions on a running server, the steady state.
 //
-//	go test ./tui/sshd -run '^$' -bench ConcurrentConsoles -benchtime 5x
+//	go test ./tui/sshd -run '^$' -bench ConcurrentConsoles -benchtime 10x
 func BenchmarkConcurrentConsoles(b *testing.B) {
 	n := benchSessions()
 	in := startInstance(b)
