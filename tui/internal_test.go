@@ -24,9 +24,7 @@ func (b *boom) Update(tea.Msg) (screen, tea.Cmd) { panic("kaboom") }
 
 // A panic in a screen is recovered, reported, and the section starts over.
 func TestPanicInAScreenIsReported(t *testing.T) {
-	env := coretest.New(t)
-	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
-	defer a.Close()
+	a := adminConsole(t, coretest.New(t))
 	a.stack = []screen{&boom{base{c: a.c}}}
 	a.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
 	if !a.isErr || !strings.Contains(a.status, "Internal error in Boom") || !strings.Contains(a.status, "kaboom") {
@@ -58,10 +56,7 @@ func TestParseBulk(t *testing.T) {
 // A manager is not offered what only the owner may do to an owner's or a
 // manager's link and role; the owner is.
 func TestMemberMenuOffersOnlyWhatTheActorMay(t *testing.T) {
-	env := coretest.New(t)
-	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
-		t.Fatal(err)
-	}
+	env := demoEnv(t)
 	mia := env.User("mia@northwind.test")
 	owner := env.User("owner@northwind.test")
 	manager := core.UserActor(mia, "ssh:test")
@@ -90,12 +85,8 @@ func TestMemberMenuOffersOnlyWhatTheActorMay(t *testing.T) {
 // Preload makes the console's very first frame the finished projects
 // screen, with no loading frames before it.
 func TestPreloadMakesTheFirstFrameComplete(t *testing.T) {
-	env := coretest.New(t)
-	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
-	defer a.Close()
+	env := demoEnv(t)
+	a := adminConsole(t, env)
 	a.Preload(env.Ctx)
 	first := a.View().Content
 	for _, want := range []string{"Northwind Studio", "Website Redesign", "/p/website-redesign"} {
@@ -110,12 +101,8 @@ func TestPreloadMakesTheFirstFrameComplete(t *testing.T) {
 
 // Messages that change nothing reuse the last frame; any other renders anew.
 func TestFrameIsRenderedAgainOnlyAfterAChange(t *testing.T) {
-	env := coretest.New(t)
-	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
-	defer a.Close()
+	env := demoEnv(t)
+	a := adminConsole(t, env)
 	a.Preload(env.Ctx)
 	first := a.View().Content
 	for _, msg := range []tea.Msg{
@@ -148,12 +135,8 @@ func TestFrameIsRenderedAgainOnlyAfterAChange(t *testing.T) {
 // Only the owner is offered the manager role: in the role picker (change a
 // role, grant a request) and in the Invite form.
 func TestOnlyTheOwnerIsOfferedTheManagerRole(t *testing.T) {
-	env := coretest.New(t)
-	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
-	defer a.Close()
+	env := demoEnv(t)
+	a := adminConsole(t, env)
 	for _, by := range []core.Role{core.RoleManager, core.RoleOwner} {
 		p := newRolePicker(a.c, "Role", core.RoleClient, by, func(core.Role, time.Time) tea.Cmd { return nil })
 		for _, it := range p.items {
@@ -201,10 +184,7 @@ func (p panicOnFetch) Update(msg tea.Msg) (screen, tea.Cmd) {
 // A screen that panics while Preload loads it is reported like any other
 // panic: Preload returns, and the console shows the error.
 func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
-	env := coretest.New(t)
-	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
-		t.Fatal(err)
-	}
+	env := demoEnv(t)
 	open := sections[0].open
 	defer func() { sections[0].open = open }()
 	for _, tc := range []struct {
@@ -215,7 +195,7 @@ func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
 		{func(c *Common) screen { return panicOnFetch{newProjects(c)} }, "Internal error while loading: the store broke"},
 	} {
 		sections[0].open = tc.screen
-		a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+		a := adminConsole(t, env)
 		done := make(chan struct{})
 		go func() { defer close(done); a.Preload(env.Ctx) }()
 		select {
@@ -229,19 +209,14 @@ func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
 		if a.loadNow {
 			t.Error("screens opened later would load in the UI's goroutine")
 		}
-		a.Close()
 	}
 }
 
 // SetSize lays the preloaded screen out for the terminal, so that the
 // program's first size report changes nothing.
 func TestSetSizeBeforePreload(t *testing.T) {
-	env := coretest.New(t)
-	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
-	defer a.Close()
+	env := demoEnv(t)
+	a := adminConsole(t, env)
 	a.SetSize(120, 40)
 	a.Preload(env.Ctx)
 	first := a.View().Content
@@ -250,11 +225,27 @@ func TestSetSizeBeforePreload(t *testing.T) {
 		t.Error("the program's first size report, the same size, dropped the frame")
 	}
 	// The same as a console that was told its size by the program.
-	b := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
-	defer b.Close()
+	b := adminConsole(t, env)
 	b.Preload(env.Ctx)
 	b.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	if resized := b.View().Content; first != resized || lipgloss.Height(first) != 40 {
 		t.Errorf("the first frame, %d lines:\n%s\nafter a resize:\n%s", lipgloss.Height(first), first, resized)
 	}
+}
+
+// demoEnv is a service holding the demo data.
+func demoEnv(t *testing.T) *coretest.Env {
+	t.Helper()
+	env := coretest.New(t)
+	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// adminConsole is the instance admin's console, closed with the test.
+func adminConsole(t *testing.T, env *coretest.Env) *App {
+	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
+	t.Cleanup(a.Close)
+	return a
 }

@@ -51,21 +51,39 @@ func serveDurable(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: serve-durable ADDR DBFILE")
 	}
-	db, err := bolt.Open(args[1], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	db, err := openTuned(args[1])
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.MaxBatchDelay = 2 * time.Millisecond
 	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("b")); return err }); err != nil {
 		return err
 	}
 	value := []byte(strings.Repeat("v", 256))
+	return durableWrites(ctx, args[0], db, func(seq []byte) func(*bolt.Tx) error {
+		return func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put(seq, value) }
+	})
+}
+
+// openTuned opens a bbolt file as latchkey opens its database (map
+// freelist, not synced at each commit), with latchkey's group-commit delay.
+func openTuned(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	if err == nil {
+		db.MaxBatchDelay = 2 * time.Millisecond
+	}
+	return db, err
+}
+
+// durableWrites answers every request with one group-committed update: the
+// function that write makes for the request's sequence number (8 bytes, big
+// endian; Batch may run the update twice, so it must be idempotent).
+func durableWrites(ctx context.Context, addr string, db *bolt.DB, write func(seq []byte) func(*bolt.Tx) error) error {
 	var n atomic.Uint64
-	return serve(ctx, args[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k := make([]byte, 8)
-		binary.BigEndian.PutUint64(k, n.Add(1))
-		if err := db.Batch(func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put(k, value) }); err != nil {
+	return serve(ctx, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seq := make([]byte, 8)
+		binary.BigEndian.PutUint64(seq, n.Add(1))
+		if err := db.Batch(write(seq)); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
@@ -83,12 +101,11 @@ func serveFloor(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: serve-floor ADDR DBFILE")
 	}
-	db, err := bolt.Open(args[1], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	db, err := openTuned(args[1])
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.MaxBatchDelay = 2 * time.Millisecond
 	links, appended := []byte("links"), [][]byte{[]byte("floor_sessions"), []byte("floor_events")}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(links) == nil {
@@ -104,13 +121,10 @@ func serveFloor(ctx context.Context, args []string) error {
 		return err
 	}
 	value := []byte(strings.Repeat("v", 200))
-	var n atomic.Uint64
-	return serve(ctx, args[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		k := make([]byte, 8)
-		binary.BigEndian.PutUint64(k, n.Add(1))
+	return durableWrites(ctx, args[0], db, func(seq []byte) func(*bolt.Tx) error {
 		at := make([]byte, 32) // a random place among the links (keyed by a MAC)
 		rand.Read(at)
-		err := db.Batch(func(tx *bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
 			c := tx.Bucket(links).Cursor()
 			lk, lv := c.Seek(at)
 			if lk == nil {
@@ -120,18 +134,13 @@ func serveFloor(ctx context.Context, args []string) error {
 				return err
 			}
 			for _, b := range appended {
-				if err := tx.Bucket(b).Put(k, value); err != nil {
+				if err := tx.Bucket(b).Put(seq, value); err != nil {
 					return err
 				}
 			}
 			return nil
-		})
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
 		}
-		w.Write([]byte("ok\n"))
-	}))
+	})
 }
 
 // serveFloorLanding is the floor under the landing page: each GET /m/{token}
@@ -176,7 +185,7 @@ func openDB(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: open-db DBFILE ADDR")
 	}
-	db, err := bolt.Open(args[0], 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	db, err := openTuned(args[0])
 	if err != nil {
 		return err
 	}
