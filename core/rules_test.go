@@ -240,3 +240,20 @@ func TestProjectNamesAreUniqueInAnOrganization(t *testing.T) {
 		t.Fatalf("another organization's project name: %v", err)
 	}
 }
+
+// Names may use the joiners that scripts and emoji need, but not characters
+// that hide or reverse text.
+func TestNamesKeepJoinersButNotHiddenDirection(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	for _, name := range []string{"می\u200cخواهم", "Team 👩\u200d💻", "Café Müller"} {
+		if p, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, name); err != nil || p.Name != name {
+			t.Errorf("project %q: %+v, %v", name, p, err)
+		}
+	}
+	for _, name := range []string{"a\u202eb", "a\u2066b", "a\u200fb", "a\ufeffb", "a\u2060b", "a\u00adb"} {
+		if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, name); !errors.Is(err, core.ErrInvalid) {
+			t.Errorf("project %q: %v", name, err)
+		}
+	}
+}

@@ -98,6 +98,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 			_, err := e.Svc.RenameProject(e.Ctx, w.ownerA, w.closed.ProjectID, "OPEN")
 			return err
 		}, core.ErrConflict, `"open" exists already`},
+		{"right-to-left override in a name", func() error {
+			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Name: "\u202Emoc.elpmaxe@nimda", Role: core.RoleClient})
+			return err
+		}, core.ErrInvalid, "text-direction"},
+		{"zero-width space in a project name", func() error {
+			_, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "clo\u200Bsed")
+			return err
+		}, core.ErrInvalid, "invisible"},
 		{"NUL in a name", func() error {
 			_, err := e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "a@x.test", Name: "A\x00B", Role: core.RoleClient})
 			return err

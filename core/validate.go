@@ -59,10 +59,29 @@ func cleanName(field, s string, required bool) (string, error) {
 		return "", invalid(field, "is not valid text")
 	case strings.ContainsFunc(s, unicode.IsControl):
 		return "", invalid(field, "must be one line without control characters")
+	case strings.ContainsFunc(s, hiddenFormat):
+		return "", invalid(field, "must not contain invisible or text-direction characters")
 	case utf8.RuneCountInString(s) > MaxNameLen:
 		return "", invalid(field, "is longer than %d characters", MaxNameLen)
 	}
 	return s, nil
+}
+
+// hiddenFormat reports characters that change how a name is shown without
+// being seen: text-direction embeddings, overrides, isolates and marks (which
+// can make "moc.elpmaxe@nimda" read as "admin@example.com" on a page or in an
+// email), and invisible spaces and joiners that make two different names look
+// alike. Zero-width (non-)joiners, which some scripts and emoji need, stay.
+func hiddenFormat(r rune) bool {
+	switch {
+	case r == '\u00AD', r == '\u061C', r == '\u180E', r == '\u200B', r == '\u200E', r == '\u200F', r == '\uFEFF':
+		return true // soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width space, LRM, RLM, BOM
+	case r >= '\u202A' && r <= '\u202E': // embeddings and overrides
+		return true
+	case r >= '\u2060' && r <= '\u2069': // word joiner, invisible operators, isolates
+		return true
+	}
+	return false
 }
 
 // cleanText validates a multi-line text (a portal's welcome text): valid
