@@ -60,6 +60,9 @@ func bench(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *only == "floors" {
+		c.floor = true // asked for by name
+	}
 	if _, err := os.Stat(c.latchkey); err != nil {
 		return fmt.Errorf("no latchkey binary at %s: run make bench (it builds one), or pass --latchkey", c.latchkey)
 	}
