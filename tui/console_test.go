@@ -124,6 +124,14 @@ func TestScreens(t *testing.T) {
 			c.key("enter")
 			c.waitFor("emailed to")
 		}},
+		{"confirm", func(c *console) {
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("down", "enter")
+			c.waitFor("Remove portal access")
+			c.key("down", "down", "down", "down", "down", "enter")
+			c.waitFor("Their link is deactivated")
+		}},
 		{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
 		{"bulk_preview", func(c *console) {
@@ -174,6 +182,14 @@ func TestScreensAt80x24(t *testing.T) {
 			c.waitFor("emailed to")
 		}},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
+		{"confirm", func(c *console) {
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("down", "enter")
+			c.waitFor("Remove portal access")
+			c.key("down", "down", "down", "down", "down", "enter")
+			c.waitFor("Their link is deactivated")
+		}},
 		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
 		{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }},
 		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
@@ -290,8 +306,7 @@ func TestFlowFromProjectToGrant(t *testing.T) {
 	c.waitFor("member menu")
 	c.key("enter")
 	c.waitFor("Generate new magic link for portal")
-	c.key("2")
-	c.key("enter")
+	c.key("2") // a digit picks the item
 	c.waitFor("Deactivate client@acme.test")
 	c.key("y")
 	c.waitFor("deactivated.")

@@ -72,7 +72,8 @@ func (d *confirm) View() string {
 	if d.detail != "" {
 		body += "\n\n" + lipgloss.NewStyle().Width(min(60, d.w-8)).Render(d.detail)
 	}
-	body += "\n\n" + st.Button.Render("y  Yes") + "  " + st.ButtonActive.Render("n  No")
+	// Bordered buttons are three lines each: side by side, not concatenated.
+	body += "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, st.Button.Render("y  Yes"), "  ", st.ButtonActive.Render("n  No"))
 	return center(st.Dialog.Render(body), d.w, d.h)
 }
 
@@ -127,17 +128,23 @@ func (m *menu) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case key.Matches(k, downKey):
 		m.cursor = (m.cursor + 1) % len(m.items)
 	case key.Matches(k, enterKey):
-		it := m.items[m.cursor]
-		if it.why != "" {
-			return m, status("%s: %s", it.label, it.why)
-		}
-		return m, it.action()
+		return m, m.choose()
 	default:
 		if n := int(k.Code - '1'); k.Text != "" && n >= 0 && n < len(m.items) && n < 9 {
 			m.cursor = n
+			return m, m.choose()
 		}
 	}
 	return m, nil
+}
+
+// choose runs the item under the cursor, or says why it is unavailable.
+func (m *menu) choose() tea.Cmd {
+	it := m.items[m.cursor]
+	if it.why != "" {
+		return status("%s: %s", it.label, it.why)
+	}
+	return it.action()
 }
 
 func (m *menu) View() string {
