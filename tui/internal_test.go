@@ -145,6 +145,12 @@ func TestOnlyTheOwnerIsOfferedTheManagerRole(t *testing.T) {
 				t.Errorf("picker for a %s: %q refused=%v (%q)", by, it.label, refused, it.why)
 			}
 		}
+		grant := newRolePicker(a.c, "Grant", "", by, func(core.Role, time.Time) tea.Cmd { return nil })
+		for i, it := range grant.items {
+			if strings.Contains(it.label, "current") || (i == grant.cursor) != strings.HasPrefix(it.label, "client") {
+				t.Errorf("granting to a newcomer, as a %s: %q (cursor %d)", by, it.label, grant.cursor)
+			}
+		}
 		f := newInvite(a.c, 0)
 		if slices.Contains(f.roles, core.RoleManager) {
 			t.Errorf("the invite form offers manager before it knows the user's role: %v", f.roles)

@@ -250,8 +250,9 @@ type rolePicker struct {
 	pick func(core.Role, time.Time) tea.Cmd
 }
 
-// by is the console user's own role in the organization: only an owner
-// may grant the manager role, so a manager is not offered it.
+// current is the person's role ("" for someone not yet a member: client is
+// preselected); by is the console user's own role in the organization: only
+// an owner may grant the manager role, so a manager is not offered it.
 func newRolePicker(c *Common, heading string, current, by core.Role, pick func(core.Role, time.Time) tea.Cmd) *rolePicker {
 	r := &rolePicker{pick: pick}
 	var items []menuItem
@@ -287,8 +288,12 @@ func newRolePicker(c *Common, heading string, current, by core.Role, pick func(c
 		}})
 	}
 	r.menu = newMenu(c, "Role", heading, items)
+	preselect := current
+	if preselect == "" {
+		preselect = core.RoleClient // not a member yet
+	}
 	for i, role := range []core.Role{core.RoleManager, core.RoleMember, core.RoleGuest, core.RoleClient} {
-		if role == current {
+		if role == preselect {
 			r.cursor = i
 		}
 	}

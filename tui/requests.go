@@ -120,7 +120,7 @@ func (r *requests) View() string { return r.list.view() }
 // newRolePickerFor grants a request with a chosen role (client by default).
 func newRolePickerFor(c *Common, q core.RequestView, by core.Role) screen {
 	svc, a := c.Service, c.Actor
-	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", core.RoleClient, by, func(role core.Role, until time.Time) tea.Cmd {
+	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", "", by, func(role core.Role, until time.Time) tea.Cmd {
 		return work("Granting", func() tea.Msg {
 			res, err := svc.GrantRequest(context.Background(), a, q.ID, role)
 			if err != nil {
