@@ -242,7 +242,7 @@ func TestProjectNamesAreUniqueInAnOrganization(t *testing.T) {
 }
 
 // Names may use the joiners that scripts and emoji need, but not characters
-// that hide or reverse text.
+// that hide or reverse text; their spaces collapse to one between words.
 func TestNamesKeepJoinersButNotHiddenDirection(t *testing.T) {
 	e := newEnv(t)
 	w := e.world("Acme")
@@ -251,9 +251,15 @@ func TestNamesKeepJoinersButNotHiddenDirection(t *testing.T) {
 			t.Errorf("project %q: %+v, %v", name, p, err)
 		}
 	}
-	for _, name := range []string{"a\u202eb", "a\u2066b", "a\u200fb", "a\ufeffb", "a\u2060b", "a\u00adb"} {
+	for _, name := range []string{"a\u202eb", "a\u2066b", "a\u200fb", "a\ufeffb", "a\u2060b", "a\u00adb", "\u3164", "a\u115fb", "a\u034fb", "a\U000E0041b", "a\U0001D173b"} {
 		if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, name); !errors.Is(err, core.ErrInvalid) {
 			t.Errorf("project %q: %v", name, err)
 		}
+	}
+	if p, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, " Spaced\u00a0 \u2003out  name "); err != nil || p.Name != "Spaced out name" {
+		t.Errorf("spaces: %+v, %v", p, err)
+	}
+	if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "spaced  OUT name"); !errors.Is(err, core.ErrConflict) {
+		t.Errorf("the same name with more spaces: %v", err)
 	}
 }

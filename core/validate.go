@@ -48,8 +48,9 @@ func NormalizeEmail(s string) (string, error) {
 }
 
 // cleanName validates a single-line human text (a person's, project's or
-// organization's name, a portal title): trimmed, valid UTF-8, no control
-// characters, at most MaxNameLen characters; required when required is set.
+// organization's name, a portal title): valid UTF-8, no control or hidden
+// format characters, at most MaxNameLen characters, its spaces collapsed to
+// one between words; required when required is set.
 func cleanName(field, s string, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -64,24 +65,30 @@ func cleanName(field, s string, required bool) (string, error) {
 	case utf8.RuneCountInString(s) > MaxNameLen:
 		return "", invalid(field, "is longer than %d characters", MaxNameLen)
 	}
-	return s, nil
+	return strings.Join(strings.Fields(s), " "), nil // "Website  Redesign" is "Website Redesign"
 }
 
 // hiddenFormat reports characters that change how a name is shown without
 // being seen: text-direction embeddings, overrides, isolates and marks (which
 // can make "moc.elpmaxe@nimda" read as "admin@example.com" on a page or in an
-// email), and invisible spaces and joiners that make two different names look
-// alike. Zero-width (non-)joiners, which some scripts and emoji need, stay.
+// email), and invisible spaces, fillers and format characters that make a
+// name look blank or two different names look alike. Zero-width
+// (non-)joiners, which some scripts and emoji need, stay.
 func hiddenFormat(r rune) bool {
-	switch {
-	case r == '\u00AD', r == '\u061C', r == '\u180E', r == '\u200B', r == '\u200E', r == '\u200F', r == '\uFEFF':
-		return true // soft hyphen, Arabic letter mark, Mongolian vowel separator, zero-width space, LRM, RLM, BOM
-	case r >= '\u202A' && r <= '\u202E': // embeddings and overrides
-		return true
-	case r >= '\u2060' && r <= '\u2069': // word joiner, invisible operators, isolates
+	switch r {
+	case '\u200C', '\u200D': // zero-width non-joiner and joiner
+		return false
+	case '\u034F', '\u115F', '\u1160', '\u3164', '\uFFA0': // grapheme joiner, Hangul fillers
 		return true
 	}
-	return false
+	return unicode.Is(unicode.Cf, r) // format characters: bidi controls, zero-width space, BOM, tags, …
+}
+
+// CheckName says whether s would be accepted as a person's name (or why
+// not), as the forms that take one do.
+func CheckName(s string) error {
+	_, err := cleanName("name", s, false)
+	return err
 }
 
 // cleanText validates a multi-line text (a portal's welcome text): valid

@@ -43,6 +43,9 @@ func parseBulk(text string) []bulkLine {
 			bl.name, addr = a.Name, a.Address
 		}
 		email, err := core.NormalizeEmail(addr)
+		if err == nil {
+			err = core.CheckName(bl.name) // as Invite will, so that the preview does not promise what fails
+		}
 		switch {
 		case err != nil:
 			bl.problem = describe(err)

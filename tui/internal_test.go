@@ -36,9 +36,10 @@ func TestPanicInAScreenIsReported(t *testing.T) {
 }
 
 func TestParseBulk(t *testing.T) {
-	lines := parseBulk("ann@example.com\n\n  Ben Ode <BEN@example.com>  \nAnn@Example.com\nnope\nx <y>\n")
+	lines := parseBulk("ann@example.com\n\n  Ben Ode <BEN@example.com>  \nAnn@Example.com\nnope\nx <y>\nEve \u202eredwO <eve@example.com>\n")
 	want := []struct{ email, problem string }{
 		{"ann@example.com", ""}, {"ben@example.com", ""}, {"", "the same address as line 1"}, {"", "not an email address"}, {"", "not an address like"},
+		{"", "text-direction"},
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines: %+v", len(lines), lines)
