@@ -345,3 +345,20 @@ func portalID(c *console, slug string) uint64 {
 	}
 	return ref.Portal.ID
 }
+
+// r renames the project under the cursor; a name another project has is
+// refused and the prompt stays open with what was typed.
+func TestRenameProject(t *testing.T) {
+	c := startConsole(t)
+	c.key("r")
+	c.waitFor("New name of Website Redesign")
+	c.tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear the field
+	c.key("brand GUIDELINES", "enter")
+	c.waitFor("exists already")
+	c.tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	c.key("Website Relaunch", "enter")
+	c.waitFor("Renamed Website Redesign to Website Relaunch.")
+	if p := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign")); p.Project.Name != "Website Relaunch" {
+		t.Fatalf("project %+v", p.Project)
+	}
+}

@@ -29,6 +29,7 @@ var (
 	activityKey = bind("a", "a", "activity")
 	newProjKey  = bind("n", "n", "new project")
 	portalKey   = bind("e", "e", "portal settings")
+	renameKey   = bind("r", "r", "rename project")
 )
 
 func newProjects(c *Common) *projects {
@@ -63,7 +64,7 @@ func (p *projects) ShortHelp() []key.Binding {
 	return []key.Binding{openKey, inviteKey, activityKey, filterKey}
 }
 func (p *projects) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{upKey, downKey, openKey, filterKey}, {inviteKey, activityKey, newProjKey, portalKey}}
+	return [][]key.Binding{{upKey, downKey, openKey, filterKey}, {inviteKey, activityKey, newProjKey, renameKey, portalKey}}
 }
 
 func (p *projects) selected() (core.ProjectSummary, bool) {
@@ -133,6 +134,8 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, push(newActivity(p.c, *sel.Portal))
 		case key.Matches(msg, portalKey):
 			return p, push(newPortalForm(p.c, sel.Project, sel.Portal))
+		case key.Matches(msg, renameKey):
+			return p, p.rename(sel.Project)
 		}
 	}
 	return p, p.list.navigate(msg)
@@ -148,6 +151,20 @@ func (p *projects) newProject() tea.Cmd {
 					return doneMsg{err: err}
 				}
 				return doneMsg{pop: 1, reload: true, status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
+			})
+		}))
+}
+
+func (p *projects) rename(proj core.Project) tea.Cmd {
+	svc, a := p.c.Service, p.c.Actor
+	return push(newPrompt(p.c, "Rename project", "New name of "+proj.Name, "Its portal keeps its title and address (e on the project changes them).", proj.Name,
+		func(name string) tea.Cmd {
+			return work("Renaming project", func() tea.Msg {
+				renamed, err := svc.RenameProject(context.Background(), a, proj.ID, name)
+				if err != nil {
+					return doneMsg{err: err}
+				}
+				return doneMsg{pop: 1, reload: true, status: "Renamed " + proj.Name + " to " + renamed.Name + "."}
 			})
 		}))
 }
