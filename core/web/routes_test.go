@@ -169,7 +169,8 @@ func TestCrossOriginPostRefused(t *testing.T) {
 func TestClosedPortal(t *testing.T) {
 	s := newSite(t)
 	c := s.client()
-	c.get("/p/website-redesign").must(t, http.StatusForbidden, "This portal is closed", ">Send access link<", `name="email"`, `href="/login?portal=website-redesign"`)
+	c.get("/p/website-redesign").must(t, http.StatusForbidden, "This portal is closed", ">Send access link<", `name="email"`, `href="/login?portal=website-redesign"`,
+		"<title>Website Redesign · Northwind Studio</title>") // the portal's title once
 
 	// No access: an error, a request recorded, the owner emailed.
 	c.post("/p/website-redesign/access", url.Values{"email": {" Stranger@Example.com "}}).
