@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"strings"
 
@@ -54,6 +55,18 @@ func (w *txw) mayManageKeys(a Actor, target User) error {
 		return forbidden("you may manage only your own keys")
 	}
 	return nil
+}
+
+// MayManageKeys says whether a may add or remove the SSH keys of the user:
+// nil, or the refusal AddSSHKey and RemoveSSHKey would give.
+func (s *Service) MayManageKeys(ctx context.Context, a Actor, userID uint64) error {
+	return s.view(ctx, func(w *txw) error {
+		u, err := w.User(userID)
+		if err != nil {
+			return notFoundAs(err, "user", fmt.Sprint(userID))
+		}
+		return w.mayManageKeys(a, u)
+	})
 }
 
 // consoleOrgs lists the organizations where the user is owner or manager.

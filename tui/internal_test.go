@@ -256,3 +256,26 @@ func adminConsole(t *testing.T, env *coretest.Env) *App {
 	t.Cleanup(a.Close)
 	return a
 }
+
+// A manager is not offered to add or remove the keys of the owner (core
+// would refuse), and is offered their own.
+func TestKeyMenuOffersOnlyKeysTheUserMayManage(t *testing.T) {
+	env := demoEnv(t)
+	mia := env.User("mia@northwind.test")
+	a := New(Deps{Service: env.Svc, Actor: core.UserActor(mia, "ssh:test"), Where: "test"})
+	t.Cleanup(a.Close)
+	a.Preload(env.Ctx)
+	s := newSettings(a.c)
+	s.Update(a.bodySize())
+	s.Update(s.peopleLoader()())
+	if len(s.members) < 2 {
+		t.Fatalf("people: %+v", s.members)
+	}
+	for _, m := range s.members {
+		menu := s.keyMenu(m).(*menu)
+		refused := menu.items[0].why != ""
+		if want := m.User.ID != mia.ID; refused != want || (refused && !strings.Contains(menu.items[0].why, "only your own keys")) {
+			t.Errorf("%s's keys, as a manager: why %q", m.User.Email, menu.items[0].why)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,6 +21,7 @@ type settings struct {
 	portals, people *listView
 	projects        []core.ProjectSummary
 	members         []core.OrgMember
+	keysWhy         map[uint64]string // see settingsPeopleMsg
 	showPeople      bool
 }
 
@@ -32,6 +34,7 @@ type (
 	settingsPeopleMsg struct {
 		org   uint64
 		items []core.OrgMember
+		keys  map[uint64]string // why the console user may not manage that user's keys ("" if they may)
 		err   error
 	}
 )
@@ -63,16 +66,32 @@ func (s *settings) load() tea.Cmd {
 			items, err := svc.Projects(context.Background(), a, org)
 			return settingsProjectsMsg{org, items, err}
 		}),
-		work("Loading people", func() tea.Msg {
-			items, err := svc.Members(context.Background(), a, org)
-			var console []core.OrgMember
-			for _, m := range items {
-				if m.Member.Role.UsesConsole() {
-					console = append(console, m)
-				}
+		work("Loading people", s.peopleLoader()))
+}
+
+// peopleLoader reads the owners and managers with their keys, and whether
+// the console's user may manage those keys; it reads what it needs now, as
+// it runs in another goroutine.
+func (s *settings) peopleLoader() func() tea.Msg {
+	svc, a, org := s.c.Service, s.c.Actor, s.c.Org.ID
+	return func() tea.Msg {
+		ctx := context.Background()
+		items, err := svc.Members(ctx, a, org)
+		var console []core.OrgMember
+		keys := map[uint64]string{}
+		for _, m := range items {
+			if !m.Member.Role.UsesConsole() {
+				continue
 			}
-			return settingsPeopleMsg{org, console, err}
-		}))
+			console = append(console, m)
+			if kerr := svc.MayManageKeys(ctx, a, m.User.ID); errors.Is(kerr, core.ErrForbidden) {
+				keys[m.User.ID] = strings.TrimPrefix(kerr.Error(), core.ErrForbidden.Error()+": ")
+			} else if kerr != nil && err == nil {
+				err = kerr
+			}
+		}
+		return settingsPeopleMsg{org, console, keys, err}
+	}
 }
 
 func (s *settings) Init() tea.Cmd { return s.load() }
@@ -140,7 +159,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return s, func() tea.Msg { return errMsg{msg.err} }
 		}
-		s.members = msg.items
+		s.members, s.keysWhy = msg.items, msg.keys
 		rows := make([][]string, len(msg.items))
 		for i, m := range msg.items {
 			keys := "none"
@@ -178,7 +197,8 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 func (s *settings) keyMenu(m core.OrgMember) screen {
 	c, svc, a := s.c, s.c.Service, s.c.Actor
 	email := m.User.Email
-	items := []menuItem{{label: "Add an SSH key", action: func() tea.Cmd {
+	why := s.keysWhy[m.User.ID] // the keys of others are an owner's (of all their organizations) to manage
+	items := []menuItem{{label: "Add an SSH key", why: why, action: func() tea.Cmd {
 		hint := "With it they can run the console with: " + c.SSHLogin
 		if c.SSHLogin == "" {
 			hint = "The SSH console is off on this instance (--ssh off); the key works once it is on."
@@ -199,7 +219,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 		if k.Comment != "" {
 			label += " (" + k.Comment + ")"
 		}
-		items = append(items, menuItem{label: label, action: func() tea.Cmd {
+		items = append(items, menuItem{label: label, why: why, action: func() tea.Cmd {
 			return push(newConfirm(c, "Remove this key of "+email+"?", k.Fingerprint+"\nSSH sessions opened with it keep running until they end; new ones are refused.",
 				work("Removing the key", func() tea.Msg {
 					if err := svc.RemoveSSHKey(context.Background(), a, k.Fingerprint); err != nil {
