@@ -227,6 +227,13 @@ func (a *App) open(i int) tea.Cmd {
 	return a.push(nil, s)
 }
 
+// switchTo opens section i for the person who asked for it: the status line
+// spoke of the section left, so it is cleared.
+func (a *App) switchTo(i int) tea.Cmd {
+	a.status, a.isErr = "", false
+	return a.open(i)
+}
+
 // push sizes and initializes a screen (already on the stack when prev is nil).
 func (a *App) push(prev screen, s screen) tea.Cmd {
 	if prev != nil {
@@ -488,9 +495,9 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		a.help.ShowAll = !a.help.ShowAll
 		return a.resizeBody()
 	case key.Matches(k, a.keys.NextTab) && a.ready && len(a.c.Orgs) > 0:
-		return a.open((a.section + 1) % len(sections))
+		return a.switchTo((a.section + 1) % len(sections))
 	case key.Matches(k, a.keys.PrevTab) && a.ready && len(a.c.Orgs) > 0:
-		return a.open((a.section + len(sections) - 1) % len(sections))
+		return a.switchTo((a.section + len(sections) - 1) % len(sections))
 	case k.String() == "o" && len(a.c.Orgs) > 1:
 		return a.push(s, newOrgPicker(a.c))
 	case key.Matches(k, a.keys.Back) && len(a.stack) > 1:
@@ -498,7 +505,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	for i, b := range a.keys.Sections {
 		if key.Matches(k, b) && a.ready && len(a.c.Orgs) > 0 {
-			return a.open(i)
+			return a.switchTo(i)
 		}
 	}
 	return a.sendTop(k)

@@ -246,7 +246,7 @@ func (b *bulkInvite) View() string {
 	st := b.c.Styles
 	switch b.stage {
 	case bulkEditing:
-		return st.Label.Render("Paste the people to invite, one per line: ann@example.com or Ann Lee <ann@example.com>") +
+		return st.Label.Render("Paste one person per line: ann@example.com or Ann Lee <ann@example.com>") +
 			"\n\n" + b.area.View()
 	case bulkPreview:
 		var rows []string

@@ -138,7 +138,7 @@ func TestScreens(t *testing.T) {
 			c.key("2")
 			c.waitFor("Send invitation")
 			c.key("ctrl+b")
-			c.waitFor("Paste the people")
+			c.waitFor("Paste one person per line")
 			c.tm.Send(tea.PasteMsg{Content: "ann@example.com\nBen Ode <ben@example.com>\nnot an address\nann@example.com"})
 			c.key("ctrl+s")
 			c.waitFor("can be invited")
@@ -193,6 +193,9 @@ func TestScreensAt80x24(t *testing.T) {
 		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
 		{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }},
 		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
+		{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }},
+		{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }},
+		{"bulk", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("ctrl+b"); c.waitFor("Paste one person per line") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startConsoleSized(t, 80, 24)
@@ -210,6 +213,10 @@ func TestScreensAt80x24(t *testing.T) {
 				// empty lines that end so, or a box without its right side.
 				trimmed := strings.TrimSpace(l)
 				if trimmed == "…" || (strings.HasPrefix(trimmed, "╭") && !strings.HasSuffix(trimmed, "╮")) {
+					t.Fatalf("line %d was cut at the edge: %q", i, l)
+				}
+				// Sentences above the help bar are not cut either.
+				if i < len(lines)-1 && ansi.StringWidth(l) >= 78 && strings.HasSuffix(trimmed, "…") && !strings.Contains(l, "  ") {
 					t.Fatalf("line %d was cut at the edge: %q", i, l)
 				}
 			}

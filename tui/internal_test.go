@@ -279,3 +279,14 @@ func TestKeyMenuOffersOnlyKeysTheUserMayManage(t *testing.T) {
 		}
 	}
 }
+
+// Switching sections clears the status line, which spoke of the section left.
+func TestSwitchingSectionsClearsTheStatus(t *testing.T) {
+	a := adminConsole(t, demoEnv(t))
+	a.Preload(t.Context())
+	a.status, a.isErr = "Nothing was changed.", false
+	a.Update(tea.KeyPressMsg{Code: '3', Text: "3"})
+	if a.status != "" || a.section != 2 {
+		t.Fatalf("section %d, status %q", a.section, a.status)
+	}
+}

@@ -233,7 +233,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 }
 
 func (s *settings) View() string {
-	head := s.c.Styles.Muted.Render("Portals: title, address, who may enter, and what the access form reveals. v: owners and managers and their SSH keys.")
+	head := s.c.Styles.Muted.Render("Portals: title, address, access, disclosure. v: console access and SSH keys.")
 	if s.showPeople {
 		head = s.c.Styles.Muted.Render("Owners and managers use the console; add their SSH keys here. v: portals.")
 	}
