@@ -195,7 +195,12 @@ func TestScreensAt80x24(t *testing.T) {
 		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
 		{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }},
 		{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }},
-		{"bulk", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("ctrl+b"); c.waitFor("Paste one person per line") }},
+		{"bulk", func(c *console) {
+			c.key("2")
+			c.waitFor("Send invitation")
+			c.key("ctrl+b")
+			c.waitFor("Paste one person per line")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := startConsoleSized(t, 80, 24)
