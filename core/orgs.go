@@ -209,7 +209,7 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 		return Portal{}, err
 	}
 	if other, err := w.PortalBySlug(in.Slug); err == nil && other.ProjectID != projectID {
-		return Portal{}, conflict("the portal slug %q is taken; choose another", in.Slug)
+		return Portal{}, conflict("the address /p/%s is taken by another portal; choose another", in.Slug)
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Portal{}, err
 	}

@@ -95,7 +95,7 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	var pos []string
 	for {
 		if err := f.fs.Parse(args); err != nil {
-			return nil, nil, usagef("%s: %v", name, err)
+			return nil, nil, usagef("%s: %s (see: help)", name, flagProblem(err))
 		}
 		args = f.fs.Args()
 		if len(args) == 0 {
@@ -103,6 +103,18 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 		}
 		pos, args = append(pos, args[0]), args[1:]
 	}
+}
+
+// flagProblem says in plain words what the flag package found wrong.
+func flagProblem(err error) string {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown flag " + f
+	}
+	if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return f + " needs a value"
+	}
+	return msg
 }
 
 func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stderr io.Writer) error {
