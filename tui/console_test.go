@@ -103,6 +103,16 @@ func (c *console) screen() string {
 	return ansi.Strip(app.render())
 }
 
+// toRemoveAccessConfirm opens the confirmation of a member's access removal.
+func toRemoveAccessConfirm(c *console) {
+	c.key("enter")
+	c.waitFor("cfo@acme.test")
+	c.key("down", "enter")
+	c.waitFor("Remove portal access")
+	c.key("down", "down", "down", "down", "down", "enter")
+	c.waitFor("Their link is deactivated")
+}
+
 func TestScreens(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -124,14 +134,7 @@ func TestScreens(t *testing.T) {
 			c.key("enter")
 			c.waitFor("emailed to")
 		}},
-		{"confirm", func(c *console) {
-			c.key("enter")
-			c.waitFor("cfo@acme.test")
-			c.key("down", "enter")
-			c.waitFor("Remove portal access")
-			c.key("down", "down", "down", "down", "down", "enter")
-			c.waitFor("Their link is deactivated")
-		}},
+		{"confirm", toRemoveAccessConfirm},
 		{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
 		{"bulk_preview", func(c *console) {
@@ -182,14 +185,7 @@ func TestScreensAt80x24(t *testing.T) {
 			c.waitFor("emailed to")
 		}},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
-		{"confirm", func(c *console) {
-			c.key("enter")
-			c.waitFor("cfo@acme.test")
-			c.key("down", "enter")
-			c.waitFor("Remove portal access")
-			c.key("down", "down", "down", "down", "down", "enter")
-			c.waitFor("Their link is deactivated")
-		}},
+		{"confirm", toRemoveAccessConfirm},
 		{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }},
 		{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }},
 		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
