@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,11 +34,14 @@ type screen interface {
 	Dirty() bool
 }
 
-// The sections, reached with tab or their number.
-var sections = []struct {
+// section is one of the console's sections, reached with tab or its number.
+type section struct {
 	name string
 	open func(*Common) screen
-}{
+}
+
+// The sections; an App opens its own copy (tests replace a section's screen).
+var sections = []section{
 	{"Projects", func(c *Common) screen { return newProjects(c) }},
 	{"Invite", func(c *Common) screen { return newInvite(c, 0) }},
 	{"Requests", func(c *Common) screen { return newRequests(c) }},
@@ -49,6 +53,7 @@ var sections = []struct {
 // App is the console's root model.
 type App struct {
 	c        *Common
+	sections []section
 	keys     globalKeys
 	help     help.Model
 	spinner  spinner.Model
@@ -80,7 +85,7 @@ type App struct {
 func New(deps Deps) *App {
 	c := &Common{Deps: deps, Width: 100, Height: 30, IsDark: true}
 	c.Styles = newStyles(true)
-	a := &App{c: c, keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
+	a := &App{c: c, sections: slices.Clone(sections), keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
 		running: map[uint64]string{}, finished: map[uint64]struct{}{}}
 	a.help.SetWidth(c.Width - 2) // as a WindowSizeMsg of the default size would
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
@@ -222,7 +227,7 @@ func (a *App) bodySize() tea.WindowSizeMsg {
 // open starts section i afresh.
 func (a *App) open(i int) tea.Cmd {
 	a.section = i
-	s := sections[i].open(a.c)
+	s := a.sections[i].open(a.c)
 	a.stack = []screen{s}
 	return a.push(nil, s)
 }
@@ -282,7 +287,7 @@ func (a *App) safeUpdate(s screen, msg tea.Msg) (out screen, cmd tea.Cmd) {
 			a.c.Service.Logger().Error("console screen panicked", "screen", s.Title(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			a.status, a.isErr = fmt.Sprintf("Internal error in %s (%v); the screen was reset.", s.Title(), p), true
 			a.loadNow = false // the fresh screen loads in a command: a fetch that panics again must not recurse
-			out, cmd = sections[a.section].open(a.c), nil
+			out, cmd = a.sections[a.section].open(a.c), nil
 			a.stack = []screen{out}
 			cmd = a.push(nil, out)
 		}
@@ -495,9 +500,9 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		a.help.ShowAll = !a.help.ShowAll
 		return a.resizeBody()
 	case key.Matches(k, a.keys.NextTab) && a.ready && len(a.c.Orgs) > 0:
-		return a.switchTo((a.section + 1) % len(sections))
+		return a.switchTo((a.section + 1) % len(a.sections))
 	case key.Matches(k, a.keys.PrevTab) && a.ready && len(a.c.Orgs) > 0:
-		return a.switchTo((a.section + len(sections) - 1) % len(sections))
+		return a.switchTo((a.section + len(a.sections) - 1) % len(a.sections))
 	case k.String() == "o" && len(a.c.Orgs) > 1:
 		return a.push(s, newOrgPicker(a.c))
 	case key.Matches(k, a.keys.Back) && len(a.stack) > 1:
@@ -592,7 +597,7 @@ func (a *App) render() string {
 	header := left + strings.Repeat(" ", gap) + right
 
 	var tabs []string
-	for i, s := range sections {
+	for i, s := range a.sections {
 		label := fmt.Sprintf("%d %s", i+1, s.name)
 		if i == a.section {
 			tabs = append(tabs, st.TabActive.Render(label))

@@ -192,8 +192,6 @@ func (p panicOnFetch) Update(msg tea.Msg) (screen, tea.Cmd) {
 // panic: Preload returns, and the console shows the error.
 func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
 	env := demoEnv(t)
-	open := sections[0].open
-	defer func() { sections[0].open = open }()
 	for _, tc := range []struct {
 		screen func(*Common) screen
 		status string
@@ -201,8 +199,8 @@ func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
 		{func(c *Common) screen { return panicOnData{newProjects(c)} }, "Internal error in Projects (a bad row)"},
 		{func(c *Common) screen { return panicOnFetch{newProjects(c)} }, "Internal error while loading: the store broke"},
 	} {
-		sections[0].open = tc.screen
 		a := adminConsole(t, env)
+		a.sections[0].open = tc.screen // this console's only
 		done := make(chan struct{})
 		go func() { defer close(done); a.Preload(env.Ctx) }()
 		select {
