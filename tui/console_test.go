@@ -53,6 +53,7 @@ func startConsoleSized(t *testing.T, w, h int) *console {
 	t.Cleanup(app.Close)
 	c.tm = teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	t.Cleanup(func() { c.tm.Quit() }) // a test that does not read the final screen leaves no program running
 	c.waitFor("Website Redesign")
 	return c
 }
