@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -80,14 +81,22 @@ func serveUntilHealthy(t *testing.T, args ...string) (string, func() result) {
 	}
 }
 
+// freePort picks a free port below Linux's ephemeral range (32768 and up),
+// where no outgoing connection and no listener on port 0 is ever given one:
+// a port the tests reuse across restarts of latchkey (the crash test kills
+// and restarts it 20 times) is then not taken in between by the local end of
+// some other test's connection, as a port picked with ":0" was once.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := strconv.Itoa(20000 + mrand.IntN(12000))
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	t.Fatal("no free port between 20000 and 32000")
+	return ""
 }
 
 const ownerKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBIXr28IKmVOC4aN1aoLtRWZCLgwZY8FQl/Q2j1v0/p olivia@laptop"
