@@ -31,24 +31,40 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// newBrowser starts chromium. On a busy machine chromium now and then dies
+// as it starts ("chrome failed to start", crashpad's "no stack mapping"),
+// before it has loaded any page: such a start is tried again, up to three
+// times, and any other failure fails the test.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844), // a phone
+	path := chromiumPath(t)
+	for attempt := 1; ; attempt++ {
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("no-default-browser-check", true),
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.WindowSize(390, 844), // a phone
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(actx)
+		ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+		stop := func() { cancelTimeout(); cancelCtx(); cancelAlloc() }
+		err := chromedp.Do(ctx) // start the browser and its first tab
+		if err == nil {
+			t.Cleanup(stop)
+			return &browser{t: t, ctx: ctx}
+		}
+		stop()
+		if attempt == 3 || !strings.Contains(err.Error(), "failed to start") {
+			t.Fatalf("starting chromium (attempt %d): %v", attempt, err)
+		}
+		t.Logf("chromium died as it started (attempt %d), trying again: %.200s", attempt, err)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return &browser{t: t, ctx: ctx}
 }
 
 // fail saves a screenshot of the page for the person reading the failure.
