@@ -398,7 +398,7 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case errMsg:
 		a.status, a.isErr = describe(msg.err), true
-		return a, nil
+		return a, a.sendTop(failedNotice{msg.err})
 	case doneMsg:
 		return a, a.done(msg)
 	case tea.KeyPressMsg:
@@ -448,6 +448,9 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 	switch {
 	case msg.err != nil:
 		a.status, a.isErr = describe(msg.err), true
+		if msg.pop == 0 && msg.push == nil {
+			cmds = append(cmds, a.sendTop(failedNotice{msg.err}))
+		}
 	case msg.status != "":
 		a.status, a.isErr = msg.status, false
 	}
@@ -470,6 +473,10 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 
 // doneNotice tells the screen on top that an operation it started finished.
 type doneNotice struct{}
+
+// failedNotice tells the screen on top that an operation failed (the status
+// line says so too), so that a dialog can show why next to its field.
+type failedNotice struct{ err error }
 
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if a.quitting {

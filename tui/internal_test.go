@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -286,5 +287,23 @@ func TestSwitchingSectionsClearsTheStatus(t *testing.T) {
 	a.Update(tea.KeyPressMsg{Code: '3', Text: "3"})
 	if a.status != "" || a.section != 2 {
 		t.Fatalf("section %d, status %q", a.section, a.status)
+	}
+}
+
+// A prompt shows why its value was refused under its field, until the
+// person types again.
+func TestPromptShowsWhyItsValueWasRefused(t *testing.T) {
+	a := adminConsole(t, demoEnv(t))
+	a.Preload(t.Context())
+	p := newPrompt(a.c, "Rename project", "New name", "", "Website Redesign", func(string) tea.Cmd { return nil })
+	p.Update(a.bodySize())
+	a.stack = append(a.stack, p)
+	a.Update(doneMsg{err: fmt.Errorf("%w: a project named %q exists already in this organization", core.ErrConflict, "Brand Guidelines")})
+	if v := p.View(); !strings.Contains(v, `"Brand Guidelines" exists already`) {
+		t.Fatalf("the prompt does not say why:\n%s", v)
+	}
+	p.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+	if strings.Contains(p.View(), "exists already") {
+		t.Fatal("the reason stays after the value changed")
 	}
 }

@@ -15,7 +15,7 @@ type prompt struct {
 	input              textinput.Model
 	initial            string
 	submit             func(string) tea.Cmd
-	errText            string
+	errText            string // why the last value was refused, until the next key
 }
 
 func newPrompt(c *Common, title, label, hint, initial string, submit func(string) tea.Cmd) *prompt {
@@ -45,7 +45,11 @@ func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return p, nil
 	}
 	switch msg := msg.(type) {
+	case failedNotice:
+		p.errText = describe(msg.err)
+		return p, nil
 	case tea.KeyPressMsg:
+		p.errText = "" // the person is changing the value
 		switch msg.String() {
 		case "enter":
 			return p, p.submit(p.input.Value())
@@ -66,6 +70,9 @@ func (p *prompt) View() string {
 	st := p.c.Styles
 	wrap := lipgloss.NewStyle().Width(max(min(72, p.w-6), 10)) // inside the dialog's frame
 	body := wrap.Render(st.Label.Render(p.label)) + "\n\n" + st.FieldFocus.Render(p.input.View())
+	if p.errText != "" {
+		body += "\n" + wrap.Render(st.Bad.Render(p.errText))
+	}
 	if p.hint != "" {
 		body += "\n" + wrap.Render(st.Muted.Render(p.hint))
 	}
