@@ -87,7 +87,7 @@ func New(deps Deps) *App {
 	c.Styles = newStyles(true)
 	a := &App{c: c, sections: slices.Clone(sections), keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
 		running: map[uint64]string{}, finished: map[uint64]struct{}{}}
-	a.help.SetWidth(c.Width - 2) // as a WindowSizeMsg of the default size would
+	a.SetSize(c.Width, c.Height) // as a WindowSizeMsg of the default size would
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
 	a.events, a.unsub = deps.Service.Events().Subscribe()
 	return a
@@ -126,14 +126,17 @@ func work(label string, fn func() tea.Msg) tea.Cmd {
 	id := workIDs.Add(1)
 	return tea.Batch(
 		tea.Tick(showBusyAfter, func(time.Time) tea.Msg { return busyMsg{id, label} }),
-		func() (msg tea.Msg) {
-			defer func() {
-				if p := recover(); p != nil {
-					msg = finishedMsg{id, errMsg{fmt.Errorf("internal error while %s: %v", strings.ToLower(label), p)}}
-				}
-			}()
-			return finishedMsg{id, fn()}
-		})
+		func() tea.Msg { return finishedMsg{id, recovered(label, fn)} })
+}
+
+// recovered runs fn; a panic in it becomes an error for the status line.
+func recovered(label string, fn func() tea.Msg) (msg tea.Msg) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = errMsg{fmt.Errorf("internal error while %s: %v", strings.ToLower(label), p)}
+		}
+	}()
+	return fn()
 }
 
 func (a *App) listen() tea.Cmd {
@@ -181,17 +184,6 @@ func (a *App) Preload(ctx context.Context) {
 // command would have.
 type fetcher interface {
 	fetch() tea.Msg
-}
-
-// fetchNow runs a fetch as work runs its function: a panic becomes an error
-// in the status line.
-func fetchNow(f fetcher) (msg tea.Msg) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg = errMsg{fmt.Errorf("internal error while loading: %v", p)}
-		}
-	}()
-	return f.fetch()
 }
 
 // SetSize gives the console its terminal's size before the program starts
@@ -247,7 +239,7 @@ func (a *App) push(prev screen, s screen) tea.Cmd {
 	s, c1 := a.safeUpdate(s, a.bodySize())
 	a.stack[len(a.stack)-1] = s
 	if f, ok := s.(fetcher); ok && a.loadNow {
-		msg := fetchNow(f)
+		msg := recovered("Loading", f.fetch) // as work runs its function
 		if e, failed := msg.(errMsg); failed {
 			a.status, a.isErr = describe(e.err), true
 			return c1
@@ -338,8 +330,7 @@ func (a *App) changesNothing(msg tea.Msg) bool {
 func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		a.c.Width, a.c.Height = msg.Width, msg.Height
-		a.help.SetWidth(msg.Width - 2)
+		a.SetSize(msg.Width, msg.Height)
 		return a, a.resizeBody()
 	case tea.BackgroundColorMsg:
 		a.c.IsDark = msg.IsDark()
