@@ -2,6 +2,7 @@ package tui
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -62,4 +63,34 @@ func BenchmarkMembersScreen(b *testing.B) {
 		}
 		heap(b)
 	})
+}
+
+// BenchmarkFirstFrame is the console's own share of an SSH session's time
+// to its first frame: building the console for a manager of the demo
+// organization, loading its projects screen at 100x30 and drawing it once.
+//
+//	go test ./tui -run '^$' -bench FirstFrame -benchmem
+func BenchmarkFirstFrame(b *testing.B) {
+	env := coretest.New(b)
+	coretest.Must(env.Svc.LoadDemo(env.Ctx))
+	orgs := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
+	var mia core.User
+	for _, m := range coretest.Must(env.Svc.Members(env.Ctx, env.Admin, orgs[0].ID)) {
+		if m.User.Email == "mia@northwind.test" {
+			mia = m.User
+		}
+	}
+	if mia.ID == 0 {
+		b.Fatal("no mia@northwind.test in the demo")
+	}
+	actor := core.UserActor(mia, "bench")
+	for b.Loop() {
+		a := New(Deps{Service: env.Svc, Actor: actor, Where: "ssh"})
+		a.SetSize(100, 30)
+		a.Preload(env.Ctx)
+		if v := a.View(); !strings.Contains(v.Content, "/p/website-redesign") {
+			b.Fatalf("first frame without the projects:\n%s", v.Content)
+		}
+		a.Close()
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"charm.land/bubbles/v2/table"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // column describes one column of a list.
@@ -21,13 +21,21 @@ type column struct {
 
 // listView is a table with type-to-filter, used by every list screen. Its
 // rows keep their index into the screen's data, whatever the filter shows.
+//
+// It draws the table itself: the columns are laid out here already, and
+// drawing them as a few whole lines (a header, its rule, one string per
+// row) costs a fraction of styling every cell, which is most of what a
+// console's first frame over SSH used to spend in this package.
 type listView struct {
 	c         *Common
 	cols      []column
+	widths    []int // each column's width from the last resize; 0: hidden
 	rows      [][]string
 	hay       []string // lower-cased row text, for filtering
 	visible   []int    // indexes of the rows shown
-	table     table.Model
+	cursor    int      // index into visible
+	offset    int      // the first of visible on screen
+	keys      table.KeyMap
 	filter    textinput.Model
 	filtering bool // typing into the filter
 	width     int
@@ -38,8 +46,7 @@ type listView struct {
 var filterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
 
 func newListView(c *Common, cols []column, empty string) *listView {
-	l := &listView{c: c, cols: cols, empty: empty}
-	l.table = table.New(table.WithFocused(true))
+	l := &listView{c: c, cols: cols, empty: empty, keys: table.DefaultKeyMap()}
 	l.filter = textinput.New()
 	l.filter.Prompt = "/ "
 	l.filter.Placeholder = "type to filter"
@@ -48,29 +55,24 @@ func newListView(c *Common, cols []column, empty string) *listView {
 }
 
 func (l *listView) restyle() {
-	st := table.DefaultStyles()
-	st.Header = l.c.Styles.Header.Padding(0, 1)
-	st.Selected = l.c.Styles.Selected
-	l.table.SetStyles(st)
 	l.filter.SetStyles(textinput.DefaultStyles(l.c.IsDark))
 }
 
-// setRows replaces the data, keeping the filter and, where it can, the cursor.
+// setRows replaces the data, keeping the filter and, where it can, the
+// selection's place.
 func (l *listView) setRows(rows [][]string) {
-	keep := l.selected()
 	l.rows = rows
 	l.hay = make([]string, len(rows))
 	for i, r := range rows {
 		l.hay[i] = strings.ToLower(strings.Join(r, "\x00"))
 	}
 	l.apply()
-	if keep >= 0 {
-		l.selectIndex(keep)
-	}
 }
 
-// apply filters the rows by the filter's words.
+// apply filters the rows by the filter's words. The selected row stays
+// selected while the filter shows it.
 func (l *listView) apply() {
+	keep := l.selected()
 	words := strings.Fields(strings.ToLower(l.filter.Value()))
 	l.visible = l.visible[:0]
 	for i, h := range l.hay {
@@ -85,32 +87,44 @@ func (l *listView) apply() {
 			l.visible = append(l.visible, i)
 		}
 	}
-	shown := make([]table.Row, len(l.visible))
-	for i, idx := range l.visible {
-		shown[i] = l.rows[idx]
-	}
-	l.table.SetRows(shown)
-	if l.table.Cursor() >= len(shown) {
-		l.table.SetCursor(max(len(shown)-1, 0))
+	l.moveTo(l.cursor)
+	if keep >= 0 && keep < len(l.rows) {
+		l.selectIndex(keep)
 	}
 }
 
 // selected is the index (into the rows given) of the selected row, or -1.
 func (l *listView) selected() int {
-	c := l.table.Cursor()
-	if c < 0 || c >= len(l.visible) {
+	if l.cursor < 0 || l.cursor >= len(l.visible) {
 		return -1
 	}
-	return l.visible[c]
+	return l.visible[l.cursor]
 }
 
 func (l *listView) selectIndex(idx int) {
 	for i, v := range l.visible {
 		if v == idx {
-			l.table.SetCursor(i)
+			l.moveTo(i)
 			return
 		}
 	}
+}
+
+// bodyRows is how many rows fit under the filter line, header and rule.
+func (l *listView) bodyRows() int { return max(l.height-3, 1) }
+
+// moveTo puts the cursor on visible row i (clamped) and scrolls as little
+// as keeps it on screen.
+func (l *listView) moveTo(i int) {
+	l.cursor = max(min(i, len(l.visible)-1), 0)
+	n := l.bodyRows()
+	if l.cursor < l.offset {
+		l.offset = l.cursor
+	}
+	if l.cursor >= l.offset+n {
+		l.offset = l.cursor - n + 1
+	}
+	l.offset = max(min(l.offset, len(l.visible)-n), 0)
 }
 
 // resize lays the columns out for the width, dropping the least needed
@@ -143,31 +157,28 @@ func (l *listView) resize(w, h int) {
 			flex += c.flex
 		}
 	}
-	cols := make([]table.Column, len(l.cols))
+	widths := make([]int, len(l.cols))
 	given := 0
 	for i, c := range l.cols {
 		if !shown[i] {
 			continue
 		}
-		width := c.min
+		widths[i] = c.min
 		if flex > 0 && c.flex > 0 {
 			add := extra * c.flex / flex
-			width += add
+			widths[i] += add
 			given += add
 		}
-		cols[i] = table.Column{Title: c.title, Width: width}
 	}
 	// Give rounding leftovers to the first flexible column.
 	for i, c := range l.cols {
 		if shown[i] && c.flex > 0 {
-			cols[i].Width += extra - given
+			widths[i] += extra - given
 			break
 		}
 	}
-	l.table.SetColumns(cols)
-	l.table.SetWidth(w)
-	th := h - 1 // the filter line
-	l.table.SetHeight(max(th, 3))
+	l.widths = widths
+	l.moveTo(l.cursor)
 	// The filter line is "/ " and the input, then "   N of M" (up to 17
 	// columns for 10,000 rows).
 	l.filter.SetWidth(max(w-3-17, 10))
@@ -213,24 +224,85 @@ func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 
 // navigate moves the selection (arrows, page keys, home and end).
 func (l *listView) navigate(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	l.table, cmd = l.table.Update(msg)
-	return cmd
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	n := l.bodyRows()
+	switch {
+	case key.Matches(k, l.keys.LineUp):
+		l.moveTo(l.cursor - 1)
+	case key.Matches(k, l.keys.LineDown):
+		l.moveTo(l.cursor + 1)
+	case key.Matches(k, l.keys.PageUp):
+		l.moveTo(l.cursor - n)
+	case key.Matches(k, l.keys.PageDown):
+		l.moveTo(l.cursor + n)
+	case key.Matches(k, l.keys.HalfPageUp):
+		l.moveTo(l.cursor - max(n/2, 1))
+	case key.Matches(k, l.keys.HalfPageDown):
+		l.moveTo(l.cursor + max(n/2, 1))
+	case key.Matches(k, l.keys.GotoTop):
+		l.moveTo(0)
+	case key.Matches(k, l.keys.GotoBottom):
+		l.moveTo(len(l.visible) - 1)
+	}
+	return nil
 }
 
 func (l *listView) view() string {
+	st := l.c.Styles
 	var top string
 	switch {
 	case l.filtering || l.filter.Value() != "":
-		top = l.filter.View() + l.c.Styles.Muted.Render(fmt.Sprintf("   %d of %d", len(l.visible), len(l.rows)))
+		top = l.filter.View() + st.Muted.Render(fmt.Sprintf("   %d of %d", len(l.visible), len(l.rows)))
 	default:
-		top = l.c.Styles.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
+		top = st.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
 	}
 	if len(l.rows) == 0 {
-		return lipgloss.JoinVertical(lipgloss.Left, top, "", l.c.Styles.Muted.Render(l.empty))
+		return top + "\n\n" + st.Muted.Render(l.empty)
 	}
 	if len(l.visible) == 0 {
-		return lipgloss.JoinVertical(lipgloss.Left, top, "", l.c.Styles.Muted.Render("Nothing matches the filter. esc clears it."))
+		return top + "\n\n" + st.Muted.Render("Nothing matches the filter. esc clears it.")
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, top, l.table.View())
+	titles := make([]string, len(l.cols))
+	for i, c := range l.cols {
+		titles[i] = c.title
+	}
+	var b strings.Builder
+	b.WriteString(top)
+	b.WriteByte('\n')
+	b.WriteString(st.Header.Render(l.line(titles))) // its rule is its bottom border
+	n := l.bodyRows()
+	for i := l.offset; i < l.offset+n; i++ {
+		b.WriteByte('\n')
+		if i >= len(l.visible) {
+			continue // the list keeps its height: what follows stays put
+		}
+		row := l.line(l.rows[l.visible[i]])
+		if i == l.cursor {
+			row = st.Selected.Render(row)
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// line lays out one row's cells in the shown columns, each cut to its
+// width and padded by a space on either side.
+func (l *listView) line(cells []string) string {
+	var b strings.Builder
+	for i, w := range l.widths {
+		if w <= 0 {
+			continue
+		}
+		v := ""
+		if i < len(cells) {
+			v = ansi.Truncate(cells[i], w, "…")
+		}
+		b.WriteByte(' ')
+		b.WriteString(v)
+		b.WriteString(strings.Repeat(" ", max(w-ansi.StringWidth(v), 0)+1))
+	}
+	return b.String()
 }
