@@ -108,7 +108,7 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 			admins[k.Fingerprint] = true
 		}
 		sshSrv, err = sshd.New(sshd.Config{Service: in.svc, Backup: in.store, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
-			AdminKeys: admins, CatcherOn: catcherLn != nil, SSHLogin: login, Logger: log})
+			AdminKeys: admins, CatcherOn: catcherLn != nil, SSHLogin: login, Logger: log, Registry: reg})
 		if err != nil {
 			return err
 		}

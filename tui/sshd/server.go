@@ -19,6 +19,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -27,6 +28,7 @@ import (
 	"charm.land/wish/v2"
 	bm "charm.land/wish/v2/bubbletea"
 	"charm.land/wish/v2/ratelimiter"
+	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
@@ -54,6 +56,7 @@ type Config struct {
 	Burst     int
 	// IdleTimeout ends a connection silent this long (default 30 minutes).
 	IdleTimeout time.Duration
+	Registry    prometheus.Registerer // nil: no metrics
 }
 
 // Server is the SSH console.
@@ -64,6 +67,7 @@ type Server struct {
 	mu       sync.Mutex
 	programs map[*tea.Program]bool
 	stopping bool
+	open     atomic.Int64 // sessions being served, consoles and commands
 }
 
 const banner = "latchkey business console. Sign-in is by SSH key only: ask an owner of your organization to add your public key,\r\nor run `latchkey keys add EMAIL KEYFILE` on the server.\r\n"
@@ -125,8 +129,19 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ssh host key: %w", err)
 	}
 	s.srv = srv
+	if cfg.Registry != nil {
+		open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_ssh_sessions_open", Help: "SSH sessions being served: consoles and commands."},
+			func() float64 { return float64(s.Sessions()) })
+		if err := cfg.Registry.Register(open); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
+
+// Sessions is how many SSH sessions are being served now; a session counts
+// until everything it ran has finished.
+func (s *Server) Sessions() int { return int(s.open.Load()) }
 
 // identity is who a key belongs to: an instance admin, or an account that
 // is an owner or manager now.
@@ -176,6 +191,8 @@ func (s *Server) logging(next ssh.Handler) ssh.Handler {
 		}
 		_, _, tty := sess.Pty()
 		s.log.Info("session started", "client", sess.RemoteAddr().String(), "key", fp, "terminal", tty, "command", sess.RawCommand())
+		s.open.Add(1)
+		defer s.open.Add(-1)
 		next(sess)
 		s.log.Info("session ended", "client", sess.RemoteAddr().String(), "key", fp, "duration", time.Since(start).Round(time.Millisecond))
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/prometheus/client_golang/prometheus"
 	gossh "golang.org/x/crypto/ssh"
 
 	"latchkey/core"
@@ -37,6 +38,8 @@ type instance struct {
 	other  gossh.Signer // manager of Other Firm only
 	links  map[string]string
 	otherP core.Portal
+	srv    *sshd.Server
+	reg    *prometheus.Registry
 }
 
 func newKey(t testing.TB) (gossh.Signer, string) {
@@ -71,7 +74,7 @@ func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 
 	cfg := sshd.Config{Service: env.Svc, Backup: env.Store, HostKeyPath: filepath.Join(t.TempDir(), "host_key"),
 		AdminKeys: map[string]bool{core.Fingerprint(in.admin.PublicKey()): true}, CatcherOn: true,
-		Logger: slog.New(slog.DiscardHandler), RateLimit: 1000, Burst: 1000}
+		Logger: slog.New(slog.DiscardHandler), RateLimit: 1000, Burst: 1000, Registry: prometheus.NewRegistry()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -79,6 +82,8 @@ func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in.srv = srv
+	in.reg, _ = cfg.Registry.(*prometheus.Registry)
 	if st, err := os.Stat(cfg.HostKeyPath); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("host key: %v", err)
 	}
@@ -382,6 +387,67 @@ func TestBackupStreamsTheDatabase(t *testing.T) {
 }
 
 // When latchkey stops, an open console is told and its session ends.
+// openSessions reads latchkey_ssh_sessions_open from the registry.
+func (in *instance) openSessions() float64 {
+	in.t.Helper()
+	families, err := in.reg.Gather()
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "latchkey_ssh_sessions_open" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	in.t.Fatal("no latchkey_ssh_sessions_open metric")
+	return 0
+}
+
+// waitIdle waits until the server has finished every session.
+func (in *instance) waitIdle() {
+	in.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); in.srv.Sessions() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			in.t.Fatalf("%d sessions still open", in.srv.Sessions())
+		}
+	}
+}
+
+func TestOpenSessionsAreCounted(t *testing.T) {
+	in := startInstance(t)
+	if n := in.openSessions(); n != 0 {
+		t.Fatalf("%v sessions open before any", n)
+	}
+	c, err := in.dial(in.mia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, _ := c.NewSession()
+	s.RequestPty("xterm", 30, 100, gossh.TerminalModes{})
+	stdin, _ := s.StdinPipe()
+	out := &coretest.SyncBuffer{}
+	s.Stdout = out
+	s.Shell()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Projects"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no console")
+		}
+	}
+	if n := in.openSessions(); n != 1 {
+		t.Fatalf("%v sessions open with one console", n)
+	}
+	if r := in.run(in.mia, "projects"); r.code != 0 {
+		t.Fatalf("projects: %+v", r)
+	}
+	io.WriteString(stdin, "q")
+	s.Wait()
+	in.waitIdle()
+	if n := in.openSessions(); n != 0 {
+		t.Fatalf("%v sessions open after the console quit", n)
+	}
+}
+
 func TestShutdownEndsConsoles(t *testing.T) {
 	in := startInstance(t)
 	c, err := in.dial(in.mia)
