@@ -104,17 +104,8 @@ func (s *Service) Projects(ctx context.Context, a Actor, orgID uint64) ([]Projec
 				return err
 			}
 			sum.Portal = &p
-			people, err := w.portalPeople(p)
-			if err != nil {
+			if sum.PeopleWithAccess, sum.ActiveLinks, err = w.portalCounts(p); err != nil {
 				return err
-			}
-			for _, pm := range people {
-				if pm.HasAccess || pm.LinkState == LinkActive {
-					sum.PeopleWithAccess++
-				}
-				if pm.LinkState == LinkActive {
-					sum.ActiveLinks++
-				}
 			}
 			sum.PendingRequests = pending[p.ID]
 			out = append(out, sum)
@@ -160,6 +151,39 @@ func (s *Service) PortalMembers(ctx context.Context, a Actor, portalID uint64) (
 		return err
 	})
 	return out, err
+}
+
+// portalCounts is what the projects screen shows of portalPeople: how many
+// people have access or an active link (their latest), and how many have
+// such a link; without looking up each one's account and membership.
+func (w *txw) portalCounts(p Portal) (people, active int, err error) {
+	counted := map[string]bool{}
+	acc, err := w.AccessList(p.ID)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, a := range acc {
+		u, err := w.User(a.UserID)
+		if err != nil {
+			return 0, 0, err
+		}
+		counted[u.Email] = true
+	}
+	links, err := w.Links(p.ID)
+	if err != nil {
+		return 0, 0, err
+	}
+	latest := map[string]LinkState{}
+	for _, l := range links { // oldest first: the last one seen per email is the latest
+		latest[l.Email] = l.State
+	}
+	for email, state := range latest {
+		if state == LinkActive {
+			active++
+			counted[email] = true
+		}
+	}
+	return len(counted), active, nil
 }
 
 func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {

@@ -1,0 +1,61 @@
+package core_test
+
+import (
+	"testing"
+
+	"latchkey/core"
+)
+
+// The projects screen's figures agree with the members screen's rows, for
+// every way a person can stand with a portal.
+func TestProjectFiguresMatchTheirMembers(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Figures")
+	p := w.closed
+	invite := func(email string) {
+		t.Helper()
+		must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: email, Role: core.RoleMember, PortalID: p.ID}))
+	}
+	invite("pending@x.test") // an active link, never used
+	invite("used@x.test")    // used: an account with access, the link still active
+	must(e.Svc.Redeem(e.Ctx, e.LastToken("used@x.test", core.MailInvitePortal), visitor))
+	invite("stopped@x.test") // link deactivated, never used
+	if err := e.Svc.DeactivateLink(e.Ctx, w.ownerA, p.ID, "stopped@x.test"); err != nil {
+		t.Fatal(err)
+	}
+	invite("left@x.test") // used, then the link deactivated: access stays
+	must(e.Svc.Redeem(e.Ctx, e.LastToken("left@x.test", core.MailInvitePortal), visitor))
+	if err := e.Svc.DeactivateLink(e.Ctx, w.ownerA, p.ID, "left@x.test"); err != nil {
+		t.Fatal(err)
+	}
+	invite("again@x.test") // deactivated, then a new link: the latest counts
+	if err := e.Svc.DeactivateLink(e.Ctx, w.ownerA, p.ID, "again@x.test"); err != nil {
+		t.Fatal(err)
+	}
+	must(e.Svc.GenerateLink(e.Ctx, w.ownerA, p.ID, "again@x.test"))
+	if err := e.Svc.AddPortalAccess(e.Ctx, w.ownerA, p.ID, w.member.ID); err != nil { // access, no link
+		t.Fatal(err)
+	}
+
+	var people, active int
+	for _, m := range must(e.Svc.PortalMembers(e.Ctx, w.ownerA, p.ID)) {
+		if m.HasAccess || m.LinkState == core.LinkActive {
+			people++
+		}
+		if m.LinkState == core.LinkActive {
+			active++
+		}
+	}
+	if people != 5 || active != 3 {
+		t.Fatalf("members screen: %d people, %d active links; the cases above make 5 and 3", people, active)
+	}
+	for _, s := range must(e.Svc.Projects(e.Ctx, w.ownerA, w.org.ID)) {
+		if s.Portal != nil && s.Portal.ID == p.ID {
+			if s.PeopleWithAccess != people || s.ActiveLinks != active {
+				t.Fatalf("projects screen: %d people, %d active links; members screen: %d, %d", s.PeopleWithAccess, s.ActiveLinks, people, active)
+			}
+			return
+		}
+	}
+	t.Fatal("the portal's project is not listed")
+}
