@@ -48,7 +48,7 @@ func (s *Server) commands(next ssh.Handler) ssh.Handler {
 			next(sess)
 			return
 		}
-		actor, err := s.identity(sess.Context(), sess.PublicKey())
+		actor, err := s.actor(sess)
 		if err == nil {
 			err = s.run(sess.Context(), actor, sess.Command(), sess, sess.Stderr())
 		}

@@ -170,16 +170,29 @@ func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
 	return err == nil
 }
 
-// checkKey checks, for the session, the key that actually authenticated.
+// checkKey checks, for the session, the key that actually authenticated,
+// and keeps whom it found for the console or command that follows.
 func (s *Server) checkKey(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		if _, err := s.identity(sess.Context(), sess.PublicKey()); err != nil {
+		actor, err := s.identity(sess.Context(), sess.PublicKey())
+		if err != nil {
 			wish.Errorln(sess, "latchkey: "+describe(err))
 			sess.Exit(1)
 			return
 		}
+		sess.Context().SetValue(actorKey{}, actor)
 		next(sess)
 	}
+}
+
+type actorKey struct{}
+
+// actor is whom checkKey found for the session.
+func (s *Server) actor(sess ssh.Session) (core.Actor, error) {
+	if a, ok := sess.Context().Value(actorKey{}).(core.Actor); ok {
+		return a, nil
+	}
+	return s.identity(sess.Context(), sess.PublicKey())
 }
 
 func (s *Server) logging(next ssh.Handler) ssh.Handler {
@@ -218,7 +231,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	if !ok {
 		return nil
 	}
-	actor, err := s.identity(sess.Context(), sess.PublicKey())
+	actor, err := s.actor(sess)
 	if err != nil {
 		return nil
 	}
