@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
 	"latchkey/core"
 	"latchkey/storage"
 )
@@ -140,13 +142,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// isTerminal asks the terminal driver: /dev/null, which a service manager
+// gives a daemon for input, is a character device too, but no terminal.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(f.Fd())
 }
 
 // Files in the data directory.

@@ -303,3 +303,45 @@ func TestSSHLogin(t *testing.T) {
 		}
 	}
 }
+
+// Started with no terminal for input (a service manager gives /dev/null),
+// latchkey serves instead of opening a console it cannot show.
+func TestNoConsoleWithoutATerminal(t *testing.T) {
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	if isTerminal(devNull) || isTerminal(strings.NewReader("")) {
+		t.Fatal("/dev/null or a reader taken for a terminal")
+	}
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var out, errb coretest.SyncBuffer
+		code := run(ctx, []string{"--data", t.TempDir(), "--http", "127.0.0.1:" + port, "--ssh", "off", "--smtp-catcher", "off",
+			"--smtp-relay", "smtp://127.0.0.1:" + freePort(t)}, env{stdin: devNull, stdout: &out, stderr: &errb, lookup: func(string) (string, bool) { return "", false }})
+		done <- result{code, out.String(), errb.String()}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case r := <-done:
+			t.Fatalf("latchkey exited without a terminal: %+v", r)
+		default:
+		}
+		if resp, err := http.Get("http://127.0.0.1:" + port + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("latchkey did not become healthy")
+		}
+	}
+	cancel()
+	if r := <-done; r.code != 0 {
+		t.Fatalf("stopping: %+v", r)
+	}
+}
