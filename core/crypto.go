@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,7 +138,7 @@ func HashPassword(pw string, p Argon2Params, r io.Reader) (string, error) {
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("read random: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)
+	key := argon2id(pw, salt, p, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
@@ -149,8 +150,21 @@ func VerifyPassword(encoded, pw string) bool {
 	if !ok {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := argon2id(pw, salt, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// argonSlots bounds how many argon2 computations run at once. Each holds its
+// whole memory cost (64 MiB by default) while it runs, and more of them at
+// once than there are processors only take turns on them: unbounded, a burst
+// of sign-ins (one address may send 20 within the rate limit) would hold more
+// than a GB.
+var argonSlots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+
+func argon2id(pw string, salt []byte, p Argon2Params, n uint32) []byte {
+	argonSlots <- struct{}{}
+	defer func() { <-argonSlots }()
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, n)
 }
 
 func parsePHC(s string) (p Argon2Params, salt, key []byte, ok bool) {
