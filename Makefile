@@ -45,7 +45,7 @@ gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core ./storage
 	$(GO) test -run '^$$' -bench LandingVsBare -benchtime 1x ./core/web
 	$(GO) test -run '^$$' -bench DeliverToCatcher -benchtime 1x ./core/mail
-	$(GO) test -run '^$$' -bench MembersScreen -benchmem ./tui
+	$(GO) test -run '^$$' -bench 'MembersScreen|FirstFrame' -benchmem ./tui
 	$(GO) test -run '^$$' -bench ConcurrentConsoles -benchtime 10x ./tui/sshd
 
 # Mixed load at a fixed rate against the real binary (not in CI): SOAK=10m RATE=200.
