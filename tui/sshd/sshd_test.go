@@ -216,19 +216,19 @@ func TestAManagerSeesOnlyTheirOrganization(t *testing.T) {
 	}
 }
 
-// console opens a session with a terminal, waits for want, and quits.
-func (in *instance) console(key gossh.Signer, want string) string {
+// openConsole opens a session with a terminal and waits until it shows want.
+// The connection closes when the test ends.
+func (in *instance) openConsole(key gossh.Signer, want string) (*gossh.Session, io.Writer, *coretest.SyncBuffer) {
 	in.t.Helper()
 	c, err := in.dial(key)
 	if err != nil {
 		in.t.Fatal(err)
 	}
-	defer c.Close()
+	in.t.Cleanup(func() { c.Close() })
 	s, err := c.NewSession()
 	if err != nil {
 		in.t.Fatal(err)
 	}
-	defer s.Close()
 	if err := s.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
 		in.t.Fatal(err)
 	}
@@ -238,13 +238,18 @@ func (in *instance) console(key gossh.Signer, want string) string {
 	if err := s.Shell(); err != nil {
 		in.t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), want) {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			in.t.Fatalf("the console never showed %q:\n%q", want, out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	return s, stdin, out
+}
+
+// console opens a session with a terminal, waits for want, and quits.
+func (in *instance) console(key gossh.Signer, want string) string {
+	in.t.Helper()
+	s, stdin, out := in.openConsole(key, want)
 	io.WriteString(stdin, "q")
 	done := make(chan error, 1)
 	go func() { done <- s.Wait() }()
@@ -418,22 +423,7 @@ func TestOpenSessionsAreCounted(t *testing.T) {
 	if n := in.openSessions(); n != 0 {
 		t.Fatalf("%v sessions open before any", n)
 	}
-	c, err := in.dial(in.mia)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, _ := c.NewSession()
-	s.RequestPty("xterm", 30, 100, gossh.TerminalModes{})
-	stdin, _ := s.StdinPipe()
-	out := &coretest.SyncBuffer{}
-	s.Stdout = out
-	s.Shell()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Projects"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no console")
-		}
-	}
+	s, stdin, _ := in.openConsole(in.mia, "Projects")
 	if n := in.openSessions(); n != 1 {
 		t.Fatalf("%v sessions open with one console", n)
 	}
@@ -450,22 +440,7 @@ func TestOpenSessionsAreCounted(t *testing.T) {
 
 func TestShutdownEndsConsoles(t *testing.T) {
 	in := startInstance(t)
-	c, err := in.dial(in.mia)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, _ := c.NewSession()
-	s.RequestPty("xterm", 30, 100, gossh.TerminalModes{})
-	out := &coretest.SyncBuffer{}
-	s.Stdout = out
-	s.Shell()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Projects"); {
-		if time.Now().After(deadline) {
-			t.Fatal("no console")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s, _, out := in.openConsole(in.mia, "Projects")
 	go in.stop()
 	done := make(chan error, 1)
 	go func() { done <- s.Wait() }()
