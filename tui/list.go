@@ -298,7 +298,7 @@ func (l *listView) line(cells []string) string {
 		}
 		v := ""
 		if i < len(cells) {
-			v = ansi.Truncate(cells[i], w, "…")
+			v = ansi.Truncate(oneLine(cells[i]), w, "…")
 		}
 		b.WriteByte(' ')
 		b.WriteString(v)
@@ -306,3 +306,14 @@ func (l *listView) line(cells []string) string {
 	}
 	return b.String()
 }
+
+// oneLine keeps a cell on its row: an error a mail server gave over several
+// lines, say, would otherwise push the rows below it down.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\t\r\n") {
+		return s
+	}
+	return cellBreaks.Replace(s)
+}
+
+var cellBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")

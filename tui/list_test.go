@@ -122,3 +122,26 @@ func TestListKeepsTheSelectionThroughFilterAndNewData(t *testing.T) {
 		t.Fatalf("selected %q once the list shrank, want the last row", sel)
 	}
 }
+
+// A cell with line breaks or tabs (a mail server's error over several lines)
+// stays on its row.
+func TestListCellsStayOnTheirRow(t *testing.T) {
+	l := listScreen(0)
+	l.setRows([][]string{
+		{"421-4.7.0 Try again later,\r\n421 closing connection", "a\tb"},
+		{"row 1", "note"},
+	})
+	rows, _ := shownRows(t, l)
+	if len(rows) != 2 || rows[1] != "row 1" {
+		t.Fatalf("rows %q", rows)
+	}
+	view := ansi.Strip(l.view())
+	if !strings.Contains(view, "later, 421 closing connection") || !strings.Contains(view, " a b ") {
+		t.Fatalf("the cells lost their text:\n%s", view)
+	}
+	for _, line := range strings.Split(view, "\n") {
+		if w := ansi.StringWidth(line); w > 80 || strings.ContainsAny(line, "\t\r") {
+			t.Fatalf("line %q (%d columns)", line, w)
+		}
+	}
+}
