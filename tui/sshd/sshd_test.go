@@ -391,7 +391,6 @@ func TestBackupStreamsTheDatabase(t *testing.T) {
 	}
 }
 
-// When latchkey stops, an open console is told and its session ends.
 // openSessions reads latchkey_ssh_sessions_open from the registry.
 func (in *instance) openSessions() float64 {
 	in.t.Helper()
@@ -438,6 +437,7 @@ func TestOpenSessionsAreCounted(t *testing.T) {
 	}
 }
 
+// When latchkey stops, an open console is told and its session ends.
 func TestShutdownEndsConsoles(t *testing.T) {
 	in := startInstance(t)
 	s, _, out := in.openConsole(in.mia, "Projects")
