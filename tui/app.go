@@ -457,13 +457,14 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 		cmds = append(cmds, a.sendTop(refreshMsg{}))
 	}
 	if msg.err == nil && msg.push == nil {
-		cmds = append(cmds, a.sendTop(doneNotice{}))
+		cmds = append(cmds, a.sendTop(doneNotice{selectKey: msg.selectKey}))
 	}
 	return tea.Batch(cmds...)
 }
 
-// doneNotice tells the screen on top that an operation it started finished.
-type doneNotice struct{}
+// doneNotice tells the screen on top that an operation it started finished,
+// and which of its rows that operation made, if any.
+type doneNotice struct{ selectKey string }
 
 // failedNotice tells the screen on top that an operation failed (the status
 // line says so too), so that a dialog can show why next to its field.

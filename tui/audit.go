@@ -103,11 +103,11 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 			v.events = append(v.events, msg.events...)
 		}
 		v.more = len(msg.events) == auditPage
-		rows := make([][]string, len(v.events))
+		rows, keys := make([][]string, len(v.events)), make([]string, len(v.events))
 		for i, e := range v.events {
-			rows[i] = []string{fmtTime(e.At), e.Actor, e.Action, e.Target, e.Source, e.Detail}
+			rows[i], keys[i] = []string{fmtTime(e.At), e.Actor, e.Action, e.Target, e.Source, e.Detail}, fmt.Sprint(e.ID)
 		}
-		v.list.setRows(rows)
+		v.list.setRows(rows, keys)
 		if msg.q.BeforeID != 0 {
 			return v, status("%d events loaded.", len(v.events))
 		}

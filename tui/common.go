@@ -105,6 +105,7 @@ type doneMsg struct {
 	reload    bool   // reload the current screen
 	pop       int    // close this many screens
 	push      screen // then open this one
+	selectKey string // then select this row (by its key) of the screen on top
 }
 
 // refreshMsg asks the current screen to load its data again.

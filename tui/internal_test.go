@@ -307,3 +307,22 @@ func TestPromptShowsWhyItsValueWasRefused(t *testing.T) {
 		t.Fatal("the reason stays after the value changed")
 	}
 }
+
+// A new project is selected once the list has it, so that e gives it a
+// portal, as the status line says.
+func TestNewProjectIsSelected(t *testing.T) {
+	env := demoEnv(t)
+	a := adminConsole(t, env)
+	a.SetSize(100, 30)
+	a.Preload(env.Ctx)
+	p := a.top().(*projects)
+	proj := coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, p.c.Org.ID, "Zeta Launch"))
+	a.Update(doneMsg{reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project Zeta Launch."})
+	if sel, _ := p.selected(); sel.Project.ID == proj.ID {
+		t.Fatal("selected before the list has it")
+	}
+	a.Update(p.fetch()) // the reload's result
+	if sel, ok := p.selected(); !ok || sel.Project.ID != proj.ID {
+		t.Fatalf("selected %+v, want the new project", sel.Project)
+	}
+}

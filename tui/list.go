@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -31,11 +32,14 @@ type listView struct {
 	cols      []column
 	widths    []int // each column's width from the last resize; 0: hidden
 	rows      [][]string
+	keys      []string // what each row is about (an id, an email): the selection follows it
+	want      string   // the key of the row last chosen; kept while a filter hides it
+	pending   string   // a key to select once its row is listed (see choose)
 	hay       []string // lower-cased row text, for filtering
 	visible   []int    // indexes of the rows shown
 	cursor    int      // index into visible
 	offset    int      // the first of visible on screen
-	keys      table.KeyMap
+	nav       table.KeyMap
 	filter    textinput.Model
 	filtering bool // typing into the filter
 	width     int
@@ -46,7 +50,7 @@ type listView struct {
 var filterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
 
 func newListView(c *Common, cols []column, empty string) *listView {
-	l := &listView{c: c, cols: cols, empty: empty, keys: table.DefaultKeyMap()}
+	l := &listView{c: c, cols: cols, empty: empty, nav: table.DefaultKeyMap()}
 	l.filter = textinput.New()
 	l.filter.Prompt = "/ "
 	l.filter.Placeholder = "type to filter"
@@ -58,10 +62,11 @@ func (l *listView) restyle() {
 	l.filter.SetStyles(textinput.DefaultStyles(l.c.IsDark))
 }
 
-// setRows replaces the data, keeping the filter and, where it can, the
-// selection's place.
-func (l *listView) setRows(rows [][]string) {
-	l.rows = rows
+// setRows replaces the data; keys[i] is what rows[i] is about. The filter
+// stays, and so does the selection: on the same row when it is still there
+// (new rows above it do not move it onto someone else), else in its place.
+func (l *listView) setRows(rows [][]string, keys []string) {
+	l.rows, l.keys = rows, keys
 	l.hay = make([]string, len(rows))
 	for i, r := range rows {
 		l.hay[i] = strings.ToLower(strings.Join(r, "\x00"))
@@ -69,10 +74,17 @@ func (l *listView) setRows(rows [][]string) {
 	l.apply()
 }
 
-// apply filters the rows by the filter's words. The selected row stays
-// selected while the filter shows it.
+// choose selects the row with key, now or, for a row not listed yet (a
+// project just created, before the list reloads), once it is; unless the
+// person moves the selection first.
+func (l *listView) choose(key string) {
+	l.pending = key
+	l.apply()
+}
+
+// apply filters the rows by the filter's words, then selects the chosen row
+// if the filter shows it.
 func (l *listView) apply() {
-	keep := l.selected()
 	words := strings.Fields(strings.ToLower(l.filter.Value()))
 	l.visible = l.visible[:0]
 	for i, h := range l.hay {
@@ -87,9 +99,20 @@ func (l *listView) apply() {
 			l.visible = append(l.visible, i)
 		}
 	}
-	l.moveTo(l.cursor)
-	if keep >= 0 && keep < len(l.rows) {
-		l.selectIndex(keep)
+	l.place(l.cursor)
+	if l.pending != "" && slices.Contains(l.keys, l.pending) {
+		l.want, l.pending = l.pending, ""
+	}
+	for i, v := range l.visible {
+		if l.keys[v] == l.want {
+			l.place(i)
+			return
+		}
+	}
+	if !slices.Contains(l.keys, l.want) { // gone, or none chosen yet: follow the row in its place
+		if r := l.selected(); r >= 0 {
+			l.want = l.keys[r]
+		}
 	}
 }
 
@@ -101,21 +124,21 @@ func (l *listView) selected() int {
 	return l.visible[l.cursor]
 }
 
-func (l *listView) selectIndex(idx int) {
-	for i, v := range l.visible {
-		if v == idx {
-			l.moveTo(i)
-			return
-		}
-	}
-}
-
 // bodyRows is how many rows fit under the filter line, header and rule.
 func (l *listView) bodyRows() int { return max(l.height-3, 1) }
 
-// moveTo puts the cursor on visible row i (clamped) and scrolls as little
-// as keeps it on screen.
+// moveTo selects visible row i (clamped), as the person chose.
 func (l *listView) moveTo(i int) {
+	l.place(i)
+	l.pending = ""
+	if r := l.selected(); r >= 0 {
+		l.want = l.keys[r]
+	}
+}
+
+// place puts the cursor on visible row i (clamped) and scrolls as little as
+// keeps it on screen.
+func (l *listView) place(i int) {
 	l.cursor = max(min(i, len(l.visible)-1), 0)
 	n := l.bodyRows()
 	if l.cursor < l.offset {
@@ -178,7 +201,7 @@ func (l *listView) resize(w, h int) {
 		}
 	}
 	l.widths = widths
-	l.moveTo(l.cursor)
+	l.place(l.cursor)
 	// The filter line is "/ " and the input, then "   N of M" (up to 17
 	// columns for 10,000 rows).
 	l.filter.SetWidth(max(w-3-17, 10))
@@ -230,21 +253,21 @@ func (l *listView) navigate(msg tea.Msg) tea.Cmd {
 	}
 	n := l.bodyRows()
 	switch {
-	case key.Matches(k, l.keys.LineUp):
+	case key.Matches(k, l.nav.LineUp):
 		l.moveTo(l.cursor - 1)
-	case key.Matches(k, l.keys.LineDown):
+	case key.Matches(k, l.nav.LineDown):
 		l.moveTo(l.cursor + 1)
-	case key.Matches(k, l.keys.PageUp):
+	case key.Matches(k, l.nav.PageUp):
 		l.moveTo(l.cursor - n)
-	case key.Matches(k, l.keys.PageDown):
+	case key.Matches(k, l.nav.PageDown):
 		l.moveTo(l.cursor + n)
-	case key.Matches(k, l.keys.HalfPageUp):
+	case key.Matches(k, l.nav.HalfPageUp):
 		l.moveTo(l.cursor - max(n/2, 1))
-	case key.Matches(k, l.keys.HalfPageDown):
+	case key.Matches(k, l.nav.HalfPageDown):
 		l.moveTo(l.cursor + max(n/2, 1))
-	case key.Matches(k, l.keys.GotoTop):
+	case key.Matches(k, l.nav.GotoTop):
 		l.moveTo(0)
-	case key.Matches(k, l.keys.GotoBottom):
+	case key.Matches(k, l.nav.GotoBottom):
 		l.moveTo(len(l.visible) - 1)
 	}
 	return nil

@@ -15,12 +15,19 @@ func listScreen(n int) *listView {
 	c := &Common{Width: 80, Height: 24, IsDark: true, Styles: newStyles(true)}
 	l := newListView(c, []column{{title: "Name", min: 10, flex: 1}, {title: "Note", min: 8, drop: 1}}, "Nothing yet.")
 	l.resize(80, 10)
-	rows := make([][]string, n)
-	for i := range rows {
-		rows[i] = []string{fmt.Sprintf("row %d", i), "note"}
-	}
-	l.setRows(rows)
+	l.setRows(numbered(0, n))
 	return l
+}
+
+// numbered is rows "row from" … "row to-1", each keyed by its name.
+func numbered(from, to int) ([][]string, []string) {
+	var rows [][]string
+	var keys []string
+	for i := from; i < to; i++ {
+		rows = append(rows, []string{fmt.Sprintf("row %d", i), "note"})
+		keys = append(keys, fmt.Sprintf("row %d", i))
+	}
+	return rows, keys
 }
 
 // shownRows is which rows the view draws, and which one is selected.
@@ -87,6 +94,12 @@ func TestListScrollsToKeepTheSelectionShown(t *testing.T) {
 
 func TestListKeepsTheSelectionThroughFilterAndNewData(t *testing.T) {
 	l := listScreen(100)
+	selected := func(step, want string) {
+		t.Helper()
+		if _, sel := shownRows(t, l); sel != want {
+			t.Fatalf("%s: selected %q, want %q", step, sel, want)
+		}
+	}
 	for range 50 {
 		l.navigate(tea.KeyPressMsg{Code: tea.KeyDown})
 	}
@@ -95,32 +108,36 @@ func TestListKeepsTheSelectionThroughFilterAndNewData(t *testing.T) {
 	if len(l.visible) != 19 { // 5, 15 … 45, 50 … 59, 65 … 95
 		t.Fatalf("%d rows match", len(l.visible))
 	}
-	if _, sel := shownRows(t, l); sel != "row 50" {
-		t.Fatalf("selected %q once filtered, want row 50 still", sel)
-	}
+	selected("filtered", "row 50")
 	l.update(tea.KeyPressMsg{Code: '7', Text: "7"})
-	if _, sel := shownRows(t, l); sel != "row 57" {
-		t.Fatalf("selected %q when the filter hid it, want the one row left", sel)
-	}
+	selected("the filter hides it", "row 57")
 	l.update(tea.KeyPressMsg{Code: tea.KeyEsc})
-	l.navigate(tea.KeyPressMsg{Code: tea.KeyHome})
-	for range 40 {
-		l.navigate(tea.KeyPressMsg{Code: tea.KeyDown})
-	}
-	// New data (as after a change): the selection keeps its place.
-	rows := make([][]string, 90)
-	for i := range rows {
-		rows[i] = []string{fmt.Sprintf("row %d", i+10), "note"}
-	}
-	l.setRows(rows)
-	if _, sel := shownRows(t, l); sel != "row 50" {
-		t.Fatalf("selected %q after new data, want the 41st row", sel)
-	}
-	// The selection's row gone: the cursor stays in range.
-	l.setRows(rows[:5])
-	if _, sel := shownRows(t, l); sel != "row 14" {
-		t.Fatalf("selected %q once the list shrank, want the last row", sel)
-	}
+	selected("the filter cleared", "row 50")
+
+	// New rows above the selection (a request arrives, someone is invited):
+	// it stays on its row, so that an action reaches whom it shows.
+	rows, keys := numbered(0, 100)
+	more, mkeys := numbered(100, 110)
+	l.setRows(append(more, rows...), append(mkeys, keys...))
+	selected("rows added above", "row 50")
+	// Its row gone (a request dismissed): the selection stays in its place,
+	// on the next row, and follows that one.
+	rows, keys = numbered(0, 100)
+	rows, keys = append(rows[:50], rows[51:]...), append(keys[:50], keys[51:]...)
+	l.setRows(append(more, rows...), append(mkeys, keys...))
+	selected("its row gone", "row 51")
+	l.setRows(rows, keys)
+	selected("rows above gone", "row 51")
+	// A row chosen before it is listed (a project just created) is selected
+	// once it is.
+	l.choose("row 200")
+	selected("not listed yet", "row 51")
+	r2, k2 := numbered(200, 201)
+	l.setRows(append(rows, r2...), append(keys, k2...))
+	selected("listed", "row 200")
+	// Fewer rows than the selection's place: the last one.
+	l.setRows(numbered(0, 5))
+	selected("shrunk", "row 4")
 }
 
 // A cell with line breaks or tabs (a mail server's error over several lines)
@@ -130,7 +147,7 @@ func TestListCellsStayOnTheirRow(t *testing.T) {
 	l.setRows([][]string{
 		{"421-4.7.0 Try again later,\r\n421 closing connection", "a\tb"},
 		{"row 1", "note"},
-	})
+	}, []string{"a", "b"})
 	rows, _ := shownRows(t, l)
 	if len(rows) != 2 || rows[1] != "row 1" {
 		t.Fatalf("rows %q", rows)

@@ -126,21 +126,21 @@ func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return m, func() tea.Msg { return errMsg{msg.err} }
 		}
 		m.msgs = msg.items
-		rows := make([][]string, len(msg.items))
+		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, x := range msg.items {
-			rows[i] = []string{fmtTime(x.CreatedAt), x.To, string(x.Kind), deliveryState(x), fmt.Sprint(x.Attempts), x.LastError}
+			rows[i], keys[i] = []string{fmtTime(x.CreatedAt), x.To, string(x.Kind), deliveryState(x), fmt.Sprint(x.Attempts), x.LastError}, fmt.Sprint(x.ID)
 		}
-		m.outbox.setRows(rows)
+		m.outbox.setRows(rows, keys)
 	case caughtMsg:
 		if msg.err != nil {
 			return m, func() tea.Msg { return errMsg{msg.err} }
 		}
 		m.mails = msg.items
-		rows := make([][]string, len(msg.items))
+		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, x := range msg.items {
-			rows[i] = []string{fmtTime(x.ReceivedAt), strings.Join(x.To, ", "), x.Subject}
+			rows[i], keys[i] = []string{fmtTime(x.ReceivedAt), strings.Join(x.To, ", "), x.Subject}, fmt.Sprint(x.ID)
 		}
-		m.caught.setRows(rows)
+		m.caught.setRows(rows, keys)
 	case tea.KeyPressMsg:
 		l := m.current()
 		if cmd, used := l.update(msg); used {

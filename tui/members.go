@@ -106,7 +106,7 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return m, func() tea.Msg { return errMsg{msg.err} }
 		}
 		m.items, m.by = msg.items, msg.by
-		rows := make([][]string, len(msg.items))
+		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, pm := range msg.items {
 			name := pm.Name
 			if name == "" {
@@ -120,9 +120,9 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if created.IsZero() {
 				created = pm.LinkAt
 			}
-			rows[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(created), fmtTime(pm.LastUsedAt), uses}
+			rows[i], keys[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(created), fmtTime(pm.LastUsedAt), uses}, pm.Email
 		}
-		m.list.setRows(rows)
+		m.list.setRows(rows, keys)
 		return m, nil
 	case tea.KeyPressMsg:
 		if cmd, used := m.list.update(msg); used {

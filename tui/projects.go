@@ -83,7 +83,12 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case restyleMsg:
 		p.list.restyle()
-	case refreshMsg, doneNotice:
+	case doneNotice:
+		if msg.selectKey != "" {
+			p.list.choose(msg.selectKey)
+		}
+		return p, p.load()
+	case refreshMsg:
 		return p, p.load()
 	case projectsMsg:
 		if msg.org != p.c.Org.ID {
@@ -93,7 +98,7 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, func() tea.Msg { return errMsg{msg.err} }
 		}
 		p.items = msg.items
-		rows := make([][]string, len(msg.items))
+		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, s := range msg.items {
 			portal, access := "—", "—"
 			if s.Portal != nil {
@@ -103,9 +108,9 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if s.PendingRequests > 0 {
 				req = fmt.Sprint(s.PendingRequests)
 			}
-			rows[i] = []string{s.Project.Name, portal, access, fmt.Sprint(s.PeopleWithAccess), fmt.Sprint(s.ActiveLinks), req}
+			rows[i], keys[i] = []string{s.Project.Name, portal, access, fmt.Sprint(s.PeopleWithAccess), fmt.Sprint(s.ActiveLinks), req}, fmt.Sprint(s.Project.ID)
 		}
-		p.list.setRows(rows)
+		p.list.setRows(rows, keys)
 		return p, nil
 	case tea.KeyPressMsg:
 		if cmd, used := p.list.update(msg); used {
@@ -150,7 +155,7 @@ func (p *projects) newProject() tea.Cmd {
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{pop: 1, reload: true, status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
+				return doneMsg{pop: 1, reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
 			})
 		}))
 }

@@ -82,11 +82,11 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return r, func() tea.Msg { return errMsg{msg.err} }
 		}
 		r.items, r.by = msg.items, msg.by
-		rows := make([][]string, len(msg.items))
+		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, q := range msg.items {
-			rows[i] = []string{fmtTime(q.LastAt), q.Email, q.Portal.Title, fmt.Sprint(q.Count), q.Addr}
+			rows[i], keys[i] = []string{fmtTime(q.LastAt), q.Email, q.Portal.Title, fmt.Sprint(q.Count), q.Addr}, fmt.Sprint(q.ID)
 		}
-		r.list.setRows(rows)
+		r.list.setRows(rows, keys)
 		return r, nil
 	case tea.KeyPressMsg:
 		if cmd, used := r.list.update(msg); used {

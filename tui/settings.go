@@ -139,8 +139,9 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, func() tea.Msg { return errMsg{msg.err} }
 		}
 		s.projects = msg.items
-		rows := make([][]string, len(msg.items))
+		rows, ids := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, p := range msg.items {
+			ids[i] = fmt.Sprint(p.Project.ID)
 			if p.Portal == nil {
 				rows[i] = []string{p.Project.Name, "— (enter creates one)", "", "", ""}
 				continue
@@ -151,7 +152,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i] = []string{p.Project.Name, "/p/" + p.Portal.Slug, p.Portal.Title, string(p.Portal.Access), d}
 		}
-		s.portals.setRows(rows)
+		s.portals.setRows(rows, ids)
 	case settingsPeopleMsg:
 		if msg.org != s.c.Org.ID {
 			break
@@ -160,8 +161,9 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, func() tea.Msg { return errMsg{msg.err} }
 		}
 		s.members, s.keysWhy = msg.items, msg.keys
-		rows := make([][]string, len(msg.items))
+		rows, ids := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, m := range msg.items {
+			ids[i] = fmt.Sprint(m.User.ID)
 			keys := "none"
 			if n := len(m.Keys); n > 0 {
 				keys = m.Keys[0].Fingerprint
@@ -171,7 +173,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i] = []string{m.User.Name, m.User.Email, string(m.Member.Role), keys}
 		}
-		s.people.setRows(rows)
+		s.people.setRows(rows, ids)
 	case tea.KeyPressMsg:
 		l := s.current()
 		if cmd, used := l.update(msg); used {
