@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -82,7 +83,7 @@ func (v *audit) FullHelp() [][]key.Binding {
 
 func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if v.size(msg) {
-		v.list.resize(v.w, v.h)
+		v.layout()
 		return v, nil
 	}
 	switch msg := msg.(type) {
@@ -97,12 +98,24 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return v, func() tea.Msg { return errMsg{msg.err} }
 		}
-		if msg.q.BeforeID == 0 {
-			v.events = msg.events
-		} else {
+		switch {
+		case msg.q.BeforeID != 0: // m: older ones
 			v.events = append(v.events, msg.events...)
+			v.more = len(msg.events) == auditPage
+		case overlaps(msg.events, v.events): // a refresh: the newest, and the older ones m loaded stay
+			oldest := msg.events[len(msg.events)-1].ID
+			i := slices.IndexFunc(v.events, func(e core.Event) bool { return e.ID < oldest })
+			if i < 0 {
+				v.more = len(msg.events) == auditPage
+				v.events = msg.events
+			} else {
+				v.events = append(slices.Clip(msg.events), v.events[i:]...)
+			}
+		default:
+			v.events = msg.events
+			v.more = len(msg.events) == auditPage
 		}
-		v.more = len(msg.events) == auditPage
+		v.layout()
 		rows, keys := make([][]string, len(v.events)), make([]string, len(v.events))
 		for i, e := range v.events {
 			rows[i], keys[i] = []string{fmtTime(e.At), e.Actor, e.Action, e.Target, e.Source, e.Detail}, fmt.Sprint(e.ID)
@@ -127,6 +140,25 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 	}
 	return v, v.list.navigate(msg)
+}
+
+// overlaps reports whether a page of the newest events reaches back into
+// the events loaded before (so that nothing lies between them).
+func overlaps(page, loaded []core.Event) bool {
+	return len(page) > 0 && len(loaded) > 0 && page[len(page)-1].ID <= loaded[0].ID
+}
+
+// layout gives the list the screen's lines, but one for the note under it
+// while older events may exist.
+func (v *audit) layout() {
+	if v.w == 0 {
+		return
+	}
+	h := v.h
+	if v.more {
+		h--
+	}
+	v.list.resize(v.w, h)
 }
 
 func (v *audit) View() string {

@@ -326,3 +326,42 @@ func TestNewProjectIsSelected(t *testing.T) {
 		t.Fatalf("selected %+v, want the new project", sel.Project)
 	}
 }
+
+// Older events loaded with m stay loaded when the log refreshes (after any
+// change), and the note that more exist is on screen.
+func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
+	env := demoEnv(t)
+	org := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))[0]
+	env.FillAudit(org.ID, 1200)
+	c := &Common{Deps: Deps{Service: env.Svc, Actor: env.Admin}, Width: 100, Height: 30, IsDark: true, Styles: newStyles(true), Org: org}
+	v := newAudit(c)
+	v.Update(tea.WindowSizeMsg{Width: 98, Height: 24})
+	load := func(before uint64) {
+		t.Helper()
+		q := v.query(before)
+		events, err := env.Svc.Audit(env.Ctx, env.Admin, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Update(auditMsg{q, events, nil})
+	}
+	load(0)
+	lines := strings.Split(v.View(), "\n")
+	if len(lines) != 24 || !strings.Contains(lines[23], "Showing the newest 500; m loads older events.") {
+		t.Fatalf("%d lines, the last %q", len(lines), lines[len(lines)-1])
+	}
+	load(v.events[len(v.events)-1].ID) // m
+	if len(v.events) != 1000 {
+		t.Fatalf("%d events after m", len(v.events))
+	}
+	v.list.navigate(tea.KeyPressMsg{Code: tea.KeyEnd})
+	chosen := v.events[v.list.selected()].ID
+	coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, org.ID, "One more event"))
+	load(0) // the refresh a change brings
+	if len(v.events) != 1001 || v.events[0].Action != "project.created" {
+		t.Fatalf("%d events after a refresh, the newest %q", len(v.events), v.events[0].Action)
+	}
+	if v.events[v.list.selected()].ID != chosen {
+		t.Fatal("the selection moved off its event")
+	}
+}
