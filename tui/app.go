@@ -504,7 +504,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return a.switchTo((a.section + len(a.sections) - 1) % len(a.sections))
 	case k.String() == "o" && len(a.c.Orgs) > 1:
 		return a.push(s, newOrgPicker(a.c))
-	case key.Matches(k, a.keys.Back) && len(a.stack) > 1:
+	case key.Matches(k, a.keys.Back) && len(a.stack) > 1 && !holdsEsc(s):
 		return a.pop(1)
 	}
 	for i, b := range a.keys.Sections {
@@ -524,6 +524,13 @@ func (a *App) resizeBody() tea.Cmd {
 		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
+}
+
+// holdsEsc reports whether the screen uses esc itself just now (a list
+// clearing its filter) rather than letting it close the screen.
+func holdsEsc(s screen) bool {
+	h, ok := s.(interface{ holdsEsc() bool })
+	return ok && h.holdsEsc()
 }
 
 // keyMap is what the help bar shows: the screen's keys, then the root's.

@@ -70,7 +70,11 @@ func (v *audit) Title() string {
 	return "Audit log"
 }
 func (v *audit) Capturing() bool { return v.list.capturing() }
+func (v *audit) holdsEsc() bool  { return v.list.holdsEsc() }
 func (v *audit) ShortHelp() []key.Binding {
+	if h := v.list.typingHelp(); h != nil {
+		return h
+	}
 	keys := []key.Binding{filterKey, moreKey}
 	if v.c.Actor.Admin {
 		keys = append(keys, allOrgKey)

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
 	"latchkey/core/coretest"
@@ -363,5 +364,68 @@ func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
 	}
 	if v.events[v.list.selected()].ID != chosen {
 		t.Fatal("the selection moved off its event")
+	}
+}
+
+// Once a filter is typed (enter), the console's keys work again; esc first
+// clears the filter, then closes the screen.
+func TestFilterLetsKeysThroughOnceTyped(t *testing.T) {
+	env := demoEnv(t)
+	a := adminConsole(t, env)
+	a.SetSize(100, 30)
+	a.Preload(env.Ctx)
+	press := func(keys ...tea.KeyPressMsg) {
+		for _, k := range keys {
+			_, cmd := a.Update(k)
+			for _, m := range runCmd(cmd) {
+				a.Update(m)
+			}
+		}
+	}
+	char := func(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
+	esc, enter := tea.KeyPressMsg{Code: tea.KeyEscape}, tea.KeyPressMsg{Code: tea.KeyEnter}
+	press(enter) // the first project's members
+	m, ok := a.top().(*members)
+	if !ok {
+		t.Fatalf("enter opened %T", a.top())
+	}
+	press(char('/'), char('c'), char('f'), char('o'))
+	if !strings.Contains(ansi.Strip(a.render()), "enter done • esc clear") {
+		t.Fatal("no filter help while typing")
+	}
+	press(enter, esc)
+	if a.top() != m || m.list.filter.Value() != "" {
+		t.Fatalf("esc with a filter: top %T, filter %q", a.top(), m.list.filter.Value())
+	}
+	press(esc)
+	if _, ok := a.top().(*projects); !ok {
+		t.Fatalf("second esc: top %T", a.top())
+	}
+	press(char('/'), char('w'), enter, char('3'))
+	if a.section != 2 {
+		t.Fatalf("3 after a typed filter: section %d", a.section)
+	}
+}
+
+// runCmd runs a command and the batches it makes, returning their messages
+// but ticks (which would wait).
+func runCmd(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		if b, ok := msg.(tea.BatchMsg); ok {
+			var out []tea.Msg
+			for _, c := range b {
+				out = append(out, runCmd(c)...)
+			}
+			return out
+		}
+		return []tea.Msg{msg}
+	case <-time.After(50 * time.Millisecond):
+		return nil
 	}
 }

@@ -207,7 +207,25 @@ func (l *listView) resize(w, h int) {
 	l.filter.SetWidth(max(w-3-17, 10))
 }
 
-func (l *listView) capturing() bool { return l.filtering || l.filter.Value() != "" }
+// capturing: keys go to the filter while it is being typed.
+func (l *listView) capturing() bool { return l.filtering }
+
+// holdsEsc: esc clears the filter (rather than closing the screen).
+func (l *listView) holdsEsc() bool { return l.filter.Value() != "" }
+
+// typingHelp is the help while the filter is typed, else nil.
+func (l *listView) typingHelp() []key.Binding {
+	if !l.filtering {
+		return nil
+	}
+	return []key.Binding{filterDoneKey, filterClearKey, filterMoveKey}
+}
+
+var (
+	filterDoneKey  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done"))
+	filterClearKey = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear"))
+	filterMoveKey  = key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose a row"))
+)
 
 // update handles the filter's keys; it reports whether it used the key.
 func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
@@ -221,7 +239,7 @@ func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 				l.filter.Blur()
 				l.apply()
 				return nil, true
-			case "enter", "down", "up":
+			case "enter", "down", "up", "pgdown", "pgup":
 				l.filtering = false
 				l.filter.Blur()
 				if k.String() == "enter" {

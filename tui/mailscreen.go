@@ -85,7 +85,11 @@ func (m *mailScreen) current() *listView {
 	return m.outbox
 }
 func (m *mailScreen) Capturing() bool { return m.current().capturing() }
+func (m *mailScreen) holdsEsc() bool  { return m.current().holdsEsc() }
 func (m *mailScreen) ShortHelp() []key.Binding {
+	if h := m.current().typingHelp(); h != nil {
+		return h
+	}
 	keys := []key.Binding{filterKey}
 	if m.catcher() {
 		keys = append(keys, toggleMailKey)

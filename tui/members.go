@@ -59,7 +59,11 @@ func (m *members) load() tea.Cmd {
 func (m *members) Init() tea.Cmd   { return m.load() }
 func (m *members) Title() string   { return m.project.Name + " (/p/" + m.portal.Slug + ")" }
 func (m *members) Capturing() bool { return m.list.capturing() }
+func (m *members) holdsEsc() bool  { return m.list.holdsEsc() }
 func (m *members) ShortHelp() []key.Binding {
+	if h := m.list.typingHelp(); h != nil {
+		return h
+	}
 	return []key.Binding{bind("enter", "enter", "member menu"), inviteKey, activityKey, filterKey}
 }
 func (m *members) FullHelp() [][]key.Binding {

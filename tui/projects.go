@@ -60,7 +60,11 @@ func (p *projects) loader() func() tea.Msg {
 func (p *projects) Init() tea.Cmd   { return p.load() }
 func (p *projects) Title() string   { return "Projects" }
 func (p *projects) Capturing() bool { return p.list.capturing() }
+func (p *projects) holdsEsc() bool  { return p.list.holdsEsc() }
 func (p *projects) ShortHelp() []key.Binding {
+	if h := p.list.typingHelp(); h != nil {
+		return h
+	}
 	return []key.Binding{openKey, inviteKey, activityKey, filterKey}
 }
 func (p *projects) FullHelp() [][]key.Binding {

@@ -56,10 +56,16 @@ func (r *requests) load() tea.Cmd {
 	})
 }
 
-func (r *requests) Init() tea.Cmd            { return r.load() }
-func (r *requests) Title() string            { return "Access requests" }
-func (r *requests) Capturing() bool          { return r.list.capturing() }
-func (r *requests) ShortHelp() []key.Binding { return []key.Binding{grantKey, dismissKey, filterKey} }
+func (r *requests) Init() tea.Cmd   { return r.load() }
+func (r *requests) Title() string   { return "Access requests" }
+func (r *requests) Capturing() bool { return r.list.capturing() }
+func (r *requests) holdsEsc() bool  { return r.list.holdsEsc() }
+func (r *requests) ShortHelp() []key.Binding {
+	if h := r.list.typingHelp(); h != nil {
+		return h
+	}
+	return []key.Binding{grantKey, dismissKey, filterKey}
+}
 func (r *requests) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{upKey, downKey, filterKey}, {grantKey, dismissKey}}
 }

@@ -108,7 +108,11 @@ func (s *settings) current() *listView {
 	return s.portals
 }
 func (s *settings) Capturing() bool { return s.current().capturing() }
+func (s *settings) holdsEsc() bool  { return s.current().holdsEsc() }
 func (s *settings) ShortHelp() []key.Binding {
+	if h := s.current().typingHelp(); h != nil {
+		return h
+	}
 	open := bind("enter", "enter", "edit portal")
 	if s.showPeople {
 		open = bind("enter", "enter", "keys")
