@@ -96,12 +96,13 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	if err != nil {
 		return err
 	}
+	login := sshLogin(c.PublicURL, sshLn)
+	composer.SSHLogin = login
 	worker, err := mail.NewWorker(mail.WorkerConfig{Service: in.svc, Composer: composer, Sender: relay, Logger: log, Registry: reg})
 	if err != nil {
 		return err
 	}
 	var sshSrv *sshd.Server
-	login := sshLogin(c.PublicURL, sshLn)
 	if sshLn != nil {
 		admins := map[string]bool{}
 		for _, k := range c.adminKeys {

@@ -35,6 +35,11 @@ type Envelope struct {
 
 // Composer renders outbox rows.
 type Composer struct {
+	// SSHLogin is the command that opens the SSH console ("ssh -p 2222
+	// portal.example.com"), which an access request's email gives its owner
+	// to grant it from a terminal; empty when SSH is off. Set it before use.
+	SSHLogin string
+
 	from      mail.Address
 	publicURL string
 	domain    string
@@ -100,6 +105,7 @@ type view struct {
 	Expires    string
 	Addr       string
 	RequestID  string
+	SSHLogin   string
 }
 
 func humanTime(rfc3339 string) string {
@@ -115,7 +121,7 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 	d := m.Data
 	v := view{Kind: m.Kind, Name: clean(m.ToName), Email: clean(d["email"]), Org: clean(d["org"]), Portal: clean(d["portal"]),
 		Slug: clean(d["slug"]), By: clean(d["by"]), Role: clean(d["role"]), PublicURL: c.publicURL,
-		RestoreURL: c.publicURL + "/restore", Addr: clean(d["addr"]), RequestID: clean(d["request_id"])}
+		RestoreURL: c.publicURL + "/restore", Addr: clean(d["addr"]), RequestID: clean(d["request_id"]), SSHLogin: c.SSHLogin}
 	if v.Slug != "" {
 		v.PortalURL = c.publicURL + "/p/" + v.Slug
 	}

@@ -52,6 +52,7 @@ func TestRenderedMessagesMatchGoldenFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.SSHLogin = "ssh -p 2222 portal.example.com"
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			m := sample(kind)
@@ -161,6 +162,34 @@ func TestMailFromTheInstanceAdminNamesTheOrganization(t *testing.T) {
 		if !strings.Contains(body, "\n"+want) || !strings.Contains(body, ">"+strings.Replace(want, "Website Redesign", "<strong>Website Redesign</strong>", 1)) &&
 			!strings.Contains(body, ">"+strings.Replace(want, "Northwind Studio as", "<strong>Northwind Studio</strong> as", 1)) {
 			t.Errorf("%s: %q does not start its line and paragraph in\n%s", kind, want, body)
+		}
+	}
+}
+
+// An access request's email gives the command that reaches this instance's
+// SSH console, and none when SSH is off.
+func TestAccessRequestNamesTheSSHCommand(t *testing.T) {
+	c, err := lkmail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"ssh -p 22222 portal.example.com", ""} {
+		c.SSHLogin = login
+		env, err := c.Compose(sample(core.MailAccessRequest), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := lkmail.Parse(env.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{p.Text, p.HTML} {
+			switch {
+			case login != "" && !strings.Contains(part, login+" requests grant 7"):
+				t.Errorf("with SSH on %q, a part lacks the command:\n%s", login, part)
+			case login == "" && (strings.Contains(part, "ssh") || !strings.Contains(part, "Access requests") && !strings.Contains(part, "Access\nrequests")):
+				t.Errorf("with SSH off, a part speaks of ssh or not of the console:\n%s", part)
+			}
 		}
 	}
 }
