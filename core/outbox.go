@@ -44,6 +44,10 @@ const (
 	Failed                               // refused for good, or retried too long
 )
 
+// lastErrorLen bounds the server's answer an outbox message keeps (the audit
+// log keeps its first 64 characters): enough for a multi-line SMTP reply.
+const lastErrorLen = 1000
+
 // Delivery is the result of one attempt to deliver an outbox message.
 type Delivery struct {
 	ID      uint64
@@ -76,11 +80,11 @@ func (s *Service) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 				m.State, m.SentAt, m.LastError, m.SealedToken = MessageSent, w.now, "", nil
 				action, detail = "mail.sent", fmt.Sprintf("%s, message %d, attempt %d: %s", m.Kind, m.ID, m.Attempts, clip(d.Detail))
 			case Retry:
-				m.State, m.LastError, m.NextAttemptAt = MessageRetrying, clip(d.Detail), d.Next.UTC()
+				m.State, m.LastError, m.NextAttemptAt = MessageRetrying, clipTo(d.Detail, lastErrorLen), d.Next.UTC()
 				action, detail = "mail.retrying", fmt.Sprintf("%s, message %d, attempt %d failed: %s; next attempt %s",
 					m.Kind, m.ID, m.Attempts, clip(d.Detail), m.NextAttemptAt.Format(time.RFC3339))
 			case Failed:
-				m.State, m.LastError, m.SealedToken = MessageFailed, clip(d.Detail), nil
+				m.State, m.LastError, m.SealedToken = MessageFailed, clipTo(d.Detail, lastErrorLen), nil
 				action, detail = "mail.failed", fmt.Sprintf("%s, message %d: %s", m.Kind, m.ID, clip(d.Detail))
 			default:
 				return fmt.Errorf("message %d: unknown delivery outcome %d", d.ID, d.Outcome)

@@ -173,11 +173,13 @@ func validGuestUntil(role Role, until, now time.Time) error {
 }
 
 // clip shortens what a person typed before it is quoted in an error message.
-func clip(s string) string {
-	const max = 64
-	if utf8.RuneCountInString(s) <= max {
+func clip(s string) string { return clipTo(s, 64) }
+
+// clipTo cuts s to n runes, marking the cut with "…".
+func clipTo(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:max]) + "…"
+	return string(r[:n]) + "…"
 }

@@ -429,3 +429,37 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 		return nil
 	}
 }
+
+// enter on an outbox message shows its delivery, the last error whole (a
+// mail server's answer can span lines and outgrow its column).
+func TestOutboxShowsADeliveryWhole(t *testing.T) {
+	env := demoEnv(t)
+	due := coretest.Must(env.Svc.DueMail(env.Ctx, 10))
+	answer := "421-4.7.0 Try again later, closing connection.\n421 4.7.0 For more information, go to https://support.example.com/mail/answer/7606 and read the part about rate limits"
+	if err := env.Svc.RecordDeliveries(env.Ctx, []core.Delivery{{ID: due[0].ID, Outcome: core.Retry, Detail: answer, Next: env.Clock.Now().Add(time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	a := adminConsole(t, env)
+	a.SetSize(80, 24)
+	a.Preload(env.Ctx)
+	a.Update(tea.KeyPressMsg{Code: '4', Text: "4"})
+	for _, m := range runCmd(a.top().Init()) {
+		a.Update(m)
+	}
+	ms := a.top().(*mailScreen)
+	ms.outbox.choose(fmt.Sprint(due[0].ID))
+	_, cmd := a.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	for _, m := range runCmd(cmd) {
+		a.Update(m)
+	}
+	screen := ansi.Strip(a.render())
+	words := strings.Join(strings.Fields(screen), " ")
+	if _, ok := a.top().(*textViewer); !ok || !strings.Contains(words, "read the part about rate limits") || !strings.Contains(screen, "next try") {
+		t.Fatalf("top %T:\n%s", a.top(), screen)
+	}
+	for _, line := range strings.Split(screen, "\n") {
+		if ansi.StringWidth(line) > 80 {
+			t.Fatalf("a line wider than the terminal: %q", line)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
 	"latchkey/core/mail"
@@ -42,7 +43,7 @@ func newMailScreen(c *Common) *mailScreen {
 		{title: "Queued", min: 12},
 		{title: "To", min: 20, flex: 3},
 		{title: "Kind", min: 16, drop: 1},
-		{title: "State", min: 20, flex: 1},
+		{title: "State", min: 21, flex: 1}, // "next try 25 Nov 01:31"
 		{title: "Tries", min: 5, drop: 2},
 		{title: "Last error", min: 12, flex: 2, drop: 3},
 	}, "The outbox is empty.")
@@ -96,6 +97,8 @@ func (m *mailScreen) ShortHelp() []key.Binding {
 	}
 	if m.showCaught {
 		keys = append(keys, bind("enter", "enter", "read"))
+	} else {
+		keys = append(keys, bind("enter", "enter", "delivery details"))
 	}
 	return keys
 }
@@ -108,7 +111,7 @@ func deliveryState(msg core.Message) string {
 	case core.MessageSent:
 		return "sent " + fmtTime(msg.SentAt)
 	case core.MessageRetrying:
-		return "retrying, next " + fmtTime(msg.NextAttemptAt)
+		return "next try " + fmtTime(msg.NextAttemptAt)
 	}
 	return string(msg.State)
 }
@@ -158,6 +161,10 @@ func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if i := m.caught.selected(); i >= 0 && i < len(m.mails) {
 				return m, m.open(m.mails[i].ID)
 			}
+		case msg.String() == "enter":
+			if i := m.outbox.selected(); i >= 0 && i < len(m.msgs) {
+				return m, push(newOutboxViewer(m.c, m.msgs[i]))
+			}
 		}
 	}
 	return m, m.current().navigate(msg)
@@ -189,28 +196,48 @@ func (m *mailScreen) View() string {
 	return head + "\n" + m.current().view()
 }
 
-// mailViewer shows one caught message's text part in a scrollable viewport.
-type mailViewer struct {
+// textViewer shows a few labelled fields and, under a rule, a text that
+// scrolls and wraps to the terminal: a caught message, or how an outbox
+// message's delivery went.
+type textViewer struct {
 	base
-	p  mail.Parsed
-	vp viewport.Model
+	title string
+	head  [][2]string // label, value
+	body  string
+	vp    viewport.Model
 }
 
-func newMailViewer(c *Common, p mail.Parsed) *mailViewer {
-	v := &mailViewer{base: base{c: c}, p: p}
+func newTextViewer(c *Common, title string, head [][2]string, body string) *textViewer {
+	v := &textViewer{base: base{c: c}, title: title, head: head, body: body}
 	v.vp = viewport.New()
-	v.vp.SetContent(p.Text)
+	v.vp.SetContent(body)
 	return v
 }
 
-func (v *mailViewer) Title() string { return fit(v.p.Subject, 50) }
-func (v *mailViewer) ShortHelp() []key.Binding {
+// newMailViewer shows a caught message's text part.
+func newMailViewer(c *Common, p mail.Parsed) *textViewer {
+	return newTextViewer(c, fit(p.Subject, 50), [][2]string{{"From", p.From}, {"To", p.To}, {"Subject", p.Subject}, {"Date", p.Date}}, p.Text)
+}
+
+// newOutboxViewer shows an outbox message's delivery, its last error whole.
+func newOutboxViewer(c *Common, x core.Message) *textViewer {
+	head := [][2]string{{"To", x.To}, {"Kind", string(x.Kind)}, {"Queued", fmtTime(x.CreatedAt)}, {"State", deliveryState(x)}, {"Tries", fmt.Sprint(x.Attempts)}}
+	body := "No delivery of it has failed."
+	if x.LastError != "" {
+		body = "Last error:\n\n" + x.LastError
+	}
+	return newTextViewer(c, fmt.Sprintf("Message %d", x.ID), head, body)
+}
+
+func (v *textViewer) Title() string { return v.title }
+func (v *textViewer) ShortHelp() []key.Binding {
 	return []key.Binding{bind("up,down,pgup,pgdown", "↑/↓/pgup/pgdn", "scroll")}
 }
-func (v *mailViewer) Update(msg tea.Msg) (screen, tea.Cmd) {
+func (v *textViewer) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if v.size(msg) {
 		v.vp.SetWidth(v.w)
-		v.vp.SetHeight(max(v.h-5, 3))
+		v.vp.SetHeight(max(v.h-len(v.head)-1, 3))
+		v.vp.SetContent(ansi.Wrap(v.body, max(v.w, 10), " "))
 		return v, nil
 	}
 	var cmd tea.Cmd
@@ -218,13 +245,16 @@ func (v *mailViewer) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return v, cmd
 }
 
-func (v *mailViewer) View() string {
+func (v *textViewer) View() string {
 	st := v.c.Styles
-	head := []string{
-		st.Label.Render("From    ") + v.p.From,
-		st.Label.Render("To      ") + v.p.To,
-		st.Label.Render("Subject ") + v.p.Subject,
-		st.Label.Render("Date    ") + v.p.Date,
+	width := 0
+	for _, h := range v.head {
+		width = max(width, len(h[0]))
 	}
-	return strings.Join(head, "\n") + "\n" + st.Faint.Render(strings.Repeat("─", max(v.w, 1))) + "\n" + v.vp.View()
+	var b strings.Builder
+	for _, h := range v.head {
+		b.WriteString(st.Label.Render(h[0] + strings.Repeat(" ", width-len(h[0])+1)))
+		b.WriteString(oneLine(h[1]) + "\n")
+	}
+	return b.String() + st.Faint.Render(strings.Repeat("─", max(v.w, 1))) + "\n" + v.vp.View()
 }

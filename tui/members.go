@@ -35,7 +35,7 @@ func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 		{title: "Name", min: 12, flex: 2, drop: 2},
 		{title: "Email", min: 20, flex: 3},
 		{title: "Role", min: 7},
-		{title: "Access", min: 6},
+		{title: "Access", min: 7}, // "invited"
 		{title: "Link", min: 11},
 		{title: "Created", min: 12, drop: 3},
 		{title: "Last used", min: 12, drop: 1},
