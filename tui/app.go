@@ -585,7 +585,8 @@ func (a *App) render() string {
 	st := a.c.Styles
 	w := a.c.Width
 	if w < 60 || a.c.Height < 16 {
-		return center(st.Warn.Render(fmt.Sprintf("latchkey needs at least 80×24; this terminal is %d×%d.", w, a.c.Height)), w, a.c.Height)
+		msg := fmt.Sprintf("latchkey needs at least 60×16; this terminal is %d×%d.", w, a.c.Height)
+		return center(st.Warn.Width(max(min(w-2, lipgloss.Width(msg)), 10)).Render(msg), w, a.c.Height)
 	}
 	who := a.c.Actor.Email
 	if a.c.Actor.Admin {

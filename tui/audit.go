@@ -82,7 +82,7 @@ func (v *audit) ShortHelp() []key.Binding {
 	return keys
 }
 func (v *audit) FullHelp() [][]key.Binding {
-	return [][]key.Binding{append([]key.Binding{upKey, downKey}, v.ShortHelp()...)}
+	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, v.ShortHelp()...)}
 }
 
 func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {

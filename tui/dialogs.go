@@ -96,6 +96,8 @@ type menu struct {
 var (
 	upKey    = bind("up,k", "↑/k", "up")
 	downKey  = bind("down,j", "↓/j", "down")
+	pageKeys = bind("pgup,pgdown", "pgup/pgdn", "page")
+	endKeys  = bind("home,end", "home/end", "first, last")
 	enterKey = bind("enter", "enter", "choose")
 )
 

@@ -200,6 +200,20 @@ func (l *listView) resize(w, h int) {
 			break
 		}
 	}
+	// Narrower than the columns that stay: the widest give a column each
+	// (down to 4) until the row fits; their values are cut with "…".
+	for short := need - w; short > 0; short-- {
+		widest := -1
+		for i := range widths {
+			if widths[i] > 4 && (widest < 0 || widths[i] > widths[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			break
+		}
+		widths[widest]--
+	}
 	l.widths = widths
 	l.place(l.cursor)
 	// The filter line is "/ " and the input, then "   N of M" (up to 17

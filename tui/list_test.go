@@ -7,6 +7,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"latchkey/core/coretest"
 )
 
 // listScreen is a list of n rows "row 0" … at 80 columns, 10 lines: the
@@ -160,5 +162,37 @@ func TestListCellsStayOnTheirRow(t *testing.T) {
 		if w := ansi.StringWidth(line); w > 80 || strings.ContainsAny(line, "\t\r") {
 			t.Fatalf("line %q (%d columns)", line, w)
 		}
+	}
+}
+
+// Narrower than the columns that cannot be dropped, a list still fits: its
+// widest columns give way.
+func TestListFitsNarrowTerminals(t *testing.T) {
+	c := &Common{Width: 60, Height: 16, IsDark: true, Styles: newStyles(true)}
+	v := newAudit(c)
+	for _, w := range []int{58, 50, 40} {
+		v.list.resize(w, 10)
+		v.list.setRows([][]string{{"25 Nov 01:31", "someone.with.a.long.address@example.test", "access.requested", "newcomer@acme.test", "web:198.51.100.23", "detail"}}, []string{"1"})
+		for _, line := range strings.Split(ansi.Strip(v.list.view()), "\n") {
+			if ansi.StringWidth(line) > w {
+				t.Fatalf("at %d columns, a line of %d: %q", w, ansi.StringWidth(line), line)
+			}
+		}
+	}
+}
+
+// A terminal too small for the console says how small is too small, in
+// lines that fit it.
+func TestTooSmallATerminalIsToldSo(t *testing.T) {
+	a := adminConsole(t, coretest.New(t))
+	a.SetSize(40, 10)
+	out := ansi.Strip(a.render())
+	for _, line := range strings.Split(out, "\n") {
+		if ansi.StringWidth(line) > 40 {
+			t.Fatalf("a line of %d columns: %q", ansi.StringWidth(line), line)
+		}
+	}
+	if words := strings.Join(strings.Fields(out), " "); !strings.Contains(words, "latchkey needs at least 60×16; this terminal is 40×10.") {
+		t.Fatalf("%q", words)
 	}
 }

@@ -103,7 +103,7 @@ func (m *mailScreen) ShortHelp() []key.Binding {
 	return keys
 }
 func (m *mailScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{append([]key.Binding{upKey, downKey}, m.ShortHelp()...)}
+	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, m.ShortHelp()...)}
 }
 
 func deliveryState(msg core.Message) string {

@@ -67,7 +67,7 @@ func (m *members) ShortHelp() []key.Binding {
 	return []key.Binding{bind("enter", "enter", "member menu"), inviteKey, activityKey, filterKey}
 }
 func (m *members) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{upKey, downKey, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey}}
+	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey}}
 }
 
 func linkState(pm core.PortalMember) string {

@@ -68,7 +68,7 @@ func (p *projects) ShortHelp() []key.Binding {
 	return []key.Binding{openKey, inviteKey, activityKey, filterKey}
 }
 func (p *projects) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{upKey, downKey, openKey, filterKey}, {inviteKey, activityKey, newProjKey, renameKey, portalKey}}
+	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, openKey, filterKey}, {inviteKey, activityKey, newProjKey, renameKey, portalKey}}
 }
 
 func (p *projects) selected() (core.ProjectSummary, bool) {

@@ -67,7 +67,7 @@ func (r *requests) ShortHelp() []key.Binding {
 	return []key.Binding{grantKey, dismissKey, filterKey}
 }
 func (r *requests) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{upKey, downKey, filterKey}, {grantKey, dismissKey}}
+	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, filterKey}, {grantKey, dismissKey}}
 }
 
 func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {

@@ -120,7 +120,7 @@ func (s *settings) ShortHelp() []key.Binding {
 	return []key.Binding{open, toggleSettingsKey, filterKey}
 }
 func (s *settings) FullHelp() [][]key.Binding {
-	return [][]key.Binding{append([]key.Binding{upKey, downKey}, s.ShortHelp()...)}
+	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, s.ShortHelp()...)}
 }
 
 func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
