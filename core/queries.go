@@ -230,7 +230,13 @@ func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
 			} else if !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
-		} else if !errors.Is(err, ErrNotFound) {
+		} else if errors.Is(err, ErrNotFound) { // no account yet: the name they were invited by
+			if inv, err := w.LatestInvitation(p.OrgID, email); err == nil {
+				pm.Name = inv.Name
+			} else if !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+		} else {
 			return nil, err
 		}
 		out = append(out, *pm)

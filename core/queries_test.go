@@ -59,3 +59,19 @@ func TestProjectFiguresMatchTheirMembers(t *testing.T) {
 	}
 	t.Fatal("the portal's project is not listed")
 }
+
+// Someone invited by name shows by that name before they have an account.
+func TestInviteesShowTheirNameBeforeTheyJoin(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Names")
+	must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "pat@x.test", Name: "Pat Pending", Role: core.RoleClient, PortalID: w.closed.ID}))
+	for _, m := range must(e.Svc.PortalMembers(e.Ctx, w.ownerA, w.closed.ID)) {
+		if m.Email == "pat@x.test" {
+			if m.Name != "Pat Pending" || m.UserID != 0 {
+				t.Fatalf("invitee %+v", m)
+			}
+			return
+		}
+	}
+	t.Fatal("the invitee is not listed")
+}
