@@ -239,6 +239,14 @@ func TestProjectNamesAreUniqueInAnOrganization(t *testing.T) {
 	if _, err := e.Svc.CreateProject(e.Ctx, other.ownerA, other.org.ID, "CLOSED"); err != nil {
 		t.Fatalf("another organization's project name: %v", err)
 	}
+	// An accent typed as its own character or as a combining mark is the
+	// same name, stored in its composed form.
+	if p, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "Cafe\u0301 Launch"); err != nil || p.Name != "Caf\u00e9 Launch" {
+		t.Fatalf("decomposed name: %+v, %v", p, err)
+	}
+	if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "caf\u00e9 launch"); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("the same name composed: %v", err)
+	}
 }
 
 // Names may use the joiners that scripts and emoji need, but not characters

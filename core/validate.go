@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits on what people type.
@@ -65,7 +67,9 @@ func cleanName(field, s string, required bool) (string, error) {
 	case utf8.RuneCountInString(s) > MaxNameLen:
 		return "", invalid(field, "is longer than %d characters", MaxNameLen)
 	}
-	return strings.Join(strings.Fields(s), " "), nil // "Website  Redesign" is "Website Redesign"
+	// "Website  Redesign" is "Website Redesign", and an "é" typed as e and
+	// a combining accent is the "é" typed as one character.
+	return norm.NFC.String(strings.Join(strings.Fields(s), " ")), nil
 }
 
 // hiddenFormat reports characters that change how a name is shown without
