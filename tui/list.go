@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/table"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // column describes one column of a list.
@@ -35,7 +39,7 @@ type listView struct {
 	keys      []string // what each row is about (an id, an email): the selection follows it
 	want      string   // the key of the row last chosen; kept while a filter hides it
 	pending   string   // a key to select once its row is listed (see choose)
-	hay       []string // lower-cased row text, for filtering
+	hay       []string // each row's text as the filter compares it; nil until it is used
 	visible   []int    // indexes of the rows shown
 	cursor    int      // index into visible
 	offset    int      // the first of visible on screen
@@ -66,11 +70,7 @@ func (l *listView) restyle() {
 // stays, and so does the selection: on the same row when it is still there
 // (new rows above it do not move it onto someone else), else in its place.
 func (l *listView) setRows(rows [][]string, keys []string) {
-	l.rows, l.keys = rows, keys
-	l.hay = make([]string, len(rows))
-	for i, r := range rows {
-		l.hay[i] = strings.ToLower(strings.Join(r, "\x00"))
-	}
+	l.rows, l.keys, l.hay = rows, keys, nil
 	l.apply()
 }
 
@@ -85,12 +85,18 @@ func (l *listView) choose(key string) {
 // apply filters the rows by the filter's words, then selects the chosen row
 // if the filter shows it.
 func (l *listView) apply() {
-	words := strings.Fields(strings.ToLower(l.filter.Value()))
+	words := strings.Fields(fold(l.filter.Value()))
+	if len(words) > 0 && l.hay == nil { // the rows' text, folded once the filter is first used
+		l.hay = make([]string, len(l.rows))
+		for i, r := range l.rows {
+			l.hay[i] = fold(strings.Join(r, "\x00"))
+		}
+	}
 	l.visible = l.visible[:0]
-	for i, h := range l.hay {
+	for i := range l.rows {
 		ok := true
 		for _, w := range words {
-			if !strings.Contains(h, w) {
+			if !strings.Contains(l.hay[i], w) {
 				ok = false
 				break
 			}
@@ -372,3 +378,22 @@ func oneLine(s string) string {
 }
 
 var cellBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
+
+// fold is text as the filter compares it: lower case, and without accents,
+// so that "angstrom" finds "Ångström".
+func fold(s string) string {
+	s = strings.ToLower(s)
+	if !strings.ContainsFunc(s, mayCarryAccent) {
+		return s // the rows of most lists: ASCII, dashes, times
+	}
+	if f, _, err := transform.String(unaccent, s); err == nil {
+		return f
+	}
+	return s
+}
+
+func mayCarryAccent(r rune) bool {
+	return r >= 0xC0 && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r))
+}
+
+var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)

@@ -196,3 +196,16 @@ func TestTooSmallATerminalIsToldSo(t *testing.T) {
 		t.Fatalf("%q", words)
 	}
 }
+
+// The filter ignores accents and case: "angstrom" finds "Ångström".
+func TestFilterIgnoresAccents(t *testing.T) {
+	l := listScreen(0)
+	l.setRows([][]string{{"Anders Ångström", "x"}, {"Zoë Müller", "y"}, {"Plain", "z"}}, []string{"a", "b", "c"})
+	for filter, want := range map[string]int{"angstrom": 1, "ÅNGSTRÖM": 1, "zoe muller": 1, "Mu\u0308ller": 1, "plain": 1, "o": 2} {
+		l.filter.SetValue(filter)
+		l.apply()
+		if len(l.visible) != want {
+			t.Errorf("%q shows %d rows, want %d", filter, len(l.visible), want)
+		}
+	}
+}
