@@ -321,7 +321,7 @@ func (l *listView) view() string {
 		top = st.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
 	}
 	if len(l.rows) == 0 {
-		return top + "\n\n" + st.Muted.Render(l.empty)
+		return st.Muted.Render(l.empty) // nothing to count or filter
 	}
 	if len(l.visible) == 0 {
 		return top + "\n\n" + st.Muted.Render("Nothing matches the filter. esc clears it.")

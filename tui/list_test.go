@@ -209,3 +209,11 @@ func TestFilterIgnoresAccents(t *testing.T) {
 		}
 	}
 }
+
+// An empty list says what it would hold, with no count or filter to offer.
+func TestEmptyListSaysSo(t *testing.T) {
+	out := ansi.Strip(listScreen(0).view())
+	if out != "Nothing yet." {
+		t.Fatalf("%q", out)
+	}
+}
