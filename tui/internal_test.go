@@ -222,10 +222,7 @@ func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
 // SetSize lays the preloaded screen out for the terminal, so that the
 // program's first size report changes nothing.
 func TestSetSizeBeforePreload(t *testing.T) {
-	env := demoEnv(t)
-	a := adminConsole(t, env)
-	a.SetSize(120, 40)
-	a.Preload(env.Ctx)
+	env, a := preloaded(t, 120, 40)
 	first := a.View().Content
 	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	if a.frame == "" {
@@ -255,6 +252,16 @@ func adminConsole(t *testing.T, env *coretest.Env) *App {
 	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
 	t.Cleanup(a.Close)
 	return a
+}
+
+// preloaded is the admin's console over the demo data at width×height, its
+// first screen loaded as the SSH server loads it.
+func preloaded(t *testing.T, width, height int) (*coretest.Env, *App) {
+	env := demoEnv(t)
+	a := adminConsole(t, env)
+	a.SetSize(width, height)
+	a.Preload(env.Ctx)
+	return env, a
 }
 
 // A manager is not offered to add or remove the keys of the owner (core
@@ -312,10 +319,7 @@ func TestPromptShowsWhyItsValueWasRefused(t *testing.T) {
 // A new project is selected once the list has it, so that e gives it a
 // portal, as the status line says.
 func TestNewProjectIsSelected(t *testing.T) {
-	env := demoEnv(t)
-	a := adminConsole(t, env)
-	a.SetSize(100, 30)
-	a.Preload(env.Ctx)
+	env, a := preloaded(t, 100, 30)
 	p := a.top().(*projects)
 	proj := coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, p.c.Org.ID, "Zeta Launch"))
 	a.Update(doneMsg{reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project Zeta Launch."})
@@ -370,10 +374,7 @@ func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
 // Once a filter is typed (enter), the console's keys work again; esc first
 // clears the filter, then closes the screen.
 func TestFilterLetsKeysThroughOnceTyped(t *testing.T) {
-	env := demoEnv(t)
-	a := adminConsole(t, env)
-	a.SetSize(100, 30)
-	a.Preload(env.Ctx)
+	_, a := preloaded(t, 100, 30)
 	press := func(keys ...tea.KeyPressMsg) {
 		for _, k := range keys {
 			_, cmd := a.Update(k)
