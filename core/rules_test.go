@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -269,5 +270,19 @@ func TestNamesKeepJoinersButNotHiddenDirection(t *testing.T) {
 	}
 	if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, "spaced  OUT name"); !errors.Is(err, core.ErrConflict) {
 		t.Errorf("the same name with more spaces: %v", err)
+	}
+}
+
+// A name's length is counted as it is stored: composed.
+func TestNameLengthCountsTheStoredForm(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	long := strings.Repeat("\u0958", core.MaxNameLen) // each composes to two characters
+	if _, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, long); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("a name of %d characters once composed: %v", 2*core.MaxNameLen, err)
+	}
+	fits := strings.Repeat("e\u0301", core.MaxNameLen) // each composes to one
+	if p, err := e.Svc.CreateProject(e.Ctx, w.ownerA, w.org.ID, fits); err != nil || len([]rune(p.Name)) != core.MaxNameLen {
+		t.Fatalf("a name of %d characters once composed: %v", core.MaxNameLen, err)
 	}
 }

@@ -54,12 +54,15 @@ func NormalizeEmail(s string) (string, error) {
 // format characters, at most MaxNameLen characters, its spaces collapsed to
 // one between words; required when required is set.
 func cleanName(field, s string, required bool) (string, error) {
-	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", invalid(field, "is not valid text")
+	}
+	// An "é" typed as e and a combining accent is the "é" typed as one
+	// character (and counted as one below).
+	s = strings.TrimSpace(norm.NFC.String(s))
 	switch {
 	case s == "" && required:
 		return "", invalid(field, "must not be empty")
-	case !utf8.ValidString(s):
-		return "", invalid(field, "is not valid text")
 	case strings.ContainsFunc(s, unicode.IsControl):
 		return "", invalid(field, "must be one line without control characters")
 	case strings.ContainsFunc(s, hiddenFormat):
@@ -67,9 +70,7 @@ func cleanName(field, s string, required bool) (string, error) {
 	case utf8.RuneCountInString(s) > MaxNameLen:
 		return "", invalid(field, "is longer than %d characters", MaxNameLen)
 	}
-	// "Website  Redesign" is "Website Redesign", and an "é" typed as e and
-	// a combining accent is the "é" typed as one character.
-	return norm.NFC.String(strings.Join(strings.Fields(s), " ")), nil
+	return strings.Join(strings.Fields(s), " "), nil // "Website  Redesign" is "Website Redesign"
 }
 
 // hiddenFormat reports characters that change how a name is shown without

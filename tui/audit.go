@@ -103,7 +103,10 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return v, func() tea.Msg { return errMsg{msg.err} }
 		}
 		switch {
-		case msg.q.BeforeID != 0: // m: older ones
+		case msg.q.BeforeID != 0: // m: older ones, unless they no longer follow what is loaded
+			if len(v.events) == 0 || v.events[len(v.events)-1].ID != msg.q.BeforeID {
+				return v, nil
+			}
 			v.events = append(v.events, msg.events...)
 			v.more = len(msg.events) == auditPage
 		case overlaps(msg.events, v.events): // a refresh: the newest, and the older ones m loaded stay
@@ -140,6 +143,7 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return v, v.load(v.events[len(v.events)-1].ID)
 		case key.Matches(msg, allOrgKey) && v.c.Actor.Admin:
 			v.all = !v.all
+			v.events, v.more = nil, false // another log: nothing loaded of it yet
 			return v, v.load(0)
 		}
 	}

@@ -464,3 +464,37 @@ func TestOutboxShowsADeliveryWhole(t *testing.T) {
 		}
 	}
 }
+
+// The audit log starts over when an admin switches between their
+// organization's log and every organization's; an answer to m that no
+// longer follows what is loaded is dropped.
+func TestAuditScopeAndLateAnswers(t *testing.T) {
+	env := demoEnv(t)
+	org := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))[0]
+	env.FillAudit(org.ID, 700)
+	c := &Common{Deps: Deps{Service: env.Svc, Actor: env.Admin}, Width: 100, Height: 30, IsDark: true, Styles: newStyles(true), Org: org}
+	v := newAudit(c)
+	v.Update(tea.WindowSizeMsg{Width: 98, Height: 24})
+	answer := func(before uint64) auditMsg {
+		q := v.query(before)
+		return auditMsg{q, coretest.Must(env.Svc.Audit(env.Ctx, env.Admin, q)), nil}
+	}
+	v.Update(answer(0))
+	m := answer(v.events[len(v.events)-1].ID)
+	v.Update(m)
+	v.Update(m) // m pressed twice: the second answer repeats the first
+	if all := coretest.Must(env.Svc.Audit(env.Ctx, env.Admin, core.AuditQuery{OrgID: org.ID, Limit: 10000})); len(v.events) != len(all) {
+		t.Fatalf("%d events after m twice, of %d", len(v.events), len(all))
+	}
+	seen := map[uint64]bool{}
+	for _, e := range v.events {
+		if seen[e.ID] {
+			t.Fatalf("event %d twice", e.ID)
+		}
+		seen[e.ID] = true
+	}
+	v.Update(tea.KeyPressMsg{Code: 'A', Text: "A"})
+	if len(v.events) != 0 || v.more {
+		t.Fatalf("after A: %d events of the other log kept, more %v", len(v.events), v.more)
+	}
+}

@@ -320,8 +320,11 @@ func (l *listView) view() string {
 	default:
 		top = st.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
 	}
-	if len(l.rows) == 0 {
+	if len(l.rows) == 0 && !l.capturing() && !l.holdsEsc() {
 		return st.Muted.Render(l.empty) // nothing to count or filter
+	}
+	if len(l.rows) == 0 {
+		return top + "\n\n" + st.Muted.Render(l.empty)
 	}
 	if len(l.visible) == 0 {
 		return top + "\n\n" + st.Muted.Render("Nothing matches the filter. esc clears it.")

@@ -217,3 +217,21 @@ func TestEmptyListSaysSo(t *testing.T) {
 		t.Fatalf("%q", out)
 	}
 }
+
+// The filter applies to new rows that arrive while it is on; and on an
+// empty list, the filter being typed is shown.
+func TestFilterAppliesToNewRowsAndShowsOnAnEmptyList(t *testing.T) {
+	l := listScreen(10)
+	l.update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	l.update(tea.KeyPressMsg{Code: '7', Text: "7"})
+	l.setRows(numbered(70, 80))
+	if len(l.visible) != 10 {
+		t.Fatalf("%d of the new rows match 7, want all 10", len(l.visible))
+	}
+	e := listScreen(0)
+	e.update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	e.update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+	if out := ansi.Strip(e.view()); !strings.Contains(out, "/ x") {
+		t.Fatalf("the filter being typed is not shown:\n%s", out)
+	}
+}
