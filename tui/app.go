@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -79,6 +80,9 @@ type App struct {
 	initial   tea.Cmd
 	// loadNow: screens opened now fetch their data in this goroutine.
 	loadNow bool
+	// kept are the sections left for another, as they were (their screens,
+	// selections and input), in the same organization.
+	kept map[int][]screen
 }
 
 // New builds the console for deps.Actor.
@@ -225,9 +229,23 @@ func (a *App) open(i int) tea.Cmd {
 }
 
 // switchTo opens section i for the person who asked for it: the status line
-// spoke of the section left, so it is cleared.
+// spoke of the section left, so it is cleared. A section left earlier comes
+// back as it was, its data loaded again; the current section's own key
+// starts it afresh.
 func (a *App) switchTo(i int) tea.Cmd {
 	a.status, a.isErr = "", false
+	if i == a.section {
+		return a.open(i)
+	}
+	if a.kept == nil {
+		a.kept = map[int][]screen{}
+	}
+	a.kept[a.section] = a.stack
+	if st := a.kept[i]; len(st) > 0 {
+		delete(a.kept, i)
+		a.section, a.stack = i, st
+		return tea.Batch(a.resizeBody(), a.sendTop(refreshMsg{}))
+	}
 	return a.open(i)
 }
 
@@ -288,9 +306,11 @@ func (a *App) safeUpdate(s screen, msg tea.Msg) (out screen, cmd tea.Cmd) {
 }
 
 func (a *App) dirty() bool {
-	for _, s := range a.stack {
-		if s.Dirty() {
-			return true
+	for _, st := range append([][]screen{a.stack}, slices.Collect(maps.Values(a.kept))...) {
+		for _, s := range st {
+			if s.Dirty() {
+				return true
+			}
 		}
 	}
 	return false
@@ -367,11 +387,11 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case orgsMsg:
 		return a, a.orgsLoaded(msg)
 	case orgCreatedMsg:
-		a.ready, a.stack = false, nil
+		a.ready, a.stack, a.kept = false, nil, nil
 		a.status, a.isErr = "Created "+msg.name+".", false
 		return a, a.loadOrgs()
 	case switchOrgMsg:
-		a.c.Org = core.Org(msg)
+		a.c.Org, a.kept = core.Org(msg), nil
 		a.status, a.isErr = "Managing "+a.c.Org.Name+".", false
 		return a, tea.Batch(a.pop(len(a.stack)), a.open(0))
 	case changeMsg:

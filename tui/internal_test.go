@@ -498,3 +498,41 @@ func TestAuditScopeAndLateAnswers(t *testing.T) {
 		t.Fatalf("after A: %d events of the other log kept, more %v", len(v.events), v.more)
 	}
 }
+
+// A section left for another comes back as it was: its selection, the
+// screen opened in it, a form's input (which quitting still warns about).
+func TestSectionsComeBackAsLeft(t *testing.T) {
+	_, a := preloaded(t, 100, 30)
+	press := func(keys ...tea.KeyPressMsg) {
+		for _, k := range keys {
+			_, cmd := a.Update(k)
+			for _, m := range runCmd(cmd) {
+				a.Update(m)
+			}
+		}
+	}
+	char := func(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
+	down := tea.KeyPressMsg{Code: tea.KeyDown}
+	press(down, down)
+	want, _ := a.top().(*projects).selected()
+	press(char('5'), char('1'))
+	p, ok := a.top().(*projects)
+	if !ok {
+		t.Fatalf("back in Projects: %T", a.top())
+	}
+	if got, _ := p.selected(); got.Project.ID != want.Project.ID {
+		t.Fatalf("selected %q after leaving and coming back, want %q", got.Project.Name, want.Project.Name)
+	}
+	press(char('2'), char('z'), char('o'), char('e'), char('1'))
+	if !a.dirty() {
+		t.Fatal("input typed in Invite, then left, is not counted as unsaved")
+	}
+	press(char('2'))
+	if f, ok := a.top().(*invite); !ok || !f.Dirty() {
+		t.Fatalf("Invite came back as %T without its input", a.top())
+	}
+	press(tea.KeyPressMsg{Code: tea.KeyEscape}, char('1'), char('1')) // its own key starts it afresh
+	if got, _ := a.top().(*projects).selected(); got.Project.ID == want.Project.ID {
+		t.Fatal("the section's own key kept the selection")
+	}
+}
