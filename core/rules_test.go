@@ -286,3 +286,12 @@ func TestNameLengthCountsTheStoredForm(t *testing.T) {
 		t.Fatalf("a name of %d characters once composed: %v", core.MaxNameLen, err)
 	}
 }
+
+// A portal's proposed address keeps a name's letters without their accents.
+func TestSlugsDropAccentsNotLetters(t *testing.T) {
+	for name, want := range map[string]string{"Café Müller": "cafe-muller", "Crème brûlée 2": "creme-brulee-2", "Ångström": "angstrom", "Website Redesign": "website-redesign"} {
+		if got := core.Slugify(name); got != want {
+			t.Errorf("Slugify(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -7,8 +7,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
+
+// unaccent drops the marks that decomposing adds: "é" is "e".
+var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 
 // Limits on what people type.
 const (
@@ -132,6 +137,10 @@ func ValidateSlug(s string) (string, error) {
 func Slugify(name string) string {
 	var b strings.Builder
 	dash := false
+	// Letters lose their accents first: "Café" is cafe, not caf.
+	if plain, _, err := transform.String(unaccent, name); err == nil {
+		name = plain
+	}
 	for _, r := range strings.ToLower(name) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':

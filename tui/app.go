@@ -66,7 +66,7 @@ type App struct {
 	busy     string              // what the running work is doing
 	running  map[uint64]string   // work shown as running, by id
 	finished map[uint64]struct{} // work that finished before it was shown
-	quitting bool                // asking whether to discard input
+	discard  func() tea.Cmd      // asking whether to discard input for this (quitting, starting a section afresh)
 	ready    bool                // organizations loaded
 	events   <-chan core.Change
 	unsub    func()
@@ -235,7 +235,7 @@ func (a *App) open(i int) tea.Cmd {
 func (a *App) switchTo(i int) tea.Cmd {
 	a.status, a.isErr = "", false
 	if i == a.section {
-		return a.open(i)
+		return a.unlessDirty("Start "+a.sections[i].name+" afresh", func() tea.Cmd { return a.open(i) })
 	}
 	if a.kept == nil {
 		a.kept = map[int][]screen{}
@@ -391,9 +391,11 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.status, a.isErr = "Created "+msg.name+".", false
 		return a, a.loadOrgs()
 	case switchOrgMsg:
-		a.c.Org, a.kept = core.Org(msg), nil
-		a.status, a.isErr = "Managing "+a.c.Org.Name+".", false
-		return a, tea.Batch(a.pop(len(a.stack)), a.open(0))
+		return a, a.unlessDirty("Switch to "+msg.Name, func() tea.Cmd {
+			a.c.Org, a.kept = core.Org(msg), nil
+			a.status, a.isErr = "Managing "+a.c.Org.Name+".", false
+			return tea.Batch(a.pop(len(a.stack)), a.open(0))
+		})
 	case changeMsg:
 		cmds := []tea.Cmd{a.listen()}
 		if !a.pending && (msg.OrgID == 0 || msg.OrgID == a.c.Org.ID) {
@@ -490,27 +492,37 @@ type doneNotice struct{ selectKey string }
 // line says so too), so that a dialog can show why next to its field.
 type failedNotice struct{ err error }
 
+// unlessDirty runs then, or first asks whether to do what (then) when
+// some screen holds input it would lose.
+func (a *App) unlessDirty(what string, then func() tea.Cmd) tea.Cmd {
+	if !a.dirty() {
+		return then()
+	}
+	a.discard = then
+	a.status, a.isErr = "You have unsaved input. "+what+" anyway? (y/n)", true
+	return nil
+}
+
+// tooSmall: the terminal shows only a note that it is too small.
+func (a *App) tooSmall() bool { return a.c.Width < 60 || a.c.Height < 16 }
+
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
-	if a.quitting {
-		switch k.String() {
-		case "y", "Y", "enter":
-			return tea.Quit
-		default:
-			a.quitting = false
-			a.status = ""
-			return nil
+	if then := a.discard; then != nil {
+		a.discard = nil
+		a.status, a.isErr = "", false
+		if s := k.String(); s == "y" || s == "Y" || s == "enter" {
+			return then()
 		}
+		return nil
+	}
+	if a.tooSmall() && k.String() != "ctrl+c" {
+		return nil // nothing that a key would change can be seen
 	}
 	s := a.top()
 	capturing := s != nil && s.Capturing()
 	switch {
 	case k.String() == "ctrl+c" || (!capturing && key.Matches(k, a.keys.Quit)):
-		if a.dirty() {
-			a.quitting = true
-			a.status, a.isErr = "You have unsaved input. Quit anyway? (y/n)", true
-			return nil
-		}
-		return tea.Quit
+		return a.unlessDirty("Quit", func() tea.Cmd { return tea.Quit })
 	case s == nil:
 		return nil
 	case capturing:
@@ -575,7 +587,11 @@ func (k keyMap) ShortHelp() []key.Binding {
 
 func (k keyMap) FullHelp() [][]key.Binding {
 	var out [][]key.Binding
-	if s := k.a.top(); s != nil {
+	s := k.a.top()
+	if s != nil && s.Capturing() { // keys go to the screen: only its own, and ctrl+c
+		return [][]key.Binding{k.ShortHelp()}
+	}
+	if s != nil {
 		out = append(out, s.FullHelp()...)
 	}
 	nav := append([]key.Binding{k.a.keys.NextTab, k.a.keys.PrevTab, k.a.keys.Back}, k.a.keys.Sections...)
@@ -604,8 +620,11 @@ func (a *App) View() tea.View {
 func (a *App) render() string {
 	st := a.c.Styles
 	w := a.c.Width
-	if w < 60 || a.c.Height < 16 {
+	if a.tooSmall() {
 		msg := fmt.Sprintf("latchkey needs at least 60×16; this terminal is %d×%d.", w, a.c.Height)
+		if a.status != "" {
+			msg += "\n\n" + a.status
+		}
 		return center(st.Warn.Width(max(min(w-2, lipgloss.Width(msg)), 10)).Render(msg), w, a.c.Height)
 	}
 	who := a.c.Actor.Email
@@ -616,7 +635,8 @@ func (a *App) render() string {
 	if a.c.Org.Name != "" {
 		left += "  " + st.Crumb.Render(a.c.Org.Name)
 		if len(a.c.Orgs) > 1 {
-			left += st.Muted.Render(fmt.Sprintf("  (1 of %d · o switches)", len(a.c.Orgs)))
+			at := slices.IndexFunc(a.c.Orgs, func(o core.Org) bool { return o.ID == a.c.Org.ID }) + 1
+			left += st.Muted.Render(fmt.Sprintf("  (%d of %d · o switches)", at, len(a.c.Orgs)))
 		}
 	}
 	right := st.Muted.Render(who + " · " + a.c.Where)

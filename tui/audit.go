@@ -144,7 +144,10 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, allOrgKey) && v.c.Actor.Admin:
 			v.all = !v.all
 			v.events, v.more = nil, false // another log: nothing loaded of it yet
-			return v, v.load(0)
+			if v.all {
+				return v, tea.Batch(status("The log of every organization."), v.load(0))
+			}
+			return v, tea.Batch(status("The log of %s.", v.c.Org.Name), v.load(0))
 		}
 	}
 	return v, v.list.navigate(msg)

@@ -531,8 +531,49 @@ func TestSectionsComeBackAsLeft(t *testing.T) {
 	if f, ok := a.top().(*invite); !ok || !f.Dirty() {
 		t.Fatalf("Invite came back as %T without its input", a.top())
 	}
-	press(tea.KeyPressMsg{Code: tea.KeyEscape}, char('1'), char('1')) // its own key starts it afresh
+	// Its own key starts a section afresh, asking first while input would be lost.
+	press(tea.KeyPressMsg{Code: tea.KeyEscape}, char('1'), char('1'))
+	if !strings.Contains(a.status, "unsaved input. Start Projects afresh anyway?") {
+		t.Fatalf("status %q", a.status)
+	}
+	press(char('n'))
+	if got, _ := a.top().(*projects).selected(); got.Project.ID != want.Project.ID {
+		t.Fatal("n started the section afresh")
+	}
+	press(char('1'), char('y'))
 	if got, _ := a.top().(*projects).selected(); got.Project.ID == want.Project.ID {
 		t.Fatal("the section's own key kept the selection")
+	}
+}
+
+// While the terminal is too small to show the console, keys change nothing
+// (only ctrl+c quits), and the note says what a question is.
+func TestKeysWaitForATerminalLargeEnough(t *testing.T) {
+	_, a := preloaded(t, 100, 30)
+	a.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	want, _ := a.top().(*projects).selected()
+	a.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	for _, k := range []tea.KeyPressMsg{{Code: tea.KeyDown}, {Code: '3', Text: "3"}, {Code: tea.KeyEnter}, {Code: 'q', Text: "q"}} {
+		if _, cmd := a.Update(k); cmd != nil {
+			if _, quit := cmd().(tea.QuitMsg); quit {
+				t.Fatalf("%s quit", k)
+			}
+		}
+	}
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	p, ok := a.top().(*projects)
+	if got, _ := p.selected(); !ok || a.section != 0 || got.Project.ID != want.Project.ID {
+		t.Fatalf("keys acted unseen: section %d, top %T", a.section, a.top())
+	}
+}
+
+// The header says which of the organizations is being managed.
+func TestHeaderCountsTheOrganization(t *testing.T) {
+	env, a := preloaded(t, 100, 30)
+	second := coretest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Second Org", OwnerEmail: "boss@second.test"}))
+	a.c.Orgs = coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
+	a.Update(switchOrgMsg(second))
+	if out := ansi.Strip(a.render()); !strings.Contains(out, "Second Org  (2 of 2 · o switches)") {
+		t.Fatalf("header:\n%s", out[:200])
 	}
 }

@@ -108,6 +108,14 @@ func (l *listView) apply() {
 	l.place(l.cursor)
 	if l.pending != "" && slices.Contains(l.keys, l.pending) {
 		l.want, l.pending = l.pending, ""
+		if !slices.ContainsFunc(l.visible, func(v int) bool { return l.keys[v] == l.want }) {
+			// The filter hides the row chosen for the person: show it.
+			l.filtering = false
+			l.filter.Blur()
+			l.filter.SetValue("")
+			l.apply()
+			return
+		}
 	}
 	for i, v := range l.visible {
 		if l.keys[v] == l.want {

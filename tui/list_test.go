@@ -235,3 +235,19 @@ func TestFilterAppliesToNewRowsAndShowsOnAnEmptyList(t *testing.T) {
 		t.Fatalf("the filter being typed is not shown:\n%s", out)
 	}
 }
+
+// A row chosen for the person (a project just created) that the filter
+// would hide clears the filter, so that what is selected is what is shown.
+func TestChosenRowClearsAFilterHidingIt(t *testing.T) {
+	l := listScreen(10)
+	l.update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	l.update(tea.KeyPressMsg{Code: '3', Text: "3"})
+	l.update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	l.choose("row 42")
+	rows, keys := numbered(0, 10)
+	r2, k2 := numbered(42, 43)
+	l.setRows(append(rows, r2...), append(keys, k2...))
+	if _, sel := shownRows(t, l); sel != "row 42" || l.filter.Value() != "" {
+		t.Fatalf("selected %q, filter %q", sel, l.filter.Value())
+	}
+}

@@ -256,5 +256,11 @@ func (v *textViewer) View() string {
 		b.WriteString(st.Label.Render(h[0] + strings.Repeat(" ", width-len(h[0])+1)))
 		b.WriteString(oneLine(h[1]) + "\n")
 	}
-	return b.String() + st.Faint.Render(strings.Repeat("─", max(v.w, 1))) + "\n" + v.vp.View()
+	body := v.vp.View()
+	if !v.vp.AtBottom() { // say that more follows, on the last line
+		lines := strings.Split(body, "\n")
+		lines[len(lines)-1] = st.Muted.Render(fmt.Sprintf("↓ more below (%d%%; pgdn)", int(v.vp.ScrollPercent()*100)))
+		body = strings.Join(lines, "\n")
+	}
+	return b.String() + st.Faint.Render(strings.Repeat("─", max(v.w, 1))) + "\n" + body
 }

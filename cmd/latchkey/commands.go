@@ -172,12 +172,7 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	}
 	if console {
 		deps := tui.Deps{Service: in.svc, Actor: core.AdminActor("console"), CatcherOn: catcherLn != nil, SSHLogin: login, Where: "console"}
-		switch {
-		case demoLoaded && viewer:
-			deps.Notice = fmt.Sprintf("Demo loaded. Open the clients' emails (and their magic links) at http://%s/_mail", httpLn.Addr())
-		case viewer:
-			deps.Notice = fmt.Sprintf("Mail goes to the built-in catcher: http://%s/_mail", httpLn.Addr())
-		}
+		deps.Notice = consoleNotice(c.relay != nil, relayCfg.String(), demoLoaded, viewer, fmt.Sprintf("http://%s/_mail", httpLn.Addr()))
 		if err := tui.Run(ctx, deps, e.stdin, e.stdout); err != nil {
 			log.Error("console", "err", err)
 			fmt.Fprintln(e.stderr, "latchkey: console:", err)
@@ -357,6 +352,21 @@ func runKeys(ctx context.Context, c config, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "Added key %s for %s.\n", k.Fingerprint, email)
 	return nil
+}
+
+// consoleNotice is the local console's first status line: where mail goes.
+func consoleNotice(relayed bool, relay string, demoLoaded, viewer bool, mailURL string) string {
+	switch {
+	case relayed && demoLoaded:
+		return "Demo loaded. Its emails go to the relay " + relay + "."
+	case relayed:
+		return ""
+	case demoLoaded && viewer:
+		return "Demo loaded. Open the clients' emails (and their magic links) at " + mailURL
+	case viewer:
+		return "Mail goes to the built-in catcher: " + mailURL
+	}
+	return ""
 }
 
 // sshLogin is the command that opens the SSH console: the public URL's host

@@ -345,3 +345,23 @@ func TestNoConsoleWithoutATerminal(t *testing.T) {
 		t.Fatalf("stopping: %+v", r)
 	}
 }
+
+// The console's first line says where mail goes: the catcher's page only
+// when mail goes there.
+func TestConsoleNoticeNamesWhereMailGoes(t *testing.T) {
+	const url = "http://127.0.0.1:8080/_mail"
+	for _, c := range []struct {
+		relayed, demo, viewer bool
+		want                  string
+	}{
+		{false, true, true, "Demo loaded. Open the clients' emails (and their magic links) at " + url},
+		{false, false, true, "Mail goes to the built-in catcher: " + url},
+		{true, true, true, "Demo loaded. Its emails go to the relay smtp://relay.test:587."},
+		{true, false, true, ""},
+		{false, false, false, ""},
+	} {
+		if got := consoleNotice(c.relayed, "smtp://relay.test:587", c.demo, c.viewer, url); got != c.want {
+			t.Errorf("relayed %v demo %v viewer %v: %q, want %q", c.relayed, c.demo, c.viewer, got, c.want)
+		}
+	}
+}
