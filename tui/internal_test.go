@@ -332,15 +332,22 @@ func TestNewProjectIsSelected(t *testing.T) {
 	}
 }
 
-// Older events loaded with m stay loaded when the log refreshes (after any
-// change), and the note that more exist is on screen.
-func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
+// auditOf is the admin's audit screen, 98x24, for the demo organization
+// with n more events.
+func auditOf(t *testing.T, n int) (*coretest.Env, core.Org, *audit) {
 	env := demoEnv(t)
 	org := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))[0]
-	env.FillAudit(org.ID, 1200)
+	env.FillAudit(org.ID, n)
 	c := &Common{Deps: Deps{Service: env.Svc, Actor: env.Admin}, Width: 100, Height: 30, IsDark: true, Styles: newStyles(true), Org: org}
 	v := newAudit(c)
 	v.Update(tea.WindowSizeMsg{Width: 98, Height: 24})
+	return env, org, v
+}
+
+// Older events loaded with m stay loaded when the log refreshes (after any
+// change), and the note that more exist is on screen.
+func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
+	env, org, v := auditOf(t, 1200)
 	load := func(before uint64) {
 		t.Helper()
 		q := v.query(before)
@@ -375,15 +382,7 @@ func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
 // clears the filter, then closes the screen.
 func TestFilterLetsKeysThroughOnceTyped(t *testing.T) {
 	_, a := preloaded(t, 100, 30)
-	press := func(keys ...tea.KeyPressMsg) {
-		for _, k := range keys {
-			_, cmd := a.Update(k)
-			for _, m := range runCmd(cmd) {
-				a.Update(m)
-			}
-		}
-	}
-	char := func(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
+	press := func(keys ...tea.KeyPressMsg) { pressKeys(a, keys...) }
 	esc, enter := tea.KeyPressMsg{Code: tea.KeyEscape}, tea.KeyPressMsg{Code: tea.KeyEnter}
 	press(enter) // the first project's members
 	m, ok := a.top().(*members)
@@ -407,6 +406,19 @@ func TestFilterLetsKeysThroughOnceTyped(t *testing.T) {
 		t.Fatalf("3 after a typed filter: section %d", a.section)
 	}
 }
+
+// pressKeys gives a the keys, one by one, with the messages their commands
+// make (see runCmd).
+func pressKeys(a *App, keys ...tea.KeyPressMsg) {
+	for _, k := range keys {
+		_, cmd := a.Update(k)
+		for _, m := range runCmd(cmd) {
+			a.Update(m)
+		}
+	}
+}
+
+func char(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
 
 // runCmd runs a command and the batches it makes, returning their messages
 // but ticks (which would wait).
@@ -469,12 +481,7 @@ func TestOutboxShowsADeliveryWhole(t *testing.T) {
 // organization's log and every organization's; an answer to m that no
 // longer follows what is loaded is dropped.
 func TestAuditScopeAndLateAnswers(t *testing.T) {
-	env := demoEnv(t)
-	org := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))[0]
-	env.FillAudit(org.ID, 700)
-	c := &Common{Deps: Deps{Service: env.Svc, Actor: env.Admin}, Width: 100, Height: 30, IsDark: true, Styles: newStyles(true), Org: org}
-	v := newAudit(c)
-	v.Update(tea.WindowSizeMsg{Width: 98, Height: 24})
+	env, org, v := auditOf(t, 700)
 	answer := func(before uint64) auditMsg {
 		q := v.query(before)
 		return auditMsg{q, coretest.Must(env.Svc.Audit(env.Ctx, env.Admin, q)), nil}
@@ -503,15 +510,7 @@ func TestAuditScopeAndLateAnswers(t *testing.T) {
 // screen opened in it, a form's input (which quitting still warns about).
 func TestSectionsComeBackAsLeft(t *testing.T) {
 	_, a := preloaded(t, 100, 30)
-	press := func(keys ...tea.KeyPressMsg) {
-		for _, k := range keys {
-			_, cmd := a.Update(k)
-			for _, m := range runCmd(cmd) {
-				a.Update(m)
-			}
-		}
-	}
-	char := func(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
+	press := func(keys ...tea.KeyPressMsg) { pressKeys(a, keys...) }
 	down := tea.KeyPressMsg{Code: tea.KeyDown}
 	press(down, down)
 	want, _ := a.top().(*projects).selected()
