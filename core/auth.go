@@ -137,7 +137,9 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, v Visito
 	if hash == "" {
 		hash = s.dummyHash
 	}
-	if ok := VerifyPassword(hash, password); !ok || u.PasswordHash == "" {
+	if ok, err := VerifyPassword(ctx, hash, password); err != nil {
+		return SignIn{}, err
+	} else if !ok || u.PasswordHash == "" {
 		return SignIn{}, ErrBadCredentials
 	}
 	var si SignIn
@@ -228,7 +230,7 @@ func (s *Service) CompleteRestore(ctx context.Context, token, password string, v
 	if _, err := s.RestoreLink(ctx, token); err != nil {
 		return SignIn{}, err
 	}
-	hash, err := HashPassword(password, s.opts.Argon2, s.rand)
+	hash, err := HashPassword(ctx, password, s.opts.Argon2, s.rand)
 	if err != nil {
 		return SignIn{}, err
 	}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -133,38 +134,50 @@ type Argon2Params struct {
 var DefaultArgon2 = Argon2Params{Time: 3, Memory: 64 * 1024, Threads: 2}
 
 // HashPassword hashes pw with argon2id and a random salt, as a PHC string.
-func HashPassword(pw string, p Argon2Params, r io.Reader) (string, error) {
+// It fails only when ctx ends while it waits for its turn (see argonSlots).
+func HashPassword(ctx context.Context, pw string, p Argon2Params, r io.Reader) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("read random: %w", err)
 	}
-	key := argon2id(pw, salt, p, 32)
+	key, err := argon2id(ctx, pw, salt, p, 32)
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
 // VerifyPassword checks pw against a PHC string from HashPassword in constant
-// time. A malformed hash never matches.
-func VerifyPassword(encoded, pw string) bool {
+// time. A malformed hash never matches. The error is ctx's, when it ends
+// while the check waits for its turn.
+func VerifyPassword(ctx context.Context, encoded, pw string) (bool, error) {
 	p, salt, want, ok := parsePHC(encoded)
 	if !ok {
-		return false
+		return false, nil
 	}
-	got := argon2id(pw, salt, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	got, err := argon2id(ctx, pw, salt, p, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // argonSlots bounds how many argon2 computations run at once. Each holds its
 // whole memory cost (64 MiB by default) while it runs, and more of them at
 // once than there are processors only take turns on them: unbounded, a burst
 // of sign-ins (one address may send 20 within the rate limit) would hold more
-// than a GB.
+// than a GB. Whoever gives up waiting (a client gone) computes nothing.
 var argonSlots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 
-func argon2id(pw string, salt []byte, p Argon2Params, n uint32) []byte {
-	argonSlots <- struct{}{}
+func argon2id(ctx context.Context, pw string, salt []byte, p Argon2Params, n uint32) ([]byte, error) {
+	select {
+	case argonSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	defer func() { <-argonSlots }()
-	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, n)
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, n), nil
 }
 
 func parsePHC(s string) (p Argon2Params, salt, key []byte, ok bool) {

@@ -1,7 +1,9 @@
 package core
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 )
@@ -10,7 +12,7 @@ import (
 // (each holding its memory cost) than there are processors.
 func TestArgon2RunsOnlyInFreeSlots(t *testing.T) {
 	cheap := Argon2Params{Time: 1, Memory: 64, Threads: 1}
-	hash, err := HashPassword("correct horse", cheap, rand.Reader)
+	hash, err := HashPassword(context.Background(), "correct horse", cheap, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +26,21 @@ func TestArgon2RunsOnlyInFreeSlots(t *testing.T) {
 		argonSlots <- struct{}{}
 		held++
 	}
+	// Waiting, a check whose client has gone gives up, computing nothing.
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() { _, err := VerifyPassword(ctx, hash, "correct horse"); gaveUp <- err }()
+	cancel()
+	select {
+	case err := <-gaveUp:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("a cancelled check while every slot was busy: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled check kept waiting")
+	}
 	done := make(chan bool, 1)
-	go func() { done <- VerifyPassword(hash, "correct horse") }()
+	go func() { ok, _ := VerifyPassword(context.Background(), hash, "correct horse"); done <- ok }()
 	select {
 	case <-done:
 		t.Fatal("a password was checked while every slot was busy")

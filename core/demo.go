@@ -23,7 +23,7 @@ var ErrNotEmpty = errors.New("the database is not empty; the demo loads only int
 // in one transaction, and returns its active links. On a database that holds
 // anything it fails with ErrNotEmpty and changes nothing.
 func (s *Service) LoadDemo(ctx context.Context) ([]DemoLink, error) {
-	hash, err := HashPassword(DemoPassword, s.opts.Argon2, s.rand)
+	hash, err := HashPassword(ctx, DemoPassword, s.opts.Argon2, s.rand)
 	if err != nil {
 		return nil, err
 	}

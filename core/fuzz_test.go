@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"net/mail"
 	"strings"
@@ -53,7 +54,7 @@ func FuzzParseAuthorizedKey(f *testing.F) {
 // FuzzPasswordHash: a stored hash, whatever it holds, is parsed without
 // panicking and never with costs beyond the bounds.
 func FuzzPasswordHash(f *testing.F) {
-	good, _ := HashPassword("pw", Argon2Params{Time: 1, Memory: 64, Threads: 1}, strings.NewReader(strings.Repeat("s", 16)))
+	good, _ := HashPassword(context.Background(), "pw", Argon2Params{Time: 1, Memory: 64, Threads: 1}, strings.NewReader(strings.Repeat("s", 16)))
 	for _, s := range []string{good, "", "$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5", "$argon2i$v=19$m=64,t=1,p=1$$", "$$$$$$"} {
 		f.Add(s)
 	}

@@ -284,10 +284,12 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 	}
 	var newHash string
 	if existingHash != "" {
-		if !VerifyPassword(existingHash, password) {
+		if ok, err := VerifyPassword(ctx, existingHash, password); err != nil {
+			return SignIn{}, err
+		} else if !ok {
 			return SignIn{}, fmt.Errorf("%w: this email has an account already; enter its password to accept", ErrBadCredentials)
 		}
-	} else if newHash, err = HashPassword(password, s.opts.Argon2, s.rand); err != nil {
+	} else if newHash, err = HashPassword(ctx, password, s.opts.Argon2, s.rand); err != nil {
 		return SignIn{}, err
 	}
 	var si SignIn

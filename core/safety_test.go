@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -208,11 +209,18 @@ func TestCrypto(t *testing.T) {
 			t.Errorf("WellFormedToken(%q) = true", bad)
 		}
 	}
-	h, err := core.HashPassword("correct horse", coretest.FastArgon, strings.NewReader(strings.Repeat("s", 16)))
+	h, err := core.HashPassword(context.Background(), "correct horse", coretest.FastArgon, strings.NewReader(strings.Repeat("s", 16)))
 	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
 		t.Fatalf("hash %q %v", h, err)
 	}
-	if !core.VerifyPassword(h, "correct horse") || core.VerifyPassword(h, "correct horsE") || core.VerifyPassword("garbage", "x") {
+	verify := func(hash, pw string) bool {
+		ok, err := core.VerifyPassword(context.Background(), hash, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !verify(h, "correct horse") || verify(h, "correct horsE") || verify("garbage", "x") {
 		t.Fatal("VerifyPassword")
 	}
 }

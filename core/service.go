@@ -98,7 +98,7 @@ func New(c Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	h, err := HashPassword("latchkey timing equalizer", s.opts.Argon2, s.rand)
+	h, err := HashPassword(context.Background(), "latchkey timing equalizer", s.opts.Argon2, s.rand)
 	if err != nil {
 		return nil, err
 	}
