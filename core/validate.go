@@ -12,8 +12,14 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// unaccent drops the marks that decomposing adds: "é" is "e".
-var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// Unaccent drops the marks that decomposing letters adds: "Café" is "Cafe".
+// (A transform chain keeps state while it runs: one per call.)
+func Unaccent(s string) string {
+	if plain, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s); err == nil {
+		return plain
+	}
+	return s
+}
 
 // Limits on what people type.
 const (
@@ -138,10 +144,7 @@ func Slugify(name string) string {
 	var b strings.Builder
 	dash := false
 	// Letters lose their accents first: "Café" is cafe, not caf.
-	if plain, _, err := transform.String(unaccent, name); err == nil {
-		name = plain
-	}
-	for _, r := range strings.ToLower(name) {
+	for _, r := range strings.ToLower(Unaccent(name)) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 			b.WriteRune(r)

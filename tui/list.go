@@ -11,9 +11,8 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+
+	"latchkey/core"
 )
 
 // column describes one column of a list.
@@ -109,11 +108,7 @@ func (l *listView) apply() {
 	if l.pending != "" && slices.Contains(l.keys, l.pending) {
 		l.want, l.pending = l.pending, ""
 		if !slices.ContainsFunc(l.visible, func(v int) bool { return l.keys[v] == l.want }) {
-			// The filter hides the row chosen for the person: show it.
-			l.filtering = false
-			l.filter.Blur()
-			l.filter.SetValue("")
-			l.apply()
+			l.clearFilter() // it hides the row chosen for the person
 			return
 		}
 	}
@@ -255,6 +250,14 @@ var (
 	filterMoveKey  = key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "choose a row"))
 )
 
+// clearFilter ends the filter: every row shows again.
+func (l *listView) clearFilter() {
+	l.filtering = false
+	l.filter.Blur()
+	l.filter.SetValue("")
+	l.apply()
+}
+
 // update handles the filter's keys; it reports whether it used the key.
 func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
@@ -262,10 +265,7 @@ func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 		case l.filtering:
 			switch k.String() {
 			case "esc":
-				l.filtering = false
-				l.filter.SetValue("")
-				l.filter.Blur()
-				l.apply()
+				l.clearFilter()
 				return nil, true
 			case "enter", "down", "up", "pgdown", "pgup":
 				l.filtering = false
@@ -283,8 +283,7 @@ func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 			l.filtering = true
 			return l.filter.Focus(), true
 		case k.String() == "esc" && l.filter.Value() != "":
-			l.filter.SetValue("")
-			l.apply()
+			l.clearFilter()
 			return nil, true
 		}
 	}
@@ -397,14 +396,9 @@ func fold(s string) string {
 	if !strings.ContainsFunc(s, mayCarryAccent) {
 		return s // the rows of most lists: ASCII, dashes, times
 	}
-	if f, _, err := transform.String(unaccent, s); err == nil {
-		return f
-	}
-	return s
+	return core.Unaccent(s)
 }
 
 func mayCarryAccent(r rune) bool {
 	return r >= 0xC0 && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r))
 }
-
-var unaccent = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
