@@ -328,11 +328,18 @@ func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOn
 	return out, err
 }
 
+// AuditEntry is an audit event with the slug of the portal it is about
+// ("" for events about no portal, or about a portal that no longer exists).
+type AuditEntry struct {
+	Event
+	Portal string
+}
+
 // Audit lists audit events newest first. Organization owners and managers
 // see their organization's events; instance admins may ask for every event
 // (OrgID 0).
-func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]Event, error) {
-	var out []Event
+func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]AuditEntry, error) {
+	var out []AuditEntry
 	err := s.view(ctx, func(w *txw) error {
 		if q.OrgID == 0 && !a.Admin {
 			return forbidden("only an instance admin sees every organization's audit log")
@@ -342,9 +349,29 @@ func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]Event, er
 				return err
 			}
 		}
-		var err error
-		out, err = w.Events(q)
-		return err
+		events, err := w.Events(q)
+		if err != nil {
+			return err
+		}
+		slugs := map[uint64]string{}
+		out = make([]AuditEntry, len(events))
+		for i, e := range events {
+			out[i].Event = e
+			if e.PortalID == 0 {
+				continue
+			}
+			slug, ok := slugs[e.PortalID]
+			if !ok {
+				if p, err := w.Portal(e.PortalID); err == nil {
+					slug = p.Slug
+				} else if !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				slugs[e.PortalID] = slug
+			}
+			out[i].Portal = slug
+		}
+		return nil
 	})
 	return out, err
 }

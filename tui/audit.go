@@ -15,14 +15,14 @@ import (
 type audit struct {
 	base
 	list   *listView
-	events []core.Event
+	events []core.AuditEntry
 	all    bool // instance admins: every organization
 	more   bool // older events may exist
 }
 
 type auditMsg struct {
 	q      core.AuditQuery
-	events []core.Event
+	events []core.AuditEntry
 	err    error
 }
 
@@ -111,7 +111,7 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 			v.more = len(msg.events) == auditPage
 		case overlaps(msg.events, v.events): // a refresh: the newest, and the older ones m loaded stay
 			oldest := msg.events[len(msg.events)-1].ID
-			i := slices.IndexFunc(v.events, func(e core.Event) bool { return e.ID < oldest })
+			i := slices.IndexFunc(v.events, func(e core.AuditEntry) bool { return e.ID < oldest })
 			if i < 0 {
 				v.more = len(msg.events) == auditPage
 				v.events = msg.events
@@ -155,7 +155,7 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 // overlaps reports whether a page of the newest events reaches back into
 // the events loaded before (so that nothing lies between them).
-func overlaps(page, loaded []core.Event) bool {
+func overlaps(page, loaded []core.AuditEntry) bool {
 	return len(page) > 0 && len(loaded) > 0 && page[len(page)-1].ID <= loaded[0].ID
 }
 
