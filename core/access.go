@@ -152,29 +152,53 @@ func (w *txw) recordRequest(a Actor, p Portal, email string, v Visitor) (notifie
 	return notify, w.auditPortal(a, p, "access.requested", email, detail)
 }
 
-// RequestView is an access request with its portal, for lists.
+// RequestView is an access request with its portal, for lists, and what an
+// owner should know of its address before granting it.
 type RequestView struct {
 	Request
 	Portal Portal
+	Note   AddressNote
+}
+
+// GrantInput grants a pending access request.
+type GrantInput struct {
+	RequestID uint64
+	Role      Role // empty: client
+	// Confirmed: the actor was shown the address's warning (not plain
+	// ASCII, or like an address the organization knows) and grants anyway.
+	// Without it, such a grant fails with a *ConfirmationError.
+	Confirmed bool
 }
 
 // GrantRequest grants a pending access request; it works like an invitation
-// with the portal (role client when role is empty).
-func (s *Service) GrantRequest(ctx context.Context, a Actor, requestID uint64, role Role) (InviteResult, error) {
-	if role == "" {
-		role = RoleClient
+// with the portal.
+func (s *Service) GrantRequest(ctx context.Context, a Actor, in GrantInput) (InviteResult, error) {
+	if in.Role == "" {
+		in.Role = RoleClient
 	}
-	role, err := ParseRole(string(role))
+	role, err := ParseRole(string(in.Role))
 	if err != nil {
 		return InviteResult{}, err
 	}
 	var res InviteResult
 	err = s.update(ctx, func(w *txw) error {
-		r, err := w.pendingRequestFor(a, requestID)
+		r, err := w.pendingRequestFor(a, in.RequestID)
 		if err != nil {
 			return err
 		}
-		if res, err = w.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID}); err != nil {
+		if !in.Confirmed {
+			known, err := w.knownAddresses(r.OrgID)
+			if err != nil {
+				return err
+			}
+			if note := noteAddress(r.Email, known); note.Suspicious() {
+				return &ConfirmationError{
+					Question: fmt.Sprintf("Grant access to %s?", r.Email),
+					Detail:   "This address is " + note.Warning() + ". Grant it only if you know who it is.",
+				}
+			}
+		}
+		if res, err = w.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID, Replace: true}); err != nil {
 			return err
 		}
 		return w.resolveRequest(a, r, RequestGranted, "as "+string(role))

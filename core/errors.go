@@ -3,6 +3,10 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Adapters map them to HTTP statuses, SSH exit messages and
@@ -29,7 +33,63 @@ var (
 	ErrNoSession = errors.New("not signed in")
 	// ErrNoAccess: the person has no (or no longer any) access to the portal.
 	ErrNoAccess = errors.New("no access to this portal")
+	// ErrNeedsConfirmation: the operation would do something its actor may
+	// not expect (replace a live link, grant an address that passes for
+	// another); nothing was changed, and the actor may repeat it confirmed.
+	ErrNeedsConfirmation = errors.New("needs confirmation")
+	// ErrRateLimited: too many of these just now; try again later.
+	ErrRateLimited = errors.New("too many requests")
 )
+
+// ConfirmationError asks the actor to confirm an operation. It matches
+// ErrNeedsConfirmation.
+type ConfirmationError struct {
+	Question string // "Replace client@acme.test's active link?"
+	Detail   string // what confirming does
+}
+
+func (e *ConfirmationError) Error() string {
+	if e.Detail == "" {
+		return e.Question
+	}
+	return e.Question + " " + e.Detail
+}
+
+// Is makes errors.Is(err, ErrNeedsConfirmation) true.
+func (e *ConfirmationError) Is(target error) bool { return target == ErrNeedsConfirmation }
+
+// RateLimitError says when to try again. It matches ErrRateLimited.
+type RateLimitError struct {
+	What  string        // "access requests to this portal"
+	Retry time.Duration // how long until one more is allowed
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many %s just now; try again in %s", e.What, HumanWait(e.Retry))
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// HumanWait says a wait the way a person would: "a second", "40 seconds",
+// "3 minutes", "about 2 hours".
+func HumanWait(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	switch {
+	case secs <= 1:
+		return "a second"
+	case secs < 60:
+		return fmt.Sprintf("%d seconds", secs)
+	case secs < 120:
+		return "a minute"
+	case secs < 3600:
+		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	case secs < 2*3600:
+		return "about an hour"
+	default:
+		return fmt.Sprintf("about %d hours", (secs+1799)/3600)
+	}
+}
 
 // ValidationError names the field that is wrong and why. It matches ErrInvalid.
 type ValidationError struct {
@@ -95,4 +155,23 @@ func forbidden(format string, args ...any) error {
 // conflict builds an ErrConflict with a sentence that says why.
 func conflict(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrConflict}, args...)...)
+}
+
+// Describe turns any error into the sentence a person reads, in the
+// console, over SSH, on a page or from the API: its own words without the
+// sentinel's prefix ("not allowed: "), beginning with a capital letter, on
+// one line.
+func Describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for _, sentinel := range []error{ErrInvalid, ErrForbidden, ErrConflict, ErrNotFound, ErrNoAccess} {
+		s = strings.TrimPrefix(s, sentinel.Error()+": ")
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if r, n := utf8.DecodeRuneInString(s); n > 0 && unicode.IsLower(r) {
+		s = string(unicode.ToUpper(r)) + s[n:]
+	}
+	return s
 }

@@ -117,7 +117,7 @@ func TestRotateAndDeactivateEndLinkAndSessions(t *testing.T) {
 			return e.Svc.RemoveAccess(e.Ctx, w.managerA, w.closed.ID, email)
 		}, true},
 		{"invite again", func(e *env, w world, email string) error {
-			_, err := e.Svc.Invite(e.Ctx, w.managerA, core.InviteInput{OrgID: w.org.ID, Email: email, Role: core.RoleClient, PortalID: w.closed.ID})
+			_, err := e.Svc.Invite(e.Ctx, w.managerA, core.InviteInput{OrgID: w.org.ID, Email: email, Role: core.RoleClient, PortalID: w.closed.ID, Replace: true})
 			return err
 		}, false},
 	} {
@@ -420,7 +420,7 @@ func TestGrantAndDismissRequests(t *testing.T) {
 	if len(reqs) != 2 || reqs[0].Email != "b@x.test" {
 		t.Fatalf("pending requests, newest first: %+v", reqs)
 	}
-	res, err := e.Svc.GrantRequest(e.Ctx, w.managerA, reqs[1].ID, "")
+	res, err := e.Svc.GrantRequest(e.Ctx, w.managerA, core.GrantInput{RequestID: reqs[1].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,7 @@ func TestGrantAndDismissRequests(t *testing.T) {
 	if err := e.Svc.DismissRequest(e.Ctx, w.managerA, reqs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Svc.GrantRequest(e.Ctx, w.managerA, reqs[0].ID, ""); !errors.Is(err, core.ErrConflict) {
+	if _, err := e.Svc.GrantRequest(e.Ctx, w.managerA, core.GrantInput{RequestID: reqs[0].ID}); !errors.Is(err, core.ErrConflict) {
 		t.Fatalf("granting a dismissed request: %v", err)
 	}
 	if left := must(e.Svc.Requests(e.Ctx, w.managerA, w.org.ID, true)); len(left) != 0 {

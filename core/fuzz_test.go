@@ -10,7 +10,8 @@ import (
 )
 
 func FuzzNormalizeEmail(f *testing.F) {
-	for _, s := range []string{"ann@example.com", " Ann@Example.COM ", "a@b", "Ann <ann@x.test>", "ann@x.test\r\n", `"a b"@x.test`, "\xff@x", "@", "a@", strings.Repeat("a", 300)} {
+	for _, s := range []string{"ann@example.com", " Ann@Example.COM ", "a@b", "Ann <ann@x.test>", "ann@x.test\r\n", `"a b"@x.test`, "\xff@x", "@", "a@", strings.Repeat("a", 300),
+		"dörte@münchen.test", "ｃｌｉｅｎｔ@acme.test", "cli\u200bent@acme.test", "client@acme.tеst", "a@[1.2.3.4]", "a@1.2.3.4", "İ@x.test"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {

@@ -19,14 +19,24 @@ type InviteInput struct {
 	// a portal, already has access or an active link) or who has a pending
 	// invitation a no-op that reports Skipped, for bulk re-runs.
 	SkipExisting bool
+	// Replace confirms that an active link of the email for the portal is
+	// to be replaced (it stops working). Without it, such an invitation
+	// fails with a *ConfirmationError and changes nothing.
+	Replace bool
 }
 
 // InviteResult says what an invitation did.
 type InviteResult struct {
 	Invitation Invitation
 	Link       *IssuedLink // with a portal: the new magic link
-	Skipped    bool        // SkipExisting applied
-	Reason     string      // why it was skipped
+	// Role is the role the person has in the organization once they open
+	// the link: the invitation's, or the one a member keeps (a link never
+	// changes a member's role).
+	Role     Role
+	KeptRole bool // the person is a member already and keeps Role
+	Replaced bool // an active link was replaced
+	Skipped  bool   // SkipExisting applied
+	Reason   string // why it was skipped
 }
 
 // Invite invites an email to an organization with a role. With a portal it
@@ -65,25 +75,18 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 		return InviteResult{}, err
 	}
 	var portal Portal
+	var pp portalPerson // with a portal: what it knows of the email
 	if in.PortalID != 0 {
 		if portal, err = w.Portal(in.PortalID); err != nil || portal.OrgID != org.ID {
 			return InviteResult{}, notFound("portal in "+org.Name, fmt.Sprint(in.PortalID))
 		}
-	}
-	existing, err := w.UserByEmail(in.Email)
-	hasUser := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return InviteResult{}, err
-	}
-	var member Member
-	isMember := false
-	if hasUser {
-		if member, err = w.Member(org.ID, existing.ID); err == nil {
-			isMember = true
-		} else if !errors.Is(err, ErrNotFound) {
+		if pp, err = w.person(portal, in.Email); err != nil {
 			return InviteResult{}, err
 		}
+	} else if pp, err = w.orgPerson(org.ID, in.Email); err != nil {
+		return InviteResult{}, err
 	}
+	existing, hasUser, member, isMember := pp.user, pp.hasUser, pp.member, pp.isMember
 	// A new member's role must be one the inviter may grant; an existing
 	// member keeps their role, so only the link's role is checked.
 	if err := mayAssign(by, "", in.Role); err != nil {
@@ -98,12 +101,36 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 		return InviteResult{}, err
 	}
 	if in.SkipExisting {
-		if reason := w.alreadyInvited(in, portal, isMember, hasPrev, prev); reason != "" {
+		if reason := w.alreadyInvited(in, pp, hasPrev, prev); reason != "" {
 			return InviteResult{Skipped: true, Reason: reason}, nil
 		}
 	}
 	if in.PortalID == 0 && isMember {
 		return InviteResult{}, conflict("%s is already a member of %s (as %s)", in.Email, org.Name, member.Role)
+	}
+	// Inviting replaces the person's link: the same rule as every other
+	// path that touches links. A pending invitation with a console role is
+	// the owner's to change as well.
+	if err := mayHandleLinks(a, by, pp); err != nil {
+		return InviteResult{}, err
+	}
+	if hasPrev && prev.State == InvitationPending && prev.Role.UsesConsole() && by != RoleOwner {
+		return InviteResult{}, forbidden("%s has a pending invitation as %s; only the owner changes it", in.Email, prev.Role)
+	}
+	if in.PortalID != 0 && pp.hasActive && !in.Replace {
+		return InviteResult{}, &ConfirmationError{
+			Question: fmt.Sprintf("%s has an active link to %s already.", in.Email, portal.Title),
+			Detail:   "Inviting them again replaces it: the current link stops working at once and the browser sessions it opened end.",
+		}
+	}
+	// The name they were invited or signed up by stays when none is given.
+	if in.Name == "" {
+		switch {
+		case hasUser && existing.Name != "":
+			in.Name = existing.Name
+		case hasPrev:
+			in.Name = prev.Name
+		}
 	}
 	if hasPrev && prev.State == InvitationPending && prev.PortalID == in.PortalID {
 		if err := w.supersede(prev); err != nil {
@@ -112,12 +139,12 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 	}
 	inv := Invitation{OrgID: org.ID, PortalID: in.PortalID, Email: in.Email, Name: in.Name, Role: in.Role,
 		GuestUntil: in.GuestUntil, State: InvitationPending, InvitedBy: a.label(), CreatedAt: w.now}
-	res := InviteResult{}
-	data := map[string]string{"org": org.Name, "by": a.inviter(), "role": string(in.Role)}
-	toName := in.Name
-	if toName == "" && hasUser {
-		toName = existing.Name
+	res := InviteResult{Role: in.Role, Replaced: pp.hasActive}
+	if isMember {
+		res.Role, res.KeptRole = member.Role, true
 	}
+	data := map[string]string{"org": org.Name, "by": a.inviter(), "role": string(res.Role)}
+	toName := in.Name
 	if in.PortalID != 0 {
 		il, err := w.issueLink(a, linkSpec{portal: portal, email: in.Email, role: in.Role, guestUntil: in.GuestUntil})
 		if err != nil {
@@ -163,18 +190,17 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 }
 
 // alreadyInvited says why a bulk re-run should skip this email, or "".
-func (w *txw) alreadyInvited(in InviteInput, portal Portal, isMember, hasPrev bool, prev Invitation) string {
+func (w *txw) alreadyInvited(in InviteInput, pp portalPerson, hasPrev bool, prev Invitation) string {
 	if in.PortalID == 0 {
 		switch {
-		case isMember:
+		case pp.isMember:
 			return "already a member"
 		case hasPrev && prev.State == InvitationPending && prev.PortalID == 0 && w.now.Before(prev.ExpiresAt):
 			return "already invited"
 		}
 		return ""
 	}
-	pp, err := w.person(portal, in.Email)
-	if err == nil && pp.entitled(w.now) {
+	if pp.entitled(w.now) {
 		return "already has access"
 	}
 	return ""

@@ -138,25 +138,38 @@ type portalPerson struct {
 	lastLink  Link
 }
 
-func (w *txw) person(p Portal, email string) (portalPerson, error) {
+// orgPerson is what an organization knows of one email: account and
+// membership (person without a portal).
+func (w *txw) orgPerson(orgID uint64, email string) (portalPerson, error) {
 	var pp portalPerson
 	u, err := w.UserByEmail(email)
 	switch {
 	case err == nil:
 		pp.user, pp.hasUser = u, true
-		m, err := w.Member(p.OrgID, u.ID)
+		m, err := w.Member(orgID, u.ID)
 		if err == nil {
 			pp.member, pp.isMember = m, true
 		} else if !errors.Is(err, ErrNotFound) {
 			return pp, err
 		}
+	case !errors.Is(err, ErrNotFound):
+		return pp, err
+	}
+	return pp, nil
+}
+
+func (w *txw) person(p Portal, email string) (portalPerson, error) {
+	pp, err := w.orgPerson(p.OrgID, email)
+	if err != nil {
+		return pp, err
+	}
+	if pp.hasUser {
+		u := pp.user
 		if _, err := w.Access(p.ID, u.ID); err == nil {
 			pp.hasAccess = true
 		} else if !errors.Is(err, ErrNotFound) {
 			return pp, err
 		}
-	case !errors.Is(err, ErrNotFound):
-		return pp, err
 	}
 	l, err := w.ActiveLink(p.ID, email)
 	if err == nil {
@@ -193,6 +206,18 @@ func (pp portalPerson) entitled(now time.Time) bool {
 	return l.Role != RoleGuest || l.GuestUntil.IsZero() || now.Before(l.GuestUntil)
 }
 
+// holderRole is the role the person holds here: their membership's, or
+// for an invitee who is not a member yet, their latest link's.
+func (pp portalPerson) holderRole() Role {
+	switch {
+	case pp.isMember:
+		return pp.member.Role
+	case pp.anyLink:
+		return pp.lastLink.Role
+	}
+	return ""
+}
+
 // roleForNewLink is the role a new link for this person carries: their
 // current role in the organization, else their last link's, else client.
 func (pp portalPerson) roleForNewLink() (Role, time.Time) {
@@ -226,8 +251,8 @@ func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, str
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
-	if pp.isMember && pp.member.Role.UsesConsole() && by != RoleOwner && pp.user.ID != a.UserID {
-		return Portal{}, "", portalPerson{}, "", forbidden("only the owner handles the links of owners and managers")
+	if err := mayHandleLinks(a, by, pp); err != nil {
+		return Portal{}, "", portalPerson{}, "", err
 	}
 	return p, email, pp, by, nil
 }

@@ -49,6 +49,23 @@ func mayAssign(by, from, to Role) error {
 	return nil
 }
 
+// mayHandleLinks is the one check before anything creates, replaces,
+// reveals, mails or ends a person's magic links (generate, rotate, copy,
+// resend, deactivate, remove access, invite, bulk invite, grant): the
+// links of owners and managers, and of invitees whose link carries one of
+// those roles, are theirs or the owner's (or an instance admin's) to
+// handle. A manager could otherwise copy or replace the owner's link and
+// sign in as the owner. by is the role the actor acts with.
+func mayHandleLinks(a Actor, by Role, pp portalPerson) error {
+	if by == RoleOwner || pp.hasUser && pp.user.ID == a.UserID && a.UserID != 0 {
+		return nil
+	}
+	if pp.holderRole().UsesConsole() {
+		return forbidden("only the owner handles the links of owners and managers")
+	}
+	return nil
+}
+
 // portalFor finds a portal the actor may manage. A portal of an
 // organization the actor cannot manage is reported as not found, so that
 // nobody learns another organization's slugs.

@@ -56,7 +56,7 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 		p := portals[k.portal]
 		switch op := rng.IntN(8); op {
 		case 0: // invite with the portal
-			res, err := e.Svc.Invite(e.Ctx, w.managerA, core.InviteInput{OrgID: w.org.ID, Email: k.email, Role: core.RoleClient, PortalID: p.ID})
+			res, err := e.Svc.Invite(e.Ctx, w.managerA, core.InviteInput{OrgID: w.org.ID, Email: k.email, Role: core.RoleClient, PortalID: p.ID, Replace: true})
 			if err != nil {
 				return fmt.Errorf("step %d invite: %v", step, err)
 			}

@@ -310,6 +310,7 @@ func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOn
 			return err
 		}
 		portals := map[uint64]Portal{}
+		var known skeletons
 		for _, r := range reqs {
 			if pendingOnly && r.State != RequestPending {
 				continue
@@ -321,7 +322,12 @@ func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOn
 				}
 				portals[r.PortalID] = p
 			}
-			out = append(out, RequestView{Request: r, Portal: p})
+			if known == nil {
+				if known, err = w.knownAddresses(orgID); err != nil {
+					return err
+				}
+			}
+			out = append(out, RequestView{Request: r, Portal: p, Note: noteAddress(r.Email, known)})
 		}
 		return nil
 	})

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -31,34 +30,6 @@ const (
 	MinSlugLen     = 2
 	MaxSlugLen     = 64
 )
-
-// NormalizeEmail trims an address and lower-cases it whole. It rejects
-// anything net/mail rejects, display names ("Ann <ann@x.test>"), control
-// characters such as CR, LF and NUL, and addresses longer than 254 bytes.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.Trim(s, " \t")
-	switch {
-	case s == "":
-		return "", invalid("email", "an email address is required")
-	case !utf8.ValidString(s):
-		return "", invalid("email", "the email address is not valid text")
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return "", invalid("email", "the email address contains a control character (line break, tab or NUL)")
-	case len(s) > MaxEmailLen:
-		return "", invalid("email", "the email address is longer than %d characters", MaxEmailLen)
-	case strings.ContainsAny(s, "<>"):
-		return "", invalid("email", "%q has a display name or angle brackets; give the bare address, like ann@example.com", clip(s))
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" {
-		return "", invalid("email", "%q is not an email address (like ann@example.com)", clip(s))
-	}
-	at := strings.LastIndexByte(a.Address, '@')
-	if at <= 0 || at == len(a.Address)-1 || a.Address != s && !strings.EqualFold(a.Address, s) {
-		return "", invalid("email", "%q is not an email address (like ann@example.com)", clip(s))
-	}
-	return strings.ToLower(a.Address), nil
-}
 
 // cleanName validates a single-line human text (a person's, project's or
 // organization's name, a portal title): valid UTF-8, no control or hidden

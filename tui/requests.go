@@ -128,7 +128,7 @@ func newRolePickerFor(c *Common, q core.RequestView, by core.Role) screen {
 	svc, a := c.Service, c.Actor
 	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", "", by, func(role core.Role, until time.Time) tea.Cmd {
 		return work("Granting", func() tea.Msg {
-			res, err := svc.GrantRequest(context.Background(), a, q.ID, role)
+			res, err := svc.GrantRequest(context.Background(), a, core.GrantInput{RequestID: q.ID, Role: role})
 			if err != nil {
 				return doneMsg{err: err}
 			}

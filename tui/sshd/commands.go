@@ -345,7 +345,7 @@ func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args [
 			return err
 		}
 	}
-	res, err := svc.GrantRequest(ctx, a, id, role)
+	res, err := svc.GrantRequest(ctx, a, core.GrantInput{RequestID: id, Role: role})
 	if err != nil {
 		return err
 	}
