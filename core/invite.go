@@ -33,8 +33,8 @@ type InviteResult struct {
 	// the link: the invitation's, or the one a member keeps (a link never
 	// changes a member's role).
 	Role     Role
-	KeptRole bool // the person is a member already and keeps Role
-	Replaced bool // an active link was replaced
+	KeptRole bool   // the person is a member already and keeps Role
+	Replaced bool   // an active link was replaced
 	Skipped  bool   // SkipExisting applied
 	Reason   string // why it was skipped
 }
