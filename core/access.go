@@ -187,11 +187,11 @@ func (s *Service) GrantRequest(ctx context.Context, a Actor, in GrantInput) (Inv
 			return err
 		}
 		if !in.Confirmed {
-			known, err := w.knownAddresses(r.OrgID)
+			note, err := w.noteAddress(r.OrgID, r.Email)
 			if err != nil {
 				return err
 			}
-			if note := noteAddress(r.Email, known); note.Suspicious() {
+			if note.Suspicious() {
 				return &ConfirmationError{
 					Question: fmt.Sprintf("Grant access to %s?", r.Email),
 					Detail:   "This address is " + note.Warning() + ". Grant it only if you know who it is.",

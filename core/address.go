@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -170,57 +171,43 @@ func (n AddressNote) Warning() string {
 	return strings.Join(parts, "; ")
 }
 
-// noteAddress describes email against the addresses known (by skeleton).
-func noteAddress(email string, known skeletons) AddressNote {
+// AddressSkeleton is the UTS #39 skeleton of an address: two addresses
+// that read alike have the same one.
+func AddressSkeleton(email string) string { return confusables.Skeleton(email) }
+
+// PreferKnown reports whether email, rather than prev (with the same
+// skeleton), is the one an organization is taken to know: the plain ASCII
+// one, which is the one people know.
+func PreferKnown(email, prev string) bool { return IsASCII(email) && !IsASCII(prev) }
+
+// know records that the organization knows email (a member's, or one with
+// a link to its portals), so that look-alikes of it can be told apart.
+func (w *txw) know(orgID uint64, email string) error {
+	sk := AddressSkeleton(email)
+	prev, err := w.KnownAddress(orgID, sk)
+	switch {
+	case err == nil && (prev == email || !PreferKnown(email, prev)):
+		return nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return err
+	}
+	return w.PutKnownAddress(orgID, sk, email)
+}
+
+// noteAddress is what an owner should know of email in the organization.
+func (w *txw) noteAddress(orgID uint64, email string) (AddressNote, error) {
 	var n AddressNote
 	if !IsASCII(email) {
 		n.ASCII = AddressASCII(email)
 		at := strings.LastIndexByte(email, '@')
 		n.LocalNeedsUTF8 = at >= 0 && !IsASCII(email[:at])
 	}
-	if other, ok := known[confusables.Skeleton(email)]; ok && other != email {
+	other, err := w.KnownAddress(orgID, AddressSkeleton(email))
+	switch {
+	case err == nil && other != email:
 		n.LooksLike = other
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return n, err
 	}
-	return n
-}
-
-// skeletons maps the UTS #39 skeleton of each known address to it.
-type skeletons map[string]string
-
-func (k skeletons) add(email string) {
-	sk := confusables.Skeleton(email)
-	if prev, ok := k[sk]; !ok || IsASCII(email) && !IsASCII(prev) {
-		k[sk] = email // the plain ASCII one is the one people know
-	}
-}
-
-// knownAddresses are the addresses an organization knows: its members',
-// and those with a link to one of its portals.
-func (w *txw) knownAddresses(orgID uint64) (skeletons, error) {
-	known := skeletons{}
-	ms, err := w.Members(orgID)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		u, err := w.User(m.UserID)
-		if err != nil {
-			return nil, err
-		}
-		known.add(u.Email)
-	}
-	portals, err := w.Portals(orgID)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range portals {
-		links, err := w.Links(p.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range links {
-			known.add(l.Email)
-		}
-	}
-	return known, nil
+	return n, nil
 }

@@ -113,6 +113,9 @@ func (d *demo) member(org Org, email, name string, role Role) User {
 		err = d.w.PutMember(Member{OrgID: org.ID, UserID: u.ID, Role: role, CreatedAt: d.w.now})
 	}
 	if err == nil {
+		err = d.w.know(org.ID, email)
+	}
+	if err == nil {
 		err = d.w.audit(d.a, org.ID, "member.added", email, "as "+string(role))
 	}
 	d.err = err

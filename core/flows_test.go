@@ -649,13 +649,14 @@ func TestLinkManagement(t *testing.T) {
 	if _, err := e.Svc.GenerateLink(e.Ctx, w.managerA, w.closed.ID, "stranger@x.test"); !errors.Is(err, core.ErrNotFound) {
 		t.Fatalf("generate for a stranger: %v", err)
 	}
-	// Generating after deactivation works (access remains) with the member's role.
+	// Generating after deactivation works (access remains) with the member's role;
+	// the row describes the new link, not yet used.
 	gen = must(e.Svc.GenerateLink(e.Ctx, w.managerA, w.closed.ID, "c@x.test"))
 	if gen.Link.Role != core.RoleClient {
 		t.Fatalf("role %s", gen.Link.Role)
 	}
 	people := must(e.Svc.PortalMembers(e.Ctx, w.managerA, w.closed.ID))
-	if len(people) != 1 || people[0].LinkState != core.LinkActive || people[0].UseCount != 1 || !people[0].HasAccess {
+	if len(people) != 1 || people[0].LinkState != core.LinkActive || people[0].UseCount != 0 || !people[0].HasAccess {
 		t.Fatalf("portal members %+v", people)
 	}
 }

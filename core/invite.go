@@ -359,6 +359,9 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 			if err := w.PutMember(Member{OrgID: inv.OrgID, UserID: u.ID, Role: inv.Role, GuestUntil: inv.GuestUntil, CreatedAt: w.now}); err != nil {
 				return err
 			}
+			if err := w.know(inv.OrgID, u.Email); err != nil {
+				return err
+			}
 		} else if err != nil {
 			return err
 		}

@@ -47,6 +47,9 @@ func (w *txw) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
 	if err := w.PutLink(&l); err != nil {
 		return IssuedLink{}, err
 	}
+	if err := w.know(l.OrgID, l.Email); err != nil {
+		return IssuedLink{}, err
+	}
 	if replacing {
 		old.ReplacedBy = l.ID
 		if err := w.PutLink(&old); err != nil {

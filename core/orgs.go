@@ -61,6 +61,9 @@ func (w *txw) createOrg(a Actor, in NewOrg) (Org, error) {
 	if err := w.PutMember(Member{OrgID: org.ID, UserID: owner.ID, Role: RoleOwner, CreatedAt: w.now}); err != nil {
 		return Org{}, err
 	}
+	if err := w.know(org.ID, owner.Email); err != nil {
+		return Org{}, err
+	}
 	w.changed(Change{Kind: ChangeProjectChanged, OrgID: org.ID})
 	return org, w.audit(a, org.ID, "org.created", name, "owner "+email)
 }

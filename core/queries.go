@@ -116,7 +116,8 @@ func (s *Service) Projects(ctx context.Context, a Actor, orgID uint64) ([]Projec
 }
 
 // PortalMember is one row of a portal project's members screen: an account
-// with access, or an email that has (or had) a link there.
+// with access, or an email that has (or had) a link there. The link fields
+// describe the current link: the active one, or the latest.
 type PortalMember struct {
 	Email      string
 	Name       string
@@ -128,9 +129,47 @@ type PortalMember struct {
 	HasAccess  bool
 	AccessAt   time.Time
 	LinkState  LinkState // "" when the email never had a link here
-	LinkAt     time.Time // when the latest link was created
-	LastUsedAt time.Time
-	UseCount   uint64
+	LinkAt     time.Time // when the current link was created
+	LastUsedAt time.Time // the current link's last redemption
+	UseCount   uint64    // the current link's redemptions
+	Note       AddressNote
+}
+
+// The words every adapter (console, SSH text and JSON, README) uses for a
+// person's access and link.
+const (
+	AccessYes     = "yes"     // an account with access
+	AccessInvited = "invited" // an active link not opened yet: access on first use
+	AccessEnded   = "ended"   // a guest past their end date
+	AccessNo      = "no"
+
+	LinkNone       = "none"
+	LinkWordActive = "active"
+	LinkWordEnded  = "deactivated" // deactivated, or replaced without a successor
+)
+
+// AccessWord is the person's access to the portal in the shared words.
+func (pm PortalMember) AccessWord() string {
+	switch {
+	case pm.Expired:
+		return AccessEnded
+	case pm.HasAccess:
+		return AccessYes
+	case pm.LinkState == LinkActive:
+		return AccessInvited
+	}
+	return AccessNo
+}
+
+// LinkWord is the state of the person's current link in the shared words.
+func (pm PortalMember) LinkWord() string {
+	switch pm.LinkState {
+	case "":
+		return LinkNone
+	case LinkActive:
+		return LinkWordActive
+	}
+	return LinkWordEnded
 }
 
 // RoleIn is the role a acts with in the organization: owner for an instance
@@ -215,10 +254,7 @@ func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
 	for _, l := range links { // oldest first: the last one seen per email is the latest
 		pm := get(l.Email)
 		pm.LinkState, pm.LinkAt, pm.Role, pm.GuestUntil = l.State, l.CreatedAt, l.Role, l.GuestUntil
-		pm.UseCount += l.UseCount
-		if l.LastUsedAt.After(pm.LastUsedAt) {
-			pm.LastUsedAt = l.LastUsedAt
-		}
+		pm.UseCount, pm.LastUsedAt = l.UseCount, l.LastUsedAt
 	}
 	out := make([]PortalMember, 0, len(byEmail))
 	for email, pm := range byEmail {
@@ -237,6 +273,9 @@ func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
 				return nil, err
 			}
 		} else {
+			return nil, err
+		}
+		if pm.Note, err = w.noteAddress(p.OrgID, email); err != nil {
 			return nil, err
 		}
 		out = append(out, *pm)
@@ -310,7 +349,6 @@ func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOn
 			return err
 		}
 		portals := map[uint64]Portal{}
-		var known skeletons
 		for _, r := range reqs {
 			if pendingOnly && r.State != RequestPending {
 				continue
@@ -322,12 +360,11 @@ func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOn
 				}
 				portals[r.PortalID] = p
 			}
-			if known == nil {
-				if known, err = w.knownAddresses(orgID); err != nil {
-					return err
-				}
+			note, err := w.noteAddress(orgID, r.Email)
+			if err != nil {
+				return err
 			}
-			out = append(out, RequestView{Request: r, Portal: p, Note: noteAddress(r.Email, known)})
+			out = append(out, RequestView{Request: r, Portal: p, Note: note})
 		}
 		return nil
 	})

@@ -63,6 +63,12 @@ type OrgStore interface {
 	DeleteMember(orgID, userID uint64) error
 	Members(orgID uint64) ([]Member, error)
 	MembershipsOf(userID uint64) ([]Member, error)
+
+	// KnownAddress is the address the organization knows (a member's, or
+	// one with a link to its portals) whose UTS #39 skeleton is skeleton
+	// (see AddressSkeleton).
+	KnownAddress(orgID uint64, skeleton string) (string, error)
+	PutKnownAddress(orgID uint64, skeleton, email string) error
 }
 
 // ProjectStore holds projects.
@@ -87,6 +93,11 @@ type PortalStore interface {
 	DeleteAccess(portalID, userID uint64) error
 	AccessList(portalID uint64) ([]Access, error)
 	AccessOf(userID uint64) ([]Access, error)
+
+	// Notices is the state of the owner's access-request notices for a
+	// portal (ErrNotFound: none was ever sent).
+	Notices(portalID uint64) (PortalNotices, error)
+	PutNotices(n PortalNotices) error
 }
 
 // LinkStore holds magic links, indexed by lookup hash and by (portal, email)

@@ -136,6 +136,15 @@ type Portal struct {
 	UpdatedAt  time.Time   `json:"updated_at"`
 }
 
+// PortalNotices is when the owner was last told of access requests to a
+// portal, and the summary that collects the requests made since (an
+// outbox message, due at the end of the quiet period).
+type PortalNotices struct {
+	PortalID   uint64    `json:"portal_id"`
+	LastSentAt time.Time `json:"last_sent_at"` // the latest notice, sent or due
+	DigestID   uint64    `json:"digest_id,omitempty"`
+}
+
 // Access records that a user may open a portal.
 type Access struct {
 	PortalID  uint64    `json:"portal_id"`
@@ -291,6 +300,8 @@ const (
 	MailAccessRequest   MailKind = "access_request"   // to the owner: someone asked for access
 	MailPasswordReset   MailKind = "password_reset"   // Restore password
 	MailPasswordChanged MailKind = "password_changed" // notice after a password change
+	MailAccessDigest    MailKind = "access_digest"    // to the owner: the requests made since the last notice
+	MailMyLinks         MailKind = "my_links"         // requested on a page: the active links of every portal of an address
 )
 
 // MessageState is the delivery state of an outbox row.

@@ -78,6 +78,9 @@ var (
 
 	bSSHKeys     = []byte("ssh_keys")         // fingerprint → SSHKey
 	bSSHKeysUser = []byte("ssh_keys_by_user") // user|fingerprint
+
+	bKnown   = []byte("known_addresses") // org|UTS #39 skeleton → email
+	bNotices = []byte("portal_notices")  // portal → PortalNotices
 )
 
 var allBuckets = [][]byte{
@@ -87,6 +90,7 @@ var allBuckets = [][]byte{
 	bInvitations, bInvitationsLatest, bInvitationsOrg, bInvitationsEmail, bTokens,
 	bSessions, bSessionsUser, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
+	bKnown, bNotices,
 }
 
 var (
@@ -95,7 +99,7 @@ var (
 )
 
 // SchemaVersion is the layout this build reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // A migration brings a database from version To-1 to To.
 type migration struct {
@@ -117,6 +121,9 @@ var migrations = []migration{
 		}
 		return tx.DeleteBucket(bSessionsLinkV1)
 	}},
+	// Look-alike addresses are found by their skeleton among the addresses
+	// an organization knows: its members' and those with a link there.
+	{To: 3, Name: "index known addresses by skeleton", Run: indexKnownAddresses},
 }
 
 // ErrInUse: another process holds the database.

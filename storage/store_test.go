@@ -485,3 +485,62 @@ func TestBackupIntoKeepsTheNewest(t *testing.T) {
 		t.Fatalf("temporary files left behind: %d entries", len(entries))
 	}
 }
+
+// A database of schema version 2 gets the index of known addresses at open:
+// every member's address and every address with a link, under its
+// organization, by skeleton (the plain ASCII address where two read alike).
+func TestMigrationIndexesKnownAddresses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latchkey.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(x core.Tx) error {
+		u := core.User{Email: "owner@acme.test"}
+		if err := x.PutUser(&u); err != nil {
+			return err
+		}
+		if err := x.PutMember(core.Member{OrgID: 7, UserID: u.ID, Role: core.RoleOwner}); err != nil {
+			return err
+		}
+		for i, email := range []string{"client@аcme.test", "client@acme.test"} { // Cyrillic а first
+			l := core.Link{OrgID: 7, PortalID: 3, Email: email, Role: core.RoleClient, State: core.LinkActive, Lookup: []byte{byte(i), 1, 2, 3}}
+			if err := x.PutLink(&l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 2, without the index.
+	if err := s.db.Update(func(t *bolt.Tx) error {
+		if err := t.DeleteBucket(bKnown); err != nil {
+			return err
+		}
+		return t.Bucket(bMeta).Put(keySchema, u64(2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.View(ctx, func(x core.Tx) error {
+		for addr, want := range map[string]string{"owner@acme.test": "owner@acme.test", "client@аcme.test": "client@acme.test", "client@acme.test": "client@acme.test"} {
+			if got, err := x.KnownAddress(7, core.AddressSkeleton(addr)); err != nil || got != want {
+				t.Errorf("known %s: %q, %v; want %q", addr, got, err, want)
+			}
+		}
+		if _, err := x.KnownAddress(8, core.AddressSkeleton("owner@acme.test")); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("another organization knows the owner: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
