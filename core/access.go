@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,11 +45,30 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 	if err != nil {
 		return AccessResult{}, err
 	}
-	if err := s.view(ctx, func(w *txw) error { // unknown slugs fail before the shared commit
-		_, err := w.PortalBySlug(slug)
-		return notFoundAs(err, "portal", clip(slug))
+	// Unknown slugs fail before the shared commit; a stranger's request is
+	// counted against the portal's limit here, once (an update's function
+	// may run more than once).
+	var throttled *RateLimitError
+	if err := s.view(ctx, func(w *txw) error {
+		p, err := w.PortalBySlug(slug)
+		if err != nil {
+			return notFoundAs(err, "portal", clip(slug))
+		}
+		pp, err := w.person(p, email)
+		if err != nil {
+			return err
+		}
+		if accessOutcome(p, pp, w.now) == OutcomeRequested {
+			if ok, wait := s.requests.Allow(fmt.Sprint(p.ID)); !ok {
+				throttled = &RateLimitError{What: "access requests to this portal", Retry: wait}
+			}
+		}
+		return nil
 	}); err != nil {
 		return AccessResult{}, err
+	}
+	if throttled != nil {
+		return s.throttledRequest(ctx, slug, email, v, throttled)
 	}
 	var res AccessResult
 	err = s.update(ctx, func(w *txw) error {
@@ -64,23 +85,57 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 			return err
 		}
 		a := v.anonymous()
+		res.Outcome = accessOutcome(p, pp, w.now)
 		switch {
-		case pp.entitled(w.now):
-			res.Outcome = OutcomeLinkSent
-			return w.sendAccessLink(a, p, email, pp)
-		case p.Access == AccessEmail || p.Access == AccessOpen:
-			if pp.isMember && pp.member.Expired(w.now) {
-				break // a guest whose access ended does not come back as a client
-			}
-			res.Outcome = OutcomeLinkSent
-			pp.isMember, pp.anyLink = false, false // a stranger to this portal: a client link
-			return w.sendAccessLink(a, p, email, pp)
+		case res.Outcome == OutcomeRequested:
+			res.Notified, err = w.recordRequest(a, p, email, v)
+			return err
+		case !pp.entitled(w.now):
+			pp.isMember, pp.anyLink = false, false // a stranger to an email or open portal: a client link
 		}
-		res.Outcome = OutcomeRequested
-		res.Notified, err = w.recordRequest(a, p, email, v)
-		return err
+		return w.sendAccessLink(a, p, email, pp)
 	})
 	return res, err
+}
+
+// accessOutcome is what the Send-access-link form does for the person: a
+// link for someone with access, and for anyone at an email or open portal
+// (but a guest whose access ended, who does not come back as a client);
+// a request for everyone else.
+func accessOutcome(p Portal, pp portalPerson, now time.Time) AccessOutcome {
+	switch {
+	case pp.entitled(now):
+		return OutcomeLinkSent
+	case (p.Access == AccessEmail || p.Access == AccessOpen) && !(pp.isMember && pp.member.Expired(now)):
+		return OutcomeLinkSent
+	}
+	return OutcomeRequested
+}
+
+// throttledRequest answers a stranger's request over the portal's limit:
+// nothing is recorded and nobody is mailed. Under generic disclosure the
+// answer is the neutral one as always (and the work a commit, as always);
+// otherwise it is the limit's error.
+func (s *Service) throttledRequest(ctx context.Context, slug, email string, v Visitor, limit *RateLimitError) (AccessResult, error) {
+	var res AccessResult
+	err := s.update(ctx, func(w *txw) error {
+		p, err := w.PortalBySlug(slug)
+		if err != nil {
+			return notFoundAs(err, "portal", clip(slug))
+		}
+		res = AccessResult{Generic: s.EffectiveDisclosure(p) == DisclosureGeneric, Outcome: OutcomeRequested}
+		if res.PortalRef, err = w.portalRef(p); err != nil {
+			return err
+		}
+		return w.auditPortal(v.anonymous(), p, "access.throttled", email, "portal "+p.Slug+": over the limit of access requests; not recorded, nobody notified")
+	})
+	if err != nil {
+		return AccessResult{}, err
+	}
+	if !res.Generic {
+		return res, limit
+	}
+	return res, nil
 }
 
 // sendAccessLink queues a link for quick access: the active link if there
@@ -110,8 +165,10 @@ func (w *txw) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) e
 }
 
 // recordRequest records (or counts again) a pending access request and
-// notifies the owner unless they were notified of this (portal, email) in
-// the last NotifyEvery.
+// tells the owner: unless they were told of this (portal, email) in the
+// last NotifyEvery, in a notice of its own when the portal's last notice
+// is NotifyPortalEvery old, else in the summary due at the end of that
+// quiet period. It reports whether the owner is (or will be) told.
 func (w *txw) recordRequest(a Actor, p Portal, email string, v Visitor) (notified bool, err error) {
 	r, err := w.LatestRequest(p.ID, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -130,26 +187,86 @@ func (w *txw) recordRequest(a Actor, p Portal, email string, v Visitor) (notifie
 	if err := w.PutRequest(&r); err != nil {
 		return false, err
 	}
+	how := ""
 	if notify {
-		owner, err := w.owner(p.OrgID)
-		if err != nil {
-			return false, err
-		}
-		ou, err := w.User(owner.UserID)
-		if err != nil {
-			return false, err
-		}
-		data := map[string]string{"email": email, "request_id": fmt.Sprint(r.ID), "at": w.now.Format(time.RFC3339), "addr": v.Addr}
-		if err := w.portalMail(MailAccessRequest, p, ou.Email, ou.Name, data, IssuedLink{}); err != nil {
+		if how, err = w.noticeRequest(p, r, v); err != nil {
 			return false, err
 		}
 	}
 	w.changed(Change{Kind: ChangeAccessRequest, OrgID: p.OrgID, PortalID: p.ID})
 	detail := fmt.Sprintf("portal %s, request %d, asked %d time(s)", p.Slug, r.ID, r.Count)
-	if notify {
-		detail += ", owner notified"
+	if how != "" {
+		detail += ", " + how
 	}
 	return notify, w.auditPortal(a, p, "access.requested", email, detail)
+}
+
+// digestShown is how many addresses a summary lists by name.
+const digestShown = 10
+
+// noticeRequest tells the owner of a new request: at once when the
+// portal's last notice is old enough, otherwise in the summary due at the
+// end of the quiet period (queued, or grown by one). It says which.
+func (w *txw) noticeRequest(p Portal, r Request, v Visitor) (string, error) {
+	n, err := w.Notices(p.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		n = PortalNotices{PortalID: p.ID}
+	case err != nil:
+		return "", err
+	}
+	if n.DigestID != 0 { // a summary not yet due takes the request
+		m, err := w.Message(n.DigestID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if err == nil && m.State == MessageQueued && m.Attempts == 0 && w.now.Before(m.NextAttemptAt) {
+			count, _ := strconv.Atoi(m.Data["count"])
+			m.Data["count"] = strconv.Itoa(count + 1)
+			if count < digestShown {
+				m.Data["emails"] = strings.TrimPrefix(m.Data["emails"]+"\n"+r.Email, "\n")
+			}
+			m.Data["last_at"] = w.now.Format(time.RFC3339)
+			return "owner told in the summary due " + m.NextAttemptAt.Format(time.RFC3339), w.PutMessage(&m)
+		}
+		n.DigestID = 0
+	}
+	owner, err := w.owner(p.OrgID)
+	if err != nil {
+		return "", err
+	}
+	ou, err := w.User(owner.UserID)
+	if err != nil {
+		return "", err
+	}
+	if n.LastSentAt.IsZero() || !w.now.Before(n.LastSentAt.Add(w.s.opts.NotifyPortalEvery)) {
+		note, err := w.noteAddress(p.OrgID, r.Email)
+		if err != nil {
+			return "", err
+		}
+		data := map[string]string{"email": r.Email, "request_id": fmt.Sprint(r.ID), "at": w.now.Format(time.RFC3339), "addr": v.Addr,
+			"ascii": note.ASCII, "looks_like": note.LooksLike}
+		if err := w.portalMail(MailAccessRequest, p, ou.Email, ou.Name, data, IssuedLink{}); err != nil {
+			return "", err
+		}
+		n.LastSentAt = w.now
+		return "owner notified", w.PutNotices(n)
+	}
+	due := n.LastSentAt.Add(w.s.opts.NotifyPortalEvery)
+	data := map[string]string{"count": "1", "emails": r.Email, "first_at": w.now.Format(time.RFC3339), "last_at": w.now.Format(time.RFC3339),
+		"since": n.LastSentAt.Format(time.RFC3339)}
+	org, err := w.Org(p.OrgID)
+	if err != nil {
+		return "", err
+	}
+	data["org"], data["portal"], data["slug"] = org.Name, p.Title, p.Slug
+	m := Message{OrgID: p.OrgID, Kind: MailAccessDigest, To: ou.Email, ToName: ou.Name, Data: data}
+	id, err := w.queueAt(m, "", due)
+	if err != nil {
+		return "", err
+	}
+	n.DigestID, n.LastSentAt = id, due
+	return "owner told in the summary due " + due.Format(time.RFC3339), w.PutNotices(n)
 }
 
 // RequestView is an access request with its portal, for lists, and what an

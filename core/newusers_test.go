@@ -2,8 +2,11 @@ package core_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"latchkey/core"
 )
@@ -192,5 +195,76 @@ func TestLookalikeRequestsAreMarkedAndGrantAsksAgain(t *testing.T) {
 		if _, err := e.Svc.GrantRequest(e.Ctx, w.ownerA, core.GrantInput{RequestID: r.ID, Confirmed: true}); err != nil {
 			t.Fatalf("confirmed grant: %v", err)
 		}
+	}
+}
+
+// Issue 13, point 11: the owner gets at most one mail per portal per quiet
+// period; the requests in between are summed up in the next one, which
+// grows only while it is not yet due. Strangers' requests are limited per
+// portal as well as per address.
+func TestOwnerNoticesPerPortalAreCappedAndSummedUp(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	ask := func(addr string) core.AccessResult {
+		t.Helper()
+		return must(e.Svc.RequestAccess(e.Ctx, w.closed.Slug, addr, visitor))
+	}
+	ask("first@stranger.test")
+	notices := func() []core.Message {
+		return append(e.MailsTo(w.owner.Email, core.MailAccessRequest), e.MailsTo(w.owner.Email, core.MailAccessDigest)...)
+	}
+	if n := notices(); len(n) != 1 || n[0].Kind != core.MailAccessRequest {
+		t.Fatalf("after the first request: %+v", n)
+	}
+	for i := range 25 {
+		e.Clock.Advance(10 * time.Second)
+		if res := ask(fmt.Sprintf("s%02d@stranger.test", i)); !res.Notified {
+			t.Fatalf("request %d: the owner will not be told", i)
+		}
+	}
+	n := notices()
+	if len(n) != 2 || n[1].Kind != core.MailAccessDigest {
+		t.Fatalf("after 26 requests in a few minutes the owner has %d mails: %+v", len(n), n)
+	}
+	digest := n[1]
+	if digest.Data["count"] != "25" || len(strings.Split(digest.Data["emails"], "\n")) != 10 || !digest.NextAttemptAt.Equal(n[0].CreatedAt.Add(10*time.Minute)) {
+		t.Fatalf("summary: due %v, data %v", digest.NextAttemptAt, digest.Data)
+	}
+	if due := must(e.Svc.DueMail(e.Ctx, 100)); slices.ContainsFunc(due, func(m core.Message) bool { return m.ID == digest.ID }) {
+		t.Fatal("the summary is due before its quiet period ended")
+	}
+	// Once the summary is due it is left as it is; the next request waits
+	// for the summary after it.
+	e.Clock.Advance(10 * time.Minute)
+	ask("late@stranger.test")
+	n = notices()
+	if len(n) != 3 || n[1].Data["count"] != "25" || n[2].Kind != core.MailAccessDigest || n[2].Data["emails"] != "late@stranger.test" ||
+		!n[2].NextAttemptAt.Equal(digest.NextAttemptAt.Add(10*time.Minute)) {
+		t.Fatalf("after the summary fell due: %+v", n)
+	}
+	// The same address again within a day tells nobody.
+	if res := ask("late@stranger.test"); res.Notified {
+		t.Fatal("a repeated request was announced again")
+	}
+	// Strangers are limited per portal: the explicit answer says when to
+	// try again, and nothing is recorded.
+	var limited error
+	for i := 0; i < 40 && limited == nil; i++ {
+		_, limited = e.Svc.RequestAccess(e.Ctx, w.closed.Slug, fmt.Sprintf("flood%02d@stranger.test", i), visitor)
+	}
+	var rl *core.RateLimitError
+	if !errors.As(limited, &rl) || rl.Retry <= 0 || !strings.Contains(core.Describe(limited), "try again in") {
+		t.Fatalf("a flood of strangers' requests to one portal: %v", limited)
+	}
+	if _, err := e.Svc.RequestAccess(e.Ctx, w.closed.Slug, "one-more@stranger.test", visitor); !errors.Is(err, core.ErrRateLimited) {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if reqs := must(e.Svc.Requests(e.Ctx, w.ownerA, w.org.ID, true)); slices.ContainsFunc(reqs, func(r core.RequestView) bool { return r.Email == "one-more@stranger.test" }) {
+		t.Fatal("a request over the limit was recorded")
+	}
+	// People with access still get their links.
+	must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "client@acme.test", Role: core.RoleClient, PortalID: w.closed.ID}))
+	if res := ask("client@acme.test"); res.Outcome != core.OutcomeLinkSent {
+		t.Fatalf("a client over the strangers' limit: %+v", res)
 	}
 }

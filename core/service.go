@@ -26,6 +26,15 @@ type Options struct {
 	ResetTTL         time.Duration // password reset tokens; default 1 hour
 	JoinTTL          time.Duration // join tokens; default 7 days
 	NotifyEvery      time.Duration // at most one owner notification per (portal, email) per this; default 24 hours
+	// NotifyPortalEvery: at most one owner notification mail per portal
+	// per this; the requests in between are summed up in the next one.
+	// Default 10 minutes.
+	NotifyPortalEvery time.Duration
+	// PortalRequests bounds the access requests strangers file per portal
+	// (default 30 at once, then one every 2 minutes); RateLimitsOff turns
+	// it off (load tests only).
+	PortalRequests Limit
+	RateLimitsOff  bool
 	UniformResponses bool          // every portal answers the access form generically
 	Argon2           Argon2Params  // default DefaultArgon2
 }
@@ -41,6 +50,13 @@ func (o Options) withDefaults() Options {
 	def(&o.ResetTTL, time.Hour)
 	def(&o.JoinTTL, 7*24*time.Hour)
 	def(&o.NotifyEvery, 24*time.Hour)
+	def(&o.NotifyPortalEvery, 10*time.Minute)
+	if o.PortalRequests.Off() {
+		o.PortalRequests = Limit{Every: 2 * time.Minute, Burst: 30}
+	}
+	if o.RateLimitsOff {
+		o.PortalRequests = Limit{}
+	}
 	if o.Argon2 == (Argon2Params{}) {
 		o.Argon2 = DefaultArgon2
 	}
@@ -69,6 +85,7 @@ type Service struct {
 	log       *slog.Logger
 	events    *Broker
 	dummyHash string // compared against when an account does not exist, so timing reveals nothing
+	requests  *Keyed // strangers' access requests, per portal
 }
 
 // New builds a Service.
@@ -98,6 +115,7 @@ func New(c Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.requests = NewKeyed(s.opts.PortalRequests, s.clock.Now)
 	h, err := HashPassword(context.Background(), "latchkey timing equalizer", s.opts.Argon2, s.rand)
 	if err != nil {
 		return nil, err
@@ -197,17 +215,23 @@ func (w *txw) auditPortal(a Actor, p Portal, action, target, detail string) erro
 
 // queue adds a message to the outbox, due now. secret, if any, is sealed.
 func (w *txw) queue(m Message, secret string) error {
+	_, err := w.queueAt(m, secret, w.now)
+	return err
+}
+
+// queueAt adds a message to the outbox, due at due, and returns its id.
+func (w *txw) queueAt(m Message, secret string, due time.Time) (uint64, error) {
 	m.State = MessageQueued
 	m.CreatedAt = w.now
-	m.NextAttemptAt = w.now
+	m.NextAttemptAt = due
 	if secret != "" {
 		m.SealedToken = w.s.keys.Seal(secret, sealMail)
 	}
 	if err := w.PutMessage(&m); err != nil {
-		return err
+		return 0, err
 	}
 	w.changed(Change{Kind: ChangeMailQueued, OrgID: m.OrgID})
-	return nil
+	return m.ID, nil
 }
 
 func (w *txw) changed(c Change) { w.changes = append(w.changes, c) }

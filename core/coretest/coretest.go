@@ -64,6 +64,10 @@ type Option func(*core.Config, *storage.Options)
 // Uniform turns on --uniform-responses.
 func Uniform(c *core.Config, _ *storage.Options) { c.Options.UniformResponses = true }
 
+// NoRateLimits turns off the limits core keeps (strangers' requests per
+// portal), as --rate-limits off does.
+func NoRateLimits(c *core.Config, _ *storage.Options) { c.Options.RateLimitsOff = true }
+
 // GroupCommit makes the store share commits between concurrent updates.
 func GroupCommit(_ *core.Config, so *storage.Options) {
 	so.GroupCommit = true

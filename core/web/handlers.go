@@ -25,8 +25,8 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // limit applies the named limiter to key and answers 429 when it is spent.
-func (s *Server) limit(w http.ResponseWriter, r *http.Request, k *keyed, name, key string) bool {
-	ok, wait := k.allow(key)
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, k *core.Keyed, name, key string) bool {
+	ok, wait := k.Allow(key)
 	if !ok {
 		s.tooMany(w, r, name, wait)
 	}

@@ -1,17 +1,13 @@
 package web
 
 import (
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"latchkey/core"
 )
 
 // Limit is a token bucket: Burst requests at once, then one per Every.
-type Limit struct {
-	Every time.Duration
-	Burst int
-}
+type Limit = core.Limit
 
 // Limits are the listener's rate limits. A zero Limit disables that limit.
 type Limits struct {
@@ -34,65 +30,10 @@ func DefaultLimits() Limits {
 	}
 }
 
-// keyed is a set of token buckets, one per key, forgetting keys that have
-// been quiet long enough to be full again.
-type keyed struct {
-	limit Limit
-	now   func() time.Time
-	mu    sync.Mutex
-	m     map[string]*bucket
-	calls int
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newKeyed(l Limit, now func() time.Time) *keyed {
-	return &keyed{limit: l, now: now, m: map[string]*bucket{}}
-}
-
-// allow takes one token for key; when none is left it reports how long to wait.
-func (k *keyed) allow(key string) (bool, time.Duration) {
-	if k.limit.Every <= 0 || k.limit.Burst <= 0 {
-		return true, 0
-	}
-	now := k.now()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.calls++; k.calls%1024 == 0 {
-		k.sweep(now)
-	}
-	b := k.m[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(k.limit.Every), k.limit.Burst)}
-		k.m[key] = b
-	}
-	b.seen = now
-	if b.lim.AllowN(now, 1) {
-		return true, 0
-	}
-	r := b.lim.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	r.CancelAt(now)
-	return false, wait
-}
-
-// sweep drops buckets that have refilled completely.
-func (k *keyed) sweep(now time.Time) {
-	full := k.limit.Every * time.Duration(k.limit.Burst)
-	for key, b := range k.m {
-		if now.Sub(b.seen) > full {
-			delete(k.m, key)
-		}
-	}
-}
-
 type limiters struct {
-	addr, email, account *keyed
+	addr, email, account *core.Keyed
 }
 
 func newLimiters(l Limits, now func() time.Time) *limiters {
-	return &limiters{addr: newKeyed(l.PerAddr, now), email: newKeyed(l.PerEmail, now), account: newKeyed(l.PerAccount, now)}
+	return &limiters{addr: core.NewKeyed(l.PerAddr, now), email: core.NewKeyed(l.PerEmail, now), account: core.NewKeyed(l.PerAccount, now)}
 }
