@@ -21,11 +21,11 @@ func (SystemClock) Now() time.Time { return time.Now() }
 
 // Options are the tunable rules of the service. Zero fields take the defaults.
 type Options struct {
-	SessionIdle      time.Duration // default 7 days
-	SessionLifetime  time.Duration // absolute; default 30 days
-	ResetTTL         time.Duration // password reset tokens; default 1 hour
-	JoinTTL          time.Duration // join tokens; default 7 days
-	NotifyEvery      time.Duration // at most one owner notification per (portal, email) per this; default 24 hours
+	SessionIdle     time.Duration // default 7 days
+	SessionLifetime time.Duration // absolute; default 30 days
+	ResetTTL        time.Duration // password reset tokens; default 1 hour
+	JoinTTL         time.Duration // join tokens; default 7 days
+	NotifyEvery     time.Duration // at most one owner notification per (portal, email) per this; default 24 hours
 	// NotifyPortalEvery: at most one owner notification mail per portal
 	// per this; the requests in between are summed up in the next one.
 	// Default 10 minutes.
@@ -33,10 +33,10 @@ type Options struct {
 	// PortalRequests bounds the access requests strangers file per portal
 	// (default 30 at once, then one every 2 minutes); RateLimitsOff turns
 	// it off (load tests only).
-	PortalRequests Limit
-	RateLimitsOff  bool
-	UniformResponses bool          // every portal answers the access form generically
-	Argon2           Argon2Params  // default DefaultArgon2
+	PortalRequests   Limit
+	RateLimitsOff    bool
+	UniformResponses bool         // every portal answers the access form generically
+	Argon2           Argon2Params // default DefaultArgon2
 }
 
 func (o Options) withDefaults() Options {
