@@ -141,20 +141,7 @@ func (s *Service) throttledRequest(ctx context.Context, slug, email string, v Vi
 // sendAccessLink queues a link for quick access: the active link if there
 // is one, else a new one.
 func (w *txw) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) error {
-	var il IssuedLink
-	var err error
-	action := "link.sent"
-	if pp.hasActive {
-		il, err = w.revealLink(pp.active)
-	} else {
-		role, until := pp.roleForNewLink()
-		if until.IsZero() || w.now.Before(until) {
-			il, err = w.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until})
-		} else {
-			il, err = w.issueLink(a, linkSpec{portal: p, email: email, role: RoleClient})
-		}
-		action = "link.generated"
-	}
+	il, action, err := w.accessLink(a, p, email, pp)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ func NewCatcher(svc *core.Service, log *slog.Logger) *Catcher {
 	c := &Catcher{svc: svc, log: log.With("component", "catcher")}
 	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &catchSession{c: c}, nil }))
 	s.Domain = "latchkey-catcher"
+	s.EnableSMTPUTF8 = true // it keeps what it gets, addresses in any script
 	s.MaxMessageBytes = MaxCaughtBytes
 	s.MaxRecipients = 100
 	s.ReadTimeout, s.WriteTimeout = time.Minute, time.Minute

@@ -27,10 +27,13 @@ var templateFS embed.FS
 // Envelope is a rendered message ready for SMTP.
 type Envelope struct {
 	From      string   // envelope sender (bare address)
-	To        []string // envelope recipients
+	To        []string // envelope recipients, their domains in ASCII (punycode)
 	MessageID string   // without angle brackets
 	Subject   string
 	Data      []byte // the whole RFC 5322 message, CRLF line ends
+	// NeedsUTF8: a recipient's part before @ is not ASCII, which only a
+	// server offering SMTPUTF8 (RFC 6531) delivers.
+	NeedsUTF8 bool
 }
 
 // Composer renders outbox rows.
@@ -57,6 +60,8 @@ var subjectTexts = map[core.MailKind]string{
 	core.MailAccessRequest:   "{{.Email}} asked for access to {{.Portal}}",
 	core.MailPasswordReset:   "Restore your password",
 	core.MailPasswordChanged: "Your password was changed",
+	core.MailAccessDigest:    "{{if eq .Count 1}}Another request{{else}}{{.Count}} more requests{{end}} for access to {{.Portal}}",
+	core.MailMyLinks:         "Your links to {{if eq (len .Links) 1}}{{(index .Links 0).Portal}}{{else}}{{len .Links}} portals{{end}}",
 }
 
 // NewComposer parses the sender ("latchkey <no-reply@example.com>") and the templates.
@@ -106,6 +111,28 @@ type view struct {
 	Addr       string
 	RequestID  string
 	SSHLogin   string
+	// Access requests: the requester's address in ASCII when it is not
+	// plain ASCII, and the known address it reads as.
+	ASCII     string
+	LooksLike string
+	// Summaries of requests: how many, and the first addresses.
+	Count  int
+	Emails []Address
+	More   int    // requests beyond those listed
+	Since  string // the last notice before the summary
+	Links  []PortalLink
+}
+
+// Address is an address as an owner should read it: with its ASCII form
+// beside it when it is not plain ASCII.
+type Address struct {
+	Email string
+	ASCII string
+}
+
+// PortalLink is one portal of a "send me my links" email.
+type PortalLink struct {
+	Portal, Org, URL string
 }
 
 func humanTime(rfc3339 string) string {
@@ -131,7 +158,33 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 		}
 		v.URL = c.publicURL + m.LinkPath + token
 	}
-	v.Expires, v.When = humanTime(d["expires"]), humanTime(d["at"])
+	v.Expires, v.When, v.Since = humanTime(d["expires"]), humanTime(d["at"]), humanTime(d["since"])
+	v.ASCII, v.LooksLike = clean(d["ascii"]), clean(d["looks_like"])
+	if m.Kind == core.MailAccessDigest {
+		v.Count, _ = strconv.Atoi(d["count"])
+		for _, e := range strings.Split(d["emails"], "\n") {
+			if e = clean(e); e != "" {
+				a := Address{Email: e}
+				if !core.IsASCII(e) {
+					a.ASCII = core.AddressASCII(e)
+				}
+				v.Emails = append(v.Emails, a)
+			}
+		}
+		v.More = max(v.Count-len(v.Emails), 0)
+	}
+	if m.Kind == core.MailMyLinks {
+		tokens := strings.Fields(token)
+		n, _ := strconv.Atoi(d["links"])
+		if n != len(tokens) || n == 0 {
+			return Envelope{}, fmt.Errorf("message %d: %d links but %d secrets", m.ID, n, len(tokens))
+		}
+		for i := range n {
+			k := strconv.Itoa(i)
+			v.Links = append(v.Links, PortalLink{Portal: clean(d["portal_"+k]), Org: clean(d["org_"+k]), URL: c.publicURL + m.LinkPath + tokens[i]})
+		}
+		v.URL = ""
+	}
 	subj, ok := c.subjects[m.Kind]
 	if !ok {
 		return Envelope{}, fmt.Errorf("message %d: unknown kind %q", m.ID, m.Kind)
@@ -154,7 +207,9 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 	if err := c.html.ExecuteTemplate(&html, "layout", page); err != nil {
 		return Envelope{}, err
 	}
-	env := Envelope{From: c.from.Address, To: []string{m.To}, Subject: clean(subject.String()),
+	to := core.AddressASCII(m.To)
+	at := strings.LastIndexByte(to, '@')
+	env := Envelope{From: c.from.Address, To: []string{to}, Subject: clean(subject.String()), NeedsUTF8: !core.IsASCII(to[:max(at, 0)]),
 		MessageID: fmt.Sprintf("%d.%s@%s", m.ID, strconv.FormatInt(m.CreatedAt.UnixNano(), 36), c.domain)}
 	var err error
 	env.Data, err = c.build(m, env, text.Bytes(), html.Bytes())
@@ -170,7 +225,7 @@ func (c *Composer) build(m core.Message, env Envelope, text, html []byte) ([]byt
 	boundary := "latchkey-" + hex.EncodeToString(sum[:12])
 	header := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
 	header("From", FormatAddress(c.from.Name, c.from.Address))
-	header("To", FormatAddress(m.ToName, m.To))
+	header("To", FormatAddress(m.ToName, env.To[0]))
 	header("Subject", EncodeHeader(env.Subject))
 	header("Date", m.CreatedAt.UTC().Format(time.RFC1123Z))
 	header("Message-ID", "<"+env.MessageID+">")

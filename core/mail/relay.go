@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -274,7 +275,22 @@ func (r *Relay) Send(ctx context.Context, env Envelope) error {
 
 // transact runs MAIL, RCPT and DATA on an open connection.
 func (r *Relay) transact(c *smtp.Client, env Envelope) error {
+	if env.NeedsUTF8 {
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			return noSMTPUTF8{env.To}
+		}
+	}
 	return c.SendMail(env.From, env.To, bytes.NewReader(env.Data))
+}
+
+// noSMTPUTF8 is a message that needs SMTPUTF8 (a recipient's part before @
+// is not ASCII) for a server that does not offer it: no retry changes
+// that, so it is permanent.
+type noSMTPUTF8 struct{ to []string }
+
+func (e noSMTPUTF8) Error() string {
+	return fmt.Sprintf("the mail server does not offer SMTPUTF8, which %s needs (the part before @ is not ASCII); "+
+		"retrying will not help: ask the relay's operator to turn SMTPUTF8 on, or use an ASCII address", strings.Join(e.to, ", "))
 }
 
 // after returns a connection to the pool when it can carry another message.
@@ -321,12 +337,14 @@ func (u unreachable) Error() string { return "relay unreachable: " + u.err.Error
 // opposed to the connection failing).
 func isRefusal(err error) bool {
 	var se *smtp.SMTPError
-	return errors.As(err, &se)
+	var nu noSMTPUTF8
+	return errors.As(err, &se) || errors.As(err, &nu)
 }
 
 // Permanent reports whether an error means the message can never be
 // delivered as it is: a 5xx answer.
 func Permanent(err error) bool {
 	var se *smtp.SMTPError
-	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600
+	var nu noSMTPUTF8
+	return errors.As(err, &se) && se.Code >= 500 && se.Code < 600 || errors.As(err, &nu)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"latchkey/core"
@@ -428,5 +429,42 @@ func TestWorkerMetrics(t *testing.T) {
 	}
 	if metric("latchkey_mail_queued") != 1 {
 		t.Fatalf("still queued %v", metric("latchkey_mail_queued"))
+	}
+}
+
+// Issue 13, point 4: an internationalised domain crosses SMTP as punycode;
+// an address whose local part needs SMTPUTF8 fails at once, with the
+// reason in the outbox and the audit log, when the relay lacks it (instead
+// of 24 hours of retries), and is delivered by a relay that offers it.
+func TestInternationalAddressesAndRelaysWithoutSMTPUTF8(t *testing.T) {
+	srv := newRelayServer(t) // go-smtp without EnableSMTPUTF8
+	e := newMailEnv(t, relayTo(srv))
+	e.invite("client@münchen.test")
+	e.invite("dörte@münchen.test")
+	e.round()
+	if m := e.message("client@münchen.test"); m.State != core.MessageSent {
+		t.Fatalf("an ASCII local part at an IDN domain: %+v", m)
+	}
+	got := srv.messages()
+	if len(got) != 1 || got[0].to[0] != "client@xn--mnchen-3ya.test" || !contains(got[0].data, "To: \"client@xn--mnchen-3ya.test\"") && !contains(got[0].data, "<client@xn--mnchen-3ya.test>") {
+		t.Fatalf("the relay received %+v", got)
+	}
+	m := e.message("dörte@münchen.test")
+	if m.State != core.MessageFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "SMTPUTF8") {
+		t.Fatalf("a local part that needs SMTPUTF8, to a relay without it: %+v", m)
+	}
+	if !e.HasEvent("mail.failed", "dörte@münchen.test") {
+		t.Fatal("no mail.failed audit event")
+	}
+	// A relay that offers SMTPUTF8 takes it.
+	utf8 := newRelayServer(t, func(_ *relayServer, s *smtp.Server) { s.EnableSMTPUTF8 = true })
+	e2 := newMailEnv(t, relayTo(utf8))
+	e2.invite("dörte@münchen.test")
+	e2.round()
+	if m := e2.message("dörte@münchen.test"); m.State != core.MessageSent {
+		t.Fatalf("to a relay with SMTPUTF8: %+v", m)
+	}
+	if got := utf8.messages(); len(got) != 1 || got[0].to[0] != "dörte@xn--mnchen-3ya.test" {
+		t.Fatalf("the SMTPUTF8 relay received %+v", got)
 	}
 }
