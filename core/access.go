@@ -33,6 +33,9 @@ type AccessResult struct {
 	Generic bool
 	// Notified: the owner was emailed (OutcomeRequested only).
 	Notified bool
+	// FirstUse: the link sent gives access on its first use; the address
+	// has none yet (an invitee, or a stranger at an email or open portal).
+	FirstUse bool
 }
 
 // RequestAccess is the Send-access-link form of a portal. For a closed
@@ -93,6 +96,7 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 		case !pp.entitled(w.now):
 			pp.isMember, pp.anyLink = false, false // a stranger to an email or open portal: a client link
 		}
+		res.FirstUse = !pp.hasAccess
 		return w.sendAccessLink(a, p, email, pp)
 	})
 	return res, err

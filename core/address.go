@@ -90,15 +90,17 @@ func undeliverableDomain(ascii string) string {
 		return "has no dot in its domain; an address needs one, like ann@example.com"
 	}
 	tld := ascii[dot+1:]
-	if strings.HasPrefix(tld, "xn--") {
+	switch {
+	case strings.HasPrefix(tld, "xn--"):
 		return ""
-	}
-	if len(tld) < 2 {
+	case strings.Trim(ascii, "0123456789.") == "":
+		return "names an IP address, not a domain; no mail relay delivers to it"
+	case len(tld) < 2:
 		return "ends in a one-letter top-level domain, which does not exist"
 	}
 	for i := 0; i < len(tld); i++ {
 		if c := tld[i]; c < 'a' || c > 'z' {
-			return "names an IP address or a top-level domain that is not letters; no mail relay delivers to it"
+			return "ends in a top-level domain that is not letters, which does not exist"
 		}
 	}
 	return ""

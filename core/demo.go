@@ -101,6 +101,11 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 	if _, err := w.recordRequest(d.v.anonymous(), website, "newcomer@acme.test", d.v); err != nil {
 		return err
 	}
+	// The demo's own request starts no quiet period: the first request a
+	// newcomer makes tells the owner at once, as on a fresh portal.
+	if err := w.PutNotices(PortalNotices{PortalID: website.ID}); err != nil {
+		return err
+	}
 	return d.err
 }
 

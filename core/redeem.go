@@ -32,6 +32,11 @@ type Landing struct {
 	Email    string
 	State    LinkState
 	SignedIn *User // the person the browser's session belongs to, if any
+	// Requested: the link was asked for with Send access link (or Send me
+	// my links), not made by an invitation or by the organization.
+	Requested bool
+	// Used: the link was opened (Open portal pressed) at least once.
+	Used bool
 }
 
 func (w *txw) linkByToken(token string) (Link, error) {
@@ -70,6 +75,7 @@ func (s *Service) Landing(ctx context.Context, token, sessionID string) (Landing
 			return err
 		}
 		l.Email, l.State = link.Email, link.State
+		l.Requested, l.Used = link.CreatedBy == visitorLabel, link.UseCount > 0
 		if link.State != LinkActive {
 			return ErrLinkInactive
 		}

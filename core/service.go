@@ -174,7 +174,11 @@ func (v Visitor) actor(email string) Actor {
 
 // anonymous is a visitor who only typed an email, which proves nothing: the
 // audit log names them "visitor" and the email as the target.
-func (v Visitor) anonymous() Actor { return Actor{Email: "visitor", Source: "web:" + v.Addr} }
+func (v Visitor) anonymous() Actor { return Actor{Email: visitorLabel, Source: "web:" + v.Addr} }
+
+// visitorLabel names an anonymous visitor in the audit log and as the
+// creator of the links they asked for.
+const visitorLabel = "visitor"
 
 func (a Actor) label() string {
 	switch {

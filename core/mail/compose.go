@@ -54,7 +54,7 @@ type Composer struct {
 // subjects of each kind; {{.}} fields are those of view.
 var subjectTexts = map[core.MailKind]string{
 	core.MailInvitePortal:    "{{.Org}} invited you to {{.Portal}}",
-	core.MailInviteJoin:      "{{.Org}} invited you to join as {{.Role}}",
+	core.MailInviteJoin:      "{{.Org}} invited you to join as a {{.Role}}",
 	core.MailAccessLink:      "Your link to {{.Portal}}",
 	core.MailNewLink:         "Your new link to {{.Portal}}",
 	core.MailAccessRequest:   "{{.Email}} asked for access to {{.Portal}}",

@@ -159,7 +159,7 @@ func TestMailFromTheInstanceAdminNamesTheOrganization(t *testing.T) {
 	}
 	for kind, want := range map[core.MailKind]string{
 		core.MailInvitePortal: "Northwind Studio invited you to the Website Redesign portal.",
-		core.MailInviteJoin:   "You are invited to join Northwind Studio as member.",
+		core.MailInviteJoin:   "You are invited to join Northwind Studio as a member.", // issue 13: "as a member", not "as member",
 		core.MailNewLink:      "Northwind Studio sent you a link to the Website Redesign portal.",
 	} {
 		m := sample(kind)

@@ -73,9 +73,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.clearSession(w)
+	// Back to the portal the person was on (its page offers a link by
+	// email, and a password sign-in for those who have one); from a page
+	// of no portal, to the password sign-in.
 	target := "/login?signed_out=1"
 	if slug := r.PostFormValue("portal"); slug != "" && core.Slugify(slug) == slug {
-		target += "&portal=" + slug
+		target = "/p/" + slug + "?signed_out=1"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

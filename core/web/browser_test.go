@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"latchkey/core"
@@ -205,4 +209,102 @@ func TestBrowserDeactivatedLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.expect(b.open(s.url+"/m/"+s.links["website-redesign"]), 410, "This link is no longer active", "Send access link")
+}
+
+// Issue 13, point 12: Sign out and the footer's links are at least 24 px
+// square (WCAG 2.2, 2.5.8), the focus ring stands out 3:1 from what is
+// around it, and a dark colour scheme gives dark pages that keep text at
+// 4.5:1, in chromium at phone width.
+func TestBrowserTargetSizesFocusRingAndDarkScheme(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	b.expect(b.open(s.url+"/m/"+s.links["website-redesign"]), 200, "Open portal")
+	b.expect(b.submit(`button[type=submit]`), 200, "Sign out")
+	type box struct{ W, H float64 }
+	for _, sel := range []string{`header form button`, `footer.site a`} {
+		r, err := chromedp.Run(b.ctx, chromedp.Evaluate[box](`(() => { const r = document.querySelector(`+"`"+sel+"`"+`).getBoundingClientRect(); return {W: r.width, H: r.height}; })()`))
+		if err != nil {
+			b.fail("measure %s: %v", sel, err)
+		}
+		if r.W < 24 || r.H < 24 {
+			b.fail("%s is %.0f×%.0f px, under WCAG 2.2's 24 px target size", sel, r.W, r.H)
+		}
+	}
+	type colours struct{ Ink, Paper, Wash, Focus, Muted, Accent, AccentInk string }
+	read := func() colours {
+		b.t.Helper()
+		c, err := chromedp.Run(b.ctx, chromedp.Evaluate[colours](`(() => {
+			const v = n => getComputedStyle(document.documentElement).getPropertyValue(n).trim();
+			const probe = document.createElement('div'); document.body.appendChild(probe);
+			const rgb = c => { probe.style.color = c; return getComputedStyle(probe).color; };
+			const out = {Ink: rgb(v('--ink')), Paper: rgb(v('--paper')), Wash: rgb(v('--wash')), Focus: rgb(v('--focus')),
+				Muted: rgb(v('--muted')), Accent: rgb(v('--accent')), AccentInk: rgb(v('--accent-ink'))};
+			probe.remove(); return out; })()`))
+		if err != nil {
+			b.fail("read colours: %v", err)
+		}
+		return c
+	}
+	check := func(scheme string, c colours) {
+		b.t.Helper()
+		for _, pair := range []struct {
+			what, fg, bg string
+			min          float64
+		}{
+			{"text on a card", c.Ink, c.Paper, 4.5}, {"muted text on a card", c.Muted, c.Paper, 4.5},
+			{"muted text on the page", c.Muted, c.Wash, 4.5}, {"links on a card", c.Accent, c.Paper, 4.5},
+			{"button text", c.AccentInk, c.Accent, 4.5},
+			{"focus ring on a card", c.Focus, c.Paper, 3}, {"focus ring on the page", c.Focus, c.Wash, 3},
+		} {
+			if got := contrast(t, pair.fg, pair.bg); got < pair.min {
+				b.fail("%s scheme: %s is %.2f:1 (%s on %s), under %.1f:1", scheme, pair.what, got, pair.fg, pair.bg, pair.min)
+			}
+		}
+	}
+	light := read()
+	check("light", light)
+	// The focus ring is the one the stylesheet defines, on a real focused field.
+	b.expect(b.open(s.url+"/p/onboarding"), 200, "Send access link")
+	outline, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const e = document.querySelector('#email'); e.focus(); return getComputedStyle(e).outlineColor; })()`))
+	if err != nil || outline != light.Focus {
+		b.fail("a focused field's outline is %q, want the focus colour %q (%v)", outline, light.Focus, err)
+	}
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	b.expect(b.open(s.url+"/p/onboarding"), 200, "Send access link")
+	dark := read()
+	if dark.Paper == light.Paper || luminance(t, dark.Wash) > 0.05 {
+		b.fail("the dark scheme changes nothing: page %s, card %s", dark.Wash, dark.Paper)
+	}
+	check("dark", dark)
+	bg, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+	if err != nil || bg != dark.Wash {
+		b.fail("the page's background in the dark scheme is %q, want %q (%v)", bg, dark.Wash, err)
+	}
+}
+
+// luminance is WCAG's relative luminance of an "rgb(r, g, b)" colour.
+func luminance(t *testing.T, rgb string) float64 {
+	t.Helper()
+	var r, g, b float64
+	if _, err := fmt.Sscanf(rgb, "rgb(%f, %f, %f)", &r, &g, &b); err != nil {
+		t.Fatalf("colour %q: %v", rgb, err)
+	}
+	lin := func(c float64) float64 {
+		c /= 255
+		if c <= 0.04045 {
+			return c / 12.92
+		}
+		return math.Pow((c+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+}
+
+// contrast is WCAG's contrast ratio of two colours.
+func contrast(t *testing.T, a, b string) float64 {
+	la, lb := luminance(t, a), luminance(t, b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }

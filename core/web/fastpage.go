@@ -94,23 +94,26 @@ func landingFields(p *page) []*string {
 }
 
 // fastPages holds the pre-rendered variants of the hottest page: the
-// landing page of an active link, for a browser without a session.
+// landing page of an active link, for a browser without a session; [0]
+// for a link of an invitation, [1] for one the visitor asked for.
 type fastPages struct {
-	landing        *fastPage // project name differs from portal title
-	landingProject *fastPage // project name equals portal title
+	landing        [2]*fastPage // project name differs from portal title
+	landingProject [2]*fastPage // project name equals portal title
 }
 
 func compileFastPages(t *templates) (*fastPages, error) {
-	base := page{Title: "Open portal"}
-	differs, err := compileFast(t, "landing", base, landingFields, nil)
-	if err != nil {
-		return nil, fmt.Errorf("landing: %w", err)
+	f := &fastPages{}
+	for i, requested := range []bool{false, true} {
+		base := page{Title: "Open portal", Requested: requested}
+		var err error
+		if f.landing[i], err = compileFast(t, "landing", base, landingFields, nil); err != nil {
+			return nil, fmt.Errorf("landing: %w", err)
+		}
+		if f.landingProject[i], err = compileFast(t, "landing", base, landingFields, map[int]int{2: 1}); err != nil { // Project holds the portal title
+			return nil, fmt.Errorf("landing: %w", err)
+		}
 	}
-	same, err := compileFast(t, "landing", base, landingFields, map[int]int{2: 1}) // Project holds the portal title
-	if err != nil {
-		return nil, fmt.Errorf("landing: %w", err)
-	}
-	return &fastPages{landing: differs, landingProject: same}, nil
+	return f, nil
 }
 
 // landing serves the anonymous landing page when it can, and reports whether it did.
@@ -118,9 +121,13 @@ func (f *fastPages) serveLanding(w http.ResponseWriter, r *http.Request, p page)
 	if p.User != nil || p.SignedInAs != "" || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
 		return false
 	}
-	fp := f.landing
+	variant := 0
+	if p.Requested {
+		variant = 1
+	}
+	fp := f.landing[variant]
 	if p.Project == p.Portal {
-		fp = f.landingProject
+		fp = f.landingProject[variant]
 	}
 	fp.write(w, r, http.StatusOK, []string{p.Org, p.Portal, p.Project, p.Email, p.Token})
 	return true

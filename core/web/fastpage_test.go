@@ -39,6 +39,7 @@ func TestFastPagesMatchTemplates(t *testing.T) {
 		if i%3 == 0 {
 			p.Project = p.Portal
 		}
+		p.Requested = i%2 == 0
 		req := httptest.NewRequest("GET", "/m/"+tok, nil)
 		slow := httptest.NewRecorder()
 		s.render(slow, req, 200, "landing", p)

@@ -62,6 +62,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		p := refPage(l.PortalRef)
 		p.Title, p.Email, p.Token, p.User = "Open portal", l.Email, token, l.SignedIn
+		p.Requested, p.Used = l.Requested, l.Used
 		if l.SignedIn != nil {
 			p.SignedInAs = l.SignedIn.Email
 		}
@@ -73,7 +74,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 		p.Title, p.Email, p.User = "Link no longer active", l.Email, l.SignedIn
 		s.render(w, r, http.StatusGone, "link_dead", p)
 	case errors.Is(err, core.ErrLinkUnknown):
-		s.render(w, r, http.StatusNotFound, "link_dead", page{Title: "Link no longer active"})
+		s.render(w, r, http.StatusNotFound, "link_dead", page{Title: "We could not find this link", User: s.signedIn(r)})
 	default:
 		s.internalError(w, r, err)
 	}
@@ -127,6 +128,8 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 	p.Title, p.User, p.Role, p.HasAccess = pv.Portal.Title, pv.User, pv.Role, pv.HasAccess
 	if pv.User != nil {
 		p.Email = pv.User.Email
+	} else if r.FormValue("signed_out") != "" {
+		p.Notice = "You are signed out. Your link still works: open it from your email to come back."
 	}
 	switch {
 	case pv.HasAccess || pv.Portal.Access == core.AccessOpen:
@@ -156,12 +159,17 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.RequestAccess(r.Context(), slug, email, s.visitor(r))
+	var rl *core.RateLimitError
+	if errors.As(err, &rl) {
+		s.tooMany(w, r, "portal", rl.Retry)
+		return
+	}
 	if err != nil {
 		s.portalError(w, r, err)
 		return
 	}
 	p := refPage(res.PortalRef)
-	p.Title, p.Email, p.User = "Send access link", email, s.signedIn(r)
+	p.Title, p.Email, p.User, p.FirstUse = "Send access link", email, s.signedIn(r), res.FirstUse
 	status := http.StatusOK
 	switch {
 	case res.Generic:
@@ -190,6 +198,35 @@ func (s *Server) accessFormError(w http.ResponseWriter, r *http.Request, slug, r
 		name = "portal"
 	}
 	s.render(w, r, http.StatusBadRequest, name, p)
+}
+
+// myLinksForm is "Send me my links": one email with a link to every portal
+// an address opens.
+func (s *Server) myLinksForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "my_links", page{Title: "Send me my links", User: s.signedIn(r)})
+}
+
+func (s *Server) myLinks(w http.ResponseWriter, r *http.Request) {
+	if !s.limit(w, r, s.limits.addr, "addr", clientAddr(r)) || !s.parseForm(w, r) {
+		return
+	}
+	raw := r.PostFormValue("email")
+	p := page{Title: "Send me my links", Email: clipForm(raw), User: s.signedIn(r)}
+	email, err := core.NormalizeEmail(raw)
+	if err != nil {
+		p.FieldError = fieldError(err)
+		s.render(w, r, http.StatusBadRequest, "my_links", p)
+		return
+	}
+	if !s.limit(w, r, s.limits.email, "email", email) {
+		return
+	}
+	if err := s.svc.SendMyLinks(r.Context(), email, s.visitor(r)); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	p.Email, p.Outcome = email, "sent"
+	s.render(w, r, http.StatusOK, "my_links", p)
 }
 
 func (s *Server) portals(w http.ResponseWriter, r *http.Request) {

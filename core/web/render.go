@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -56,6 +57,11 @@ type page struct {
 	Status     int
 	Message    string
 	ActionText string
+	Hint       string
+
+	Requested bool // landing: the link was asked for, not an invitation
+	FirstUse  bool // access form: the link sent gives access on its first use
+	Used      bool // landing: the link was opened before
 }
 
 // templates holds one parsed template set per page.
@@ -145,30 +151,39 @@ func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error
 		"Something went wrong on our side and nothing was changed. Try again in a moment; if it keeps happening, tell the organization that invited you and give them the reference below.")
 }
 
-// tooMany answers 429 with Retry-After and a page that says when to try again.
+// tooMany answers 429 with Retry-After and a page that says when to try
+// again, keeps the portal the request was for (its header and a way back)
+// and reminds that a link sent earlier still works.
 func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, limit string, retry time.Duration) {
 	s.metrics.rateLimited.WithLabelValues(limit).Inc()
-	secs := int(retry.Round(time.Second) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
+	secs := max(int((retry+time.Second-1)/time.Second), 1)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.errorPage(w, r, http.StatusTooManyRequests, "Too many requests",
-		"You have tried this too often for now. Please try again in "+humanWait(secs)+".")
+	p := page{Status: http.StatusTooManyRequests, Title: "Too many requests",
+		Message: "This was tried too often just now. Please try again in " + core.HumanWait(time.Duration(secs)*time.Second) + "."}
+	p.Hint = "A link we emailed you before still works: open it from your inbox."
+	s.requestPortal(r, &p)
+	if p.PortalSlug != "" {
+		p.Action, p.ActionText = "/p/"+p.PortalSlug, "Back to "+p.Portal
+	} else {
+		p.Action, p.ActionText = "/portals", "Go to your portals"
+	}
+	s.render(w, r, http.StatusTooManyRequests, "error", p)
 }
 
-func humanWait(secs int) string {
-	switch {
-	case secs < 60:
-		if secs == 1 {
-			return "a second"
+// requestPortal fills a page's header with the portal a request is about:
+// the slug in its path, or the portal of the link in it.
+func (s *Server) requestPortal(r *http.Request, p *page) {
+	var ref core.PortalRef
+	if slug := r.PathValue("slug"); slug != "" {
+		if pv, err := s.svc.OpenPortal(r.Context(), slug, ""); err == nil {
+			ref = pv.PortalRef
 		}
-		return strconv.Itoa(secs) + " seconds"
-	case secs < 120:
-		return "a minute"
-	case secs < 3600:
-		return strconv.Itoa((secs+59)/60) + " minutes"
-	default:
-		return "about " + strconv.Itoa((secs+1799)/3600) + " hour(s)"
+	} else if token := r.PathValue("token"); token != "" && strings.HasPrefix(r.URL.Path, "/m/") {
+		if l, err := s.svc.Landing(r.Context(), token, ""); err == nil || errors.Is(err, core.ErrLinkInactive) {
+			ref = l.PortalRef
+		}
+	}
+	if ref.Portal.Slug != "" {
+		p.Org, p.Portal, p.PortalSlug = ref.Org.Name, ref.Portal.Title, ref.Portal.Slug
 	}
 }

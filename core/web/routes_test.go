@@ -275,10 +275,13 @@ func TestLoginLogoutAndPortals(t *testing.T) {
 	if _, err := s.Svc.Session(s.Ctx, sid); err != nil {
 		t.Fatalf("GET /logout ended the session: %v", err)
 	}
+	// Signing out on a portal leads back to it (issue 13, point 10), not to
+	// a password form that magic-link clients have no use for.
 	r = c.post("/logout", url.Values{"portal": {"website-redesign"}})
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?signed_out=1&portal=website-redesign" {
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/p/website-redesign?signed_out=1" {
 		t.Fatalf("logout: %d to %q", r.status, r.header.Get("Location"))
 	}
+	c.get("/p/website-redesign?signed_out=1").must(t, http.StatusForbidden, "You are signed out", "Send access link")
 	if _, err := s.Svc.Session(s.Ctx, sid); err == nil {
 		t.Fatal("logout left the session alive on the server")
 	}

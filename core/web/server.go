@@ -111,6 +111,8 @@ func (s *Server) routes(mux *http.ServeMux, mailViewer bool) {
 	mux.HandleFunc("GET /p/{slug}", s.portal)
 	mux.HandleFunc("POST /p/{slug}/access", s.access)
 	mux.HandleFunc("GET /portals", s.portals)
+	mux.HandleFunc("GET /links", s.myLinksForm)
+	mux.HandleFunc("POST /links", s.myLinks)
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
