@@ -74,7 +74,8 @@ func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 
 	cfg := sshd.Config{Service: env.Svc, Backup: env.Store, HostKeyPath: filepath.Join(t.TempDir(), "host_key"),
 		AdminKeys: map[string]bool{core.Fingerprint(in.admin.PublicKey()): true}, CatcherOn: true,
-		Logger: slog.New(slog.DiscardHandler), RateLimit: 1000, Burst: 1000, Registry: prometheus.NewRegistry()}
+		Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), // the default limits,
+		Clock: env.Clock} // on the test's clock: buckets refill only when a test moves it
 	for _, o := range opts {
 		o(&cfg)
 	}
