@@ -348,6 +348,9 @@ func runKeys(ctx context.Context, c config, args []string, e env) error {
 	if err != nil {
 		return fmt.Errorf("read key: %w", err)
 	}
+	if isPrivateKey(data) {
+		return privateKeyError(path)
+	}
 	in, err := openInstance(c, newLogger(e.stderr, c.LogLevel))
 	if err != nil {
 		return err

@@ -221,10 +221,16 @@ func parseAdminKeys(s string) ([]adminKey, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if isPrivateKey([]byte(s)) {
+		return nil, privateKeyError("")
+	}
 	if !strings.HasPrefix(s, "ssh-") && !strings.HasPrefix(s, "ecdsa-") && !strings.HasPrefix(s, "sk-") {
 		b, err := os.ReadFile(s)
 		if err != nil {
 			return nil, fmt.Errorf("neither a public key nor a readable file: %v", err)
+		}
+		if isPrivateKey(b) {
+			return nil, privateKeyError(s)
 		}
 		s = string(b)
 	}
@@ -244,4 +250,32 @@ func parseAdminKeys(s string) ([]adminKey, error) {
 		return nil, errors.New("no key found")
 	}
 	return out, nil
+}
+
+// isPrivateKey reports whether data holds a private key (OpenSSH, PEM or
+// PuTTY), which people give by mistake for its public half.
+func isPrivateKey(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if (strings.HasPrefix(line, "-----BEGIN ") && strings.Contains(line, "PRIVATE KEY")) || strings.HasPrefix(line, "PuTTY-User-Key-File-") {
+			return true
+		}
+	}
+	return false
+}
+
+// privateKeyError says which file to give instead of the private key at
+// path ("-" or "": standard input, or the value itself).
+func privateKeyError(path string) error {
+	if path == "-" || path == "" {
+		what := "standard input holds"
+		if path == "" {
+			what = "this is"
+		}
+		return fmt.Errorf("%s a private key; give the public key instead: the .pub file beside it (ssh-keygen -y -f KEYFILE prints it)", what)
+	}
+	if _, err := os.Stat(path + ".pub"); err != nil {
+		return fmt.Errorf("%s is a private key; give the public key, %s.pub (make it with: ssh-keygen -y -f %s > %s.pub)", path, path, path, path)
+	}
+	return fmt.Errorf("%s is a private key; give the public key, %s.pub", path, path)
 }
