@@ -94,8 +94,10 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	f.fs.StringVar(&f.until, "until", "", "")
 	var pos []string
 	for {
-		if err := f.fs.Parse(args); err != nil {
-			return nil, nil, usagef("%s: %s (see: help)", name, flagProblem(err))
+		if err := f.fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, nil, helpRequest{}
+		} else if err != nil {
+			return nil, nil, usagef("%s: %s (see: help)", name, flagProblem(err, args))
 		}
 		args = f.fs.Args()
 		if len(args) == 0 {
@@ -105,16 +107,42 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	}
 }
 
-// flagProblem says in plain words what the flag package found wrong.
-func flagProblem(err error) string {
+// helpRequest is -h or --help after a command: it shows the help.
+type helpRequest struct{}
+
+func (helpRequest) Error() string { return "help requested" }
+
+// flagProblem says in plain words what the flag package found wrong, naming
+// the flag as it was typed (the flag package always writes one dash).
+func flagProblem(err error, args []string) string {
 	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return "unknown flag " + f
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag " + asTyped(f, args)
 	}
-	if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
-		return f + " needs a value"
+	if f, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return asTyped(f, args) + " needs a value"
+	}
+	if v, ok := strings.CutPrefix(msg, "invalid boolean value "); ok { // `"maybe" for -json: parse error`
+		if i := strings.LastIndex(v, " for -"); i > 0 {
+			f, _, _ := strings.Cut(v[i+len(" for -"):], ":")
+			return fmt.Sprintf("%s takes no value (got %s)", asTyped(f, args), v[:i])
+		}
 	}
 	return msg
+}
+
+// asTyped is the flag name as it stands among args: -name or --name.
+func asTyped(name string, args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		a, _, _ = strings.Cut(a, "=")
+		if a == "-"+name || a == "--"+name {
+			return a
+		}
+	}
+	return "--" + name
 }
 
 func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stderr io.Writer) error {
@@ -123,6 +151,10 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stde
 	}
 	cmd, rest := argv[0], argv[1:]
 	f, args, err := parse(cmd, rest, stderr)
+	if errors.As(err, new(helpRequest)) {
+		_, err := io.WriteString(out, usage)
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -293,8 +293,8 @@ func TestCommands(t *testing.T) {
 		{"invite a@acme.test --role client --portal nope", 1, `no portal "nope"`},
 		{"invite g@acme.test --role guest --until someday", 2, "not a date"},
 		{"invite m@acme.test --role manager", 1, "only the owner grants"},
-		{"invite a@acme.test --role client --bogus", 2, "unknown flag -bogus"},
-		{"invite a@acme.test --role", 2, "-role needs a value"},
+		{"invite a@acme.test --role client --bogus", 2, "unknown flag --bogus"},
+		{"invite a@acme.test --role", 2, "--role needs a value"},
 		{"link show website-redesign client@acme.test", 0, "http://127.0.0.1:8080/m/" + in.links["website-redesign"]},
 		{"link show website-redesign bad-email", 1, "not an email address"},
 		{"link show nope client@acme.test", 1, `no portal "nope"`},
@@ -460,4 +460,27 @@ func tail(s string) string {
 		return s[len(s)-200:]
 	}
 	return s
+}
+
+// A flag the command line got wrong is named as the user typed it.
+func TestFlagErrorsShowTheFlagAsTyped(t *testing.T) {
+	in := startInstance(t)
+	for _, tc := range []struct{ cmd, want string }{
+		{"invite a@acme.test --role client --bogus", "invite: unknown flag --bogus (see: help)\n"},
+		{"invite a@acme.test --role client -bogus", "invite: unknown flag -bogus (see: help)\n"},
+		{"invite a@acme.test --role client --bogus=1", "invite: unknown flag --bogus (see: help)\n"},
+		{"invite a@acme.test --role", "invite: --role needs a value (see: help)\n"},
+		{"projects -org", "projects: -org needs a value (see: help)\n"},
+		{"projects --json=maybe", `projects: --json takes no value (got "maybe") (see: help)` + "\n"},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			if r := in.run(in.mia, tc.cmd); r.code != 2 || r.stderr != "latchkey: "+tc.want {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, "latchkey: "+tc.want)
+			}
+		})
+	}
+	// --help after a command is no mistake: it shows the help.
+	if r := in.run(in.mia, "invite --help"); r.code != 0 || !strings.Contains(r.stdout, "invite EMAIL --role ROLE") {
+		t.Fatalf("invite --help: %+v", r)
+	}
 }
