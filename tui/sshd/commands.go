@@ -251,14 +251,33 @@ func (s *Server) org(ctx context.Context, a core.Actor, slug string) (core.Org, 
 	return core.Org{}, usagef("you manage several organizations (%s); name one with --org SLUG", strings.Join(slugs, ", "))
 }
 
+// invitableRoles are the roles one invites with, or grants a request with.
+const invitableRoles = "manager, member, guest or client"
+
+// inviteRole reads --role for an invitation or a grant. Every role but the
+// owner's: there is one owner, who changes only by transferring ownership.
+func inviteRole(s string) (core.Role, error) {
+	r, err := core.ParseRole(s)
+	if err != nil {
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return "", usagef("--role %q is not a role; invite with %s", s, invitableRoles)
+	}
+	if r == core.RoleOwner {
+		return "", fmt.Errorf("--role owner: the owner changes only by transferring ownership; invite with %s", invitableRoles)
+	}
+	return r, nil
+}
+
 func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
 	if len(args) != 1 {
 		return usagef("usage: invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG]")
 	}
 	if f.role == "" {
-		return usagef("invite needs --role (manager, member, guest or client)")
+		return usagef("invite needs --role (%s)", invitableRoles)
 	}
-	role, err := core.ParseRole(f.role)
+	role, err := inviteRole(f.role)
 	if err != nil {
 		return err
 	}
@@ -373,7 +392,7 @@ func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args [
 	}
 	var role core.Role
 	if f.role != "" {
-		if role, err = core.ParseRole(f.role); err != nil {
+		if role, err = inviteRole(f.role); err != nil {
 			return err
 		}
 	}

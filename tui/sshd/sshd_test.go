@@ -288,7 +288,7 @@ func TestCommands(t *testing.T) {
 		{"invite new@acme.test --role client --portal website-redesign", 0, "invited\tnew@acme.test\tclient\twebsite-redesign"},
 		{"invite joiner@northwind.test --role member", 0, "invited\tjoiner@northwind.test\tmember\t-"},
 		{"invite not-an-email --role client", 1, "is not an email address"},
-		{"invite a@acme.test --role king", 1, `"king" is not a role`},
+		{"invite a@acme.test --role king", 2, `"king" is not a role`},
 		{"invite a@acme.test", 2, "needs --role"},
 		{"invite a@acme.test --role client --portal nope", 1, `no portal "nope"`},
 		{"invite g@acme.test --role guest --until someday", 2, "not a date"},
@@ -304,7 +304,7 @@ func TestCommands(t *testing.T) {
 		{"requests", 0, "1\tnewcomer@acme.test\twebsite-redesign\t1\t"},
 		{"requests dismiss x", 2, "not a request id"},
 		{"requests grant 99", 1, `no access request "99"`},
-		{"requests grant 1 --role boss", 1, "not a role"},
+		{"requests grant 1 --role boss", 2, "not a role"},
 		{"requests grant 1", 0, "granted\t1\tnewcomer@acme.test"},
 		{"requests grant 1", 1, "was granted already"},
 		{"backup", 1, "only an instance admin"},
@@ -482,5 +482,33 @@ func TestFlagErrorsShowTheFlagAsTyped(t *testing.T) {
 	// --help after a command is no mistake: it shows the help.
 	if r := in.run(in.mia, "invite --help"); r.code != 0 || !strings.Contains(r.stdout, "invite EMAIL --role ROLE") {
 		t.Fatalf("invite --help: %+v", r)
+	}
+}
+
+// A bad --role lists only the roles one can invite with, and --role owner
+// says how the owner changes; nothing is invited or granted.
+func TestRoleErrorsListOnlyTheRolesOneCanInviteWith(t *testing.T) {
+	in := startInstance(t)
+	for _, tc := range []struct {
+		cmd  string
+		code int
+		want string
+	}{
+		{"invite a@acme.test --role king", 2, `latchkey: --role "king" is not a role; invite with manager, member, guest or client` + "\n"},
+		{"requests grant 1 --role boss", 2, `latchkey: --role "boss" is not a role; invite with manager, member, guest or client` + "\n"},
+		{"invite a@acme.test --role owner --portal website-redesign", 1, "latchkey: --role owner: the owner changes only by transferring ownership; invite with manager, member, guest or client\n"},
+		{"requests grant 1 --role Owner", 1, "latchkey: --role owner: the owner changes only by transferring ownership; invite with manager, member, guest or client\n"},
+	} {
+		for _, key := range []gossh.Signer{in.mia, in.admin} { // a manager, and an admin who acts as an owner
+			if r := in.run(key, tc.cmd); r.code != tc.code || r.stderr != tc.want {
+				t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tc.cmd, r.code, r.stderr, tc.code, tc.want)
+			}
+		}
+	}
+	if in.env.HasEvent("member.invited", "a@acme.test") {
+		t.Fatal("a@acme.test was invited")
+	}
+	if r := in.run(in.mia, "requests"); !strings.HasPrefix(r.stdout, "1\tnewcomer@acme.test") {
+		t.Fatalf("the request was resolved: %+v", r)
 	}
 }
