@@ -57,7 +57,7 @@ func (s *Server) commands(next ssh.Handler) ssh.Handler {
 		case err == nil:
 			sess.Exit(0)
 		case errors.As(err, &ue):
-			fmt.Fprintln(sess.Stderr(), "latchkey: "+ue.msg)
+			fmt.Fprintln(sess.Stderr(), "latchkey: "+oneLine(ue.msg))
 			sess.Exit(2)
 		default:
 			fmt.Fprintln(sess.Stderr(), "latchkey: "+describe(err))
@@ -72,7 +72,12 @@ func describe(err error) string {
 	for _, prefix := range []string{"invalid input: ", "not allowed: ", "conflict: "} {
 		s = strings.TrimPrefix(s, prefix)
 	}
-	return strings.ReplaceAll(s, "\n", " ")
+	return oneLine(s)
+}
+
+// oneLine keeps a message, and what the user typed inside it, on one line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 // cmdFlags are the flags every command understands.

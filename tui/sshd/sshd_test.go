@@ -512,3 +512,34 @@ func TestRoleErrorsListOnlyTheRolesOneCanInviteWith(t *testing.T) {
 		t.Fatalf("the request was resolved: %+v", r)
 	}
 }
+
+// Every command's output ends with a newline, and an error is one line on
+// standard error, whatever was typed; refusals by a limit too.
+func TestEveryCommandsOutputEndsWithANewline(t *testing.T) {
+	in := startInstance(t, func(c *sshd.Config) {
+		c.Limits = &sshd.Limits{PerKey: sshd.Limit{Every: time.Hour, Burst: 60}}
+	})
+	cmds := []string{"help", "invite --help", "projects", "projects --json", "members website-redesign", "members website-redesign --json",
+		"requests", "requests --json", "link show website-redesign client@acme.test", "link show website-redesign client@acme.test --json",
+		"invite n1@acme.test --role client --portal website-redesign", "invite n2@acme.test --role guest --until 2999-01-01 --json",
+		"link generate website-redesign client@acme.test", "link deactivate website-redesign client@acme.test", "requests dismiss 1",
+		"", "frobnicate", "projects x", "members", "members nope", "invite", "invite a@acme.test", "invite a@acme.test --role king",
+		"invite x --role client", "invite a@acme.test --role client --portal nope --json", "link", "link show nope a@acme.test",
+		"requests grant 99", "requests dismiss x", "backup", "projects --org nope", "invite a@acme.test --role client '--x\ny'",
+		"members '\nwebsite-redesign\n'", "link show 'web\r\nsite' a@acme.test", "invite 'a@acme.test\nb@acme.test' --role client"}
+	for _, cmd := range cmds {
+		r := in.run(in.mia, cmd)
+		if r.stdout != "" && !strings.HasSuffix(r.stdout, "\n") {
+			t.Errorf("%q: stdout does not end with a newline: %q", cmd, r.stdout)
+		}
+		if r.code == 0 && r.stderr != "" || r.code != 0 && (strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, "\n") || strings.Contains(r.stderr, "\r") || !strings.HasPrefix(r.stderr, "latchkey: ")) {
+			t.Errorf("%q: exit %d, stderr %q: want nothing, or one line for an error", cmd, r.code, r.stderr)
+		}
+	}
+	for range 60 - len(cmds) { // spend the rest of the key's budget
+		in.run(in.mia, "projects")
+	}
+	if r := in.run(in.mia, "projects"); r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, "\n") {
+		t.Errorf("a refusal: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
