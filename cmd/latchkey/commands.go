@@ -102,23 +102,30 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	if err != nil {
 		return err
 	}
+	limitsOff := c.RateLimits == "off"
+	if limitsOff {
+		log.Warn("rate limits are off (--rate-limits off), on the portal listener and the SSH console: for load tests only")
+	}
 	var sshSrv *sshd.Server
 	if sshLn != nil {
 		admins := map[string]bool{}
 		for _, k := range c.adminKeys {
 			admins[k.Fingerprint] = true
 		}
-		sshSrv, err = sshd.New(sshd.Config{Service: in.svc, Backup: in.store, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
-			AdminKeys: admins, CatcherOn: catcherLn != nil, SSHLogin: login, Logger: log, Registry: reg})
+		cfg := sshd.Config{Service: in.svc, Backup: in.store, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
+			AdminKeys: admins, CatcherOn: catcherLn != nil, SSHLogin: login, Logger: log, Registry: reg}
+		if limitsOff {
+			cfg.Limits = &sshd.Limits{} // every limit off
+		}
+		sshSrv, err = sshd.New(cfg)
 		if err != nil {
 			return err
 		}
 	}
 	viewer := catcherLn != nil && loopbackAddr(httpLn.Addr())
 	var limits *web.Limits
-	if c.RateLimits == "off" {
+	if limitsOff {
 		limits = &web.Limits{} // every limit off
-		log.Warn("rate limits are off (--rate-limits off): for load tests only")
 	}
 	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer, Limits: limits})
 	if err != nil {
@@ -340,6 +347,9 @@ func runKeys(ctx context.Context, c config, args []string, e env) error {
 	}
 	if err != nil {
 		return fmt.Errorf("read key: %w", err)
+	}
+	if isPrivateKey(data) {
+		return privateKeyError(path)
 	}
 	in, err := openInstance(c, newLogger(e.stderr, c.LogLevel))
 	if err != nil {

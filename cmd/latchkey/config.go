@@ -76,7 +76,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 30*24*time.Hour, "a browser session ends this long after sign-in")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler on this loopback `addr`ess, for diagnosis (empty: off)")
-	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to let a load test on loopback through (never in production)")
+	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to turn off the rate limits of the portal listener and the SSH console, for a load test on loopback (never in production)")
 	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
 	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
 	fs.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups to keep in --backup-dir (the oldest are deleted)")
@@ -221,10 +221,16 @@ func parseAdminKeys(s string) ([]adminKey, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if isPrivateKey([]byte(s)) {
+		return nil, privateKeyError("")
+	}
 	if !strings.HasPrefix(s, "ssh-") && !strings.HasPrefix(s, "ecdsa-") && !strings.HasPrefix(s, "sk-") {
 		b, err := os.ReadFile(s)
 		if err != nil {
 			return nil, fmt.Errorf("neither a public key nor a readable file: %v", err)
+		}
+		if isPrivateKey(b) {
+			return nil, privateKeyError(s)
 		}
 		s = string(b)
 	}
@@ -244,4 +250,32 @@ func parseAdminKeys(s string) ([]adminKey, error) {
 		return nil, errors.New("no key found")
 	}
 	return out, nil
+}
+
+// isPrivateKey reports whether data holds a private key (OpenSSH, PEM or
+// PuTTY), which people give by mistake for its public half.
+func isPrivateKey(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if (strings.HasPrefix(line, "-----BEGIN ") && strings.Contains(line, "PRIVATE KEY")) || strings.HasPrefix(line, "PuTTY-User-Key-File-") {
+			return true
+		}
+	}
+	return false
+}
+
+// privateKeyError says which file to give instead of the private key at
+// path ("-" or "": standard input, or the value itself).
+func privateKeyError(path string) error {
+	if path == "-" || path == "" {
+		what := "standard input holds"
+		if path == "" {
+			what = "this is"
+		}
+		return fmt.Errorf("%s a private key; give the public key instead: the .pub file beside it (ssh-keygen -y -f KEYFILE prints it)", what)
+	}
+	if _, err := os.Stat(path + ".pub"); err != nil {
+		return fmt.Errorf("%s is a private key; give the public key, %s.pub (make it with: ssh-keygen -y -f %s > %s.pub)", path, path, path, path)
+	}
+	return fmt.Errorf("%s is a private key; give the public key, %s.pub", path, path)
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"latchkey/tui/sshd"
 )
 
 // BenchmarkConcurrentConsoles opens 50 console sessions at once over
@@ -31,7 +33,7 @@ import (
 //	go test ./tui/sshd -run '^$' -bench ConcurrentConsoles -benchtime 10x
 func BenchmarkConcurrentConsoles(b *testing.B) {
 	n := benchSessions()
-	in := startInstance(b)
+	in := startInstance(b, func(c *sshd.Config) { c.Limits = &sshd.Limits{} }) // wave after wave from one key
 	cold := wave(b, in, n, true)
 	warm := 0
 	for grew := true; grew && warm < 5; warm++ {

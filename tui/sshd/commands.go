@@ -57,7 +57,7 @@ func (s *Server) commands(next ssh.Handler) ssh.Handler {
 		case err == nil:
 			sess.Exit(0)
 		case errors.As(err, &ue):
-			fmt.Fprintln(sess.Stderr(), "latchkey: "+ue.msg)
+			fmt.Fprintln(sess.Stderr(), "latchkey: "+oneLine(ue.msg))
 			sess.Exit(2)
 		default:
 			fmt.Fprintln(sess.Stderr(), "latchkey: "+describe(err))
@@ -72,7 +72,12 @@ func describe(err error) string {
 	for _, prefix := range []string{"invalid input: ", "not allowed: ", "conflict: "} {
 		s = strings.TrimPrefix(s, prefix)
 	}
-	return strings.ReplaceAll(s, "\n", " ")
+	return oneLine(s)
+}
+
+// oneLine keeps a message, and what the user typed inside it, on one line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 // cmdFlags are the flags every command understands.
@@ -94,8 +99,10 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	f.fs.StringVar(&f.until, "until", "", "")
 	var pos []string
 	for {
-		if err := f.fs.Parse(args); err != nil {
-			return nil, nil, usagef("%s: %s (see: help)", name, flagProblem(err))
+		if err := f.fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, nil, helpRequest{}
+		} else if err != nil {
+			return nil, nil, usagef("%s: %s (see: help)", name, flagProblem(err, args))
 		}
 		args = f.fs.Args()
 		if len(args) == 0 {
@@ -105,16 +112,42 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	}
 }
 
-// flagProblem says in plain words what the flag package found wrong.
-func flagProblem(err error) string {
+// helpRequest is -h or --help after a command: it shows the help.
+type helpRequest struct{}
+
+func (helpRequest) Error() string { return "help requested" }
+
+// flagProblem says in plain words what the flag package found wrong, naming
+// the flag as it was typed (the flag package always writes one dash).
+func flagProblem(err error, args []string) string {
 	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return "unknown flag " + f
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag " + asTyped(f, args)
 	}
-	if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
-		return f + " needs a value"
+	if f, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return asTyped(f, args) + " needs a value"
+	}
+	if v, ok := strings.CutPrefix(msg, "invalid boolean value "); ok { // `"maybe" for -json: parse error`
+		if i := strings.LastIndex(v, " for -"); i > 0 {
+			f, _, _ := strings.Cut(v[i+len(" for -"):], ":")
+			return fmt.Sprintf("%s takes no value (got %s)", asTyped(f, args), v[:i])
+		}
 	}
 	return msg
+}
+
+// asTyped is the flag name as it stands among args: -name or --name.
+func asTyped(name string, args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		a, _, _ = strings.Cut(a, "=")
+		if a == "-"+name || a == "--"+name {
+			return a
+		}
+	}
+	return "--" + name
 }
 
 func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stderr io.Writer) error {
@@ -123,6 +156,10 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stde
 	}
 	cmd, rest := argv[0], argv[1:]
 	f, args, err := parse(cmd, rest, stderr)
+	if errors.As(err, new(helpRequest)) {
+		_, err := io.WriteString(out, usage)
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -219,14 +256,33 @@ func (s *Server) org(ctx context.Context, a core.Actor, slug string) (core.Org, 
 	return core.Org{}, usagef("you manage several organizations (%s); name one with --org SLUG", strings.Join(slugs, ", "))
 }
 
+// invitableRoles are the roles one invites with, or grants a request with.
+const invitableRoles = "manager, member, guest or client"
+
+// inviteRole reads --role for an invitation or a grant. Every role but the
+// owner's: there is one owner, who changes only by transferring ownership.
+func inviteRole(s string) (core.Role, error) {
+	r, err := core.ParseRole(s)
+	if err != nil {
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return "", usagef("--role %q is not a role; invite with %s", s, invitableRoles)
+	}
+	if r == core.RoleOwner {
+		return "", fmt.Errorf("--role owner: the owner changes only by transferring ownership; invite with %s", invitableRoles)
+	}
+	return r, nil
+}
+
 func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
 	if len(args) != 1 {
 		return usagef("usage: invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG]")
 	}
 	if f.role == "" {
-		return usagef("invite needs --role (manager, member, guest or client)")
+		return usagef("invite needs --role (%s)", invitableRoles)
 	}
-	role, err := core.ParseRole(f.role)
+	role, err := inviteRole(f.role)
 	if err != nil {
 		return err
 	}
@@ -341,7 +397,7 @@ func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args [
 	}
 	var role core.Role
 	if f.role != "" {
-		if role, err = core.ParseRole(f.role); err != nil {
+		if role, err = inviteRole(f.role); err != nil {
 			return err
 		}
 	}

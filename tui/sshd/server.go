@@ -6,6 +6,12 @@
 // manager (console Settings, or `latchkey keys add`), or an instance admin's
 // key from --admin-keys. The key is checked again in middleware, because a
 // public-key callback may see keys that were only offered, not proven.
+//
+// Rate limits (Limits) treat strangers and keys apart: failed sign-ins
+// (refused keys, other methods) are counted per client address, strictly,
+// and an address over its budget may not sign in for a while; a key that
+// signed in has its own, generous budget of sessions, so that scripts run.
+// Every refusal is one line that says when to try again.
 package sshd
 
 import (
@@ -27,10 +33,7 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	bm "charm.land/wish/v2/bubbletea"
-	"charm.land/wish/v2/ratelimiter"
 	"github.com/prometheus/client_golang/prometheus"
-	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/time/rate"
 
 	"latchkey/core"
 	"latchkey/tui"
@@ -50,10 +53,11 @@ type Config struct {
 	CatcherOn   bool
 	SSHLogin    string // the command that reaches this server, shown in the console
 	Logger      *slog.Logger
-	// RateLimit bounds new sessions per client address (default 5 a
-	// second, bursts of 20).
-	RateLimit rate.Limit
-	Burst     int
+	// Limits bound sessions per key and failed sign-ins per client
+	// address; nil means DefaultLimits, and a zero Limit turns that limit
+	// off (&Limits{}: no limits, for load tests).
+	Limits *Limits
+	Clock  core.Clock // nil: the system clock
 	// IdleTimeout ends a connection silent this long (default 30 minutes).
 	IdleTimeout time.Duration
 	Registry    prometheus.Registerer // nil: no metrics
@@ -68,25 +72,12 @@ type Server struct {
 	programs map[*tea.Program]bool
 	stopping bool
 	open     atomic.Int64 // sessions being served, consoles and commands
+	perKey   *buckets     // new sessions, per key fingerprint
+	failures *buckets     // failed sign-ins, per client address
+	limited  *prometheus.CounterVec
 }
 
 const banner = "latchkey business console. Sign-in is by SSH key only: ask an owner of your organization to add your public key,\r\nor run `latchkey keys add EMAIL KEYFILE` on the server.\r\n"
-
-// refusalBanner shows the banner only to whom no key let in: once every
-// key has been refused, clients go on to keyboard-interactive, which never
-// succeeds here and answers with the banner. (A banner handler would greet
-// every connection, scripts' included.) Clients in batch mode skip that
-// step and report "Permission denied".
-func refusalBanner(srv *ssh.Server) error {
-	srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
-		return &gossh.ServerConfig{
-			KeyboardInteractiveCallback: func(gossh.ConnMetadata, gossh.KeyboardInteractiveChallenge) (*gossh.Permissions, error) {
-				return nil, &gossh.BannerError{Err: errors.New("no registered SSH key"), Message: banner}
-			},
-		}
-	}
-	return nil
-}
 
 // New builds the server; Serve runs it.
 func New(cfg Config) (*Server, error) {
@@ -96,13 +87,20 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.RateLimit == 0 {
-		cfg.RateLimit, cfg.Burst = 5, 20
+	limits := DefaultLimits()
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = core.SystemClock{}
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ssh"), programs: map[*tea.Program]bool{}}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ssh"), programs: map[*tea.Program]bool{},
+		perKey: newBuckets(limits.PerKey, cfg.Clock.Now), failures: newBuckets(limits.FailedSignIns, cfg.Clock.Now),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_ssh_rate_limited_total",
+			Help: "SSH connections and sessions refused by a rate limit, by limit: key_sessions (per key), failed_sign_ins (per client address)."}, []string{"limit"})}
 	// wish's Bubble Tea middleware logs through charm's log, to standard
 	// error by default: that is the local console's terminal. Send it to
 	// our log instead ("program was killed" just means a client left).
@@ -110,12 +108,12 @@ func New(cfg Config) (*Server, error) {
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithPublicKeyAuth(s.allowKey),
-		refusalBanner,
+		func(srv *ssh.Server) error { srv.ServerConfigCallback = s.signInConfig; return nil },
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMiddleware( // the last one runs first
 			s.commands,
 			bm.MiddlewareWithProgramHandler(s.program),
-			ratelimiter.Middleware(ratelimiter.NewRateLimiter(cfg.RateLimit, cfg.Burst, 10000)),
+			s.limitSessions,
 			s.checkKey,
 			s.logging,
 			s.recover,
@@ -133,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 		open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_ssh_sessions_open", Help: "SSH sessions being served: consoles and commands."},
 			func() float64 { return float64(s.Sessions()) })
 		if err := cfg.Registry.Register(open); err != nil {
+			return nil, err
+		}
+		if err := cfg.Registry.Register(s.limited); err != nil {
 			return nil, err
 		}
 	}
@@ -161,8 +162,12 @@ func (s *Server) identity(ctx context.Context, key ssh.PublicKey) (core.Actor, e
 	return core.UserActor(u, source), nil
 }
 
-// allowKey is the public-key callback.
+// allowKey is the public-key callback. From an address over its budget of
+// failed sign-ins no key is let in (signInConfig said when to retry).
 func (s *Server) allowKey(ctx ssh.Context, key ssh.PublicKey) bool {
+	if blockedSignIn(ctx) {
+		return false
+	}
 	_, err := s.identity(ctx, key)
 	if err != nil {
 		s.log.Info("refused key", "fingerprint", core.Fingerprint(key), "client", ctx.RemoteAddr().String(), "reason", err)
@@ -176,8 +181,7 @@ func (s *Server) checkKey(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		actor, err := s.identity(sess.Context(), sess.PublicKey())
 		if err != nil {
-			wish.Errorln(sess, "latchkey: "+describe(err))
-			sess.Exit(1)
+			s.refuse(sess, describe(err))
 			return
 		}
 		sess.Context().SetValue(actorKey{}, actor)
@@ -216,8 +220,7 @@ func (s *Server) recover(next ssh.Handler) ssh.Handler {
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic in ssh session", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				wish.Errorln(sess, "latchkey: internal error; the session ended")
-				sess.Exit(1)
+				s.refuse(sess, "internal error; the session ended")
 			}
 		}()
 		next(sess)

@@ -74,7 +74,8 @@ func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 
 	cfg := sshd.Config{Service: env.Svc, Backup: env.Store, HostKeyPath: filepath.Join(t.TempDir(), "host_key"),
 		AdminKeys: map[string]bool{core.Fingerprint(in.admin.PublicKey()): true}, CatcherOn: true,
-		Logger: slog.New(slog.DiscardHandler), RateLimit: 1000, Burst: 1000, Registry: prometheus.NewRegistry()}
+		Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), // the default limits,
+		Clock: env.Clock} // on the test's clock: buckets refill only when a test moves it
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -287,13 +288,13 @@ func TestCommands(t *testing.T) {
 		{"invite new@acme.test --role client --portal website-redesign", 0, "invited\tnew@acme.test\tclient\twebsite-redesign"},
 		{"invite joiner@northwind.test --role member", 0, "invited\tjoiner@northwind.test\tmember\t-"},
 		{"invite not-an-email --role client", 1, "is not an email address"},
-		{"invite a@acme.test --role king", 1, `"king" is not a role`},
+		{"invite a@acme.test --role king", 2, `"king" is not a role`},
 		{"invite a@acme.test", 2, "needs --role"},
 		{"invite a@acme.test --role client --portal nope", 1, `no portal "nope"`},
 		{"invite g@acme.test --role guest --until someday", 2, "not a date"},
 		{"invite m@acme.test --role manager", 1, "only the owner grants"},
-		{"invite a@acme.test --role client --bogus", 2, "unknown flag -bogus"},
-		{"invite a@acme.test --role", 2, "-role needs a value"},
+		{"invite a@acme.test --role client --bogus", 2, "unknown flag --bogus"},
+		{"invite a@acme.test --role", 2, "--role needs a value"},
 		{"link show website-redesign client@acme.test", 0, "http://127.0.0.1:8080/m/" + in.links["website-redesign"]},
 		{"link show website-redesign bad-email", 1, "not an email address"},
 		{"link show nope client@acme.test", 1, `no portal "nope"`},
@@ -303,7 +304,7 @@ func TestCommands(t *testing.T) {
 		{"requests", 0, "1\tnewcomer@acme.test\twebsite-redesign\t1\t"},
 		{"requests dismiss x", 2, "not a request id"},
 		{"requests grant 99", 1, `no access request "99"`},
-		{"requests grant 1 --role boss", 1, "not a role"},
+		{"requests grant 1 --role boss", 2, "not a role"},
 		{"requests grant 1", 0, "granted\t1\tnewcomer@acme.test"},
 		{"requests grant 1", 1, "was granted already"},
 		{"backup", 1, "only an instance admin"},
@@ -459,4 +460,86 @@ func tail(s string) string {
 		return s[len(s)-200:]
 	}
 	return s
+}
+
+// A flag the command line got wrong is named as the user typed it.
+func TestFlagErrorsShowTheFlagAsTyped(t *testing.T) {
+	in := startInstance(t)
+	for _, tc := range []struct{ cmd, want string }{
+		{"invite a@acme.test --role client --bogus", "invite: unknown flag --bogus (see: help)\n"},
+		{"invite a@acme.test --role client -bogus", "invite: unknown flag -bogus (see: help)\n"},
+		{"invite a@acme.test --role client --bogus=1", "invite: unknown flag --bogus (see: help)\n"},
+		{"invite a@acme.test --role", "invite: --role needs a value (see: help)\n"},
+		{"projects -org", "projects: -org needs a value (see: help)\n"},
+		{"projects --json=maybe", `projects: --json takes no value (got "maybe") (see: help)` + "\n"},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			if r := in.run(in.mia, tc.cmd); r.code != 2 || r.stderr != "latchkey: "+tc.want {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, "latchkey: "+tc.want)
+			}
+		})
+	}
+	// --help after a command is no mistake: it shows the help.
+	if r := in.run(in.mia, "invite --help"); r.code != 0 || !strings.Contains(r.stdout, "invite EMAIL --role ROLE") {
+		t.Fatalf("invite --help: %+v", r)
+	}
+}
+
+// A bad --role lists only the roles one can invite with, and --role owner
+// says how the owner changes; nothing is invited or granted.
+func TestRoleErrorsListOnlyTheRolesOneCanInviteWith(t *testing.T) {
+	in := startInstance(t)
+	for _, tc := range []struct {
+		cmd  string
+		code int
+		want string
+	}{
+		{"invite a@acme.test --role king", 2, `latchkey: --role "king" is not a role; invite with manager, member, guest or client` + "\n"},
+		{"requests grant 1 --role boss", 2, `latchkey: --role "boss" is not a role; invite with manager, member, guest or client` + "\n"},
+		{"invite a@acme.test --role owner --portal website-redesign", 1, "latchkey: --role owner: the owner changes only by transferring ownership; invite with manager, member, guest or client\n"},
+		{"requests grant 1 --role Owner", 1, "latchkey: --role owner: the owner changes only by transferring ownership; invite with manager, member, guest or client\n"},
+	} {
+		for _, key := range []gossh.Signer{in.mia, in.admin} { // a manager, and an admin who acts as an owner
+			if r := in.run(key, tc.cmd); r.code != tc.code || r.stderr != tc.want {
+				t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tc.cmd, r.code, r.stderr, tc.code, tc.want)
+			}
+		}
+	}
+	if in.env.HasEvent("member.invited", "a@acme.test") {
+		t.Fatal("a@acme.test was invited")
+	}
+	if r := in.run(in.mia, "requests"); !strings.HasPrefix(r.stdout, "1\tnewcomer@acme.test") {
+		t.Fatalf("the request was resolved: %+v", r)
+	}
+}
+
+// Every command's output ends with a newline, and an error is one line on
+// standard error, whatever was typed; refusals by a limit too.
+func TestEveryCommandsOutputEndsWithANewline(t *testing.T) {
+	in := startInstance(t, func(c *sshd.Config) {
+		c.Limits = &sshd.Limits{PerKey: sshd.Limit{Every: time.Hour, Burst: 60}}
+	})
+	cmds := []string{"help", "invite --help", "projects", "projects --json", "members website-redesign", "members website-redesign --json",
+		"requests", "requests --json", "link show website-redesign client@acme.test", "link show website-redesign client@acme.test --json",
+		"invite n1@acme.test --role client --portal website-redesign", "invite n2@acme.test --role guest --until 2999-01-01 --json",
+		"link generate website-redesign client@acme.test", "link deactivate website-redesign client@acme.test", "requests dismiss 1",
+		"", "frobnicate", "projects x", "members", "members nope", "invite", "invite a@acme.test", "invite a@acme.test --role king",
+		"invite x --role client", "invite a@acme.test --role client --portal nope --json", "link", "link show nope a@acme.test",
+		"requests grant 99", "requests dismiss x", "backup", "projects --org nope", "invite a@acme.test --role client '--x\ny'",
+		"members '\nwebsite-redesign\n'", "link show 'web\r\nsite' a@acme.test", "invite 'a@acme.test\nb@acme.test' --role client"}
+	for _, cmd := range cmds {
+		r := in.run(in.mia, cmd)
+		if r.stdout != "" && !strings.HasSuffix(r.stdout, "\n") {
+			t.Errorf("%q: stdout does not end with a newline: %q", cmd, r.stdout)
+		}
+		if r.code == 0 && r.stderr != "" || r.code != 0 && (strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, "\n") || strings.Contains(r.stderr, "\r") || !strings.HasPrefix(r.stderr, "latchkey: ")) {
+			t.Errorf("%q: exit %d, stderr %q: want nothing, or one line for an error", cmd, r.code, r.stderr)
+		}
+	}
+	for range 60 - len(cmds) { // spend the rest of the key's budget
+		in.run(in.mia, "projects")
+	}
+	if r := in.run(in.mia, "projects"); r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, "\n") {
+		t.Errorf("a refusal: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
