@@ -71,19 +71,22 @@ func (e *RateLimitError) Error() string {
 // Is makes errors.Is(err, ErrRateLimited) true.
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
-// HumanWait says a wait the way a person would: "a second", "40 seconds",
-// "3 minutes", "about 2 hours".
+// HumanWait says a wait the way a person would, rounded up so that waiting
+// that long is enough: "1 second", "40 seconds", "a minute", "3 minutes",
+// "about 2 hours".
 func HumanWait(d time.Duration) string {
 	secs := int((d + time.Second - 1) / time.Second)
 	switch {
 	case secs <= 1:
-		return "a second"
-	case secs < 60:
-		return fmt.Sprintf("%d seconds", secs)
-	case secs < 120:
+		return "1 second"
+	case secs == 60:
 		return "a minute"
+	case secs < 120:
+		return fmt.Sprintf("%d seconds", secs)
 	case secs < 3600:
 		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	case secs == 3600:
+		return "an hour"
 	case secs < 2*3600:
 		return "about an hour"
 	default:

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"sync"
 	"time"
 
 	"charm.land/ssh"
@@ -16,12 +14,7 @@ import (
 
 // Limit is a token bucket: Burst at once, then one more every Every. A zero
 // Limit is no limit.
-type Limit struct {
-	Every time.Duration
-	Burst int
-}
-
-func (l Limit) off() bool { return l.Every <= 0 || l.Burst <= 0 }
+type Limit = core.Limit
 
 // Limits bound how fast clients may come. Strangers are held to a strict
 // budget per client address; a key that signed in has its own, generous one,
@@ -48,125 +41,6 @@ func DefaultLimits() Limits {
 	}
 }
 
-// buckets are token buckets, one per key (a key's fingerprint, a client
-// address), that forget keys quiet long enough to be full again.
-type buckets struct {
-	limit Limit
-	now   func() time.Time
-	mu    sync.Mutex
-	m     map[string]*bucket
-	calls int
-}
-
-type bucket struct {
-	tokens float64 // may fall below zero: a debt that refills first
-	at     time.Time
-}
-
-// maxBuckets bounds the memory a flood from many addresses can take; past
-// it, arbitrary quiet buckets are forgotten.
-const maxBuckets = 100_000
-
-func newBuckets(l Limit, now func() time.Time) *buckets {
-	return &buckets{limit: l, now: now, m: map[string]*bucket{}}
-}
-
-// get returns key's bucket refilled up to now; b.mu is held.
-func (b *buckets) get(key string, now time.Time) *bucket {
-	if b.calls++; b.calls%1024 == 0 || len(b.m) >= maxBuckets {
-		b.sweep(now)
-	}
-	k := b.m[key]
-	if k == nil {
-		k = &bucket{tokens: float64(b.limit.Burst), at: now}
-		b.m[key] = k
-		return k
-	}
-	if now.After(k.at) {
-		k.tokens = min(float64(b.limit.Burst), k.tokens+float64(now.Sub(k.at))/float64(b.limit.Every))
-		k.at = now
-	}
-	return k
-}
-
-// sweep forgets full buckets and, if there are still too many, some others.
-func (b *buckets) sweep(now time.Time) {
-	full := b.limit.Every * time.Duration(b.limit.Burst)
-	for key, k := range b.m {
-		if now.Sub(k.at) >= full {
-			delete(b.m, key)
-		}
-	}
-	for key := range b.m {
-		if len(b.m) < maxBuckets*9/10 {
-			break
-		}
-		delete(b.m, key)
-	}
-}
-
-// wait is how long until key has a token (0: it has one now).
-func (b *buckets) wait(k *bucket) time.Duration {
-	if k.tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - k.tokens) * float64(b.limit.Every))
-}
-
-// take takes a token for key; when none is left it takes nothing and says
-// how long until there is one.
-func (b *buckets) take(key string) (bool, time.Duration) {
-	if b.limit.off() {
-		return true, 0
-	}
-	now := b.now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	k := b.get(key, now)
-	if w := b.wait(k); w > 0 {
-		return false, w
-	}
-	k.tokens--
-	return true, 0
-}
-
-// charge takes a token for key even when none is left (into a debt of at
-// most one burst) and says how long until key has a token again.
-func (b *buckets) charge(key string) time.Duration {
-	if b.limit.off() {
-		return 0
-	}
-	now := b.now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	k := b.get(key, now)
-	k.tokens = max(k.tokens-1, -float64(b.limit.Burst))
-	return b.wait(k)
-}
-
-// refund gives n tokens back to key.
-func (b *buckets) refund(key string, n int) {
-	if b.limit.off() || n <= 0 {
-		return
-	}
-	now := b.now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	k := b.get(key, now)
-	k.tokens = min(float64(b.limit.Burst), k.tokens+float64(n))
-}
-
-// until says how long until key has a token, taking nothing.
-func (b *buckets) until(key string) time.Duration {
-	if b.limit.off() {
-		return 0
-	}
-	now := b.now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.wait(b.get(key, now))
-}
-
 // addrKey is what the per-address limit counts by: the IP address, or for
 // IPv6 its /64 (what one host or home usually has).
 func addrKey(a net.Addr) string {
@@ -178,19 +52,6 @@ func addrKey(a net.Addr) string {
 		return ip4.String()
 	}
 	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
-}
-
-// retryIn says a wait in words, rounded up: waiting that long is enough.
-func retryIn(d time.Duration) string {
-	secs := int((d + time.Second - 1) / time.Second)
-	switch {
-	case secs <= 1:
-		return "1 second"
-	case secs < 120:
-		return strconv.Itoa(secs) + " seconds"
-	default:
-		return strconv.Itoa((secs+59)/60) + " minutes"
-	}
 }
 
 // signIn is one connection's authentication, as the per-address limit
@@ -214,9 +75,9 @@ func (s *Server) signInConfig(ctx ssh.Context) *gossh.ServerConfig {
 		// Called once, before the first attempt is judged.
 		BannerCallback: func(conn gossh.ConnMetadata) string {
 			st.addr = addrKey(conn.RemoteAddr())
-			if st.blocked = s.failures.until(st.addr); st.blocked > 0 {
+			if st.blocked = s.failures.Until(st.addr); st.blocked > 0 {
 				s.limited.WithLabelValues("failed_sign_ins").Inc()
-				return "latchkey: too many failed sign-ins from this address; try again in " + retryIn(st.blocked) + "\n"
+				return "latchkey: too many failed sign-ins from this address; try again in " + core.HumanWait(st.blocked) + "\n"
 			}
 			return ""
 		},
@@ -224,11 +85,11 @@ func (s *Server) signInConfig(ctx ssh.Context) *gossh.ServerConfig {
 			switch {
 			case st.blocked > 0 || method == "none": // every client starts with "none"
 			case err == nil: // signed in: the keys tried before were no stranger's
-				s.failures.refund(st.addr, st.charged)
+				s.failures.Refund(st.addr, st.charged)
 				st.charged = 0
 			default:
 				st.charged++
-				if wait := s.failures.charge(st.addr); wait > 0 && !st.warned {
+				if wait := s.failures.Charge(st.addr); wait > 0 && !st.warned {
 					st.warned = true
 					s.log.Warn("client over its budget of failed sign-ins: its next connections are refused", "client", conn.RemoteAddr().String(), "retry_in", wait.Round(time.Second))
 				}
@@ -259,10 +120,10 @@ func blockedSignIn(ctx ssh.Context) bool {
 func (s *Server) limitSessions(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		fp := core.Fingerprint(sess.PublicKey())
-		if ok, wait := s.perKey.take(fp); !ok {
+		if ok, wait := s.perKey.Allow(fp); !ok {
 			s.limited.WithLabelValues("key_sessions").Inc()
 			s.log.Info("session refused: the key is over its session budget", "key", fp, "client", sess.RemoteAddr().String(), "retry_in", wait.Round(time.Second))
-			s.refuse(sess, "too many sessions from this key; try again in "+retryIn(wait))
+			s.refuse(sess, "too many sessions from this key; try again in "+core.HumanWait(wait))
 			return
 		}
 		next(sess)

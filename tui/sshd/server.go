@@ -72,8 +72,8 @@ type Server struct {
 	programs map[*tea.Program]bool
 	stopping bool
 	open     atomic.Int64 // sessions being served, consoles and commands
-	perKey   *buckets     // new sessions, per key fingerprint
-	failures *buckets     // failed sign-ins, per client address
+	perKey   *core.Keyed  // new sessions, per key fingerprint
+	failures *core.Keyed  // failed sign-ins, per client address
 	limited  *prometheus.CounterVec
 }
 
@@ -98,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.IdleTimeout = 30 * time.Minute
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ssh"), programs: map[*tea.Program]bool{},
-		perKey: newBuckets(limits.PerKey, cfg.Clock.Now), failures: newBuckets(limits.FailedSignIns, cfg.Clock.Now),
+		perKey: core.NewKeyed(limits.PerKey, cfg.Clock.Now), failures: core.NewKeyed(limits.FailedSignIns, cfg.Clock.Now),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_ssh_rate_limited_total",
 			Help: "SSH connections and sessions refused by a rate limit, by limit: key_sessions (per key), failed_sign_ins (per client address)."}, []string{"limit"})}
 	// wish's Bubble Tea middleware logs through charm's log, to standard
