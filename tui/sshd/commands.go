@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"charm.land/ssh"
 
@@ -20,14 +21,18 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
 
   projects [--org SLUG]                          the organization's projects
   members SLUG                                   people with access to a portal
-  invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG]
+  invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG] [--replace]
+                                                 --replace: replace an active link of EMAIL for the portal
   link generate|deactivate|show SLUG EMAIL       manage a person's magic link
   requests [--org SLUG]                          pending access requests
-  requests grant ID [--role ROLE]                grant one (as client by default)
+  requests grant ID [--role ROLE] [--confirm]    grant one (as client by default); --confirm grants an
+                                                 address that is not plain ASCII or looks like a known one
   requests dismiss ID                            dismiss one
   backup > copy.db                               consistent copy of the database (instance admins)
 
-Output is tab-separated, one record per line; --json gives JSON instead.
+Output is tab-separated, one record per line; --json gives JSON instead. Access is
+yes, invited (a link not opened yet), ended (a guest past their end date) or no; a link
+is none, active or deactivated; "-" is a value a row does not have.
 Commands that name no portal take --org SLUG when you manage several organizations.
 `
 
@@ -66,13 +71,23 @@ func (s *Server) commands(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// describe turns an error into one line for a person.
+// describe turns an error into one line for a person: core's sentence,
+// starting in lower case after the "latchkey: " every message begins with.
 func describe(err error) string {
-	s := err.Error()
-	for _, prefix := range []string{"invalid input: ", "not allowed: ", "conflict: "} {
-		s = strings.TrimPrefix(s, prefix)
+	s := oneLine(core.Describe(err))
+	if r := []rune(s); len(r) > 1 && unicode.IsUpper(r[0]) && unicode.IsLower(r[1]) {
+		r[0] = unicode.ToLower(r[0])
+		s = string(r)
 	}
-	return oneLine(s)
+	return s
+}
+
+// confirmWith adds to core's question how to confirm over SSH.
+func confirmWith(err error, flag string) error {
+	if errors.Is(err, core.ErrNeedsConfirmation) {
+		return fmt.Errorf("%s Nothing was changed; run it again with %s to go ahead.", core.Describe(err), flag)
+	}
+	return err
 }
 
 // oneLine keeps a message, and what the user typed inside it, on one line.
@@ -83,7 +98,7 @@ func oneLine(s string) string {
 // cmdFlags are the flags every command understands.
 type cmdFlags struct {
 	fs                             *flag.FlagSet
-	json                           bool
+	json, replace, confirm         bool
 	org, portal, role, name, until string
 }
 
@@ -92,6 +107,8 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	f := &cmdFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	f.fs.SetOutput(io.Discard)
 	f.fs.BoolVar(&f.json, "json", false, "")
+	f.fs.BoolVar(&f.replace, "replace", false, "")
+	f.fs.BoolVar(&f.confirm, "confirm", false, "")
 	f.fs.StringVar(&f.org, "org", "", "")
 	f.fs.StringVar(&f.portal, "portal", "", "")
 	f.fs.StringVar(&f.role, "role", "", "")
@@ -182,13 +199,14 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stde
 		}
 		rows := make([]projectRow, len(items))
 		for i, p := range items {
-			rows[i] = projectRow{Project: p.Project.Name, People: p.PeopleWithAccess, ActiveLinks: p.ActiveLinks, Requests: p.PendingRequests}
-			if p.Portal != nil {
+			rows[i] = projectRow{Project: p.Project.Name}
+			if p.Portal != nil { // a project without a portal has no people, links or requests: "-"
 				rows[i].Portal, rows[i].Access = p.Portal.Slug, string(p.Portal.Access)
+				rows[i].People, rows[i].ActiveLinks, rows[i].Requests = &p.PeopleWithAccess, &p.ActiveLinks, &p.PendingRequests
 			}
 		}
 		return write(out, f.json, rows, func(r projectRow) []string {
-			return []string{r.Project, dash(r.Portal), dash(r.Access), strconv.Itoa(r.People), strconv.Itoa(r.ActiveLinks), strconv.Itoa(r.Requests)}
+			return []string{r.Project, dash(r.Portal), dash(r.Access), count(r.People), count(r.ActiveLinks), count(r.Requests)}
 		})
 	case "members":
 		if len(args) != 1 {
@@ -204,13 +222,11 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stde
 		}
 		rows := make([]memberRow, len(items))
 		for i, m := range items {
-			rows[i] = memberRow{Email: m.Email, Name: m.Name, Role: string(m.Role), Access: m.HasAccess && !m.Expired, Link: string(m.LinkState), LastUsed: stamp(m.LastUsedAt), Uses: m.UseCount}
-			if rows[i].Link == "" {
-				rows[i].Link = "none"
-			}
+			rows[i] = memberRow{Email: m.Email, Name: m.Name, Role: string(m.Role), Access: m.AccessWord(), Link: m.LinkWord(),
+				Created: stamp(m.LinkAt), LastUsed: stamp(m.LastUsedAt), Uses: m.UseCount, AddressNote: m.Note}
 		}
 		return write(out, f.json, rows, func(r memberRow) []string {
-			return []string{r.Email, dash(r.Name), r.Role, yesNo(r.Access), r.Link, dash(r.LastUsed), strconv.FormatUint(r.Uses, 10)}
+			return []string{r.Email, dash(r.Name), r.Role, r.Access, r.Link, dash(r.Created), dash(r.LastUsed), strconv.FormatUint(r.Uses, 10), dash(r.Warning())}
 		})
 	case "invite":
 		return s.invite(ctx, a, f, args, out)
@@ -311,13 +327,22 @@ func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 		}
 		in.OrgID = org.ID
 	}
+	in.Replace = f.replace
 	res, err := s.cfg.Service.Invite(ctx, a, in)
 	if err != nil {
-		return err
+		return confirmWith(err, "--replace")
 	}
-	row := inviteRow{Email: res.Invitation.Email, Role: string(role), Portal: portal, Invitation: res.Invitation.ID}
+	row := inviteRow{Email: res.Invitation.Email, Role: string(res.Role), KeptRole: res.KeptRole && res.Role != role, Replaced: res.Replaced,
+		Portal: portal, Invitation: res.Invitation.ID}
 	return write(out, f.json, []inviteRow{row}, func(r inviteRow) []string {
-		return []string{"invited", r.Email, r.Role, dash(r.Portal)}
+		var notes []string
+		if r.Replaced {
+			notes = append(notes, "replaced the active link")
+		}
+		if r.KeptRole {
+			notes = append(notes, "keeps the role "+r.Role)
+		}
+		return []string{"invited", r.Email, r.Role, dash(r.Portal), dash(strings.Join(notes, "; "))}
 	})
 }
 
@@ -329,7 +354,8 @@ func (s *Server) link(ctx context.Context, a core.Actor, f *cmdFlags, args []str
 	if verb != "generate" && verb != "deactivate" && verb != "show" {
 		return usagef("link %q: the verbs are generate, deactivate and show", verb)
 	}
-	if _, err := core.NormalizeEmail(email); err != nil {
+	email, err := core.NormalizeEmail(email)
+	if err != nil {
 		return err
 	}
 	ref, err := s.cfg.Service.PortalBySlug(ctx, a, slug)
@@ -349,9 +375,9 @@ func (s *Server) link(ctx context.Context, a core.Actor, f *cmdFlags, args []str
 	if err != nil {
 		return err
 	}
-	row := linkRow{Email: strings.ToLower(strings.TrimSpace(email)), Portal: slug, URL: il.URL, State: "active"}
+	row := linkRow{Email: email, Portal: ref.Portal.Slug, URL: il.URL, State: core.LinkWordActive}
 	if verb == "deactivate" {
-		row.State = "deactivated"
+		row.State = core.LinkWordEnded
 	}
 	return write(out, f.json, []linkRow{row}, func(r linkRow) []string {
 		if r.URL == "" {
@@ -374,10 +400,10 @@ func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args [
 		}
 		rows := make([]requestRow, len(items))
 		for i, r := range items {
-			rows[i] = requestRow{ID: r.ID, Email: r.Email, Portal: r.Portal.Slug, Asked: r.Count, Last: stamp(r.LastAt)}
+			rows[i] = requestRow{ID: r.ID, Email: r.Email, Portal: r.Portal.Slug, Asked: r.Count, Last: stamp(r.LastAt), AddressNote: r.Note}
 		}
 		return write(out, f.json, rows, func(r requestRow) []string {
-			return []string{strconv.FormatUint(r.ID, 10), r.Email, r.Portal, strconv.Itoa(r.Asked), r.Last}
+			return []string{strconv.FormatUint(r.ID, 10), r.Email, r.Portal, strconv.Itoa(r.Asked), r.Last, dash(r.Warning())}
 		})
 	}
 	if len(args) != 2 || (args[0] != "grant" && args[0] != "dismiss") {
@@ -401,9 +427,9 @@ func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args [
 			return err
 		}
 	}
-	res, err := svc.GrantRequest(ctx, a, core.GrantInput{RequestID: id, Role: role})
+	res, err := svc.GrantRequest(ctx, a, core.GrantInput{RequestID: id, Role: role, Confirmed: f.confirm})
 	if err != nil {
-		return err
+		return confirmWith(err, "--confirm")
 	}
 	return write(out, f.json, []requestRow{{ID: id, Email: res.Invitation.Email, State: "granted"}}, func(r requestRow) []string {
 		return []string{"granted", strconv.FormatUint(r.ID, 10), r.Email}
@@ -412,26 +438,34 @@ func (s *Server) requests(ctx context.Context, a core.Actor, f *cmdFlags, args [
 
 // Rows of the commands' output (JSON field names are the interface).
 type (
+	// A project without a portal has no people, links or requests: the
+	// counts are absent (null), not 0.
 	projectRow struct {
 		Project     string `json:"project"`
 		Portal      string `json:"portal,omitempty"`
 		Access      string `json:"access,omitempty"`
-		People      int    `json:"people_with_access"`
-		ActiveLinks int    `json:"active_links"`
-		Requests    int    `json:"pending_requests"`
+		People      *int   `json:"people_with_access"`
+		ActiveLinks *int   `json:"active_links"`
+		Requests    *int   `json:"pending_requests"`
 	}
+	// Access and link in the words of core.PortalMember's AccessWord and
+	// LinkWord; created, last used and uses describe the current link.
 	memberRow struct {
 		Email    string `json:"email"`
 		Name     string `json:"name,omitempty"`
 		Role     string `json:"role"`
-		Access   bool   `json:"access"`
+		Access   string `json:"access"`
 		Link     string `json:"link"`
+		Created  string `json:"link_created,omitempty"`
 		LastUsed string `json:"last_used,omitempty"`
 		Uses     uint64 `json:"uses"`
+		core.AddressNote
 	}
 	inviteRow struct {
 		Email      string `json:"email"`
-		Role       string `json:"role"`
+		Role       string `json:"role"` // the role they have once they open the link
+		KeptRole   bool   `json:"kept_role,omitempty"` // a member, who keeps Role rather than the one invited with
+		Replaced   bool   `json:"replaced_link,omitempty"`
 		Portal     string `json:"portal,omitempty"`
 		Invitation uint64 `json:"invitation"`
 	}
@@ -448,6 +482,7 @@ type (
 		Asked  int    `json:"asked,omitempty"`
 		Last   string `json:"last_asked,omitempty"`
 		State  string `json:"state,omitempty"`
+		core.AddressNote
 	}
 )
 
@@ -484,11 +519,12 @@ func dash(s string) string {
 	return s
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
+// count is a number, or "-" for none to count.
+func count(n *int) string {
+	if n == nil {
+		return "-"
 	}
-	return "no"
+	return strconv.Itoa(*n)
 }
 
 func stamp(t time.Time) string {
