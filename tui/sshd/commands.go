@@ -463,7 +463,7 @@ type (
 	}
 	inviteRow struct {
 		Email      string `json:"email"`
-		Role       string `json:"role"` // the role they have once they open the link
+		Role       string `json:"role"`                // the role they have once they open the link
 		KeptRole   bool   `json:"kept_role,omitempty"` // a member, who keeps Role rather than the one invited with
 		Replaced   bool   `json:"replaced_link,omitempty"`
 		Portal     string `json:"portal,omitempty"`
