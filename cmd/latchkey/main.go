@@ -197,7 +197,8 @@ func openInstance(c config, log *slog.Logger) (*instance, error) {
 	}
 	svc, err := core.New(core.Config{
 		Store: st, Keys: keys, PublicURL: c.PublicURL, Logger: log,
-		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, UniformResponses: c.UniformResponses},
+		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, UniformResponses: c.UniformResponses,
+			RateLimitsOff: c.RateLimits == "off"},
 	})
 	if err != nil {
 		st.Close()
