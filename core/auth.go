@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -100,7 +101,7 @@ func (s *Service) EndSession(ctx context.Context, id string, v Visitor) error {
 		if err != nil {
 			return err
 		}
-		if err := w.DeleteSession(sess.Hash); err != nil {
+		if err := w.endHandedOver(sess); err != nil {
 			return err
 		}
 		u, err := w.User(sess.UserID)
@@ -261,6 +262,28 @@ func (s *Service) CompleteRestore(ctx context.Context, token, password string, v
 		return w.audit(v.actor(u.Email), 0, "password.changed", u.Email, "restore")
 	})
 	return si, err
+}
+
+// endHandedOver ends a session together with the sessions it was handed
+// over from or to (a portal's own host and the main one): signing out on
+// either host signs out on both.
+func (w *txw) endHandedOver(sess Session) error {
+	root := sess.Hash
+	if len(sess.Parent) > 0 {
+		root = sess.Parent
+	}
+	all, err := w.SessionsOfUser(sess.UserID)
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		if bytes.Equal(s.Hash, root) || bytes.Equal(s.Parent, root) || bytes.Equal(s.Hash, sess.Hash) {
+			if err := w.DeleteSession(s.Hash); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (w *txw) endSessionsOf(userID uint64) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -27,19 +28,23 @@ const TokenLen = 43
 // KeySize is the size of each instance key.
 const KeySize = 32
 
-// Keys are the instance's two secrets, kept in a key file beside the database
+// Keys are the instance's secrets, kept in a key file beside the database
 // and never inside it: the lookup key indexes links by HMAC-SHA256 of their
 // token, the data key seals tokens with AES-GCM so that the console can copy
-// or re-send an active link.
+// or re-send an active link, and the signing key (Ed25519) signs the
+// assertions a portal's upstream receives.
 type Keys struct {
-	lookup []byte
-	aead   cipher.AEAD
-	macs   sync.Pool // of hash.Hash: HMAC-SHA256 under the lookup key
+	lookup  []byte
+	aead    cipher.AEAD
+	macs    sync.Pool // of hash.Hash: HMAC-SHA256 under the lookup key
+	signing ed25519.PrivateKey
+	keyID   string
 }
 
-// NewKeys builds Keys from the two 32-byte secrets.
-func NewKeys(lookupKey, dataKey []byte) (*Keys, error) {
-	if len(lookupKey) != KeySize || len(dataKey) != KeySize {
+// NewKeys builds Keys from the three 32-byte secrets (the signing key as
+// its Ed25519 seed).
+func NewKeys(lookupKey, dataKey, signingSeed []byte) (*Keys, error) {
+	if len(lookupKey) != KeySize || len(dataKey) != KeySize || len(signingSeed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("keys must be %d bytes each", KeySize)
 	}
 	block, err := aes.NewCipher(dataKey)
@@ -50,10 +55,16 @@ func NewKeys(lookupKey, dataKey []byte) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data key: %w", err)
 	}
-	k := &Keys{lookup: append([]byte(nil), lookupKey...), aead: aead}
+	k := &Keys{lookup: append([]byte(nil), lookupKey...), aead: aead, signing: ed25519.NewKeyFromSeed(signingSeed)}
 	k.macs.New = func() any { return hmac.New(sha256.New, k.lookup) }
+	sum := sha256.Sum256(k.signing.Public().(ed25519.PublicKey))
+	k.keyID = base64.RawURLEncoding.EncodeToString(sum[:12])
 	return k, nil
 }
+
+// SigningKey is the Ed25519 key that signs upstream assertions, and its
+// key id (the "kid" of its JWK and of every assertion it signs).
+func (k *Keys) SigningKey() (ed25519.PrivateKey, string) { return k.signing, k.keyID }
 
 // Lookup is the index under which a link with this token is stored.
 func (k *Keys) Lookup(token string) []byte {

@@ -197,6 +197,9 @@ type PortalView struct {
 	// guest, before their end date). Open portals may be viewed without it.
 	HasAccess bool
 	Session   Session
+	// Content is the built-in page's content, for a portal without an
+	// upstream that the visitor may see (with access, or open to all).
+	Content PortalContent
 }
 
 // OpenPortal looks a portal up by slug for a visitor with an optional
@@ -211,18 +214,21 @@ func (s *Service) OpenPortal(ctx context.Context, slug, sessionID string) (Porta
 		if pv.PortalRef, err = w.portalRef(p); err != nil {
 			return err
 		}
-		if sessionID == "" {
-			return nil
+		if sessionID != "" {
+			si, err := w.session(sessionID)
+			switch {
+			case err == nil:
+				pv.User, pv.Session = &si.User, si.Session
+				if pv.Role, pv.HasAccess, err = w.userAccess(p, si.User); err != nil {
+					return err
+				}
+			case !errors.Is(err, ErrNoSession):
+				return err
+			}
 		}
-		si, err := w.session(sessionID)
-		if errors.Is(err, ErrNoSession) {
-			return nil
+		if p.Upstream == "" && (pv.HasAccess || p.Access == AccessOpen) {
+			pv.Content, err = w.content(p)
 		}
-		if err != nil {
-			return err
-		}
-		pv.User, pv.Session = &si.User, si.Session
-		pv.Role, pv.HasAccess, err = w.userAccess(p, si.User)
 		return err
 	})
 	return pv, err

@@ -185,8 +185,8 @@ func TestNormalizeEmail(t *testing.T) {
 }
 
 func TestCrypto(t *testing.T) {
-	k1, _ := core.NewKeys(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
-	k2, _ := core.NewKeys(bytes.Repeat([]byte{3}, 32), bytes.Repeat([]byte{4}, 32))
+	k1, _ := core.NewKeys(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{5}, 32))
+	k2, _ := core.NewKeys(bytes.Repeat([]byte{3}, 32), bytes.Repeat([]byte{4}, 32), bytes.Repeat([]byte{6}, 32))
 	tok, err := core.NewToken(strings.NewReader(strings.Repeat("r", 32)))
 	if err != nil || len(tok) != core.TokenLen || !core.WellFormedToken(tok) {
 		t.Fatalf("token %q %v", tok, err)

@@ -36,6 +36,22 @@ type Tx interface {
 	OutboxStore
 	CatcherStore
 	SSHKeyStore
+	ContentStore
+}
+
+// ContentStore holds what a portal's built-in page shows besides its
+// welcome text: resources (in their order) and updates.
+type ContentStore interface {
+	Resource(id uint64) (Resource, error)
+	// Resources lists a portal's resources by position.
+	Resources(portalID uint64) ([]Resource, error)
+	PutResource(r *Resource) error
+	DeleteResource(id uint64) error
+
+	Update(id uint64) (Update, error)
+	// Updates lists a portal's updates newest first, at most limit (0: all).
+	Updates(portalID uint64, limit int) ([]Update, error)
+	PutUpdate(u *Update) error
 }
 
 // UserStore holds accounts, indexed by email.
@@ -83,8 +99,10 @@ type PortalStore interface {
 	Portal(id uint64) (Portal, error)
 	PortalBySlug(slug string) (Portal, error)
 	PortalOfProject(projectID uint64) (Portal, error)
+	// PortalByHost finds the portal whose own host name is host.
+	PortalByHost(host string) (Portal, error)
 	// PutPortal fails with ErrConflict when another portal has the slug or
-	// the project already has another portal.
+	// the host, or the project already has another portal.
 	PutPortal(p *Portal) error
 	Portals(orgID uint64) ([]Portal, error)
 

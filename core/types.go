@@ -131,9 +131,41 @@ type Portal struct {
 	Title      string      `json:"title"`
 	Access     AccessLevel `json:"access"`
 	Disclosure Disclosure  `json:"disclosure,omitempty"`
-	Welcome    string      `json:"welcome,omitempty"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
+	Welcome    string      `json:"welcome,omitempty"` // Markdown
+	// Upstream is the agency's own web app that latchkey fronts for this
+	// portal (an http:// or https:// URL), or "" for the built-in page.
+	Upstream string `json:"upstream,omitempty"`
+	// Host is the portal's own host name (clients.acme-agency.com), whose
+	// every path is the portal; "" for none.
+	Host string `json:"host,omitempty"`
+	// ContactID is the member of the organization whom clients write to.
+	ContactID uint64    `json:"contact_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Resource is one titled link of a portal's built-in page (a Drive
+// folder, the staging site), in the order the portal lists them.
+type Resource struct {
+	ID        uint64    `json:"id"`
+	PortalID  uint64    `json:"portal_id"`
+	Position  int       `json:"position"` // 1, 2, … in the portal's order
+	Title     string    `json:"title"`
+	URL       string    `json:"url"`
+	Note      string    `json:"note,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+// Update is a short dated post on a portal's built-in page.
+type Update struct {
+	ID        uint64    `json:"id"`
+	PortalID  uint64    `json:"portal_id"`
+	Body      string    `json:"body"` // Markdown
+	AuthorID  uint64    `json:"author_id,omitempty"`
+	Author    string    `json:"author"` // the author's name (or email) when posted
+	CreatedAt time.Time `json:"created_at"`
+	Emailed   int       `json:"emailed,omitempty"` // how many people it was emailed to
 }
 
 // PortalNotices is when the owner was last told of access requests to a
@@ -220,8 +252,9 @@ type TokenKind string
 
 // Single-use token kinds.
 const (
-	TokenReset TokenKind = "reset" // password restore, 1 hour
-	TokenJoin  TokenKind = "join"  // invitation without a portal, 7 days
+	TokenReset    TokenKind = "reset"     // password restore, 1 hour
+	TokenJoin     TokenKind = "join"      // invitation without a portal, 7 days
+	TokenHostCode TokenKind = "host_code" // a session handed to a portal's own host, 60 seconds
 )
 
 // Token is a single-use secret, stored by its SHA-256 hash.
@@ -231,16 +264,24 @@ type Token struct {
 	Email        string    `json:"email"`
 	UserID       uint64    `json:"user_id,omitempty"`
 	InvitationID uint64    `json:"invitation_id,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	ExpiresAt    time.Time `json:"expires_at"`
-	UsedAt       time.Time `json:"used_at,omitzero"`
+	// A host code: the session it hands over (by hash), to which portal,
+	// and the path to land on there.
+	SessionHash []byte    `json:"session_hash,omitempty"`
+	PortalID    uint64    `json:"portal_id,omitempty"`
+	Return      string    `json:"return,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	UsedAt      time.Time `json:"used_at,omitzero"`
 }
 
 // Session is a browser session, stored by the SHA-256 hash of its id.
 type Session struct {
-	Hash       []byte    `json:"hash"`
-	UserID     uint64    `json:"user_id"`
-	LinkID     uint64    `json:"link_id,omitempty"` // the magic link that opened it, if any
+	Hash   []byte `json:"hash"`
+	UserID uint64 `json:"user_id"`
+	LinkID uint64 `json:"link_id,omitempty"` // the magic link that opened it, if any
+	// Parent is the session (by hash) that this one was handed over from,
+	// on a portal's own host: signing out of either ends both.
+	Parent     []byte    `json:"parent,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastSeenAt time.Time `json:"last_seen_at"`
 	ExpiresAt  time.Time `json:"expires_at"` // absolute lifetime
@@ -301,6 +342,7 @@ const (
 	MailPasswordReset   MailKind = "password_reset"   // Restore password
 	MailPasswordChanged MailKind = "password_changed" // notice after a password change
 	MailAccessDigest    MailKind = "access_digest"    // to the owner: the requests made since the last notice
+	MailPortalUpdate    MailKind = "portal_update"    // an update posted on a portal, to everyone with access
 	MailMyLinks         MailKind = "my_links"         // requested on a page: the active links of every portal of an address
 )
 

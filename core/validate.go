@@ -24,7 +24,7 @@ func Unaccent(s string) string {
 const (
 	MaxEmailLen    = 254
 	MaxNameLen     = 200
-	MaxWelcomeLen  = 4000
+	MaxWelcomeLen  = 8000 // Markdown: a few pages
 	MinPasswordLen = 8
 	MaxPasswordLen = 256
 	MinSlugLen     = 2

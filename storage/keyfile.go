@@ -19,8 +19,10 @@ import (
 const keyFileHeader = "# latchkey instance keys. Keep this file secret (mode 0600) and back it up with the database:\n# without it no magic link can be resolved. It is never stored inside the database.\n"
 
 // LoadOrCreateKeys reads the key file at path, or creates it (mode 0600)
-// with two fresh random keys when it does not exist; created reports which.
-// A key file that others may read is refused.
+// with fresh random keys when it does not exist; created reports which. A
+// key file that others may read is refused. A key file written before
+// latchkey signed assertions gets its signing key added (the file is
+// rewritten atomically; the other keys stay).
 func LoadOrCreateKeys(path string) (keys *core.Keys, created bool, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -37,14 +39,29 @@ func LoadOrCreateKeys(path string) (keys *core.Keys, created bool, err error) {
 	if st.Mode().Perm()&0o077 != 0 {
 		return nil, false, fmt.Errorf("the key file %s may be read by others (mode %04o); run: chmod 600 %s", path, st.Mode().Perm(), path)
 	}
-	keys, err = parseKeyFile(data)
+	vals, err := parseKeyFile(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("key file %s: %w", path, err)
+	}
+	if vals["signing-key"] == nil {
+		if vals["signing-key"], err = randomKey(); err != nil {
+			return nil, false, err
+		}
+		if err := writeFileAtomic(path, keyFileContent(vals), 0o600, false); err != nil {
+			return nil, false, fmt.Errorf("add the signing key to the key file: %w", err)
+		}
+	}
+	keys, err = core.NewKeys(vals["lookup-key"], vals["data-key"], vals["signing-key"])
 	if err != nil {
 		return nil, false, fmt.Errorf("key file %s: %w", path, err)
 	}
 	return keys, false, nil
 }
 
-func parseKeyFile(data []byte) (*core.Keys, error) {
+// keyNames are the key file's entries, in the order it lists them.
+var keyNames = []string{"lookup-key", "data-key", "signing-key"}
+
+func parseKeyFile(data []byte) (map[string][]byte, error) {
 	vals := map[string][]byte{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -62,29 +79,41 @@ func parseKeyFile(data []byte) (*core.Keys, error) {
 		}
 		vals[strings.TrimSpace(name)] = b
 	}
-	lookup, data2 := vals["lookup-key"], vals["data-key"]
-	if len(lookup) != core.KeySize || len(data2) != core.KeySize {
-		return nil, fmt.Errorf("want a %d-byte lookup-key and data-key", core.KeySize)
+	for _, name := range keyNames {
+		if v, ok := vals[name]; ok && len(v) != core.KeySize || !ok && name != "signing-key" {
+			return nil, fmt.Errorf("want a %d-byte lookup-key, data-key and signing-key", core.KeySize)
+		}
 	}
-	return core.NewKeys(lookup, data2)
+	return vals, nil
+}
+
+func randomKey() ([]byte, error) {
+	k := make([]byte, core.KeySize)
+	_, err := rand.Read(k)
+	return k, err
+}
+
+func keyFileContent(vals map[string][]byte) []byte {
+	content := keyFileHeader
+	for _, name := range keyNames {
+		content += name + ": " + base64.StdEncoding.EncodeToString(vals[name]) + "\n"
+	}
+	return []byte(content)
 }
 
 func createKeyFile(path string) (*core.Keys, error) {
-	lookup := make([]byte, core.KeySize)
-	dataKey := make([]byte, core.KeySize)
-	if _, err := rand.Read(lookup); err != nil {
-		return nil, err
+	vals := map[string][]byte{}
+	for _, name := range keyNames {
+		k, err := randomKey()
+		if err != nil {
+			return nil, err
+		}
+		vals[name] = k
 	}
-	if _, err := rand.Read(dataKey); err != nil {
-		return nil, err
-	}
-	content := keyFileHeader +
-		"lookup-key: " + base64.StdEncoding.EncodeToString(lookup) + "\n" +
-		"data-key: " + base64.StdEncoding.EncodeToString(dataKey) + "\n"
-	if err := writeFileAtomic(path, []byte(content), 0o600, true); err != nil {
+	if err := writeFileAtomic(path, keyFileContent(vals), 0o600, true); err != nil {
 		return nil, fmt.Errorf("create key file: %w", err)
 	}
-	return core.NewKeys(lookup, dataKey)
+	return core.NewKeys(vals["lookup-key"], vals["data-key"], vals["signing-key"])
 }
 
 // writeFileAtomic writes data to path through writeAtomic.

@@ -81,6 +81,12 @@ var (
 
 	bKnown   = []byte("known_addresses") // org|UTS #39 skeleton → email
 	bNotices = []byte("portal_notices")  // portal → PortalNotices
+
+	bPortalsHost     = []byte("portals_by_host")     // host name → portal
+	bResources       = []byte("resources")           // id → Resource
+	bResourcesPortal = []byte("resources_by_portal") // portal|resource
+	bUpdates         = []byte("updates")             // id → Update
+	bUpdatesPortal   = []byte("updates_by_portal")   // portal|update
 )
 
 var allBuckets = [][]byte{
@@ -90,7 +96,7 @@ var allBuckets = [][]byte{
 	bInvitations, bInvitationsLatest, bInvitationsOrg, bInvitationsEmail, bTokens,
 	bSessions, bSessionsUser, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
-	bKnown, bNotices,
+	bKnown, bNotices, bPortalsHost, bResources, bResourcesPortal, bUpdates, bUpdatesPortal,
 }
 
 var (

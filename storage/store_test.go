@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -542,5 +543,45 @@ func TestMigrationIndexesKnownAddresses(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A key file written before latchkey signed upstream assertions gets a
+// signing key at the next start; the lookup and data keys stay, so every
+// link resolves as before, and the file stays 0600.
+func TestOldKeyFileGetsASigningKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "latchkey.key")
+	old := keyFileHeader + "lookup-key: " + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)) + "\n" +
+		"data-key: " + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32)) + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, err := core.NewKeys(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, created, err := LoadOrCreateKeys(path)
+	if err != nil || created {
+		t.Fatalf("load: %v, created %v", err, created)
+	}
+	if !bytes.Equal(keys.CheckValue(), before.CheckValue()) || !bytes.Equal(keys.Lookup("tok"), before.Lookup("tok")) {
+		t.Fatal("the lookup key changed")
+	}
+	if opened, err := keys.Open(before.Seal("secret", "link"), "link"); err != nil || opened != "secret" {
+		t.Fatalf("the data key changed: %v", err)
+	}
+	data, _ := os.ReadFile(path)
+	st, _ := os.Stat(path)
+	if !strings.Contains(string(data), "signing-key: ") || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %o, file:\n%s", st.Mode().Perm(), data)
+	}
+	again, _, err := LoadOrCreateKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, id1 := keys.SigningKey()
+	k2, id2 := again.SigningKey()
+	if !k1.Equal(k2) || id1 != id2 || id1 == "" {
+		t.Fatal("the signing key is not kept")
 	}
 }

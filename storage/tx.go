@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -347,6 +348,14 @@ func (x *tx) PortalOfProject(projectID uint64) (core.Portal, error) {
 	return x.Portal(binary.BigEndian.Uint64(id))
 }
 
+func (x *tx) PortalByHost(host string) (core.Portal, error) {
+	id := x.b(bPortalsHost).Get([]byte(host))
+	if id == nil {
+		return core.Portal{}, core.ErrNotFound
+	}
+	return x.Portal(binary.BigEndian.Uint64(id))
+}
+
 func (x *tx) PutPortal(p *core.Portal) error {
 	if id := x.b(bPortalsSlug).Get([]byte(p.Slug)); id != nil && binary.BigEndian.Uint64(id) != p.ID {
 		return fmt.Errorf("%w: the portal slug %q is taken", core.ErrConflict, p.Slug)
@@ -354,10 +363,22 @@ func (x *tx) PutPortal(p *core.Portal) error {
 	if id := x.b(bPortalsProject).Get(u64(p.ProjectID)); id != nil && binary.BigEndian.Uint64(id) != p.ID {
 		return fmt.Errorf("%w: the project has a portal already", core.ErrConflict)
 	}
+	if p.Host != "" {
+		if id := x.b(bPortalsHost).Get([]byte(p.Host)); id != nil && binary.BigEndian.Uint64(id) != p.ID {
+			return fmt.Errorf("%w: the host name %s belongs to another portal", core.ErrConflict, p.Host)
+		}
+	}
 	if p.ID != 0 {
-		if old, err := x.Portal(p.ID); err == nil && old.Slug != p.Slug {
-			if err := x.b(bPortalsSlug).Delete([]byte(old.Slug)); err != nil {
-				return err
+		if old, err := x.Portal(p.ID); err == nil {
+			if old.Slug != p.Slug {
+				if err := x.b(bPortalsSlug).Delete([]byte(old.Slug)); err != nil {
+					return err
+				}
+			}
+			if old.Host != "" && old.Host != p.Host {
+				if err := x.b(bPortalsHost).Delete([]byte(old.Host)); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -371,6 +392,11 @@ func (x *tx) PutPortal(p *core.Portal) error {
 		{bPortalsOrg, cat(u64(p.OrgID), u64(p.ID)), nil},
 	} {
 		if err := x.b(e.b).Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	if p.Host != "" {
+		if err := x.b(bPortalsHost).Put([]byte(p.Host), u64(p.ID)); err != nil {
 			return err
 		}
 	}
@@ -910,4 +936,55 @@ func indexKnownAddresses(t *bolt.Tx) error {
 		}
 		return true, known(l.OrgID, l.Email)
 	})
+}
+
+// ---- a portal's built-in content
+
+func (x *tx) Resource(id uint64) (core.Resource, error) {
+	return get[core.Resource](x.b(bResources), u64(id))
+}
+
+func (x *tx) Resources(portalID uint64) ([]core.Resource, error) {
+	out, err := listByPrefix[core.Resource](x, bResourcesPortal, bResources, u64(portalID), false, 0)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Position < out[j].Position })
+	return out, err
+}
+
+func (x *tx) PutResource(r *core.Resource) error {
+	if err := nextID(x.b(bResources), &r.ID); err != nil {
+		return err
+	}
+	if err := x.b(bResourcesPortal).Put(cat(u64(r.PortalID), u64(r.ID)), nil); err != nil {
+		return err
+	}
+	return put(x.b(bResources), u64(r.ID), r)
+}
+
+func (x *tx) DeleteResource(id uint64) error {
+	r, err := x.Resource(id)
+	if err != nil {
+		return err
+	}
+	if err := x.b(bResourcesPortal).Delete(cat(u64(r.PortalID), u64(id))); err != nil {
+		return err
+	}
+	return x.b(bResources).Delete(u64(id))
+}
+
+func (x *tx) Update(id uint64) (core.Update, error) {
+	return get[core.Update](x.b(bUpdates), u64(id))
+}
+
+func (x *tx) Updates(portalID uint64, limit int) ([]core.Update, error) {
+	return listByPrefix[core.Update](x, bUpdatesPortal, bUpdates, u64(portalID), true, limit)
+}
+
+func (x *tx) PutUpdate(u *core.Update) error {
+	if err := nextID(x.b(bUpdates), &u.ID); err != nil {
+		return err
+	}
+	if err := x.b(bUpdatesPortal).Put(cat(u64(u.PortalID), u64(u.ID)), nil); err != nil {
+		return err
+	}
+	return put(x.b(bUpdates), u64(u.ID), u)
 }

@@ -1,0 +1,175 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// HostCodeTTL is how long a code that hands a session to a portal's own
+// host stays valid.
+const HostCodeTTL = 60 * time.Second
+
+// Gate is what latchkey needs to decide one request to a portal that fronts
+// an upstream: the portal, who is asking, and whether they may.
+type Gate struct {
+	PortalRef
+	User    *User // nil: nobody signed in (or the session is not valid)
+	Role    Role  // the user's role in the organization, "" if none
+	Session Session
+	// Allowed: the request may pass, as this user (with access) or as an
+	// anonymous visitor of an open portal.
+	Allowed bool
+	// HasAccess: the signed-in user has access (not only an open portal).
+	HasAccess bool
+}
+
+// GateBySlug decides a request to /p/{slug}/… with the session id of its
+// cookie (or ""); GateByHost one to a portal's own host. Both read only.
+func (s *Service) GateBySlug(ctx context.Context, slug, sessionID string) (Gate, error) {
+	return s.gate(ctx, sessionID, func(w *txw) (Portal, error) {
+		p, err := w.PortalBySlug(slug)
+		return p, notFoundAs(err, "portal", clip(slug))
+	})
+}
+
+// GateByHost is GateBySlug for a request whose Host is a portal's own.
+func (s *Service) GateByHost(ctx context.Context, host, sessionID string) (Gate, error) {
+	return s.gate(ctx, sessionID, func(w *txw) (Portal, error) {
+		p, err := w.PortalByHost(strings.ToLower(host))
+		return p, notFoundAs(err, "portal with the host", clip(host))
+	})
+}
+
+func (s *Service) gate(ctx context.Context, sessionID string, find func(*txw) (Portal, error)) (Gate, error) {
+	return viewed(s, ctx, func(w *txw) (Gate, error) {
+		p, err := find(w)
+		if err != nil {
+			return Gate{}, err
+		}
+		g := Gate{}
+		if g.PortalRef, err = w.portalRef(p); err != nil {
+			return Gate{}, err
+		}
+		if sessionID != "" {
+			si, err := w.session(sessionID)
+			switch {
+			case err == nil:
+				g.User, g.Session = &si.User, si.Session
+				if g.Role, g.HasAccess, err = w.userAccess(p, si.User); err != nil {
+					return Gate{}, err
+				}
+			case !errors.Is(err, ErrNoSession):
+				return Gate{}, err
+			}
+		}
+		g.Allowed = g.HasAccess || p.Access == AccessOpen
+		return g, nil
+	})
+}
+
+// IsPortalHost reports whether host is some portal's own host name.
+func (s *Service) IsPortalHost(ctx context.Context, host string) (bool, error) {
+	return viewed(s, ctx, func(w *txw) (bool, error) {
+		_, err := w.PortalByHost(strings.ToLower(host))
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+}
+
+// HandOver makes a single-use code (valid HostCodeTTL) that hands the
+// session to the portal's own host, where ExchangeHostCode trades it for a
+// session of that host. The session must be valid and have access to the
+// portal (or the portal be open). ret is the path to land on there.
+func (s *Service) HandOver(ctx context.Context, sessionID string, portalID uint64, ret string) (string, error) {
+	code, err := NewToken(s.rand)
+	if err != nil {
+		return "", err
+	}
+	err = s.update(ctx, func(w *txw) error {
+		si, err := w.session(sessionID)
+		if err != nil {
+			return err
+		}
+		p, err := w.Portal(portalID)
+		if err != nil {
+			return notFoundAs(err, "portal", fmt.Sprint(portalID))
+		}
+		if p.Host == "" {
+			return invalid("portal", "%s has no host of its own", p.Title)
+		}
+		_, ok, err := w.userAccess(p, si.User)
+		if err != nil {
+			return err
+		}
+		if !ok && p.Access != AccessOpen {
+			return ErrNoAccess
+		}
+		return w.PutToken(Token{Hash: HashSecret(code), Kind: TokenHostCode, UserID: si.User.ID, SessionHash: si.Session.Hash,
+			PortalID: p.ID, Return: ret, CreatedAt: w.now, ExpiresAt: w.now.Add(HostCodeTTL)})
+	})
+	return code, err
+}
+
+// ExchangeHostCode trades a code from HandOver, on the portal's own host,
+// for a session of that host: a new session, handed over from the first
+// (signing out of either ends both; ending the link that opened the first
+// ends it too). The code works once; it fails with ErrTokenInvalid when it
+// is unknown, used, expired, for another host, or its session ended.
+func (s *Service) ExchangeHostCode(ctx context.Context, code, host string, v Visitor) (SignIn, string, error) {
+	if !WellFormedToken(code) {
+		return SignIn{}, "", ErrTokenInvalid
+	}
+	var si SignIn
+	var ret string
+	err := s.update(ctx, func(w *txw) error {
+		t, err := w.Token(HashSecret(code))
+		if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenHostCode || !t.UsedAt.IsZero() || !w.now.Before(t.ExpiresAt)) {
+			return ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		p, err := w.Portal(t.PortalID)
+		if errors.Is(err, ErrNotFound) || err == nil && !strings.EqualFold(p.Host, host) {
+			return ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		parent, err := w.Session(t.SessionHash)
+		if errors.Is(err, ErrNotFound) || err == nil && !w.s.sessionValid(parent, w.now) {
+			return ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		u, err := w.User(parent.UserID)
+		if err != nil {
+			return notFoundAs(err, "user", fmt.Sprint(parent.UserID))
+		}
+		t.UsedAt = w.now
+		if err := w.PutToken(t); err != nil {
+			return err
+		}
+		if si, err = w.startSession(u, parent.LinkID, v); err != nil {
+			return err
+		}
+		// The handed-over session ends when its parent would.
+		child, err := w.Session(HashSecret(si.SessionID))
+		if err != nil {
+			return err
+		}
+		child.Parent, child.ExpiresAt = parent.Hash, parent.ExpiresAt
+		if err := w.PutSession(child); err != nil {
+			return err
+		}
+		si.ExpiresAt, ret = parent.ExpiresAt, t.Return
+		return w.auditPortal(v.actor(u.Email), p, "session.handed_over", u.Email, "to the portal's host "+p.Host)
+	})
+	return si, ret, err
+}

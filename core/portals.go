@@ -1,0 +1,242 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// PortalSettings are what an owner or manager sets on a portal.
+type PortalSettings struct {
+	Slug       string
+	Title      string
+	Access     AccessLevel
+	Disclosure Disclosure
+	Welcome    string // Markdown
+	Upstream   string // the agency's app that the portal fronts; "" for the built-in page
+	Host       string // the portal's own host name; "" for none
+	Contact    string // the email of the member clients write to; "" for none
+}
+
+func (ps PortalSettings) clean() (PortalSettings, error) {
+	var err error
+	if ps.Slug, err = ValidateSlug(ps.Slug); err != nil {
+		return ps, err
+	}
+	if ps.Title, err = cleanName("title", ps.Title, true); err != nil {
+		return ps, err
+	}
+	if ps.Access, err = ParseAccessLevel(string(ps.Access)); err != nil {
+		return ps, err
+	}
+	if ps.Disclosure, err = ParseDisclosure(string(ps.Disclosure)); err != nil {
+		return ps, err
+	}
+	if ps.Welcome, err = cleanText("welcome text", ps.Welcome, MaxWelcomeLen); err != nil {
+		return ps, err
+	}
+	if ps.Upstream, err = ParseUpstream(ps.Upstream); err != nil {
+		return ps, err
+	}
+	if ps.Host, err = ParseHostName(ps.Host); err != nil {
+		return ps, err
+	}
+	if c := strings.TrimSpace(ps.Contact); c != "" && !strings.EqualFold(c, "none") {
+		if ps.Contact, err = NormalizeEmail(c); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				ve.Field = "contact"
+			}
+			return ps, err
+		}
+	} else {
+		ps.Contact = ""
+	}
+	return ps, nil
+}
+
+// PortalPatch changes some of a portal's settings; nil fields stay as they are.
+type PortalPatch struct {
+	Title      *string
+	Access     *AccessLevel
+	Disclosure *Disclosure
+	Welcome    *string
+	Upstream   *string
+	Host       *string
+	Contact    *string
+}
+
+// SetPortal creates the project's portal or updates its settings.
+func (s *Service) SetPortal(ctx context.Context, a Actor, projectID uint64, in PortalSettings) (Portal, error) {
+	return updated(s, ctx, func(w *txw) (Portal, error) { return w.setPortal(a, projectID, in) })
+}
+
+// PatchPortal changes the settings a patch names, in one transaction with
+// reading the others.
+func (s *Service) PatchPortal(ctx context.Context, a Actor, portalID uint64, patch PortalPatch) (Portal, error) {
+	return updated(s, ctx, func(w *txw) (Portal, error) {
+		p, err := w.portalFor(a, portalID)
+		if err != nil {
+			return Portal{}, err
+		}
+		in, err := w.settingsOf(p)
+		if err != nil {
+			return Portal{}, err
+		}
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&in.Title, patch.Title)
+		set(&in.Welcome, patch.Welcome)
+		set(&in.Upstream, patch.Upstream)
+		set(&in.Host, patch.Host)
+		set(&in.Contact, patch.Contact)
+		if patch.Access != nil {
+			in.Access = *patch.Access
+		}
+		if patch.Disclosure != nil {
+			in.Disclosure = *patch.Disclosure
+		}
+		return w.setPortal(a, p.ProjectID, in)
+	})
+}
+
+// settingsOf is a portal's settings as SetPortal takes them.
+func (w *txw) settingsOf(p Portal) (PortalSettings, error) {
+	in := PortalSettings{Slug: p.Slug, Title: p.Title, Access: p.Access, Disclosure: p.Disclosure, Welcome: p.Welcome,
+		Upstream: p.Upstream, Host: p.Host}
+	if p.ContactID != 0 {
+		u, err := w.User(p.ContactID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return in, err
+		}
+		in.Contact = u.Email
+	}
+	return in, nil
+}
+
+// PortalSettingsOf is a portal's settings, for a form that edits them.
+func (s *Service) PortalSettingsOf(ctx context.Context, a Actor, portalID uint64) (PortalSettings, error) {
+	return viewed(s, ctx, func(w *txw) (PortalSettings, error) {
+		p, err := w.portalFor(a, portalID)
+		if err != nil {
+			return PortalSettings{}, err
+		}
+		return w.settingsOf(p)
+	})
+}
+
+func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, error) {
+	in, err := in.clean()
+	if err != nil {
+		return Portal{}, err
+	}
+	proj, err := w.projectFor(a, projectID)
+	if err != nil {
+		return Portal{}, err
+	}
+	if _, err := w.manage(a, proj.OrgID); err != nil {
+		return Portal{}, err
+	}
+	if other, err := w.PortalBySlug(in.Slug); err == nil && other.ProjectID != projectID {
+		return Portal{}, conflict("the address /p/%s is taken by another portal; choose another", in.Slug)
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return Portal{}, err
+	}
+	if in.Host != "" {
+		if pub, err := url.Parse(w.s.publicURL); err == nil && strings.EqualFold(pub.Hostname(), in.Host) {
+			return Portal{}, invalid("host", "%s is latchkey's own address (--public-url); a portal's host is another name", in.Host)
+		}
+		if other, err := w.PortalByHost(in.Host); err == nil && other.ProjectID != projectID {
+			return Portal{}, conflict("the host name %s belongs to the portal /p/%s", in.Host, other.Slug)
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return Portal{}, err
+		}
+	}
+	var contact uint64
+	if in.Contact != "" {
+		u, err := w.UserByEmail(in.Contact)
+		if errors.Is(err, ErrNotFound) {
+			return Portal{}, invalid("contact", "%s has no account here; the contact is a member of the organization", in.Contact)
+		}
+		if err != nil {
+			return Portal{}, err
+		}
+		m, err := w.Member(proj.OrgID, u.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Portal{}, invalid("contact", "%s is not a member of this organization", in.Contact)
+		case err != nil:
+			return Portal{}, err
+		case m.Role == RoleClient || m.Role == RoleGuest:
+			return Portal{}, invalid("contact", "%s is a %s; the contact is someone of the organization (owner, manager or member)", in.Contact, m.Role)
+		}
+		contact = u.ID
+	}
+	action := "portal.updated"
+	p, err := w.PortalOfProject(projectID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		action = "portal.created"
+		p = Portal{OrgID: proj.OrgID, ProjectID: projectID, CreatedAt: w.now}
+	case err != nil:
+		return Portal{}, err
+	}
+	before := p
+	p.Slug, p.Title, p.Access, p.Disclosure, p.Welcome = in.Slug, in.Title, in.Access, in.Disclosure, in.Welcome
+	p.Upstream, p.Host, p.ContactID = in.Upstream, in.Host, contact
+	if action == "portal.updated" && p == before {
+		return p, nil // nothing changed: nothing to audit
+	}
+	p.UpdatedAt = w.now
+	if err := w.PutPortal(&p); err != nil {
+		return Portal{}, err
+	}
+	w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
+	return p, w.auditPortal(a, p, action, p.Slug, portalChanges(before, p, in.Contact, action == "portal.created"))
+}
+
+// portalChanges says what a change to a portal did, for the audit log.
+func portalChanges(before, after Portal, contact string, created bool) string {
+	var out []string
+	add := func(changed bool, what string) {
+		if created || changed {
+			out = append(out, what)
+		}
+	}
+	add(before.Title != after.Title, fmt.Sprintf("title %q", after.Title))
+	add(before.Slug != after.Slug, "address /p/"+after.Slug)
+	add(before.Access != after.Access, "access "+string(after.Access))
+	add(before.Disclosure != after.Disclosure, "disclosure "+disclosureName(after.Disclosure))
+	add(before.Welcome != after.Welcome, fmt.Sprintf("welcome text (%d characters)", len([]rune(after.Welcome))))
+	add(before.Upstream != after.Upstream, "upstream "+orNone(after.Upstream))
+	add(before.Host != after.Host, "host "+orNone(after.Host))
+	add(before.ContactID != after.ContactID, "contact "+orNone(contact))
+	return strings.Join(out, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func disclosureName(d Disclosure) string {
+	if d == DisclosureDefault {
+		return "default"
+	}
+	return string(d)
+}
+
+// EffectiveDisclosure is how a portal answers the access form.
+func (s *Service) EffectiveDisclosure(p Portal) Disclosure {
+	if s.opts.UniformResponses || p.Disclosure == DisclosureGeneric {
+		return DisclosureGeneric
+	}
+	return DisclosureExplicit
+}
