@@ -21,9 +21,9 @@ type SessionInfo struct {
 	User    User
 }
 
-// touchEvery is how stale a session's last-seen time may get before a
+// TouchEvery is how stale a session's last-seen time may get before a
 // request refreshes it; it keeps reads from turning into writes.
-const touchEvery = time.Minute
+const TouchEvery = time.Minute
 
 // startSession creates a session for u, opened through link linkID (0: none).
 func (w *txw) startSession(u User, linkID uint64, v Visitor) (SignIn, error) {
@@ -72,7 +72,7 @@ func (s *Service) Session(ctx context.Context, id string) (SessionInfo, error) {
 		si, err = w.session(id)
 		return err
 	})
-	if err != nil || s.now().Sub(si.Session.LastSeenAt) < touchEvery {
+	if err != nil || s.now().Sub(si.Session.LastSeenAt) < TouchEvery {
 		return si, err
 	}
 	err = s.update(ctx, func(w *txw) error {

@@ -141,6 +141,12 @@ func (s *Service) LinkURL(token string) string { return s.publicURL + "/m/" + to
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC() }
 
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Keys are the instance's keys (the web listener signs with them).
+func (s *Service) Keys() *Keys { return s.keys }
+
 // Actor is who performs an operation, and from where.
 type Actor struct {
 	UserID uint64 // 0 for the instance admin and the system

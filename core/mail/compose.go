@@ -61,6 +61,7 @@ var subjectTexts = map[core.MailKind]string{
 	core.MailPasswordReset:   "Restore your password",
 	core.MailPasswordChanged: "Your password was changed",
 	core.MailAccessDigest:    "{{if eq .Count 1}}Another request{{else}}{{.Count}} more requests{{end}} for access to {{.Portal}}",
+	core.MailPortalUpdate:    "{{.Portal}}: an update from {{.Author}}",
 	core.MailMyLinks:         "Your links to {{if eq (len .Links) 1}}{{(index .Links 0).Portal}}{{else}}{{len .Links}} portals{{end}}",
 }
 
@@ -121,6 +122,9 @@ type view struct {
 	More   int    // requests beyond those listed
 	Since  string // the last notice before the summary
 	Links  []PortalLink
+	// Portal updates: who wrote it, and what (paragraphs of plain text).
+	Author string
+	Body   []string
 }
 
 // Address is an address as an owner should read it: with its ASCII form
@@ -172,6 +176,14 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 			}
 		}
 		v.More = max(v.Count-len(v.Emails), 0)
+	}
+	if m.Kind == core.MailPortalUpdate {
+		v.Author = clean(d["author"])
+		for _, para := range strings.Split(strings.ReplaceAll(d["body"], "\r\n", "\n"), "\n\n") {
+			if para = strings.TrimSpace(para); para != "" {
+				v.Body = append(v.Body, para)
+			}
+		}
 	}
 	if m.Kind == core.MailMyLinks {
 		tokens := strings.Fields(token)

@@ -38,6 +38,9 @@ func sample(kind core.MailKind) core.Message {
 		m.To, m.ToName = "owner@northwind.test", "Olivia Owner"
 		m.Data["count"], m.Data["since"] = "37", "2026-03-02T09:20:00Z"
 		m.Data["emails"] = "a@acme.test\nb@acme.test\nclient@аcme.test\nd@acme.test\ne@acme.test\nf@acme.test\ng@acme.test\nh@acme.test\ni@acme.test\nj@acme.test"
+	case core.MailPortalUpdate:
+		m.Data["author"], m.Data["at"] = "Olivia Owner", "2026-03-02T09:30:00Z"
+		m.Data["body"] = "The new home page is up on staging.\n\nPlease look at it <b>before Friday</b> & tell us what you think."
 	case core.MailMyLinks:
 		m.LinkPath, m.Data = "/m/", map[string]string{"links": "2", "portal_0": "Website Redesign", "org_0": "Northwind Studio",
 			"portal_1": "Brand Guidelines", "org_1": "Northwind Studio"}
@@ -50,7 +53,7 @@ func sample(kind core.MailKind) core.Message {
 }
 
 var kinds = []core.MailKind{core.MailInvitePortal, core.MailInviteJoin, core.MailAccessLink, core.MailNewLink,
-	core.MailAccessRequest, core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailMyLinks}
+	core.MailAccessRequest, core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailMyLinks, core.MailPortalUpdate}
 
 var urlRE = regexp.MustCompile(`https?://[^\s"'<>]+`)
 

@@ -24,6 +24,7 @@ func TestEveryQueuedMailRenders(t *testing.T) {
 	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "stranger@acme.test", v))
 	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "another@acme.test", v)) // within 10 minutes: the summary
 	coretest.Must(0, e.Svc.SendMyLinks(e.Ctx, "client@acme.test", v))
+	coretest.Must(e.Svc.PostUpdate(e.Ctx, e.Admin, web.Portal.ID, "The designs are up.\n\nTell us what you think.", true))
 	coretest.Must(e.Svc.RequestAccess(e.Ctx, "onboarding", "new@acme.test", v))
 	coretest.Must(0, e.Svc.RequestRestore(e.Ctx, "client@acme.test", v))
 	coretest.Must(e.Svc.CompleteRestore(e.Ctx, e.LastToken("client@acme.test", core.MailPasswordReset), "a new password", v))

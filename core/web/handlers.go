@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"latchkey/core"
 )
@@ -50,7 +51,7 @@ func upperFirst(s string) string {
 
 func refPage(ref core.PortalRef) page {
 	return page{Org: ref.Org.Name, Portal: ref.Portal.Title, PortalSlug: ref.Portal.Slug, Project: ref.Project.Name,
-		Access: ref.Portal.Access, Welcome: ref.Portal.Welcome}
+		Access: ref.Portal.Access}
 }
 
 // ---- magic links
@@ -131,10 +132,23 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 	} else if r.FormValue("signed_out") != "" {
 		p.Notice = "You are signed out. Your link still works: open it from your email to come back."
 	}
+	upstream, host := pv.Portal.Upstream != "", pv.Portal.Host != ""
 	switch {
+	case upstream && host && (pv.HasAccess || pv.User != nil && pv.Portal.Access == core.AccessOpen):
+		http.Redirect(w, r, ownPrefix+"/authorize?portal="+url.QueryEscape(pv.Portal.Slug)+"&return=%2F", http.StatusFound)
+	case upstream && pv.HasAccess:
+		http.Redirect(w, r, "/p/"+pv.Portal.Slug+"/", http.StatusFound)
 	case pv.HasAccess || pv.Portal.Access == core.AccessOpen:
 		if !pv.HasAccess {
 			p.Email = ""
+		}
+		if upstream { // open to anyone, who may also sign in
+			p.Open = "/p/" + pv.Portal.Slug + "/"
+			if host {
+				p.Open = s.hostURL(pv.Portal.Host) + "/"
+			}
+		} else {
+			p.Welcome, p.Content = s.md.Render(pv.Portal.Welcome), pv.Content
 		}
 		s.render(w, r, http.StatusOK, "portal", p)
 	case pv.Portal.Access == core.AccessEmail:

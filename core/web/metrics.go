@@ -8,6 +8,9 @@ type metrics struct {
 	redemptions *prometheus.CounterVec
 	access      *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
+
+	proxied         *prometheus.CounterVec
+	upstreamLatency *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -28,8 +31,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latchkey_rate_limited_total", Help: "Requests refused by a rate limit, by limit.",
 		}, []string{"limit"}),
+		proxied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_proxy_requests_total", Help: "Requests proxied to portals' upstreams, by portal and status.",
+		}, []string{"portal", "status"}),
+		upstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "latchkey_proxy_upstream_seconds", Help: "Time until a portal's upstream began its answer (or failed), by portal.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}, []string{"portal"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.redemptions, m.access, m.rateLimited} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.redemptions, m.access, m.rateLimited, m.proxied, m.upstreamLatency} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

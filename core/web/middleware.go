@@ -100,27 +100,34 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// secure sets the headers every answer carries and bounds request bodies.
+// secure sets the headers every answer of latchkey's own pages carries
+// (not the upstream's answers it proxies) and bounds request bodies.
 func (s *Server) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if !strings.HasPrefix(r.URL.Path, "/static/") {
-			// Pages carry tokens or a person's data: never stored by caches.
-			h.Set("Cache-Control", "no-store")
-		}
-		if s.cookie.secure {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		setPageHeaders(h, s.cookie.secure)
+		if strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Del("Cache-Control")
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// setPageHeaders are the security headers of a page of latchkey's.
+func setPageHeaders(h http.Header, https bool) {
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	// Pages carry tokens or a person's data: never stored by caches.
+	h.Set("Cache-Control", "no-store")
+	if https {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 }
 
 // redactPath hides the token of /m/, /restore/ and /join/ addresses in logs.

@@ -42,7 +42,9 @@ type page struct {
 	Token      string // landing page: the link the Open portal button posts to
 	SignedInAs string
 	Access     core.AccessLevel
-	Welcome    string
+	Welcome    template.HTML // the portal's welcome text, rendered from Markdown
+	Content    core.PortalContent
+	Open       string // an open portal's own address (its upstream's), for visitors not signed in
 	Role       core.Role
 	HasAccess  bool
 	Outcome    string // access form: sent, requested, generic; restore: sent
@@ -59,6 +61,8 @@ type page struct {
 	ActionText string
 	Hint       string
 
+	Static string // where latchkey's stylesheet is served on this host ("" for /static)
+
 	Requested bool // landing: the link was asked for, not an invitation
 	FirstUse  bool // access form: the link sent gives access on its first use
 	Used      bool // landing: the link was opened before
@@ -71,7 +75,13 @@ type templates struct {
 }
 
 func parseTemplates() (*templates, error) {
-	funcs := template.FuncMap{"join": func(xs []string) string { return strings.Join(xs, ", ") }}
+	md := newMarkdown()
+	funcs := template.FuncMap{
+		"join":     func(xs []string) string { return strings.Join(xs, ", ") },
+		"markdown": md.Render,
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"day":      func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -37,16 +39,23 @@ type Config struct {
 
 // Server is the portal listener.
 type Server struct {
-	svc     *core.Service
-	log     *slog.Logger
-	tmpl    *templates
-	fast    *fastPages
-	metrics *metrics
-	reg     *prometheus.Registry
-	limits  *limiters
-	proxies []netip.Prefix
-	cookie  cookieConfig
-	handler http.Handler
+	svc        *core.Service
+	log        *slog.Logger
+	tmpl       *templates
+	fast       *fastPages
+	md         *markdown
+	metrics    *metrics
+	reg        *prometheus.Registry
+	limits     *limiters
+	proxies    []netip.Prefix
+	cookie     cookieConfig
+	pub        *url.URL // the public URL
+	pubHost    string   // its host name, lower case, without a port
+	rp         *httputil.ReverseProxy
+	assertions *assertions
+	csrf       *http.CrossOriginProtection
+	pages      http.Handler // latchkey's own pages, behind their security headers and CSRF protection
+	handler    http.Handler
 }
 
 // New builds the listener's handler.
@@ -79,22 +88,31 @@ func New(c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{
-		svc: c.Service, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, metrics: m, reg: c.Registry,
-		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies,
-		cookie: newCookieConfig(c.Service.PublicURL()),
+	pub, err := url.Parse(c.Service.PublicURL())
+	if err != nil || pub.Host == "" {
+		return nil, fmt.Errorf("web: public URL %q: not a URL", c.Service.PublicURL())
 	}
+	s := &Server{
+		svc: c.Service, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, md: newMarkdown(), metrics: m, reg: c.Registry,
+		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies,
+		cookie: newCookieConfig(c.Service.PublicURL()), pub: pub, pubHost: strings.ToLower(pub.Hostname()),
+	}
+	if s.assertions, err = newAssertions(c.Service.Keys(), c.Service.PublicURL(), c.Service.Now); err != nil {
+		return nil, fmt.Errorf("web: assertion signer: %w", err)
+	}
+	s.rp = newReverseProxy(s)
 	mux := http.NewServeMux()
 	s.routes(mux, c.MailViewer)
-	csrf := http.NewCrossOriginProtection()
-	if err := csrf.AddTrustedOrigin(c.Service.PublicURL()); err != nil {
+	s.csrf = http.NewCrossOriginProtection()
+	if err := s.csrf.AddTrustedOrigin(c.Service.PublicURL()); err != nil {
 		return nil, fmt.Errorf("web: public URL as trusted origin: %w", err)
 	}
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "This form came from another site",
 			"For your safety we only accept forms sent from this site's own pages. Open the page again and send the form from there.")
 	}))
-	s.handler = s.observe(s.secure(csrf.Handler(mux)))
+	s.pages = s.secure(s.csrf.Handler(mux))
+	s.handler = s.observe(http.HandlerFunc(s.route))
 	return s, nil
 }
 
@@ -105,6 +123,8 @@ func (s *Server) routes(mux *http.ServeMux, mailViewer bool) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/portals", http.StatusSeeOther) })
 	mux.HandleFunc("GET /static/style.css", s.style)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
+	mux.HandleFunc("GET "+ownPrefix+"/authorize", s.authorize)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /m/{token}", s.landing)
 	mux.HandleFunc("POST /m/{token}", s.redeem)

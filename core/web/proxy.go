@@ -1,0 +1,269 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"latchkey/core"
+)
+
+// The gate in front of an agency's own web app. A portal with an upstream
+// is proxied at /p/{slug}/… (path mode) and, when it has a host name of its
+// own, at every path of that host (host mode); only people with access get
+// through (anyone, for an open portal), and access is checked on every
+// request. The upstream learns who is asking from X-Latchkey-* headers and
+// a signed assertion; whatever of those the client sent is removed, and so
+// is latchkey's own cookie, both ways.
+
+// Proxy timeouts: connecting, waiting for the upstream's answer to begin,
+// and keeping idle connections.
+const (
+	upstreamDial    = 5 * time.Second
+	upstreamHeaders = 60 * time.Second
+	upstreamIdle    = 90 * time.Second
+)
+
+// identityHeaders are the headers latchkey sets for the upstream; any the
+// client sent with a name starting X-Latchkey- is removed first.
+const identityPrefix = "X-Latchkey-"
+
+// target is what the proxy needs for one request, in its context.
+type target struct {
+	upstream *url.URL
+	prefix   string // "/p/{slug}" in path mode, "" in host mode
+	base     string // the portal's address as the client sees it: public URL + prefix, or the host's URL
+	gate     core.Gate
+	start    time.Time
+}
+
+type targetKey struct{}
+
+func newReverseProxy(s *Server) *httputil.ReverseProxy {
+	transport := &http.Transport{
+		Proxy:                 nil, // the upstream is reached directly, never through an environment proxy
+		DialContext:           (&net.Dialer{Timeout: upstreamDial, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       upstreamIdle,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: upstreamHeaders,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &httputil.ReverseProxy{
+		Transport:      transport,
+		Rewrite:        s.rewrite,
+		ModifyResponse: s.modifyResponse,
+		ErrorHandler:   s.upstreamError,
+		BufferPool:     newBufferPool(),
+		FlushInterval:  100 * time.Millisecond, // streaming answers reach the client as they come
+		ErrorLog:       nil,
+	}
+}
+
+// bufferPool lends the 32 KB buffers that copy bodies both ways.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+func (b *bufferPool) Get() []byte  { return *(b.p.Get().(*[]byte)) }
+func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
+
+// rewrite builds the upstream request: the path without the portal's
+// prefix, the forwarding headers the upstream expects, the identity
+// headers and assertion of the person (none for an anonymous visitor of an
+// open portal), and no latchkey cookie.
+func (s *Server) rewrite(pr *httputil.ProxyRequest) {
+	t := pr.In.Context().Value(targetKey{}).(*target)
+	out := pr.Out
+	out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, t.prefix)
+	out.URL.RawPath = ""
+	if raw := pr.In.URL.RawPath; raw != "" {
+		out.URL.RawPath = strings.TrimPrefix(raw, t.prefix)
+	}
+	if out.URL.Path == "" {
+		out.URL.Path = "/"
+	}
+	pr.SetURL(t.upstream)
+	for name := range out.Header {
+		if strings.HasPrefix(http.CanonicalHeaderKey(name), identityPrefix) {
+			out.Header.Del(name)
+		}
+	}
+	out.Header.Del("X-Forwarded-Prefix")
+	out.Header.Set("X-Forwarded-For", clientAddr(pr.In))
+	out.Header.Set("X-Forwarded-Host", pr.In.Host)
+	out.Header.Set("X-Forwarded-Proto", s.pub.Scheme)
+	if t.prefix != "" {
+		out.Header.Set("X-Forwarded-Prefix", t.prefix)
+	}
+	s.stripOwnCookie(out.Header)
+	g := t.gate
+	if g.User == nil || !g.HasAccess {
+		return
+	}
+	h := out.Header
+	h.Set(identityPrefix+"User", strconv.FormatUint(g.User.ID, 10))
+	h.Set(identityPrefix+"Email", headerText(core.AddressASCII(g.User.Email)))
+	if g.User.Name != "" {
+		h.Set(identityPrefix+"Name", headerText(g.User.Name))
+	}
+	h.Set(identityPrefix+"Role", string(g.Role))
+	h.Set(identityPrefix+"Portal", g.Portal.Slug)
+	if jwt, err := s.assertions.get(g); err == nil {
+		h.Set(identityPrefix+"Assertion", jwt)
+	} else {
+		s.log.Error("sign upstream assertion", "err", err, "portal", g.Portal.Slug)
+	}
+}
+
+// headerText is a header value as RFC 2047 says for text that is not ASCII.
+func headerText(s string) string {
+	if core.IsASCII(s) {
+		return s
+	}
+	return mime.QEncoding.Encode("utf-8", s)
+}
+
+// stripOwnCookie removes latchkey's session cookie from a Cookie header,
+// keeping the upstream's own cookies.
+func (s *Server) stripOwnCookie(h http.Header) {
+	lines := h.Values("Cookie")
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ";") {
+			name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if name != "" && name != s.cookie.name {
+				kept = append(kept, strings.TrimSpace(part))
+			}
+		}
+	}
+	h.Del("Cookie")
+	if len(kept) > 0 {
+		h.Set("Cookie", strings.Join(kept, "; "))
+	}
+}
+
+// modifyResponse drops an upstream's Set-Cookie for latchkey's cookie,
+// points redirects to the upstream's own address at the portal's, and
+// records the upstream's latency.
+func (s *Server) modifyResponse(res *http.Response) error {
+	t := res.Request.Context().Value(targetKey{}).(*target)
+	s.metrics.upstreamLatency.WithLabelValues(t.gate.Portal.Slug).Observe(time.Since(t.start).Seconds())
+	if cookies := res.Header.Values("Set-Cookie"); len(cookies) > 0 {
+		res.Header.Del("Set-Cookie")
+		for _, c := range cookies {
+			if name, _, _ := strings.Cut(c, "="); strings.TrimSpace(name) != s.cookie.name {
+				res.Header.Add("Set-Cookie", c)
+			}
+		}
+	}
+	if loc := res.Header.Get("Location"); loc != "" {
+		res.Header.Set("Location", rewriteLocation(loc, t))
+	}
+	return nil
+}
+
+// rewriteLocation turns a redirect to the upstream's own absolute address
+// into one to the portal's, and in path mode keeps a redirect to a path of
+// the upstream under the portal's prefix.
+func rewriteLocation(loc string, t *target) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	up := t.upstream
+	if u.IsAbs() {
+		if !strings.EqualFold(u.Scheme, up.Scheme) || !strings.EqualFold(u.Host, up.Host) {
+			return loc // somewhere else: the upstream's business
+		}
+		rest, ok := strings.CutPrefix(u.Path, up.Path)
+		if !ok || rest != "" && rest[0] != '/' {
+			return loc
+		}
+		if rest == "" {
+			rest = "/"
+		}
+		out := t.base + rest
+		if u.RawQuery != "" {
+			out += "?" + u.RawQuery
+		}
+		if u.Fragment != "" {
+			out += "#" + u.Fragment
+		}
+		return out
+	}
+	if t.prefix != "" && strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") &&
+		loc != t.prefix && !strings.HasPrefix(loc, t.prefix+"/") && !strings.HasPrefix(loc, t.prefix+"?") {
+		return t.prefix + loc
+	}
+	return loc
+}
+
+// upstreamError answers for an upstream that is down or slow: a branded
+// 502 or 504 page, never Go's error text, logged with the upstream's
+// address.
+func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	t := r.Context().Value(targetKey{}).(*target)
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client left
+	}
+	status, title, msg := http.StatusBadGateway, "This portal is not answering",
+		t.gate.Org.Name+"'s portal application is not reachable just now. Try again in a minute; if it goes on, tell "+t.gate.Org.Name+"."
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		status, title = http.StatusGatewayTimeout, "This portal is taking too long"
+		msg = t.gate.Org.Name + "'s portal application did not answer in time. Try again in a minute; if it goes on, tell " + t.gate.Org.Name + "."
+	}
+	s.log.Warn("upstream failed", "portal", t.gate.Portal.Slug, "upstream", t.upstream.Redacted(), "status", status, "err", err, "request", requestID(r))
+	s.metrics.upstreamLatency.WithLabelValues(t.gate.Portal.Slug).Observe(time.Since(t.start).Seconds())
+	setPageHeaders(w.Header(), s.cookie.secure)
+	p := page{Status: status, Title: title, Message: msg, Org: t.gate.Org.Name, Portal: t.gate.Portal.Title, PortalSlug: t.gate.Portal.Slug,
+		Static: s.staticBase(t), User: t.gate.User}
+	s.render(w, r, status, "error", p)
+}
+
+// staticBase is where this host serves latchkey's stylesheet.
+func (s *Server) staticBase(t *target) string {
+	if t != nil && t.prefix == "" {
+		return ownPrefix + "/static"
+	}
+	return "/static"
+}
+
+// proxy passes the request to the portal's upstream. The listener's read
+// and write timeouts, meant for latchkey's pages, do not apply: uploads,
+// downloads, streams and WebSockets take the time they take (the upstream
+// transport has its own timeouts).
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request, g core.Gate, prefix, base string) {
+	up, err := url.Parse(g.Portal.Upstream)
+	if err != nil { // core checked it when it was set
+		s.internalError(w, r, fmt.Errorf("portal %s: upstream %q: %w", g.Portal.Slug, g.Portal.Upstream, err))
+		return
+	}
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
+	t := &target{upstream: up, prefix: prefix, base: base, gate: g, start: time.Now()}
+	sw := &statusWriter{ResponseWriter: w}
+	s.rp.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	s.metrics.proxied.WithLabelValues(g.Portal.Slug, strconv.Itoa(status)).Inc()
+}
