@@ -67,11 +67,36 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 	d.member(org, "mia@northwind.test", "Mia Manager", RoleManager)
 	sam := d.member(org, "sam@northwind.test", "Sam Member", RoleMember)
 	website := d.portal(org, "Website Redesign", PortalSettings{Slug: "website-redesign", Title: "Website Redesign", Access: AccessClosed,
-		Welcome: "Welcome to the Website Redesign portal. Here you will find the latest designs, the timeline and everything we need from you."})
+		Contact: "mia@northwind.test", Welcome: demoWebsiteWelcome})
 	brand := d.portal(org, "Brand Guidelines", PortalSettings{Slug: "brand-guidelines", Title: "Brand Guidelines", Access: AccessOpen,
-		Welcome: "Our brand guidelines: logo, colours, type and tone of voice. Everyone may look; sign in to comment."})
-	d.portal(org, "Onboarding Kit", PortalSettings{Slug: "onboarding", Title: "Onboarding Kit", Access: AccessEmail,
-		Welcome: "Everything a new client needs to start working with Northwind Studio."})
+		Contact: "owner@northwind.test", Welcome: demoBrandWelcome})
+	onboarding := d.portal(org, "Onboarding Kit", PortalSettings{Slug: "onboarding", Title: "Onboarding Kit", Access: AccessEmail,
+		Contact: "sam@northwind.test", Welcome: demoOnboardingWelcome})
+	d.content(website, []Resource{
+		{Title: "Latest designs (Figma)", URL: "https://www.figma.com/files/northwind/website-redesign", Note: "home, product and contact pages, round 2"},
+		{Title: "Staging site", URL: "https://staging.acme.example/", Note: "rebuilt every evening from the latest designs"},
+		{Title: "Timeline", URL: "https://docs.example.com/northwind/website-redesign/timeline", Note: "milestones and who does what"},
+		{Title: "What we need from you", URL: "https://docs.example.com/northwind/website-redesign/checklist", Note: "copy, photos and logins, with due dates"},
+		{Title: "Invoices", URL: "https://billing.example.com/northwind/acme"},
+	}, []demoUpdate{
+		{days: 9, author: "Mia Manager", body: "Round 1 of the home page designs is in Figma. Comment right on the frames; we collect everything on Friday."},
+		{days: 2, author: "Olivia Owner", body: "Round 2 is up, with your comments worked in.\n\nThe **staging site** now shows the new navigation. Next: the product pages, due in two weeks."},
+	})
+	d.content(brand, []Resource{
+		{Title: "Logo pack", URL: "https://drive.example.com/northwind/acme-brand/logos", Note: "SVG, PNG and EPS, light and dark"},
+		{Title: "Colour palette", URL: "https://docs.example.com/northwind/acme-brand/colours", Note: "with print and screen values"},
+		{Title: "Type specimens", URL: "https://docs.example.com/northwind/acme-brand/type"},
+	}, []demoUpdate{
+		{days: 20, author: "Olivia Owner", body: "The guidelines are published. Everyone at Acme may read them here."},
+		{days: 4, author: "Olivia Owner", body: "New: a dark version of the logo, for photos and dark backgrounds. It is in the logo pack."},
+	})
+	d.content(onboarding, []Resource{
+		{Title: "Kick-off questionnaire", URL: "https://forms.example.com/northwind/kickoff", Note: "about 15 minutes"},
+		{Title: "How we work", URL: "https://docs.example.com/northwind/how-we-work", Note: "meetings, reviews, feedback"},
+	}, []demoUpdate{
+		{days: 30, author: "Sam Member", body: "Welcome aboard! Start with the kick-off questionnaire, then book your first call with us."},
+		{days: 6, author: "Sam Member", body: "We added *How we work*: how reviews and feedback rounds go."},
+	})
 	if _, err := w.createProject(a, org.ID, "Internal Ops"); err != nil {
 		return err
 	}
@@ -107,6 +132,48 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 		return err
 	}
 	return d.err
+}
+
+const (
+	demoWebsiteWelcome = `Welcome to the **Website Redesign** portal. Here you will find the latest designs, the timeline and everything we need from you.
+
+## Where we are
+- Home page: round 2 of the designs is ready for your comments.
+- Product pages: in design, due in two weeks.
+- Launch: planned for the end of next month.
+
+Questions? Write to your contact below.`
+	demoBrandWelcome = `Our brand guidelines: logo, colours, type and tone of voice. Everyone may look; sign in to comment.
+
+Download what you need from the resources below, and please use the **logo pack** rather than copies found elsewhere.`
+	demoOnboardingWelcome = `Everything a new client needs to start working with Northwind Studio.
+
+1. Fill in the kick-off questionnaire.
+2. Read *How we work*.
+3. Book your first call with your contact.`
+)
+
+// demoUpdate is an update of the demo, posted days ago.
+type demoUpdate struct {
+	days         int
+	author, body string
+}
+
+// content gives a demo portal its resources and updates.
+func (d *demo) content(p Portal, resources []Resource, updates []demoUpdate) {
+	for i, r := range resources {
+		if d.err != nil {
+			return
+		}
+		r.PortalID, r.Position, r.CreatedAt, r.CreatedBy = p.ID, i+1, d.w.now, d.a.label()
+		d.err = d.w.PutResource(&r)
+	}
+	for _, u := range updates {
+		if d.err != nil {
+			return
+		}
+		d.err = d.w.PutUpdate(&Update{PortalID: p.ID, Body: u.body, Author: u.author, CreatedAt: d.w.now.AddDate(0, 0, -u.days)})
+	}
 }
 
 func (d *demo) member(org Org, email, name string, role Role) User {

@@ -28,6 +28,16 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   requests grant ID [--role ROLE] [--confirm]    grant one (as client by default); --confirm grants an
                                                  address that is not plain ASCII or looks like a known one
   requests dismiss ID                            dismiss one
+  portal show SLUG                               a portal's settings
+  portal set SLUG [--title T] [--access closed|email|open] [--disclosure explicit|generic|default]
+                  [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--welcome-file -]
+                                                 change them (--welcome-file - reads Markdown from standard input)
+  resources ls SLUG                              a portal's resources (titled links), in order
+  resources add SLUG TITLE URL [--note TEXT]     add one at the end
+  resources rm SLUG ID | resources move SLUG ID POSITION
+  updates ls SLUG                                a portal's updates, newest first
+  updates post SLUG [--email]                    post one (text on standard input); --email mails it to
+                                                 everyone with access
   backup > copy.db                               consistent copy of the database (instance admins)
 
 Output is tab-separated, one record per line; --json gives JSON instead. Access is
@@ -55,7 +65,7 @@ func (s *Server) commands(next ssh.Handler) ssh.Handler {
 		}
 		actor, err := s.actor(sess)
 		if err == nil {
-			err = s.run(sess.Context(), actor, sess.Command(), sess, sess.Stderr())
+			err = s.run(sess.Context(), actor, sess.Command(), sess, sess, sess.Stderr())
 		}
 		var ue usageError
 		switch {
@@ -95,25 +105,47 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
-// cmdFlags are the flags every command understands.
+// cmdFlags are the flags of the commands; each command takes only its own
+// (commandFlags), and any other is an unknown flag.
 type cmdFlags struct {
 	fs                             *flag.FlagSet
-	json, replace, confirm         bool
+	json, replace, confirm, email  bool
 	org, portal, role, name, until string
+	// portal set
+	title, access, disclosure, upstream, host, contact, welcomeFile string
+	// resources add
+	note string
+	set  map[string]bool // the flags given
+}
+
+// commandFlags lists the flags each command takes.
+var commandFlags = map[string][]string{
+	"projects":  {"json", "org"},
+	"members":   {"json"},
+	"invite":    {"json", "org", "portal", "role", "name", "until", "replace"},
+	"link":      {"json"},
+	"requests":  {"json", "org", "role", "confirm"},
+	"portal":    {"json", "title", "access", "disclosure", "upstream", "host", "contact", "welcome-file"},
+	"resources": {"json", "note"},
+	"updates":   {"json", "email"},
 }
 
 // parse reads flags anywhere among the arguments and returns the positional ones.
 func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, error) {
-	f := &cmdFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f := &cmdFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), set: map[string]bool{}}
 	f.fs.SetOutput(io.Discard)
-	f.fs.BoolVar(&f.json, "json", false, "")
-	f.fs.BoolVar(&f.replace, "replace", false, "")
-	f.fs.BoolVar(&f.confirm, "confirm", false, "")
-	f.fs.StringVar(&f.org, "org", "", "")
-	f.fs.StringVar(&f.portal, "portal", "", "")
-	f.fs.StringVar(&f.role, "role", "", "")
-	f.fs.StringVar(&f.name, "name", "", "")
-	f.fs.StringVar(&f.until, "until", "", "")
+	bools := map[string]*bool{"json": &f.json, "replace": &f.replace, "confirm": &f.confirm, "email": &f.email}
+	strs := map[string]*string{"org": &f.org, "portal": &f.portal, "role": &f.role, "name": &f.name, "until": &f.until,
+		"title": &f.title, "access": &f.access, "disclosure": &f.disclosure, "upstream": &f.upstream, "host": &f.host,
+		"contact": &f.contact, "welcome-file": &f.welcomeFile, "note": &f.note}
+	for _, fl := range commandFlags[name] {
+		if b, ok := bools[fl]; ok {
+			f.fs.BoolVar(b, fl, false, "")
+		} else {
+			f.fs.StringVar(strs[fl], fl, "", "")
+		}
+	}
+	defer func() { f.fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true }) }()
 	var pos []string
 	for {
 		if err := f.fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -167,7 +199,7 @@ func asTyped(name string, args []string) string {
 	return "--" + name
 }
 
-func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stderr io.Writer) error {
+func (s *Server) run(ctx context.Context, a core.Actor, argv []string, in io.Reader, out, stderr io.Writer) error {
 	if len(argv) == 0 {
 		return usageError{"no command, and no terminal for the console: use ssh -t for the console, or give a command (ssh ... help)"}
 	}
@@ -234,6 +266,12 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, out, stde
 		return s.link(ctx, a, f, args, out)
 	case "requests":
 		return s.requests(ctx, a, f, args, out)
+	case "portal":
+		return s.portalCmd(ctx, a, f, args, in, out)
+	case "resources":
+		return s.resourcesCmd(ctx, a, f, args, out)
+	case "updates":
+		return s.updatesCmd(ctx, a, f, args, in, out)
 	case "backup":
 		if len(args) != 0 {
 			return usagef("backup takes no arguments; redirect its output: ssh ... backup > copy.db")

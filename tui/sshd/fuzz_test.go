@@ -28,7 +28,7 @@ func FuzzCommandLine(f *testing.F) {
 	mia := core.UserActor(env.User("mia@northwind.test"), "fuzz")
 	f.Fuzz(func(t *testing.T, line string) {
 		var out, errs bytes.Buffer
-		err := srv.run(context.Background(), mia, strings.Fields(line), &out, &errs)
+		err := srv.run(context.Background(), mia, strings.Fields(line), strings.NewReader(""), &out, &errs)
 		if err != nil && strings.ContainsAny(describe(err), "\r\n") {
 			t.Fatalf("%q: a multi-line error %q", line, describe(err))
 		}
