@@ -27,7 +27,14 @@ var domains = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.BidiR
 // spaces, joiners, soft hyphens, byte-order marks, bidi marks and
 // overrides), IP literals, dotless or numeric top-level domains, and
 // addresses longer than 254 bytes.
-func NormalizeEmail(s string) (string, error) {
+func NormalizeEmail(s string) (string, error) { return normalizeAddress(s, true) }
+
+// NormalizeSender checks latchkey's own sender address (--mail-from) as
+// NormalizeEmail does, but takes any domain name, a dotless one such as
+// localhost included: where the mail goes, the relay decides.
+func NormalizeSender(s string) (string, error) { return normalizeAddress(s, false) }
+
+func normalizeAddress(s string, deliverable bool) (string, error) {
 	s = strings.Trim(s, " \t")
 	switch {
 	case s == "":
@@ -60,7 +67,7 @@ func NormalizeEmail(s string) (string, error) {
 	if err != nil {
 		return "", invalid("email", "%q is not a valid domain name (like example.com)", clip(rawDomain))
 	}
-	if reason := undeliverableDomain(ascii); reason != "" {
+	if reason := undeliverableDomain(ascii); reason != "" && deliverable {
 		return "", invalid("email", "%q %s", clip(s), reason)
 	}
 	domain, err := domains.ToUnicode(ascii)
