@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -369,5 +371,52 @@ func TestRenameProject(t *testing.T) {
 	c.waitFor("Renamed Website Redesign to Website Relaunch.")
 	if p := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign")); p.Project.Name != "Website Relaunch" {
 		t.Fatalf("project %+v", p.Project)
+	}
+}
+
+// rowOf is the line of a screen that holds s, its cells split on runs of
+// two spaces or more.
+func rowOf(t *testing.T, screen, s string) []string {
+	t.Helper()
+	for _, line := range strings.Split(screen, "\n") {
+		if strings.Contains(line, s) {
+			var cells []string
+			for _, c := range regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1) {
+				cells = append(cells, c)
+			}
+			return cells
+		}
+	}
+	t.Fatalf("no line holds %q:\n%s", s, screen)
+	return nil
+}
+
+// A project without a portal has nobody and no link to count: its People
+// and Links say "—", while a portal that nobody has yet says 0.
+func TestProjectWithoutAPortalCountsNoPeople(t *testing.T) {
+	out := startConsole(t).screen()
+	if got := rowOf(t, out, "Internal Ops"); !slices.Equal(got, []string{"Internal Ops", "—", "—", "—", "—"}) {
+		t.Errorf("Internal Ops: %q", got)
+	}
+	if got := rowOf(t, out, "Onboarding Kit"); !slices.Equal(got, []string{"Onboarding Kit", "/p/onboarding", "email", "0", "0"}) {
+		t.Errorf("Onboarding Kit: %q", got)
+	}
+}
+
+// Members' Created, like Last used and Uses, is about the current link: a
+// link generated later shows when it was, and someone with access but no
+// link shows none.
+func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
+	c := startConsole(t)
+	c.env.Clock.Advance(2 * time.Hour)
+	coretest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
+	c.key("enter")
+	c.waitFor("cfo@acme.test")
+	out := c.screen()
+	if got := rowOf(t, out, "cfo@acme.test"); !slices.Equal(got[:7], []string{"Chris CFO", "cfo@acme.test", "client", "yes", "active", "2 Mar 11:30", "2 Mar 09:30"}) {
+		t.Errorf("cfo: %q", got)
+	}
+	if got := rowOf(t, out, "sam@northwind.test"); !slices.Equal(got[:7], []string{"Sam Member", "sam@northwind.test", "member", "yes", "none", "—", "—"}) {
+		t.Errorf("sam: %q", got)
 	}
 }

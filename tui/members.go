@@ -116,15 +116,14 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if name == "" {
 				name = "—"
 			}
-			uses := ""
-			if pm.UseCount > 0 {
+			// Created, Last used and Uses are about links: when the
+			// current one was made, and how its links were used; someone
+			// without a link has none of them.
+			uses := "—"
+			if pm.LinkState != "" {
 				uses = fmt.Sprint(pm.UseCount)
 			}
-			created := pm.AccessAt
-			if created.IsZero() {
-				created = pm.LinkAt
-			}
-			rows[i], keys[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(created), fmtTime(pm.LastUsedAt), uses}, pm.Email
+			rows[i], keys[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
 		}
 		m.list.setRows(rows, keys)
 		return m, nil
