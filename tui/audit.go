@@ -129,7 +129,7 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		v.list.setRows(rows, keys)
 		if msg.q.BeforeID != 0 {
-			return v, status("%d events loaded.", len(v.events))
+			return v, status("%s loaded.", upperFirst(count(len(v.events), "event", "events")))
 		}
 	case tea.KeyPressMsg:
 		if cmd, used := v.list.update(msg); used {
@@ -138,7 +138,7 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 		switch {
 		case key.Matches(msg, moreKey):
 			if !v.more || len(v.events) == 0 {
-				return v, status("That is the whole log (%d events).", len(v.events))
+				return v, status("That is the whole log (%s).", count(len(v.events), "event", "events"))
 			}
 			return v, v.load(v.events[len(v.events)-1].ID)
 		case key.Matches(msg, allOrgKey) && v.c.Actor.Admin:

@@ -263,7 +263,7 @@ func (b *bulkInvite) View() string {
 		}
 		max := b.h - 6
 		if len(rows) > max && max > 0 {
-			rows = append(rows[:max-1], st.Muted.Render(fmt.Sprintf("… and %d more lines", len(rows)-max+1)))
+			rows = append(rows[:max-1], st.Muted.Render("… and "+count(len(rows)-max+1, "more line", "more lines")))
 		}
 		var roles []string
 		for i, r := range b.roles {

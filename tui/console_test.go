@@ -2,7 +2,9 @@ package tui
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -15,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	gossh "golang.org/x/crypto/ssh"
 
 	"latchkey/core"
 	"latchkey/core/coretest"
@@ -40,7 +43,11 @@ type console struct {
 
 func startConsole(t *testing.T) *console { return startConsoleSized(t, 100, 30) }
 
-func startConsoleSized(t *testing.T, w, h int) *console {
+func startConsoleSized(t *testing.T, w, h int) *console { return startConsoleAs(t, w, h, "") }
+
+// startConsoleAs is the console of the demo's owner or manager with that
+// email, over SSH; of the instance admin for "".
+func startConsoleAs(t *testing.T, w, h int, email string) *console {
 	t.Helper()
 	env := coretest.New(t, coretest.PublicURL(publicURL), coretest.At(fixed), coretest.Seeded(7))
 	demo, err := env.Svc.LoadDemo(env.Ctx)
@@ -51,7 +58,11 @@ func startConsoleSized(t *testing.T, w, h int) *console {
 	for _, l := range demo {
 		c.links[l.Portal] = coretest.TokenOf(l.URL)
 	}
-	app := New(Deps{Service: env.Svc, Actor: core.AdminActor("console"), CatcherOn: true, Where: "console"})
+	deps := Deps{Service: env.Svc, Actor: core.AdminActor("console"), CatcherOn: true, Where: "console"}
+	if email != "" {
+		deps.Actor, deps.Where = core.UserActor(env.User(email), "ssh:SHA256:test"), "ssh"
+	}
+	app := New(deps)
 	t.Cleanup(app.Close)
 	c.tm = teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
@@ -419,4 +430,99 @@ func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
 	if got := rowOf(t, out, "sam@northwind.test"); !slices.Equal(got[:7], []string{"Sam Member", "sam@northwind.test", "member", "yes", "none", "—", "—"}) {
 		t.Errorf("sam: %q", got)
 	}
+}
+
+// requireFits fails when a line of the screen is wider than the terminal,
+// or was cut at its edge: a line that ends in "…" there, or a box that lost
+// its right side.
+func requireFits(t *testing.T, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d lines, not %d:\n%s", len(lines), h, screen)
+	}
+	for i, l := range lines[:h-1] { // the help bar has its own test
+		trimmed := strings.TrimSpace(l)
+		switch {
+		case ansi.StringWidth(l) > w:
+			t.Fatalf("line %d is %d wide:\n%s", i, ansi.StringWidth(l), screen)
+		case ansi.StringWidth(l) >= w-2 && strings.HasSuffix(trimmed, "…"):
+			t.Fatalf("line %d was cut at the edge: %q\n%s", i, l, screen)
+		case strings.HasPrefix(trimmed, "╭") && !strings.HasSuffix(trimmed, "╮"),
+			strings.HasPrefix(trimmed, "╰") && !strings.HasSuffix(trimmed, "╯"):
+			t.Fatalf("line %d is a box cut at the edge: %q\n%s", i, l, screen)
+		}
+	}
+}
+
+// words is the screen's text with its line breaks and runs of spaces as
+// single spaces, so that a wrapped sentence reads as one; box sides go.
+func words(screen string) string {
+	return strings.Join(strings.Fields(strings.NewReplacer("│", " ", "╭", " ", "╮", " ", "╰", " ", "╯", " ", "─", " ").Replace(screen)), " ")
+}
+
+// A manager's dialogs fit 100×30 and 80×24: the member menu and the SSH
+// keys of the owner, which the manager may not manage (the reason shows,
+// whole, under the items), and the members list with its Uses column at
+// 100 columns.
+func TestManagerDialogsFit(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			c := startConsoleAs(t, w, h, "mia@northwind.test")
+			c.key("6")
+			c.waitFor("Disclosure")
+			c.key("v")
+			c.waitFor("owner@northwind.test")
+			c.key("enter")
+			c.waitFor("Add an SSH key")
+			out := c.screen()
+			requireFits(t, out, w, h)
+			if !strings.Contains(words(out), "you may manage only your own keys, or as an owner the keys of your own managers") {
+				t.Errorf("the reason is not whole:\n%s", out)
+			}
+
+			c = startConsoleAs(t, w, h, "mia@northwind.test")
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			out = c.screen()
+			requireFits(t, out, w, h)
+			if header := rowOf(t, out, "Email"); w == 100 && !slices.Equal(header, []string{"Name", "Email", "Role", "Access", "Link", "Created", "Last used", "Uses"}) {
+				t.Errorf("members at 100 columns: %q", header)
+			}
+
+			c = startConsoleAs(t, w, h, "mia@northwind.test")
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("enter")
+			c.waitFor("Remove portal access")
+			requireFits(t, c.screen(), w, h)
+		})
+	}
+}
+
+// Counts in the console say "1 SSH key" and "2 SSH keys", never "key(s)".
+func TestCountsAreSingularOrPlural(t *testing.T) {
+	c := startConsole(t)
+	for i, email := range []string{"owner@northwind.test", "mia@northwind.test", "mia@northwind.test"} {
+		coretest.Must(c.env.Svc.AddSSHKey(c.env.Ctx, c.env.Admin, email, sshKey(t, byte(i))))
+	}
+	c.key("6")
+	c.waitFor("Disclosure")
+	c.key("v")
+	c.waitFor("2 keys")
+	c.key("enter") // the owner, first
+	c.waitFor("Add an SSH key")
+	if out := words(c.screen()); strings.Contains(out, "(s)") || !strings.Contains(out, "1 SSH key ") {
+		t.Fatalf("the owner's keys: %s", out)
+	}
+}
+
+// sshKey is an authorized_keys line of an ed25519 key made from seed.
+func sshKey(t *testing.T, seed byte) string {
+	signer, err := gossh.NewSignerFromKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed + 1}, ed25519.SeedSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
 }

@@ -163,9 +163,10 @@ func (l *listView) place(i int) {
 // ones when the terminal is narrow.
 func (l *listView) resize(w, h int) {
 	l.width, l.height = w, h
-	const pad = 2 // the table's cell padding
+	// A cell has a space either side, but the last: nothing follows it.
+	const pad = 2
 	shown := make([]bool, len(l.cols))
-	need := 0
+	need := -1
 	for i, c := range l.cols {
 		shown[i] = true
 		need += c.min + pad
@@ -375,7 +376,7 @@ func (l *listView) line(cells []string) string {
 		b.WriteString(v)
 		b.WriteString(strings.Repeat(" ", max(w-ansi.StringWidth(v), 0)+1))
 	}
-	return b.String()
+	return strings.TrimSuffix(b.String(), " ") // nothing follows the last cell
 }
 
 // oneLine keeps a cell on its row: an error a mail server gave over several

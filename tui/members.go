@@ -32,8 +32,10 @@ type membersMsg struct {
 func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 	m := &members{base: base{c: c}, portal: p, project: proj}
 	m.list = newListView(c, []column{
+		// Every column fits 100 columns (98 inside the margins), with the
+		// demo's names and addresses whole.
 		{title: "Name", min: 12, flex: 2, drop: 2},
-		{title: "Email", min: 20, flex: 3},
+		{title: "Email", min: 18, flex: 3},
 		{title: "Role", min: 7},
 		{title: "Access", min: 7}, // "invited"
 		{title: "Link", min: 11},

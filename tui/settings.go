@@ -172,7 +172,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if n := len(m.Keys); n > 0 {
 				keys = m.Keys[0].Fingerprint
 				if n > 1 {
-					keys = fmt.Sprintf("%d keys", n)
+					keys = count(n, "key", "keys")
 				}
 			}
 			rows[i] = []string{m.User.Name, m.User.Email, string(m.Member.Role), keys}
@@ -235,7 +235,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 				})))
 		}})
 	}
-	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(fmt.Sprintf("%d SSH key(s)", len(m.Keys))), items)
+	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(upperFirst(count(len(m.Keys), "SSH key", "SSH keys"))), items)
 }
 
 func (s *settings) View() string {
