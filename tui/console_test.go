@@ -526,3 +526,36 @@ func sshKey(t *testing.T, seed byte) string {
 	}
 	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
 }
+
+// Deactivate stops a leaked link, it does not keep anyone out: the member
+// menu and the confirmation say that they can ask for a new link at once,
+// and point an owner who wants someone out at Remove portal access.
+func TestDeactivateSaysTheyCanAskForANewLinkAtOnce(t *testing.T) {
+	c := startConsole(t)
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	c.key("down", "enter") // client@acme.test: an active link
+	c.waitFor("Remove portal access")
+	c.key("down")
+	c.waitFor("Stops this link")
+	menu := words(c.screen())
+	for _, want := range []string{"can ask for a new link at once", "To end their access, choose Remove portal access"} {
+		if !strings.Contains(menu, want) {
+			t.Errorf("the menu does not say %q:\n%s", want, menu)
+		}
+	}
+
+	c = startConsole(t)
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	c.key("down", "enter")
+	c.waitFor("Remove portal access")
+	c.key("2")
+	c.waitFor("Deactivate client@acme.test")
+	confirm := words(c.screen())
+	for _, want := range []string{"can ask for a new link on the portal page and get it at once", "Remove portal access instead"} {
+		if !strings.Contains(confirm, want) {
+			t.Errorf("the confirmation does not say %q:\n%s", want, confirm)
+		}
+	}
+}
