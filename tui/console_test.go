@@ -441,7 +441,7 @@ func requireFits(t *testing.T, screen string, w, h int) {
 	if len(lines) != h {
 		t.Fatalf("%d lines, not %d:\n%s", len(lines), h, screen)
 	}
-	for i, l := range lines[:h-1] { // the help bar has its own test
+	for i, l := range lines {
 		trimmed := strings.TrimSpace(l)
 		switch {
 		case ansi.StringWidth(l) > w:
@@ -557,5 +557,124 @@ func TestDeactivateSaysTheyCanAskForANewLinkAtOnce(t *testing.T) {
 		if !strings.Contains(confirm, want) {
 			t.Errorf("the confirmation does not say %q:\n%s", want, confirm)
 		}
+	}
+}
+
+// helpDrives lead to each of the console's screens, with keys its help bar
+// must show.
+var helpDrives = []struct {
+	name  string
+	drive func(c *console)
+	want  []string
+}{
+	{"projects", func(c *console) {}, []string{"enter open", "? all keys", "q quit"}},
+	{"members", func(c *console) { c.key("enter"); c.waitFor("cfo@acme.test") }, []string{"enter member menu", "esc back", "? all keys"}},
+	{"member_menu", func(c *console) {
+		c.key("enter")
+		c.waitFor("cfo@acme.test")
+		c.key("enter")
+		c.waitFor("Remove portal access")
+	}, []string{"esc close"}},
+	{"confirm", toRemoveAccessConfirm, []string{"y yes", "n no"}},
+	{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }, []string{"esc back", "? all keys"}},
+	{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }, nil},
+	{"invite_from_project", func(c *console) { c.key("i"); c.waitFor("brand-guidelines") }, nil},
+	{"bulk", func(c *console) {
+		c.key("2")
+		c.waitFor("Send invitation")
+		c.key("ctrl+b")
+		c.waitFor("Paste one person")
+	}, []string{"ctrl+s check the list", "esc cancel"}},
+	{"requests", func(c *console) { c.key("3"); c.waitFor("newcomer@acme.test") }, []string{"g grant", "d dismiss", "? all keys"}},
+	{"grant", func(c *console) { c.key("3"); c.waitFor("newcomer@acme.test"); c.key("g"); c.waitFor("Grant newcomer") }, []string{"esc close"}},
+	{"mail", func(c *console) { c.key("4"); c.waitFor("invite_portal") }, []string{"enter delivery details", "? all keys"}},
+	{"outbox_message", func(c *console) { c.key("4"); c.waitFor("invite_portal"); c.key("enter"); c.waitFor("No delivery") }, []string{"scroll", "esc back"}},
+	{"caught", func(c *console) {
+		c.key("4")
+		c.waitFor("invite_portal")
+		c.key("v")
+		c.waitFor("received nothing yet")
+	}, []string{"enter read", "? all keys"}},
+	{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }, []string{"/ filter", "? all keys"}},
+	{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }, []string{"enter done", "esc clear"}},
+	{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }, []string{"enter edit portal", "? all keys"}},
+	{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }, []string{"enter keys", "? all keys"}},
+	{"key_menu", func(c *console) {
+		c.key("6")
+		c.waitFor("Disclosure")
+		c.key("v")
+		c.waitFor("mia@northwind.test")
+		c.key("enter")
+		c.waitFor("Add an SSH key")
+	}, []string{"esc close"}},
+	{"portal_form", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("enter"); c.waitFor("Welcome text") }, []string{"esc cancel", "ctrl+s save"}},
+	{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }, []string{"enter save", "esc cancel"}},
+}
+
+// The help bar of every screen shows what matters there, whole, at 80 and
+// 100 columns: it never ends in "…".
+func TestShortHelpIsNeverCut(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		for _, d := range helpDrives {
+			t.Run(fmt.Sprintf("%s_%dx%d", d.name, size[0], size[1]), func(t *testing.T) {
+				c := startConsoleSized(t, size[0], size[1])
+				d.drive(c)
+				out := c.screen()
+				lines := strings.Split(out, "\n")
+				bar := strings.TrimSpace(lines[len(lines)-1])
+				if strings.HasSuffix(bar, "…") || ansi.StringWidth(lines[len(lines)-1]) > size[0] {
+					t.Fatalf("the help bar was cut: %q", bar)
+				}
+				for _, w := range d.want {
+					if !strings.Contains(bar, w) {
+						t.Errorf("the help bar lacks %q: %q", w, bar)
+					}
+				}
+			})
+		}
+	}
+}
+
+// ? shows every key of the screen and of the console, in columns that fit
+// the terminal: none is cut off at its right edge.
+func TestFullHelpShowsEveryColumn(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		for _, d := range helpDrives[:2] {
+			t.Run(fmt.Sprintf("%s_%dx%d", d.name, size[0], size[1]), func(t *testing.T) {
+				c := startConsoleSized(t, size[0], size[1])
+				d.drive(c)
+				c.key("?")
+				c.waitFor("previous section")
+				out := c.screen()
+				requireFits(t, out, size[0], size[1])
+				for _, want := range []string{"home/end", "a activity", "shift+tab previous section", "1-6", "q quit"} {
+					if !strings.Contains(words(out), want) {
+						t.Errorf("the help lacks %q:\n%s", want, out)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A status message longer than a line wraps into the rows the screen's
+// body gives up for it, at word boundaries, and nothing is cut.
+func TestLongStatusWrapsIntoFreeRows(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			c := startConsoleSized(t, size[0], size[1])
+			c.key("i")
+			c.waitFor("Send invitation")
+			c.key("newclient@acme.test", "ctrl+s")
+			c.waitFor("Invited")
+			out := c.screen()
+			requireFits(t, out, size[0], size[1])
+			if want := "Invited newclient@acme.test as client to Website Redesign: the email with an Open portal button is on its way."; !strings.Contains(words(out), want) {
+				t.Fatalf("the status is not whole:\n%s", out)
+			}
+			if !strings.Contains(out, "Send invitation") {
+				t.Fatalf("the form went:\n%s", out)
+			}
+		})
 	}
 }

@@ -8,4 +8,11 @@
 // status line; a panic in a screen is recovered and reported there. The
 // console refreshes itself when core announces a change (a redemption, an
 // access request, mail), so no screen polls.
+//
+// Nothing on screen is cut mid-sentence. A status or error message longer
+// than a line wraps at word boundaries into rows that the screen's body
+// gives up for it. The help bar shows a screen's keys most important
+// first, then the console's (esc back, ? all keys, q quit), as many as fit
+// whole: never with a trailing "…". ? shows every key, its columns in rows
+// as the width requires.
 package tui
