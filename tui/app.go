@@ -44,7 +44,7 @@ type section struct {
 // The sections; an App opens its own copy (tests replace a section's screen).
 var sections = []section{
 	{"Projects", func(c *Common) screen { return newProjects(c) }},
-	{"Invite", func(c *Common) screen { return newInvite(c, 0) }},
+	{"Invite", func(c *Common) screen { return newInviteSection(c) }},
 	{"Requests", func(c *Common) screen { return newRequests(c) }},
 	{"Mail", func(c *Common) screen { return newMailScreen(c) }},
 	{"Audit", func(c *Common) screen { return newAudit(c) }},
@@ -586,7 +586,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return a.unlessDirty("Quit", func() tea.Cmd { return tea.Quit })
 	case s == nil:
 		return nil
-	case capturing:
+	case capturing, claims(s, k):
 		return a.sendTop(k)
 	case key.Matches(k, a.keys.Help):
 		a.help.ShowAll = !a.help.ShowAll
@@ -618,6 +618,14 @@ func (a *App) resizeBody() tea.Cmd {
 		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
+}
+
+// claims reports whether the screen uses the key itself just now, before
+// the console's shortcuts, while it does not take every key (a form being
+// edited, on a field that takes no text, keeps tab, arrows and esc).
+func claims(s screen, k tea.KeyPressMsg) bool {
+	c, ok := s.(interface{ claims(tea.KeyPressMsg) bool })
+	return ok && c.claims(k)
 }
 
 // holdsEsc reports whether the screen uses esc itself just now (a list

@@ -85,6 +85,8 @@ func (c *console) key(keys ...string) {
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
 		case "tab":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+		case "shift+tab":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
 		case "right":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
 		case "ctrl+s":
@@ -151,6 +153,11 @@ func TestScreens(t *testing.T) {
 		{"confirm", toRemoveAccessConfirm},
 		{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
+		{"invite_editing", func(c *console) {
+			c.key("2")
+			c.waitFor("brand-guidelines")
+			c.key("enter", "ann@example.com", "tab", "tab")
+		}},
 		{"bulk_preview", func(c *console) {
 			c.key("2")
 			c.waitFor("Send invitation")
@@ -277,7 +284,7 @@ func TestQuitAsksWhenInputWouldBeLost(t *testing.T) {
 	c := startConsole(t)
 	c.key("2")
 	c.waitFor("Send invitation")
-	c.key("half-typed@")
+	c.key("enter", "half-typed@")
 	c.tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	c.waitFor("unsaved input")
 	c.key("n") // keep going: the input stays
@@ -674,6 +681,70 @@ func TestLongStatusWrapsIntoFreeRows(t *testing.T) {
 			}
 			if !strings.Contains(out, "Send invitation") {
 				t.Fatalf("the form went:\n%s", out)
+			}
+		})
+	}
+}
+
+// The Invite form never traps the keyboard nor swallows a key: reached with
+// its section key it is not being edited, and says so, so that 3 and tab go
+// on to the next sections as everywhere; enter edits it, marks the field
+// that has the keyboard, and shows esc, its way out, first in the help bar;
+// a digit types into a text field, and goes to the sections on a choice;
+// after esc a letter is answered in the status line, neither typed unseen
+// nor passed to the screen behind.
+func TestInviteFormNeverTrapsOrSwallowsKeys(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			c := startConsoleSized(t, size[0], size[1])
+			c.key("2")
+			c.waitFor("Not editing")
+			c.key("3")
+			c.waitFor("newcomer@acme.test")
+			c.key("shift+tab")
+			c.waitFor("Not editing")
+			c.key("tab")
+			c.waitFor("g grant")
+			c.key("shift+tab")
+			c.waitFor("Not editing")
+			c.key("enter")
+			c.waitFor("Editing · esc leaves the form")
+			c.key("ann3@x.test", "tab", "tab") // on Role: not a text field
+			c.waitFor("› Role")
+			c.key("4")
+			c.waitFor("invite_portal")
+			c.key("2")
+			c.waitFor("› Role")
+			c.key("esc")
+			c.waitFor("Not editing")
+			c.key("g")
+			c.waitFor("not being edited")
+			out := c.screen()
+			if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "enter edit form") {
+				t.Errorf("the help bar after esc: %q", bar)
+			}
+			for _, want := range []string{"Email         > ann3@x.test", "Not editing"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the form lacks %q:\n%s", want, out)
+				}
+			}
+
+			for tabs, field := range map[int]string{0: "Email", 2: "Role", 4: "Send invitation"} {
+				c = startConsoleSized(t, size[0], size[1])
+				c.key("2")
+				c.waitFor("Not editing")
+				c.key("enter")
+				c.waitFor("Editing")
+				for range tabs {
+					c.key("tab")
+				}
+				out = c.screen()
+				if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "esc leave form") {
+					t.Errorf("the help bar on %s: %q", field, bar)
+				}
+				if !strings.Contains(out, "› "+field) && !strings.Contains(out, "›               │  Send invitation") {
+					t.Errorf("%s is not marked:\n%s", field, out)
+				}
 			}
 		})
 	}
