@@ -749,3 +749,25 @@ func TestInviteFormNeverTrapsOrSwallowsKeys(t *testing.T) {
 		})
 	}
 }
+
+// The portal form follows the rule of every form: esc, its way out, first
+// in the help bar; the field with the keyboard marked; on a choice, a digit
+// goes to the sections (the form stays as it was, for when Settings is
+// opened again) instead of vanishing.
+func TestPortalFormPassesSectionKeysOnChoices(t *testing.T) {
+	c := startConsole(t)
+	c.key("6")
+	c.waitFor("Disclosure")
+	c.key("enter")
+	c.waitFor("Welcome text")
+	c.key("tab", "tab") // Access
+	c.waitFor("› Access")
+	c.key("1")
+	c.waitFor("Internal Ops")
+	c.key("6")
+	c.waitFor("› Access")
+	out := c.screen()
+	if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "esc cancel") {
+		t.Errorf("the help bar: %q", bar)
+	}
+}
