@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,8 @@ func (c *console) key(keys ...string) {
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
 		case "right":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
+		case "end":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnd})
 		case "ctrl+s":
 			c.tm.Send(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
 		case "ctrl+b":
@@ -769,5 +772,94 @@ func TestPortalFormPassesSectionKeysOnChoices(t *testing.T) {
 	out := c.screen()
 	if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "esc cancel") {
 		t.Errorf("the help bar: %q", bar)
+	}
+}
+
+// The newest audit events are always at hand: with the selection on the
+// newest, the list follows new ones; with it further down, a marker counts
+// those that arrived above, and g goes to them. enter shows an event whole.
+func TestAuditShowsNewEventsAtOnce(t *testing.T) {
+	start := func(t *testing.T) (*console, func(string)) {
+		c := startConsole(t)
+		org := coretest.Must(c.env.Svc.Orgs(c.env.Ctx, c.env.Admin))[0]
+		c.env.FillAudit(org.ID, 60)
+		c.key("5")
+		c.waitFor("member59@x.test")
+		return c, func(name string) { coretest.Must(c.env.Svc.CreateProject(c.env.Ctx, c.env.Admin, org.ID, name)) }
+	}
+	t.Run("on the newest", func(t *testing.T) {
+		c, newProject := start(t)
+		newProject("Alpha")
+		c.waitFor("Alpha")
+		c.key("enter")
+		c.waitFor("Event ")
+		if out := words(c.screen()); !strings.Contains(out, "Target Alpha") {
+			t.Fatalf("enter showed another event than the newest: %s", out)
+		}
+	})
+	t.Run("further down", func(t *testing.T) {
+		c, newProject := start(t)
+		c.key("end")
+		for _, name := range []string{"Beta", "Gamma", "Delta"} {
+			newProject(name)
+		}
+		c.waitFor("3 new events above")
+		c.key("g", "enter")
+		c.waitFor("Event ")
+		if out := words(c.screen()); !strings.Contains(out, "Target Delta") {
+			t.Fatalf("g, enter did not show the newest event: %s", out)
+		}
+	})
+}
+
+// enter on an audit event shows all of it, the detail whole, at 100×30
+// and 80×24: who, from where (the key's fingerprint for SSH, the address
+// for the web), what, on which portal.
+func TestAuditEventShowsItsWholeDetail(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			c := startConsoleSized(t, size[0], size[1])
+			owner := core.UserActor(c.env.User("owner@northwind.test"), "ssh:SHA256:ZmluZ2VycHJpbnQgb2YgdGhlIG93bmVyJ3Mga2V5IGhlcmU")
+			title := "Website Redesign — the long title an agency gives its biggest client's portal, with every word of it kept"
+			ref := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign"))
+			coretest.Must(c.env.Svc.SetPortal(c.env.Ctx, owner, ref.Project.ID, core.PortalSettings{
+				Title: title, Slug: "website-redesign", Access: core.AccessClosed}))
+			c.key("5")
+			c.waitFor("portal.updated")
+			c.key("enter")
+			c.waitFor("Event ")
+			out := c.screen()
+			requireFits(t, out, size[0], size[1])
+			for _, want := range []string{"When Mon 2 Mar 2026 09:30:00 UTC", "Who owner@northwind.test", "Action portal.updated",
+				"Target website-redesign", "Portal /p/website-redesign", "Source ssh", "Key SHA256:ZmluZ2VycHJpbnQgb2YgdGhlIG93bmVyJ3Mga2V5IGhlcmU",
+				"title " + strconv.Quote(title) + ", access closed"} {
+				if !strings.Contains(words(out), want) {
+					t.Errorf("the event lacks %q:\n%s", want, out)
+				}
+			}
+
+			c = startConsoleSized(t, size[0], size[1])
+			c.key("5")
+			c.waitFor("access.requested")
+			c.key("enter") // the newest: the demo's access request
+			c.waitFor("Event ")
+			if out := words(c.screen()); !strings.Contains(out, "Source web Address 198.51.100.23") {
+				t.Errorf("the request lacks its address: %s", out)
+			}
+		})
+	}
+}
+
+// The audit list names each event's portal at 100 columns.
+func TestAuditListShowsThePortal(t *testing.T) {
+	c := startConsole(t)
+	c.key("5")
+	c.waitFor("link.deactivated")
+	out := c.screen()
+	if header := rowOf(t, out, "When"); !slices.Contains(header, "Portal") {
+		t.Fatalf("columns %q", header)
+	}
+	if row := rowOf(t, out, "link.deactivated"); !slices.Contains(row, "/p/website-redesign") {
+		t.Fatalf("link.deactivated: %q", row)
 	}
 }

@@ -48,6 +48,7 @@ type listView struct {
 	width     int
 	height    int
 	empty     string // shown when there are no rows at all
+	note      string // said on the top line, after the count
 }
 
 var filterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
@@ -327,6 +328,9 @@ func (l *listView) view() string {
 		top = l.filter.View() + st.Muted.Render(fmt.Sprintf("   %d of %d", len(l.visible), len(l.rows)))
 	default:
 		top = st.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
+	}
+	if l.note != "" {
+		top += "   " + st.Warn.Render(l.note)
 	}
 	if len(l.rows) == 0 && !l.capturing() && !l.holdsEsc() {
 		return st.Muted.Render(l.empty) // nothing to count or filter
