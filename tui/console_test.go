@@ -618,11 +618,43 @@ var helpDrives = []struct {
 		c.waitFor("Add an SSH key")
 	}, []string{"esc close"}},
 	{"portal_form", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("enter"); c.waitFor("Welcome text") }, []string{"esc cancel", "ctrl+s save"}},
+	{"portal_form_choice", func(c *console) {
+		c.key("6")
+		c.waitFor("Disclosure")
+		c.key("enter")
+		c.waitFor("Welcome text")
+		c.key("tab", "tab")
+	}, []string{"esc cancel", "←/→ choose", "? all keys"}},
 	{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }, []string{"enter save", "esc cancel"}},
+	{"invite_email", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter") }, []string{"esc leave form", "tab next field", "ctrl+s send", "ctrl+c quit"}},
+	{"invite_role", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter", "tab", "tab") }, []string{"esc leave form", "←/→ choose", "? all keys"}},
+	{"invite_button", func(c *console) {
+		c.key("2")
+		c.waitFor("Send invitation")
+		c.key("enter", "tab", "tab", "tab", "tab")
+	}, []string{"esc leave form", "enter send", "? all keys"}},
+	{"bulk_preview", func(c *console) {
+		c.key("2")
+		c.waitFor("Send invitation")
+		c.key("ctrl+b")
+		c.waitFor("Paste one person per line")
+		c.tm.Send(tea.PasteMsg{Content: "ann@example.com\nnot an address"})
+		c.key("ctrl+s")
+		c.waitFor("can be invited")
+	}, []string{"enter send the invitations", "? all keys"}},
+	{"link_dialog", func(c *console) {
+		c.key("enter")
+		c.waitFor("cfo@acme.test")
+		c.key("enter")
+		c.waitFor("Remove portal access")
+		c.key("enter")
+		c.waitFor("emailed to")
+	}, []string{"enter close", "c copy again"}},
+	{"audit_event", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("enter"); c.waitFor("Event ") }, []string{"scroll", "esc back"}},
 }
 
 // The help bar of every screen shows what matters there, whole, at 80 and
-// 100 columns: it never ends in "…".
+// 100 columns: it never ends in "…"; and nothing else on the screen is cut.
 func TestShortHelpIsNeverCut(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {100, 30}} {
 		for _, d := range helpDrives {
@@ -630,6 +662,7 @@ func TestShortHelpIsNeverCut(t *testing.T) {
 				c := startConsoleSized(t, size[0], size[1])
 				d.drive(c)
 				out := c.screen()
+				requireFits(t, out, size[0], size[1])
 				lines := strings.Split(out, "\n")
 				bar := strings.TrimSpace(lines[len(lines)-1])
 				if strings.HasSuffix(bar, "…") || ansi.StringWidth(lines[len(lines)-1]) > size[0] {

@@ -126,8 +126,8 @@ func (s *settings) FullHelp() [][]key.Binding {
 
 func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if s.size(msg) {
-		s.portals.resize(s.w, s.h-1)
-		s.people.resize(s.w, s.h-1)
+		s.portals.resize(s.w, s.h-len(s.head(false)))
+		s.people.resize(s.w, s.h-len(s.head(true)))
 		return s, nil
 	}
 	switch msg := msg.(type) {
@@ -148,7 +148,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 		for i, p := range msg.items {
 			ids[i] = fmt.Sprint(p.Project.ID)
 			if p.Portal == nil {
-				rows[i] = []string{p.Project.Name, "— (enter creates one)", "", "", ""}
+				rows[i] = []string{p.Project.Name, "— (enter adds one)", "", "", ""}
 				continue
 			}
 			d := string(p.Portal.Disclosure)
@@ -239,12 +239,17 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(upperFirst(count(len(m.Keys), "SSH key", "SSH keys"))), items)
 }
 
-func (s *settings) View() string {
-	head := s.c.Styles.Muted.Render("Portals: title, address, access, disclosure. v: console access and SSH keys.")
-	if s.showPeople {
-		head = s.c.Styles.Muted.Render("Owners and managers use the console; add their SSH keys here. v: portals.")
+// head is what the list under it holds, wrapped to the width.
+func (s *settings) head(people bool) []string {
+	text := "Portals: title, address, access, disclosure. v: console access and SSH keys."
+	if people {
+		text = "Owners and managers use the console; add their SSH keys here. v: portals."
 	}
-	return fit(head, s.w) + "\n" + s.current().view()
+	return wrapWords(text, max(s.w, 10))
+}
+
+func (s *settings) View() string {
+	return s.c.Styles.Muted.Render(strings.Join(s.head(s.showPeople), "\n")) + "\n" + s.current().view()
 }
 
 // portalForm edits (or creates) a project's portal.
