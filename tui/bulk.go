@@ -128,7 +128,7 @@ var (
 func (b *bulkInvite) ShortHelp() []key.Binding {
 	switch b.stage {
 	case bulkEditing:
-		return []key.Binding{previewKey, cancelKey}
+		return []key.Binding{cancelKey, previewKey} // the way out first, as in every form
 	case bulkPreview:
 		return []key.Binding{runKey, choiceKey, editKey}
 	case bulkRunning:
