@@ -210,7 +210,15 @@ func (a *App) top() screen {
 
 // chrome is how many lines the header, tabs, crumb, status and help take.
 func (a *App) chrome() int {
-	return 3 + len(a.statusLines()) + lipgloss.Height(a.helpView()) // header, tabs, crumb; status; help
+	return 3 + len(a.statusLines()) + a.helpHeight() // header, tabs, crumb; status; help
+}
+
+// helpHeight is how many lines the help takes: the bar's one, or all of ?.
+func (a *App) helpHeight() int {
+	if !a.help.ShowAll {
+		return 1
+	}
+	return lipgloss.Height(a.helpView())
 }
 
 // minBody is the fewest lines the screen's body keeps for itself.
@@ -225,7 +233,7 @@ func (a *App) statusLines() []string {
 	lines := wrapWords(a.status, width)
 	// What the help and the body need comes first; a message longer than
 	// the rest (not one the console writes) ends with "…".
-	if room := max(a.c.Height-3-lipgloss.Height(a.helpView())-minBody, 1); len(lines) > room {
+	if room := max(a.c.Height-3-a.helpHeight()-minBody, 1); len(lines) > room {
 		lines = lines[:room]
 		lines[room-1] = fit(lines[room-1]+" …", width)
 	}
@@ -660,11 +668,9 @@ func (a *App) shortHelp() []key.Binding {
 		}
 		root = append(root, a.keys.Help, a.keys.Quit)
 	}
-	h := a.help
-	h.SetWidth(0) // measured whole
 	for {
 		keys := append(slices.Clip(own), root...)
-		if len(keys) <= 1 || lipgloss.Width(h.ShortHelpView(keys)) <= a.c.Width-2 {
+		if len(keys) <= 1 || shortHelpWidth(keys) <= a.c.Width-2 {
 			return keys
 		}
 		if len(own) > 1 {
@@ -673,6 +679,19 @@ func (a *App) shortHelp() []key.Binding {
 			root = root[:len(root)-1]
 		}
 	}
+}
+
+// shortHelpWidth is how wide help.ShortHelpView draws keys: "key desc"
+// items joined by " • " (its styles add colour, no width).
+func shortHelpWidth(keys []key.Binding) int {
+	w, n := 0, 0
+	for _, k := range keys {
+		if k.Enabled() {
+			w += ansi.StringWidth(k.Help().Key) + 1 + ansi.StringWidth(k.Help().Desc)
+			n++
+		}
+	}
+	return w + 3*max(n-1, 0)
 }
 
 // fullHelp is what ? shows: the screen's columns of keys, then the
