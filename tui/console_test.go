@@ -903,3 +903,20 @@ func TestAuditListShowsThePortal(t *testing.T) {
 		t.Fatalf("link.deactivated: %q", row)
 	}
 }
+
+// A manager's console fits 80×24 and 100×30 on every screen, as the
+// admin's does: nothing wider than the terminal, nothing cut at its edge.
+func TestEveryScreenFitsForAManager(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		for _, d := range helpDrives {
+			if d.name == "caught" { // the catcher's inbox is the instance admin's
+				continue
+			}
+			t.Run(fmt.Sprintf("%s_%dx%d", d.name, size[0], size[1]), func(t *testing.T) {
+				c := startConsoleAs(t, size[0], size[1], "mia@northwind.test")
+				d.drive(c)
+				requireFits(t, c.screen(), size[0], size[1])
+			})
+		}
+	}
+}
