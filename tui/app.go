@@ -705,8 +705,15 @@ func (a *App) fullHelp() [][]key.Binding {
 	if s != nil {
 		out = append(out, s.FullHelp()...)
 	}
-	nav := []key.Binding{a.keys.NextTab, a.keys.PrevTab, sectionKeys}
-	if len(a.stack) > 1 {
+	var nav []key.Binding // the console's keys, but those the screen uses itself now
+	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab}) {
+		nav = append(nav, a.keys.NextTab)
+	}
+	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) {
+		nav = append(nav, a.keys.PrevTab)
+	}
+	nav = append(nav, sectionKeys)
+	if len(a.stack) > 1 && !holdsEsc(s) {
 		nav = append(nav, a.keys.Back)
 	}
 	if len(a.c.Orgs) > 1 {
