@@ -644,9 +644,8 @@ func holdsEsc(s screen) bool {
 }
 
 var (
-	quitKey     = bind("ctrl+c", "ctrl+c", "quit")
-	sectionKeys = bind("1,2,3,4,5,6", "1-6", "sections")
-	closeHelp   = bind("?", "?", "close this help")
+	quitKey   = bind("ctrl+c", "ctrl+c", "quit")
+	closeHelp = bind("?", "?", "close this help")
 )
 
 // shortHelp is the help bar: the screen's keys, the most important first,
@@ -712,7 +711,7 @@ func (a *App) fullHelp() [][]key.Binding {
 	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) {
 		nav = append(nav, a.keys.PrevTab)
 	}
-	nav = append(nav, sectionKeys)
+	nav = append(nav, bind("1", fmt.Sprintf("1-%d", len(a.sections)), "sections")) // one line for the digits the tabs show
 	if len(a.stack) > 1 && !holdsEsc(s) {
 		nav = append(nav, a.keys.Back)
 	}

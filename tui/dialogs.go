@@ -91,7 +91,7 @@ type menuItem struct {
 // unavailable, else what it does.
 func (it menuItem) hint() string {
 	if it.why != "" {
-		return "Not available: " + it.why + "."
+		return "Not available: " + strings.TrimSuffix(it.why, ".") + "."
 	}
 	return it.desc
 }
