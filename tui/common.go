@@ -172,6 +172,17 @@ func fmtDate(t time.Time) string {
 	return t.Local().Format("2 Jan 2006")
 }
 
+// count says n of a thing: "1 event", "2 events", "no events".
+func count(n int, one, many string) string {
+	switch n {
+	case 0:
+		return "no " + many
+	case 1:
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // fit truncates s to width cells with an ellipsis.
 func fit(s string, width int) string {
 	if width <= 0 {
