@@ -51,6 +51,8 @@ func normalizeAddress(s string, deliverable bool) (string, error) {
 		return "", invalid("email", "%q has a display name or angle brackets; give the bare address, like ann@example.com", clip(s))
 	case strings.ContainsRune(s, '"'):
 		return "", invalid("email", "%q has quotation marks; give the address without them, like ann@example.com", clip(s))
+	case !strings.Contains(s, "@"):
+		return "", invalid("email", "%q is not an email address (like ann@example.com)", clip(s))
 	case strings.ContainsFunc(s, unicode.IsSpace):
 		return "", invalid("email", "%q contains a space; an email address has none", clip(s))
 	}

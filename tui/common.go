@@ -218,3 +218,12 @@ func focusOn(focus int, fields map[int]focusable) tea.Cmd {
 func center(s string, w, h int) string {
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
 }
+
+// addressCell is an address as a list shows it: with its ASCII form beside
+// it when it is not plain ASCII (its domain in punycode).
+func addressCell(email string, n core.AddressNote) string {
+	if n.ASCII != "" && n.ASCII != email {
+		return email + " (" + n.ASCII + ")"
+	}
+	return email
+}

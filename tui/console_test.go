@@ -425,8 +425,8 @@ func TestProjectWithoutAPortalCountsNoPeople(t *testing.T) {
 }
 
 // Members' Created, like Last used and Uses, is about the current link: a
-// link generated later shows when it was, and someone with access but no
-// link shows none.
+// link generated later shows when it was (and that it was not used yet),
+// and someone with access but no link shows none.
 func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
 	c := startConsole(t)
 	c.env.Clock.Advance(2 * time.Hour)
@@ -434,7 +434,7 @@ func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
 	c.key("enter")
 	c.waitFor("cfo@acme.test")
 	out := c.screen()
-	if got := rowOf(t, out, "cfo@acme.test"); !slices.Equal(got[:7], []string{"Chris CFO", "cfo@acme.test", "client", "yes", "active", "2 Mar 11:30", "2 Mar 09:30"}) {
+	if got := rowOf(t, out, "cfo@acme.test"); !slices.Equal(got[:7], []string{"Chris CFO", "cfo@acme.test", "client", "yes", "active", "2 Mar 11:30", "—"}) {
 		t.Errorf("cfo: %q", got)
 	}
 	if got := rowOf(t, out, "sam@northwind.test"); !slices.Equal(got[:7], []string{"Sam Member", "sam@northwind.test", "member", "yes", "none", "—", "—"}) {

@@ -224,6 +224,10 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return f, nil
 	case inviteResultMsg:
+		var ce *core.ConfirmationError
+		if errors.As(msg.err, &ce) { // ask, and send again confirmed; the form keeps its values meanwhile
+			return f, push(newConfirm(f.c, ce.Question+" Replace it?", ce.Detail, f.send(true)))
+		}
 		if msg.err != nil {
 			f.errs = map[string]string{}
 			var ve *core.ValidationError
@@ -329,8 +333,12 @@ type inviteResultMsg struct {
 	err    error
 }
 
-func (f *invite) submit() tea.Cmd {
-	in := core.InviteInput{OrgID: f.c.Org.ID, Email: f.email.Value(), Name: f.name.Value(), Role: f.roles[f.role]}
+func (f *invite) submit() tea.Cmd { return f.send(false) }
+
+// send invites with the form's values; replace confirms that an active
+// link of the address for the portal is replaced.
+func (f *invite) send(replace bool) tea.Cmd {
+	in := core.InviteInput{Replace: replace, OrgID: f.c.Org.ID, Email: f.email.Value(), Name: f.name.Value(), Role: f.roles[f.role]}
 	portalName := ""
 	if p := f.selectedPortal(); p != nil {
 		in.PortalID, portalName = p.Portal.ID, p.Portal.Title
@@ -349,11 +357,18 @@ func (f *invite) submit() tea.Cmd {
 		if err != nil {
 			return inviteResultMsg{err: err}
 		}
-		email := res.Invitation.Email
-		if in.PortalID != 0 {
-			return inviteResultMsg{status: fmt.Sprintf("Invited %s as %s to %s: the email with an Open portal button is on its way.", email, in.Role, portalName)}
+		email, as := res.Invitation.Email, "as "+string(res.Role)
+		if res.KeptRole && res.Role != in.Role {
+			as = "(they keep the role " + string(res.Role) + ")"
 		}
-		return inviteResultMsg{status: fmt.Sprintf("Invited %s as %s: the email with a link to join is on its way.", email, in.Role)}
+		if in.PortalID != 0 {
+			replaced := ""
+			if res.Replaced {
+				replaced = " Their previous link no longer works."
+			}
+			return inviteResultMsg{status: fmt.Sprintf("Invited %s %s to %s: the email with an Open portal button is on its way.%s", email, as, portalName, replaced)}
+		}
+		return inviteResultMsg{status: fmt.Sprintf("Invited %s %s: the email with a link to join is on its way.", email, as)}
 	})
 }
 

@@ -72,28 +72,6 @@ func (m *members) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey}}
 }
 
-func linkState(pm core.PortalMember) string {
-	switch pm.LinkState {
-	case "":
-		return "none"
-	case core.LinkReplaced: // the newest link was replaced without a successor: shown as ended
-		return "deactivated"
-	}
-	return string(pm.LinkState)
-}
-
-func accessState(pm core.PortalMember) string {
-	switch {
-	case pm.Expired:
-		return "ended"
-	case pm.HasAccess:
-		return "yes"
-	case pm.LinkState == core.LinkActive:
-		return "invited"
-	}
-	return "no"
-}
-
 func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if m.size(msg) {
 		m.list.resize(m.w, m.h)
@@ -125,7 +103,7 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if pm.LinkState != "" {
 				uses = fmt.Sprint(pm.UseCount)
 			}
-			rows[i], keys[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
+			rows[i], keys[i] = []string{name, addressCell(pm.Email, pm.Note), string(pm.Role), pm.AccessWord(), pm.LinkWord(), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
 		}
 		m.list.setRows(rows, keys)
 		return m, nil
@@ -263,7 +241,10 @@ func (m *members) menu(pm core.PortalMember) screen {
 	if pm.Name != "" {
 		heading = pm.Name + " <" + email + ">"
 	}
-	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + accessState(pm), "link: " + linkState(pm)}, " · "))
+	if w := pm.Note.Warning(); w != "" {
+		heading += "\n" + c.Styles.Warn.Render("This address is "+w+".")
+	}
+	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + pm.AccessWord(), "link: " + pm.LinkWord()}, " · "))
 	return newMenu(c, email, heading, items)
 }
 
