@@ -27,7 +27,14 @@ var domains = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.BidiR
 // spaces, joiners, soft hyphens, byte-order marks, bidi marks and
 // overrides), IP literals, dotless or numeric top-level domains, and
 // addresses longer than 254 bytes.
-func NormalizeEmail(s string) (string, error) {
+func NormalizeEmail(s string) (string, error) { return normalizeAddress(s, true) }
+
+// NormalizeSender checks latchkey's own sender address (--mail-from) as
+// NormalizeEmail does, but takes any domain name, a dotless one such as
+// localhost included: where the mail goes, the relay decides.
+func NormalizeSender(s string) (string, error) { return normalizeAddress(s, false) }
+
+func normalizeAddress(s string, deliverable bool) (string, error) {
 	s = strings.Trim(s, " \t")
 	switch {
 	case s == "":
@@ -44,6 +51,8 @@ func NormalizeEmail(s string) (string, error) {
 		return "", invalid("email", "%q has a display name or angle brackets; give the bare address, like ann@example.com", clip(s))
 	case strings.ContainsRune(s, '"'):
 		return "", invalid("email", "%q has quotation marks; give the address without them, like ann@example.com", clip(s))
+	case !strings.Contains(s, "@"):
+		return "", invalid("email", "%q is not an email address (like ann@example.com)", clip(s))
 	case strings.ContainsFunc(s, unicode.IsSpace):
 		return "", invalid("email", "%q contains a space; an email address has none", clip(s))
 	}
@@ -60,7 +69,7 @@ func NormalizeEmail(s string) (string, error) {
 	if err != nil {
 		return "", invalid("email", "%q is not a valid domain name (like example.com)", clip(rawDomain))
 	}
-	if reason := undeliverableDomain(ascii); reason != "" {
+	if reason := undeliverableDomain(ascii); reason != "" && deliverable {
 		return "", invalid("email", "%q %s", clip(s), reason)
 	}
 	domain, err := domains.ToUnicode(ascii)

@@ -23,15 +23,22 @@ func (s *Service) NextMailDue(ctx context.Context) (time.Time, error) {
 	return viewed(s, ctx, func(w *txw) (time.Time, error) { return w.NextDue() })
 }
 
-// PendingMail counts the messages still waiting for delivery.
-func (s *Service) PendingMail(ctx context.Context) (int, error) {
-	n := 0
-	err := s.view(ctx, func(w *txw) error {
+// PendingMail counts the messages waiting for delivery (queued, or
+// retrying), and apart from them those scheduled for later that were never
+// tried (a summary of access requests, due at the end of its quiet period).
+func (s *Service) PendingMail(ctx context.Context) (pending, scheduled int, err error) {
+	err = s.view(ctx, func(w *txw) error {
 		due, err := w.DueMessages(time.Unix(0, math.MaxInt64), 0) // every pending message, whenever due
-		n = len(due)
+		for _, m := range due {
+			if m.State == MessageQueued && m.Attempts == 0 && m.NextAttemptAt.After(w.now) {
+				scheduled++
+			} else {
+				pending++
+			}
+		}
 		return err
 	})
-	return n, err
+	return pending, scheduled, err
 }
 
 // DeliveryOutcome is what one delivery attempt came to.

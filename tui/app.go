@@ -44,7 +44,7 @@ type section struct {
 // The sections; an App opens its own copy (tests replace a section's screen).
 var sections = []section{
 	{"Projects", func(c *Common) screen { return newProjects(c) }},
-	{"Invite", func(c *Common) screen { return newInvite(c, 0) }},
+	{"Invite", func(c *Common) screen { return newInviteSection(c) }},
 	{"Requests", func(c *Common) screen { return newRequests(c) }},
 	{"Mail", func(c *Common) screen { return newMailScreen(c) }},
 	{"Audit", func(c *Common) screen { return newAudit(c) }},
@@ -83,6 +83,8 @@ type App struct {
 	// kept are the sections left for another, as they were (their screens,
 	// selections and input), in the same organization.
 	kept map[int][]screen
+	// laid is the body size the screens were last laid out for.
+	laid tea.WindowSizeMsg
 }
 
 // New builds the console for deps.Actor.
@@ -196,7 +198,6 @@ type fetcher interface {
 func (a *App) SetSize(width, height int) {
 	if width > 0 && height > 0 {
 		a.c.Width, a.c.Height = width, height
-		a.help.SetWidth(width - 2)
 	}
 }
 
@@ -209,15 +210,77 @@ func (a *App) top() screen {
 
 // chrome is how many lines the header, tabs, crumb, status and help take.
 func (a *App) chrome() int {
-	helpLines := 1
-	if a.help.ShowAll {
-		helpLines = lipgloss.Height(a.helpView())
+	return 3 + len(a.statusLines()) + a.helpHeight() // header, tabs, crumb; status; help
+}
+
+// helpHeight is how many lines the help takes: the bar's one, or all of ?.
+func (a *App) helpHeight() int {
+	if !a.help.ShowAll {
+		return 1
 	}
-	return 3 + 1 + helpLines // header, tabs, crumb; status; help
+	return lipgloss.Height(a.helpView())
+}
+
+// minBody is the fewest lines the screen's body keeps for itself.
+const minBody = 3
+
+// statusLines is the status line's text wrapped to the terminal's width,
+// at word boundaries: a long message takes the rows it needs, which the
+// body gives up, rather than being cut. While work runs, its spinner shows
+// in the first of those rows.
+func (a *App) statusLines() []string {
+	width := a.c.Width - 2
+	lines := wrapWords(a.status, width)
+	// What the help and the body need comes first; a message longer than
+	// the rest (not one the console writes) ends with "…".
+	if room := max(a.c.Height-3-a.helpHeight()-minBody, 1); len(lines) > room {
+		lines = lines[:room]
+		lines[room-1] = fit(lines[room-1]+" …", width)
+	}
+	st := a.c.Styles
+	for i, l := range lines {
+		if a.isErr {
+			lines[i] = st.Bad.Render(l)
+		}
+	}
+	if a.inflight > 0 {
+		lines[0] = a.spinner.View() + " " + a.busy + "…"
+		for i := 1; i < len(lines); i++ {
+			lines[i] = ""
+		}
+	}
+	return lines
+}
+
+// wrapWords breaks text into lines of at most width cells at its spaces;
+// only a word longer than a line is broken. It is one empty line for "".
+func wrapWords(text string, width int) []string {
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
+		for _, w := range strings.Fields(para) {
+			for ansi.StringWidth(w) > width { // an address or a URL longer than the line
+				if line != "" {
+					lines, line = append(lines, line), ""
+				}
+				lines, w = append(lines, ansi.Truncate(w, width, "")), ansi.TruncateLeft(w, width, "")
+			}
+			switch {
+			case line == "":
+				line = w
+			case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+				line += " " + w
+			default:
+				lines, line = append(lines, line), w
+			}
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 func (a *App) bodySize() tea.WindowSizeMsg {
-	return tea.WindowSizeMsg{Width: max(a.c.Width-2, 20), Height: max(a.c.Height-a.chrome(), 3)}
+	return tea.WindowSizeMsg{Width: max(a.c.Width-2, 20), Height: max(a.c.Height-a.chrome(), minBody)}
 }
 
 // open starts section i afresh.
@@ -322,7 +385,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	}
 	a.frame = ""
-	return a.update(msg)
+	m, cmd := a.update(msg)
+	// A status message that wraps onto more rows, or fewer, and the full
+	// help shown or hidden, change the body's size: its screens lay out anew.
+	if a.ready && a.bodySize() != a.laid && !a.tooSmall() {
+		cmd = tea.Batch(cmd, a.resizeBody())
+	}
+	return m, cmd
 }
 
 // bgQuery is Init's request for the background colour, which bubbletea
@@ -525,7 +594,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return a.unlessDirty("Quit", func() tea.Cmd { return tea.Quit })
 	case s == nil:
 		return nil
-	case capturing:
+	case capturing, claims(s, k):
 		return a.sendTop(k)
 	case key.Matches(k, a.keys.Help):
 		a.help.ShowAll = !a.help.ShowAll
@@ -549,6 +618,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 
 func (a *App) resizeBody() tea.Cmd {
 	body := a.bodySize()
+	a.laid = body
 	var cmds []tea.Cmd
 	for i, s := range a.stack {
 		var cmd tea.Cmd
@@ -558,6 +628,14 @@ func (a *App) resizeBody() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// claims reports whether the screen uses the key itself just now, before
+// the console's shortcuts, while it does not take every key (a form being
+// edited, on a field that takes no text, keeps tab, arrows and esc).
+func claims(s screen, k tea.KeyPressMsg) bool {
+	c, ok := s.(interface{ claims(tea.KeyPressMsg) bool })
+	return ok && c.claims(k)
+}
+
 // holdsEsc reports whether the screen uses esc itself just now (a list
 // clearing its filter) rather than letting it close the screen.
 func holdsEsc(s screen) bool {
@@ -565,43 +643,116 @@ func holdsEsc(s screen) bool {
 	return ok && h.holdsEsc()
 }
 
-// keyMap is what the help bar shows: the screen's keys, then the root's.
-type keyMap struct {
-	a *App
-}
+var (
+	quitKey   = bind("ctrl+c", "ctrl+c", "quit")
+	closeHelp = bind("?", "?", "close this help")
+)
 
-func (k keyMap) ShortHelp() []key.Binding {
-	var out []key.Binding
-	s := k.a.top()
+// shortHelp is the help bar: the screen's keys, the most important first,
+// then the root's (which a screen that has the keyboard leaves to ctrl+c).
+// Keys that do not fit the width are left to ? (the screen's last first),
+// so the bar is never cut with "…".
+func (a *App) shortHelp() []key.Binding {
+	s := a.top()
+	var own, root []key.Binding
 	if s != nil {
-		out = append(out, s.ShortHelp()...)
+		own = s.ShortHelp()
 	}
-	if s != nil && s.Capturing() {
-		return append(out, bind("ctrl+c", "ctrl+c", "quit"))
+	switch {
+	case s != nil && s.Capturing():
+		root = []key.Binding{quitKey}
+	default:
+		if len(a.stack) > 1 && !holdsEsc(s) {
+			root = append(root, a.keys.Back)
+		}
+		root = append(root, a.keys.Help, a.keys.Quit)
 	}
-	if len(k.a.stack) > 1 {
-		out = append(out, k.a.keys.Back)
+	for {
+		keys := append(slices.Clip(own), root...)
+		if len(keys) <= 1 || shortHelpWidth(keys) <= a.c.Width-2 {
+			return keys
+		}
+		if len(own) > 1 {
+			own = own[:len(own)-1]
+		} else {
+			root = root[:len(root)-1]
+		}
 	}
-	return append(out, k.a.keys.Help, k.a.keys.Quit)
 }
 
-func (k keyMap) FullHelp() [][]key.Binding {
-	var out [][]key.Binding
-	s := k.a.top()
-	if s != nil && s.Capturing() { // keys go to the screen: only its own, and ctrl+c
-		return [][]key.Binding{k.ShortHelp()}
+// shortHelpWidth is how wide help.ShortHelpView draws keys: "key desc"
+// items joined by " • " (its styles add colour, no width).
+func shortHelpWidth(keys []key.Binding) int {
+	w, n := 0, 0
+	for _, k := range keys {
+		if k.Enabled() {
+			w += ansi.StringWidth(k.Help().Key) + 1 + ansi.StringWidth(k.Help().Desc)
+			n++
+		}
 	}
+	return w + 3*max(n-1, 0)
+}
+
+// fullHelp is what ? shows: the screen's columns of keys, then the
+// console's.
+func (a *App) fullHelp() [][]key.Binding {
+	s := a.top()
+	if s != nil && s.Capturing() { // keys go to the screen: only its own, and ctrl+c
+		return [][]key.Binding{a.shortHelp()}
+	}
+	var out [][]key.Binding
 	if s != nil {
 		out = append(out, s.FullHelp()...)
 	}
-	nav := append([]key.Binding{k.a.keys.NextTab, k.a.keys.PrevTab, k.a.keys.Back}, k.a.keys.Sections...)
-	if len(k.a.c.Orgs) > 1 {
+	var nav []key.Binding // the console's keys, but those the screen uses itself now
+	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab}) {
+		nav = append(nav, a.keys.NextTab)
+	}
+	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) {
+		nav = append(nav, a.keys.PrevTab)
+	}
+	nav = append(nav, bind("1", fmt.Sprintf("1-%d", len(a.sections)), "sections")) // one line for the digits the tabs show
+	if len(a.stack) > 1 && !holdsEsc(s) {
+		nav = append(nav, a.keys.Back)
+	}
+	if len(a.c.Orgs) > 1 {
 		nav = append(nav, bind("o", "o", "switch organization"))
 	}
-	return append(out, nav, []key.Binding{k.a.keys.Help, k.a.keys.Quit})
+	return append(out, append(nav, closeHelp, a.keys.Quit))
 }
 
-func (a *App) helpView() string { return a.help.View(keyMap{a}) }
+// helpView is the help bar, or with ? every key: its columns side by side
+// as far as the width goes, the rest in rows below, none cut.
+func (a *App) helpView() string {
+	h := a.help
+	h.SetWidth(0)
+	if !a.help.ShowAll {
+		return h.ShortHelpView(a.shortHelp())
+	}
+	const sep = "    "
+	width := a.c.Width - 2
+	var rows, row []string
+	used := 0
+	for _, g := range a.fullHelp() {
+		col := h.FullHelpView([][]key.Binding{g})
+		if col == "" {
+			continue
+		}
+		w := lipgloss.Width(col)
+		if len(row) > 0 && used+len(sep)+w > width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		if len(row) > 0 {
+			row, used = append(row, sep), used+len(sep)
+		}
+		row, used = append(row, col), used+w
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n\n")
+}
 
 // View composes the header, section tabs, the screen, status and help.
 func (a *App) View() tea.View {
@@ -670,16 +821,6 @@ func (a *App) render() string {
 		body = st.Muted.Render("Loading…")
 	}
 
-	var statusLine string
-	switch {
-	case a.inflight > 0:
-		statusLine = a.spinner.View() + " " + a.busy + "…"
-	case a.isErr:
-		statusLine = st.Bad.Render(a.status)
-	default:
-		statusLine = a.status
-	}
-
 	// Compose by hand, line by line: the renderer takes lines of any width
 	// up to the terminal's, and styling the whole screen again was the
 	// largest cost of a frame.
@@ -701,7 +842,9 @@ func (a *App) render() string {
 			b.WriteByte('\n')
 		}
 	}
-	line(statusLine)
+	for _, l := range a.statusLines() {
+		line(l)
+	}
 	helpLines := strings.Split(a.helpView(), "\n")
 	for i, h := range helpLines {
 		b.WriteByte(' ')

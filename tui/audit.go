@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -11,13 +12,18 @@ import (
 	"latchkey/core"
 )
 
-// audit shows the audit log, newest first, a page at a time.
+// audit shows the audit log, newest first, a page at a time. The newest
+// events are always at hand: with the selection on the newest, it follows
+// new ones as they arrive; further down, the list stays put and its top
+// line counts the new events above the rows shown, which g (or home)
+// brings into view. enter shows an event whole.
 type audit struct {
 	base
 	list   *listView
 	events []core.AuditEntry
-	all    bool // instance admins: every organization
-	more   bool // older events may exist
+	all    bool   // instance admins: every organization
+	more   bool   // older events may exist
+	seen   uint64 // the newest event that has been on screen
 }
 
 type auditMsg struct {
@@ -29,19 +35,24 @@ type auditMsg struct {
 const auditPage = 500
 
 var (
-	moreKey   = bind("m", "m", "load older")
-	allOrgKey = bind("A", "A", "all organizations")
+	moreKey    = bind("m", "m", "load older")
+	allOrgKey  = bind("A", "A", "all organizations")
+	newestKey  = bind("g,home", "g", "newest")
+	detailsKey = bind("enter", "enter", "details")
 )
 
 func newAudit(c *Common) *audit {
 	v := &audit{base: base{c: c}}
 	v.list = newListView(c, []column{
+		// At 100 columns: when, who, what, on whom, on which portal;
+		// where from and the detail as the width allows, and whole with enter.
 		{title: "When", min: 12},
 		{title: "Who", min: 14, flex: 2},
-		{title: "Action", min: 18},
+		{title: "Action", min: 16, flex: 1},
 		{title: "Target", min: 16, flex: 2},
-		{title: "From", min: 18, flex: 1, drop: 1},
-		{title: "Detail", min: 16, flex: 3, drop: 2},
+		{title: "Portal", min: 19, drop: 1}, // "/p/website-redesign"
+		{title: "From", min: 17, flex: 1, drop: 2},
+		{title: "Detail", min: 16, flex: 3, drop: 3},
 	}, "Nothing has happened yet.")
 	return v
 }
@@ -75,17 +86,51 @@ func (v *audit) ShortHelp() []key.Binding {
 	if h := v.list.typingHelp(); h != nil {
 		return h
 	}
-	keys := []key.Binding{filterKey, moreKey}
+	keys := []key.Binding{detailsKey, newestKey}
+	if v.more {
+		keys = append(keys, moreKey)
+	}
+	keys = append(keys, filterKey)
 	if v.c.Actor.Admin {
 		keys = append(keys, allOrgKey)
 	}
 	return keys
 }
 func (v *audit) FullHelp() [][]key.Binding {
-	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, v.ShortHelp()...)}
+	keys := []key.Binding{detailsKey, newestKey, moreKey, filterKey}
+	if v.c.Actor.Admin {
+		keys = append(keys, allOrgKey)
+	}
+	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys}, keys}
 }
 
 func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
+	s, cmd := v.update(msg)
+	v.mark()
+	return s, cmd
+}
+
+// mark notes the newest event on screen, and counts on the list's top
+// line the new events above the rows shown.
+func (v *audit) mark() {
+	l := v.list
+	l.note = ""
+	if len(l.visible) == 0 || l.offset >= len(l.visible) || len(l.rows) != len(v.events) {
+		return
+	}
+	v.seen = max(v.seen, v.events[l.visible[l.offset]].ID) // the newest of the rows shown
+	n := 0
+	for _, i := range l.visible[:l.offset] {
+		if v.events[i].ID > v.seen {
+			n++
+		}
+	}
+	if n > 0 {
+		l.note = "↑ " + count(n, "new event", "new events") + " above · g shows them"
+	}
+}
+
+func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 	if v.size(msg) {
 		v.layout()
 		return v, nil
@@ -123,27 +168,36 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 			v.more = len(msg.events) == auditPage
 		}
 		v.layout()
+		onNewest := msg.q.BeforeID == 0 && v.list.cursor == 0 // or nothing listed yet
 		rows, keys := make([][]string, len(v.events)), make([]string, len(v.events))
 		for i, e := range v.events {
-			rows[i], keys[i] = []string{fmtTime(e.At), e.Actor, e.Action, e.Target, e.Source, e.Detail}, fmt.Sprint(e.ID)
+			rows[i], keys[i] = []string{fmtTime(e.At), e.Actor, e.Action, e.Target, portalOf(e), e.Source, e.Detail}, fmt.Sprint(e.ID)
 		}
 		v.list.setRows(rows, keys)
+		if onNewest {
+			v.list.moveTo(0) // follow the newest
+		}
 		if msg.q.BeforeID != 0 {
-			return v, status("%d events loaded.", len(v.events))
+			return v, status("%s loaded.", upperFirst(count(len(v.events), "event", "events")))
 		}
 	case tea.KeyPressMsg:
 		if cmd, used := v.list.update(msg); used {
 			return v, cmd
 		}
 		switch {
+		case key.Matches(msg, detailsKey):
+			if i := v.list.selected(); i >= 0 && i < len(v.events) {
+				return v, push(newEventViewer(v.c, v.events[i]))
+			}
+			return v, nil
 		case key.Matches(msg, moreKey):
 			if !v.more || len(v.events) == 0 {
-				return v, status("That is the whole log (%d events).", len(v.events))
+				return v, status("That is the whole log (%s).", count(len(v.events), "event", "events"))
 			}
 			return v, v.load(v.events[len(v.events)-1].ID)
 		case key.Matches(msg, allOrgKey) && v.c.Actor.Admin:
 			v.all = !v.all
-			v.events, v.more = nil, false // another log: nothing loaded of it yet
+			v.events, v.more, v.seen = nil, false, 0 // another log: nothing loaded of it yet (the list shows the last until it is)
 			if v.all {
 				return v, tea.Batch(status("The log of every organization."), v.load(0))
 			}
@@ -178,4 +232,45 @@ func (v *audit) View() string {
 		out += "\n" + v.c.Styles.Muted.Render(fmt.Sprintf("Showing the newest %d; m loads older events.", len(v.events)))
 	}
 	return out
+}
+
+// portalOf is the event's portal as the console writes portals, or "".
+func portalOf(e core.AuditEntry) string {
+	if e.Portal == "" {
+		return ""
+	}
+	return "/p/" + e.Portal
+}
+
+// newEventViewer shows one audit event whole: where it came from taken
+// apart (the address of a web request, the fingerprint of an SSH key), and
+// its detail wrapped, however long.
+func newEventViewer(c *Common, e core.AuditEntry) *textViewer {
+	source, from := e.Source, [2]string{}
+	if kind, rest, ok := strings.Cut(e.Source, ":"); ok {
+		switch kind {
+		case "web":
+			source, from = "web", [2]string{"Address", rest}
+		case "ssh":
+			source, from = "ssh", [2]string{"Key", rest}
+		}
+	}
+	portal := portalOf(e)
+	if portal == "" {
+		portal = "—"
+	}
+	target := e.Target
+	if target == "" {
+		target = "—"
+	}
+	head := [][2]string{{"When", e.At.Local().Format("Mon 2 Jan 2006 15:04:05 MST")}, {"Who", e.Actor}, {"Action", e.Action},
+		{"Target", target}, {"Portal", portal}, {"Source", source}}
+	if from[0] != "" {
+		head = append(head, from)
+	}
+	body := e.Detail
+	if body == "" {
+		body = "No detail."
+	}
+	return newTextViewer(c, fmt.Sprintf("Event %d", e.ID), head, body)
 }

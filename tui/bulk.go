@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/progress"
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
 )
@@ -127,7 +128,7 @@ var (
 func (b *bulkInvite) ShortHelp() []key.Binding {
 	switch b.stage {
 	case bulkEditing:
-		return []key.Binding{previewKey, cancelKey}
+		return []key.Binding{cancelKey, previewKey} // the way out first, as in every form
 	case bulkPreview:
 		return []key.Binding{runKey, choiceKey, editKey}
 	case bulkRunning:
@@ -249,21 +250,38 @@ func (b *bulkInvite) View() string {
 		return st.Label.Render("Paste one person per line: ann@example.com or Ann Lee <ann@example.com>") +
 			"\n\n" + b.area.View()
 	case bulkPreview:
-		var rows []string
+		// One row per pasted line; a problem that does not fit beside its
+		// line wraps under it.
+		var rows [][]string
 		for _, l := range b.lines {
 			if l.problem != "" {
-				rows = append(rows, st.Bad.Render(fmt.Sprintf("✗ %3d  %s", l.n, fit(l.raw, 40)))+st.Muted.Render("  "+l.problem))
+				line := fmt.Sprintf("✗ %3d  %s", l.n, fit(l.raw, 40))
+				if ansi.StringWidth(line)+2+ansi.StringWidth(l.problem) <= b.w {
+					rows = append(rows, []string{st.Bad.Render(line) + st.Muted.Render("  "+l.problem)})
+					continue
+				}
+				row := []string{st.Bad.Render(line)}
+				for _, p := range wrapWords(l.problem, max(b.w-7, 10)) {
+					row = append(row, "       "+st.Muted.Render(p))
+				}
+				rows = append(rows, row)
 				continue
 			}
 			who := l.email
 			if l.name != "" {
 				who = l.name + " <" + l.email + ">"
 			}
-			rows = append(rows, st.Good.Render(fmt.Sprintf("✓ %3d  ", l.n))+who)
+			rows = append(rows, []string{st.Good.Render(fmt.Sprintf("✓ %3d  ", l.n)) + who})
 		}
-		max := b.h - 6
-		if len(rows) > max && max > 0 {
-			rows = append(rows[:max-1], st.Muted.Render(fmt.Sprintf("… and %d more lines", len(rows)-max+1)))
+		room := b.h - 6
+		var lines []string
+		for i, row := range rows {
+			left := len(rows) - i
+			if room > 0 && len(lines)+len(row) > room-min(left-1, 1) { // keep a line to say how many more
+				lines = append(lines, st.Muted.Render("… and "+count(left, "more line", "more lines")))
+				break
+			}
+			lines = append(lines, row...)
 		}
 		var roles []string
 		for i, r := range b.roles {
@@ -275,7 +293,7 @@ func (b *bulkInvite) View() string {
 		}
 		head := st.Label.Render(fmt.Sprintf("%d can be invited, %d cannot.", len(b.valid), len(b.lines)-len(b.valid))) +
 			"  Role: " + strings.Join(roles, "") + st.Muted.Render("  (←/→)")
-		return head + "\n" + st.Muted.Render("People already invited or with access are skipped.") + "\n\n" + strings.Join(rows, "\n")
+		return head + "\n" + st.Muted.Render("People already invited or with access are skipped.") + "\n\n" + strings.Join(lines, "\n")
 	}
 	done := len(b.valid)
 	if b.stage == bulkRunning {

@@ -172,6 +172,17 @@ func fmtDate(t time.Time) string {
 	return t.Local().Format("2 Jan 2006")
 }
 
+// count says n of a thing: "1 event", "2 events", "no events".
+func count(n int, one, many string) string {
+	switch n {
+	case 0:
+		return "no " + many
+	case 1:
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // fit truncates s to width cells with an ellipsis.
 func fit(s string, width int) string {
 	if width <= 0 {
@@ -206,4 +217,13 @@ func focusOn(focus int, fields map[int]focusable) tea.Cmd {
 
 func center(s string, w, h int) string {
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
+}
+
+// addressCell is an address as a list shows it: with its ASCII form beside
+// it when it is not plain ASCII (its domain in punycode).
+func addressCell(email string, n core.AddressNote) string {
+	if n.ASCII != "" && n.ASCII != email {
+		return email + " (" + n.ASCII + ")"
+	}
+	return email
 }

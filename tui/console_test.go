@@ -2,8 +2,13 @@ package tui
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	gossh "golang.org/x/crypto/ssh"
 
 	"latchkey/core"
 	"latchkey/core/coretest"
@@ -38,7 +44,11 @@ type console struct {
 
 func startConsole(t *testing.T) *console { return startConsoleSized(t, 100, 30) }
 
-func startConsoleSized(t *testing.T, w, h int) *console {
+func startConsoleSized(t *testing.T, w, h int) *console { return startConsoleAs(t, w, h, "") }
+
+// startConsoleAs is the console of the demo's owner or manager with that
+// email, over SSH; of the instance admin for "".
+func startConsoleAs(t *testing.T, w, h int, email string) *console {
 	t.Helper()
 	env := coretest.New(t, coretest.PublicURL(publicURL), coretest.At(fixed), coretest.Seeded(7))
 	demo, err := env.Svc.LoadDemo(env.Ctx)
@@ -49,7 +59,11 @@ func startConsoleSized(t *testing.T, w, h int) *console {
 	for _, l := range demo {
 		c.links[l.Portal] = coretest.TokenOf(l.URL)
 	}
-	app := New(Deps{Service: env.Svc, Actor: core.AdminActor("console"), CatcherOn: true, Where: "console"})
+	deps := Deps{Service: env.Svc, Actor: core.AdminActor("console"), CatcherOn: true, Where: "console"}
+	if email != "" {
+		deps.Actor, deps.Where = core.UserActor(env.User(email), "ssh:SHA256:test"), "ssh"
+	}
+	app := New(deps)
 	t.Cleanup(app.Close)
 	c.tm = teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
@@ -72,8 +86,12 @@ func (c *console) key(keys ...string) {
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
 		case "tab":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
+		case "shift+tab":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
 		case "right":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
+		case "end":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnd})
 		case "ctrl+s":
 			c.tm.Send(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
 		case "ctrl+b":
@@ -138,6 +156,11 @@ func TestScreens(t *testing.T) {
 		{"confirm", toRemoveAccessConfirm},
 		{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }},
 		{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }}, // the portals loaded
+		{"invite_editing", func(c *console) {
+			c.key("2")
+			c.waitFor("brand-guidelines")
+			c.key("enter", "ann@example.com", "tab", "tab")
+		}},
 		{"bulk_preview", func(c *console) {
 			c.key("2")
 			c.waitFor("Send invitation")
@@ -264,7 +287,7 @@ func TestQuitAsksWhenInputWouldBeLost(t *testing.T) {
 	c := startConsole(t)
 	c.key("2")
 	c.waitFor("Send invitation")
-	c.key("half-typed@")
+	c.key("enter", "half-typed@")
 	c.tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	c.waitFor("unsaved input")
 	c.key("n") // keep going: the input stays
@@ -369,5 +392,547 @@ func TestRenameProject(t *testing.T) {
 	c.waitFor("Renamed Website Redesign to Website Relaunch.")
 	if p := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign")); p.Project.Name != "Website Relaunch" {
 		t.Fatalf("project %+v", p.Project)
+	}
+}
+
+// rowOf is the line of a screen that holds s, its cells split on runs of
+// two spaces or more.
+func rowOf(t *testing.T, screen, s string) []string {
+	t.Helper()
+	for _, line := range strings.Split(screen, "\n") {
+		if strings.Contains(line, s) {
+			var cells []string
+			for _, c := range regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1) {
+				cells = append(cells, c)
+			}
+			return cells
+		}
+	}
+	t.Fatalf("no line holds %q:\n%s", s, screen)
+	return nil
+}
+
+// A project without a portal has nobody and no link to count: its People
+// and Links say "—", while a portal that nobody has yet says 0.
+func TestProjectWithoutAPortalCountsNoPeople(t *testing.T) {
+	out := startConsole(t).screen()
+	if got := rowOf(t, out, "Internal Ops"); !slices.Equal(got, []string{"Internal Ops", "—", "—", "—", "—"}) {
+		t.Errorf("Internal Ops: %q", got)
+	}
+	if got := rowOf(t, out, "Onboarding Kit"); !slices.Equal(got, []string{"Onboarding Kit", "/p/onboarding", "email", "0", "0"}) {
+		t.Errorf("Onboarding Kit: %q", got)
+	}
+}
+
+// Members' Created, like Last used and Uses, is about the current link: a
+// link generated later shows when it was (and that it was not used yet),
+// and someone with access but no link shows none.
+func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
+	c := startConsole(t)
+	c.env.Clock.Advance(2 * time.Hour)
+	coretest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
+	c.key("enter")
+	c.waitFor("cfo@acme.test")
+	out := c.screen()
+	if got := rowOf(t, out, "cfo@acme.test"); !slices.Equal(got[:7], []string{"Chris CFO", "cfo@acme.test", "client", "yes", "active", "2 Mar 11:30", "—"}) {
+		t.Errorf("cfo: %q", got)
+	}
+	if got := rowOf(t, out, "sam@northwind.test"); !slices.Equal(got[:7], []string{"Sam Member", "sam@northwind.test", "member", "yes", "none", "—", "—"}) {
+		t.Errorf("sam: %q", got)
+	}
+}
+
+// requireFits fails when a line of the screen is wider than the terminal,
+// or was cut at its edge: a line that ends in "…" there, or a box that lost
+// its right side.
+func requireFits(t *testing.T, screen string, w, h int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d lines, not %d:\n%s", len(lines), h, screen)
+	}
+	for i, l := range lines {
+		trimmed := strings.TrimSpace(l)
+		switch {
+		case ansi.StringWidth(l) > w:
+			t.Fatalf("line %d is %d wide:\n%s", i, ansi.StringWidth(l), screen)
+		case ansi.StringWidth(l) >= w-2 && strings.HasSuffix(trimmed, "…"):
+			t.Fatalf("line %d was cut at the edge: %q\n%s", i, l, screen)
+		case strings.HasPrefix(trimmed, "╭") && !strings.HasSuffix(trimmed, "╮"),
+			strings.HasPrefix(trimmed, "╰") && !strings.HasSuffix(trimmed, "╯"):
+			t.Fatalf("line %d is a box cut at the edge: %q\n%s", i, l, screen)
+		}
+	}
+}
+
+// words is the screen's text with its line breaks and runs of spaces as
+// single spaces, so that a wrapped sentence reads as one; box sides go.
+func words(screen string) string {
+	return strings.Join(strings.Fields(strings.NewReplacer("│", " ", "╭", " ", "╮", " ", "╰", " ", "╯", " ", "─", " ").Replace(screen)), " ")
+}
+
+// A manager's dialogs fit 100×30 and 80×24: the member menu and the SSH
+// keys of the owner, which the manager may not manage (the reason shows,
+// whole, under the items), and the members list with its Uses column at
+// 100 columns.
+func TestManagerDialogsFit(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			c := startConsoleAs(t, w, h, "mia@northwind.test")
+			c.key("6")
+			c.waitFor("Disclosure")
+			c.key("v")
+			c.waitFor("owner@northwind.test")
+			c.key("enter")
+			c.waitFor("Add an SSH key")
+			out := c.screen()
+			requireFits(t, out, w, h)
+			if !strings.Contains(words(out), "you may manage only your own keys, or as an owner the keys of your own managers") {
+				t.Errorf("the reason is not whole:\n%s", out)
+			}
+
+			c = startConsoleAs(t, w, h, "mia@northwind.test")
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			out = c.screen()
+			requireFits(t, out, w, h)
+			if header := rowOf(t, out, "Email"); w == 100 && !slices.Equal(header, []string{"Name", "Email", "Role", "Access", "Link", "Created", "Last used", "Uses"}) {
+				t.Errorf("members at 100 columns: %q", header)
+			}
+
+			c = startConsoleAs(t, w, h, "mia@northwind.test")
+			c.key("enter")
+			c.waitFor("cfo@acme.test")
+			c.key("enter")
+			c.waitFor("Remove portal access")
+			requireFits(t, c.screen(), w, h)
+		})
+	}
+}
+
+// Counts in the console say "1 SSH key" and "2 SSH keys", never "key(s)".
+func TestCountsAreSingularOrPlural(t *testing.T) {
+	c := startConsole(t)
+	for i, email := range []string{"owner@northwind.test", "mia@northwind.test", "mia@northwind.test"} {
+		coretest.Must(c.env.Svc.AddSSHKey(c.env.Ctx, c.env.Admin, email, sshKey(t, byte(i))))
+	}
+	c.key("6")
+	c.waitFor("Disclosure")
+	c.key("v")
+	c.waitFor("2 keys")
+	c.key("enter") // the owner, first
+	c.waitFor("Add an SSH key")
+	if out := words(c.screen()); strings.Contains(out, "(s)") || !strings.Contains(out, "1 SSH key ") {
+		t.Fatalf("the owner's keys: %s", out)
+	}
+}
+
+// sshKey is an authorized_keys line of an ed25519 key made from seed.
+func sshKey(t *testing.T, seed byte) string {
+	signer, err := gossh.NewSignerFromKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed + 1}, ed25519.SeedSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(signer.PublicKey())))
+}
+
+// Deactivate stops a leaked link, it does not keep anyone out: the member
+// menu and the confirmation say that they can ask for a new link at once,
+// and point an owner who wants someone out at Remove portal access.
+func TestDeactivateSaysTheyCanAskForANewLinkAtOnce(t *testing.T) {
+	c := startConsole(t)
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	c.key("down", "enter") // client@acme.test: an active link
+	c.waitFor("Remove portal access")
+	c.key("down")
+	c.waitFor("Stops this link")
+	menu := words(c.screen())
+	for _, want := range []string{"can ask for a new link at once", "To end their access, choose Remove portal access"} {
+		if !strings.Contains(menu, want) {
+			t.Errorf("the menu does not say %q:\n%s", want, menu)
+		}
+	}
+
+	c = startConsole(t)
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	c.key("down", "enter")
+	c.waitFor("Remove portal access")
+	c.key("2")
+	c.waitFor("Deactivate client@acme.test")
+	confirm := words(c.screen())
+	for _, want := range []string{"can ask for a new link on the portal page and get it at once", "Remove portal access instead"} {
+		if !strings.Contains(confirm, want) {
+			t.Errorf("the confirmation does not say %q:\n%s", want, confirm)
+		}
+	}
+}
+
+// helpDrives lead to each of the console's screens, with keys its help bar
+// must show.
+var helpDrives = []struct {
+	name  string
+	drive func(c *console)
+	want  []string
+}{
+	{"projects", func(c *console) {}, []string{"enter open", "? all keys", "q quit"}},
+	{"members", func(c *console) { c.key("enter"); c.waitFor("cfo@acme.test") }, []string{"enter member menu", "esc back", "? all keys"}},
+	{"member_menu", func(c *console) {
+		c.key("enter")
+		c.waitFor("cfo@acme.test")
+		c.key("enter")
+		c.waitFor("Remove portal access")
+	}, []string{"esc close"}},
+	{"confirm", toRemoveAccessConfirm, []string{"y yes", "n no"}},
+	{"activity", func(c *console) { c.key("a"); c.waitFor("Access requests") }, []string{"esc back", "? all keys"}},
+	{"invite", func(c *console) { c.key("2"); c.waitFor("brand-guidelines") }, nil},
+	{"invite_from_project", func(c *console) { c.key("i"); c.waitFor("brand-guidelines") }, nil},
+	{"bulk", func(c *console) {
+		c.key("2")
+		c.waitFor("Send invitation")
+		c.key("ctrl+b")
+		c.waitFor("Paste one person")
+	}, []string{"ctrl+s check the list", "esc cancel"}},
+	{"requests", func(c *console) { c.key("3"); c.waitFor("newcomer@acme.test") }, []string{"g grant", "d dismiss", "? all keys"}},
+	{"grant", func(c *console) { c.key("3"); c.waitFor("newcomer@acme.test"); c.key("g"); c.waitFor("Grant newcomer") }, []string{"esc close"}},
+	{"mail", func(c *console) { c.key("4"); c.waitFor("invite_portal") }, []string{"enter delivery details", "? all keys"}},
+	{"outbox_message", func(c *console) { c.key("4"); c.waitFor("invite_portal"); c.key("enter"); c.waitFor("No delivery") }, []string{"scroll", "esc back"}},
+	{"caught", func(c *console) {
+		c.key("4")
+		c.waitFor("invite_portal")
+		c.key("v")
+		c.waitFor("received nothing yet")
+	}, []string{"enter read", "? all keys"}},
+	{"audit", func(c *console) { c.key("5"); c.waitFor("link.redeemed") }, []string{"/ filter", "? all keys"}},
+	{"filtering", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("/", "cfo"); c.waitFor(" of ") }, []string{"enter done", "esc clear"}},
+	{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }, []string{"enter edit portal", "? all keys"}},
+	{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }, []string{"enter keys", "? all keys"}},
+	{"key_menu", func(c *console) {
+		c.key("6")
+		c.waitFor("Disclosure")
+		c.key("v")
+		c.waitFor("mia@northwind.test")
+		c.key("enter")
+		c.waitFor("Add an SSH key")
+	}, []string{"esc close"}},
+	{"portal_form", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("enter"); c.waitFor("Welcome text") }, []string{"esc cancel", "ctrl+s save"}},
+	{"portal_form_choice", func(c *console) {
+		c.key("6")
+		c.waitFor("Disclosure")
+		c.key("enter")
+		c.waitFor("Welcome text")
+		c.key("tab", "tab")
+	}, []string{"esc cancel", "←/→ choose", "? all keys"}},
+	{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }, []string{"enter save", "esc cancel"}},
+	{"invite_email", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter") }, []string{"esc leave form", "tab next field", "ctrl+s send", "ctrl+c quit"}},
+	{"invite_role", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter", "tab", "tab") }, []string{"esc leave form", "←/→ choose", "? all keys"}},
+	{"invite_button", func(c *console) {
+		c.key("2")
+		c.waitFor("Send invitation")
+		c.key("enter", "tab", "tab", "tab", "tab")
+	}, []string{"esc leave form", "enter send", "? all keys"}},
+	{"bulk_preview", func(c *console) {
+		c.key("2")
+		c.waitFor("Send invitation")
+		c.key("ctrl+b")
+		c.waitFor("Paste one person per line")
+		c.tm.Send(tea.PasteMsg{Content: "ann@example.com\nnot an address"})
+		c.key("ctrl+s")
+		c.waitFor("can be invited")
+	}, []string{"enter send the invitations", "? all keys"}},
+	{"link_dialog", func(c *console) {
+		c.key("enter")
+		c.waitFor("cfo@acme.test")
+		c.key("enter")
+		c.waitFor("Remove portal access")
+		c.key("enter")
+		c.waitFor("emailed to")
+	}, []string{"enter close", "c copy again"}},
+	{"audit_event", func(c *console) { c.key("5"); c.waitFor("link.redeemed"); c.key("enter"); c.waitFor("Event ") }, []string{"scroll", "esc back"}},
+}
+
+// forms are the drives that end in a form being edited.
+var forms = map[string]bool{"bulk": true, "portal_form": true, "portal_form_choice": true, "prompt": true,
+	"invite_email": true, "invite_role": true, "invite_button": true, "invite_from_project": true}
+
+// The help bar of every screen shows what matters there, whole, at 80 and
+// 100 columns: it never ends in "…"; and nothing else on the screen is cut.
+func TestShortHelpIsNeverCut(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		for _, d := range helpDrives {
+			t.Run(fmt.Sprintf("%s_%dx%d", d.name, size[0], size[1]), func(t *testing.T) {
+				c := startConsoleSized(t, size[0], size[1])
+				d.drive(c)
+				out := c.screen()
+				requireFits(t, out, size[0], size[1])
+				lines := strings.Split(out, "\n")
+				bar := strings.TrimSpace(lines[len(lines)-1])
+				if strings.HasSuffix(bar, "…") || ansi.StringWidth(lines[len(lines)-1]) > size[0] {
+					t.Fatalf("the help bar was cut: %q", bar)
+				}
+				for _, w := range d.want {
+					if !strings.Contains(bar, w) {
+						t.Errorf("the help bar lacks %q: %q", w, bar)
+					}
+				}
+				if forms[d.name] && !strings.HasPrefix(bar, "esc ") {
+					t.Errorf("a form's way out is not its first key: %q", bar)
+				}
+			})
+		}
+	}
+}
+
+// ? shows every key of the screen and of the console, in columns that fit
+// the terminal: none is cut off at its right edge.
+func TestFullHelpShowsEveryColumn(t *testing.T) {
+	// Screens that take every key (a dialog, a text field) have no ?.
+	typing := map[string]bool{"member_menu": true, "confirm": true, "grant": true, "key_menu": true, "filtering": true, "prompt": true,
+		"bulk": true, "invite_email": true, "invite_from_project": true, "link_dialog": true, "portal_form": true}
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		for _, d := range helpDrives {
+			if typing[d.name] {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s_%dx%d", d.name, size[0], size[1]), func(t *testing.T) {
+				c := startConsoleSized(t, size[0], size[1])
+				d.drive(c)
+				c.key("?")
+				c.waitFor("close this help")
+				out := c.screen()
+				requireFits(t, out, size[0], size[1])
+				want := []string{"shift+tab previous section", "1-6 sections", "q quit"}
+				if forms[d.name] { // tab moves between the fields
+					want = []string{"tab next field", "1-6 sections", "q quit"}
+				}
+				if d.name == "projects" || d.name == "members" {
+					want = append(want, "home/end", "a activity")
+				}
+				for _, w := range want {
+					if !strings.Contains(words(out), w) {
+						t.Errorf("the help lacks %q:\n%s", w, out)
+					}
+				}
+				if forms[d.name] && strings.Contains(words(out), "tab next section") {
+					t.Errorf("the help gives tab to the sections and to the fields:\n%s", out)
+				}
+			})
+		}
+	}
+}
+
+// A status message longer than a line wraps into the rows the screen's
+// body gives up for it, at word boundaries, and nothing is cut.
+func TestLongStatusWrapsIntoFreeRows(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			c := startConsoleSized(t, size[0], size[1])
+			c.key("i")
+			c.waitFor("Send invitation")
+			c.key("newclient@acme.test", "ctrl+s")
+			c.waitFor("Invited")
+			out := c.screen()
+			requireFits(t, out, size[0], size[1])
+			if want := "Invited newclient@acme.test as client to Website Redesign: the email with an Open portal button is on its way."; !strings.Contains(words(out), want) {
+				t.Fatalf("the status is not whole:\n%s", out)
+			}
+			if !strings.Contains(out, "Send invitation") {
+				t.Fatalf("the form went:\n%s", out)
+			}
+		})
+	}
+}
+
+// The Invite form never traps the keyboard nor swallows a key: reached with
+// its section key it is not being edited, and says so, so that 3 and tab go
+// on to the next sections as everywhere; enter edits it, marks the field
+// that has the keyboard, and shows esc, its way out, first in the help bar;
+// a digit types into a text field, and goes to the sections on a choice;
+// after esc a letter is answered in the status line, neither typed unseen
+// nor passed to the screen behind.
+func TestInviteFormNeverTrapsOrSwallowsKeys(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			c := startConsoleSized(t, size[0], size[1])
+			c.key("2")
+			c.waitFor("Not editing")
+			c.key("3")
+			c.waitFor("newcomer@acme.test")
+			c.key("shift+tab")
+			c.waitFor("Not editing")
+			c.key("tab")
+			c.waitFor("g grant")
+			c.key("shift+tab")
+			c.waitFor("Not editing")
+			c.key("enter")
+			c.waitFor("Editing · esc leaves the form")
+			c.key("ann3@x.test", "tab", "tab") // on Role: not a text field
+			c.waitFor("› Role")
+			c.key("4")
+			c.waitFor("invite_portal")
+			c.key("2")
+			c.waitFor("› Role")
+			c.key("esc")
+			c.waitFor("Not editing")
+			c.key("g")
+			c.waitFor("not being edited")
+			out := c.screen()
+			if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "enter edit form") {
+				t.Errorf("the help bar after esc: %q", bar)
+			}
+			for _, want := range []string{"Email         > ann3@x.test", "Not editing"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the form lacks %q:\n%s", want, out)
+				}
+			}
+
+			for tabs, field := range map[int]string{0: "Email", 2: "Role", 4: "Send invitation"} {
+				c = startConsoleSized(t, size[0], size[1])
+				c.key("2")
+				c.waitFor("Not editing")
+				c.key("enter")
+				c.waitFor("Editing")
+				for range tabs {
+					c.key("tab")
+				}
+				out = c.screen()
+				if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "esc leave form") {
+					t.Errorf("the help bar on %s: %q", field, bar)
+				}
+				if !strings.Contains(out, "› "+field) && !strings.Contains(out, "›               │  Send invitation") {
+					t.Errorf("%s is not marked:\n%s", field, out)
+				}
+			}
+		})
+	}
+}
+
+// The portal form follows the rule of every form: esc, its way out, first
+// in the help bar; the field with the keyboard marked; on a choice, a digit
+// goes to the sections (the form stays as it was, for when Settings is
+// opened again) instead of vanishing.
+func TestPortalFormPassesSectionKeysOnChoices(t *testing.T) {
+	c := startConsole(t)
+	c.key("6")
+	c.waitFor("Disclosure")
+	c.key("enter")
+	c.waitFor("Welcome text")
+	c.key("tab", "tab") // Access
+	c.waitFor("› Access")
+	c.key("1")
+	c.waitFor("Internal Ops")
+	c.key("6")
+	c.waitFor("› Access")
+	out := c.screen()
+	if bar := strings.TrimSpace(out[strings.LastIndexByte(out, '\n'):]); !strings.HasPrefix(bar, "esc cancel") {
+		t.Errorf("the help bar: %q", bar)
+	}
+}
+
+// The newest audit events are always at hand: with the selection on the
+// newest, the list follows new ones; with it further down, a marker counts
+// those that arrived above, and g goes to them. enter shows an event whole.
+func TestAuditShowsNewEventsAtOnce(t *testing.T) {
+	start := func(t *testing.T) (*console, func(string)) {
+		c := startConsole(t)
+		org := coretest.Must(c.env.Svc.Orgs(c.env.Ctx, c.env.Admin))[0]
+		c.env.FillAudit(org.ID, 60)
+		c.key("5")
+		c.waitFor("member59@x.test")
+		return c, func(name string) { coretest.Must(c.env.Svc.CreateProject(c.env.Ctx, c.env.Admin, org.ID, name)) }
+	}
+	t.Run("on the newest", func(t *testing.T) {
+		c, newProject := start(t)
+		newProject("Alpha")
+		c.waitFor("Alpha")
+		c.key("enter")
+		c.waitFor("Event ")
+		if out := words(c.screen()); !strings.Contains(out, "Target Alpha") {
+			t.Fatalf("enter showed another event than the newest: %s", out)
+		}
+	})
+	t.Run("further down", func(t *testing.T) {
+		c, newProject := start(t)
+		c.key("end")
+		for _, name := range []string{"Beta", "Gamma", "Delta"} {
+			newProject(name)
+		}
+		c.waitFor("3 new events above")
+		c.key("g", "enter")
+		c.waitFor("Event ")
+		if out := words(c.screen()); !strings.Contains(out, "Target Delta") {
+			t.Fatalf("g, enter did not show the newest event: %s", out)
+		}
+	})
+}
+
+// enter on an audit event shows all of it, the detail whole, at 100×30
+// and 80×24: who, from where (the key's fingerprint for SSH, the address
+// for the web), what, on which portal.
+func TestAuditEventShowsItsWholeDetail(t *testing.T) {
+	for _, size := range [][2]int{{100, 30}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			c := startConsoleSized(t, size[0], size[1])
+			owner := core.UserActor(c.env.User("owner@northwind.test"), "ssh:SHA256:ZmluZ2VycHJpbnQgb2YgdGhlIG93bmVyJ3Mga2V5IGhlcmU")
+			title := "Website Redesign — the long title an agency gives its biggest client's portal, with every word of it kept"
+			ref := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign"))
+			coretest.Must(c.env.Svc.SetPortal(c.env.Ctx, owner, ref.Project.ID, core.PortalSettings{
+				Title: title, Slug: "website-redesign", Access: core.AccessClosed}))
+			c.key("5")
+			c.waitFor("portal.updated")
+			c.key("enter")
+			c.waitFor("Event ")
+			out := c.screen()
+			requireFits(t, out, size[0], size[1])
+			for _, want := range []string{"When Mon 2 Mar 2026 09:30:00 UTC", "Who owner@northwind.test", "Action portal.updated",
+				"Target website-redesign", "Portal /p/website-redesign", "Source ssh", "Key SHA256:ZmluZ2VycHJpbnQgb2YgdGhlIG93bmVyJ3Mga2V5IGhlcmU",
+				"title " + strconv.Quote(title) + ", access closed"} {
+				if !strings.Contains(words(out), want) {
+					t.Errorf("the event lacks %q:\n%s", want, out)
+				}
+			}
+
+			c = startConsoleSized(t, size[0], size[1])
+			c.key("5")
+			c.waitFor("access.requested")
+			c.key("enter") // the newest: the demo's access request
+			c.waitFor("Event ")
+			if out := words(c.screen()); !strings.Contains(out, "Source web Address 198.51.100.23") {
+				t.Errorf("the request lacks its address: %s", out)
+			}
+		})
+	}
+}
+
+// The audit list names each event's portal at 100 columns.
+func TestAuditListShowsThePortal(t *testing.T) {
+	c := startConsole(t)
+	c.key("5")
+	c.waitFor("link.deactivated")
+	out := c.screen()
+	if header := rowOf(t, out, "When"); !slices.Contains(header, "Portal") {
+		t.Fatalf("columns %q", header)
+	}
+	if row := rowOf(t, out, "link.deactivated"); !slices.Contains(row, "/p/website-redesign") {
+		t.Fatalf("link.deactivated: %q", row)
+	}
+}
+
+// A manager's console fits 80×24 and 100×30 on every screen, as the
+// admin's does: nothing wider than the terminal, nothing cut at its edge.
+func TestEveryScreenFitsForAManager(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}} {
+		for _, d := range helpDrives {
+			if d.name == "caught" { // the catcher's inbox is the instance admin's
+				continue
+			}
+			t.Run(fmt.Sprintf("%s_%dx%d", d.name, size[0], size[1]), func(t *testing.T) {
+				c := startConsoleAs(t, size[0], size[1], "mia@northwind.test")
+				d.drive(c)
+				requireFits(t, c.screen(), size[0], size[1])
+			})
+		}
 	}
 }

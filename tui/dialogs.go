@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -81,8 +82,18 @@ func (d *confirm) View() string {
 
 type menuItem struct {
 	label  string
+	desc   string // what it does, shown under the items while it is chosen
 	why    string // why it is unavailable; "" when it is available
 	action func() tea.Cmd
+}
+
+// hint is what the line under the items says of it: why it is
+// unavailable, else what it does.
+func (it menuItem) hint() string {
+	if it.why != "" {
+		return "Not available: " + strings.TrimSuffix(it.why, ".") + "."
+	}
+	return it.desc
 }
 
 // menu is a vertical list of actions.
@@ -149,25 +160,50 @@ func (m *menu) choose() tea.Cmd {
 	return it.action()
 }
 
+// dialogFrame is how many columns a dialog's border and padding take.
+const dialogFrame = 6
+
 func (m *menu) View() string {
 	st := m.c.Styles
-	var b strings.Builder
-	b.WriteString(st.Label.Render(m.heading) + "\n\n")
+	// The items and the heading set the width, up to what the body leaves;
+	// a hint wraps to it (at least 56 columns, for a sentence to read).
+	room := max(m.w-dialogFrame, 10)
+	width := lipgloss.Width(m.heading)
+	var lines []string
 	for i, it := range m.items {
-		line := fmt.Sprintf("%d  %s", i+1, it.label)
+		line := fit(fmt.Sprintf(" %d  %s ", i+1, it.label), room)
 		switch {
-		case i == m.cursor && it.why == "":
-			line = st.Selected.Render(" " + line + " ")
 		case i == m.cursor:
-			line = st.Selected.Render(" "+line+" ") + st.Muted.Render("  "+it.why)
+			line = st.Selected.Render(line)
 		case it.why != "":
-			line = st.Faint.Render(" " + line + " ")
-		default:
-			line = " " + line + " "
+			line = st.Faint.Render(line)
 		}
-		b.WriteString(line + "\n")
+		width = max(width, lipgloss.Width(line))
+		lines = append(lines, line)
 	}
-	return center(st.Dialog.Render(strings.TrimRight(b.String(), "\n")), m.w, m.h)
+	hinted := slices.ContainsFunc(m.items, func(it menuItem) bool { return it.hint() != "" })
+	if hinted {
+		width = max(width, 56)
+	}
+	width = min(width, room)
+	body := lipgloss.NewStyle().Width(width).Render(st.Label.Render(m.heading)) + "\n\n" + strings.Join(lines, "\n")
+	// The hint of the item chosen, in as many lines as the longest hint
+	// takes: the dialog keeps its size while the cursor moves.
+	wrap := lipgloss.NewStyle().Width(width)
+	rows := 0
+	for _, it := range m.items {
+		if h := it.hint(); h != "" {
+			rows = max(rows, lipgloss.Height(wrap.Render(h)))
+		}
+	}
+	if hinted {
+		hint := ""
+		if h := m.items[m.cursor].hint(); h != "" {
+			hint = wrap.Render(st.Muted.Render(h))
+		}
+		body += "\n\n" + hint + strings.Repeat("\n", rows-lipgloss.Height(hint))
+	}
+	return center(st.Dialog.Render(body), m.w, m.h)
 }
 
 // ---- organization picker

@@ -522,7 +522,7 @@ func TestSectionsComeBackAsLeft(t *testing.T) {
 	if got, _ := p.selected(); got.Project.ID != want.Project.ID {
 		t.Fatalf("selected %q after leaving and coming back, want %q", got.Project.Name, want.Project.Name)
 	}
-	press(char('2'), char('z'), char('o'), char('e'), char('1'))
+	press(char('2'), tea.KeyPressMsg{Code: tea.KeyEnter}, char('z'), char('o'), char('e'), tea.KeyPressMsg{Code: tea.KeyEscape}, char('1'))
 	if !a.dirty() {
 		t.Fatal("input typed in Invite, then left, is not counted as unsaved")
 	}

@@ -18,6 +18,16 @@ import (
 
 // invite is the invitation form: email, name, role, portal (or none) and,
 // for a guest, an access end date.
+//
+// It is either being edited or not, and says which at its top. Opened with
+// i (inviting to a project's portal) it is edited at once; reached with
+// its section key, or left with esc, it is not, so that the section keys
+// go on through it as through every screen. While it is edited, the field
+// with the keyboard is marked "›" and esc, its way out, is the first key of
+// the help bar; a text field takes what is typed (digits too), while on a
+// choice or the button the console's keys (1-6, ?, q) act as everywhere.
+// Not edited, enter edits it again where it was, and a key that would type
+// is answered in the status line rather than lost.
 type invite struct {
 	base
 	email, name, until textinput.Model
@@ -27,7 +37,7 @@ type invite struct {
 	portal             int                   // 0: no portal; i: portals[i-1]
 	want               uint64                // portal to preselect once loaded
 	focus              int
-	active             bool // keys go to the form
+	active             bool // being edited: keys go to the form
 	errs               map[string]string
 	sent               bool
 }
@@ -61,6 +71,13 @@ func newInvite(c *Common, portalID uint64) *invite {
 	return f
 }
 
+// newInviteSection is the Invite section's form, not being edited.
+func newInviteSection(c *Common) *invite {
+	f := newInvite(c, 0)
+	f.active = false
+	return f
+}
+
 func (f *invite) Init() tea.Cmd {
 	svc, a, org := f.c.Service, f.c.Actor, f.c.Org.ID
 	load := work("Loading portals", func() tea.Msg {
@@ -78,7 +95,10 @@ func (f *invite) Init() tea.Cmd {
 		}
 		return invitePortalsMsg{withPortal, by, err}
 	})
-	return tea.Batch(load, f.email.Focus())
+	if !f.active {
+		return load
+	}
+	return tea.Batch(load, f.focusInput())
 }
 
 // setRoles offers the roles the console user may grant: the manager role
@@ -99,7 +119,28 @@ func (f *invite) Title() string {
 	return "Invite"
 }
 
-func (f *invite) Capturing() bool { return f.active }
+// Capturing: a text field being edited takes every key.
+func (f *invite) Capturing() bool { return f.active && f.typing() }
+
+// typing: the field with the keyboard takes text.
+func (f *invite) typing() bool { return f.focus == fEmail || f.focus == fName || f.focus == fUntil }
+
+// claims the form's own keys while it is edited on a choice or the button:
+// the console's keys (digits, ?, q) go on to the console.
+func (f *invite) claims(k tea.KeyPressMsg) bool {
+	if !f.active {
+		return false
+	}
+	for _, b := range []key.Binding{nextFieldKey, prevFieldKey, choiceKey, sendKey, bulkKey, leaveKey, enterFormKey} {
+		if key.Matches(k, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsEsc: while the form is edited, esc leaves the form, not the screen.
+func (f *invite) holdsEsc() bool { return f.active }
 func (f *invite) Dirty() bool {
 	return !f.sent && (f.email.Value() != "" || f.name.Value() != "" || f.until.Value() != "")
 }
@@ -108,21 +149,32 @@ var (
 	nextFieldKey = bind("tab,down", "tab", "next field")
 	prevFieldKey = bind("shift+tab,up", "shift+tab", "previous field")
 	choiceKey    = bind("left,right", "←/→", "change choice")
-	sendKey      = bind("ctrl+s", "ctrl+s", "send invitation")
+	sendKey      = bind("ctrl+s", "ctrl+s", "send")
 	bulkKey      = bind("ctrl+b", "ctrl+b", "bulk invite")
-	leaveKey     = bind("esc", "esc", "leave the form")
-	enterFormKey = bind("enter", "enter", "edit the form")
+	leaveKey     = bind("esc", "esc", "leave form")
+	enterFormKey = bind("enter", "enter", "edit form")
+	enterSendKey = bind("enter", "enter", "send")
 )
 
+// ShortHelp: the way out first while the form is edited, then what the
+// field with the keyboard takes.
 func (f *invite) ShortHelp() []key.Binding {
-	if !f.active {
+	switch {
+	case !f.active:
 		return []key.Binding{enterFormKey, bulkKey}
+	case f.focus == fRole || f.focus == fPortal:
+		return []key.Binding{leaveKey, bind("left,right", "←/→", "choose"), nextFieldKey, sendKey, bulkKey}
+	case f.focus == fSubmit:
+		return []key.Binding{leaveKey, enterSendKey, nextFieldKey, bulkKey}
 	}
-	return []key.Binding{nextFieldKey, choiceKey, sendKey, bulkKey, leaveKey}
+	return []key.Binding{leaveKey, nextFieldKey, sendKey, bind("ctrl+b", "ctrl+b", "bulk")}
 }
 
 func (f *invite) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{nextFieldKey, prevFieldKey, choiceKey}, {sendKey, bulkKey, leaveKey, enterFormKey}}
+	if !f.active {
+		return [][]key.Binding{{enterFormKey, bulkKey}}
+	}
+	return [][]key.Binding{{leaveKey, nextFieldKey, prevFieldKey, choiceKey}, {sendKey, bulkKey}}
 }
 
 func (f *invite) visibleFields() []int {
@@ -145,9 +197,7 @@ func (f *invite) move(delta int) tea.Cmd {
 	return f.focusInput()
 }
 
-func (f *invite) focusInput() tea.Cmd {
-	return focusOn(f.focus, map[int]focusable{fEmail: &f.email, fName: &f.name, fUntil: &f.until})
-}
+func (f *invite) focusInput() tea.Cmd { return f.focusOn(f.focus) }
 
 func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if f.size(msg) {
@@ -174,6 +224,10 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return f, nil
 	case inviteResultMsg:
+		var ce *core.ConfirmationError
+		if errors.As(msg.err, &ce) { // ask, and send again confirmed; the form keeps its values meanwhile
+			return f, push(newConfirm(f.c, ce.Question+" Replace it?", ce.Detail, f.send(true)))
+		}
 		if msg.err != nil {
 			f.errs = map[string]string{}
 			var ve *core.ValidationError
@@ -192,26 +246,26 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, tea.Batch(f.focusInput(), func() tea.Msg { return statusMsg{text: msg.status} })
 	case tea.PasteMsg:
 		if !f.active {
-			return f, nil
+			return f, notEdited()
 		}
 	case tea.KeyPressMsg:
 		if !f.active {
-			switch msg.String() {
-			case "enter":
+			switch {
+			case msg.String() == "enter":
 				f.active = true
 				return f, f.focusInput()
-			case "ctrl+b":
+			case key.Matches(msg, bulkKey):
 				return f, push(newBulkInvite(f.c, f.selectedPortal()))
+			case msg.Text != "":
+				return f, notEdited()
 			}
 			return f, nil
 		}
 		switch {
 		case msg.String() == "esc":
 			f.active = false
-			f.email.Blur()
-			f.name.Blur()
-			f.until.Blur()
-			return f, status("Left the form; tab switches sections, enter edits again.")
+			f.focusOn(-1)
+			return f, nil
 		case key.Matches(msg, sendKey), msg.String() == "enter" && f.focus == fSubmit:
 			return f, f.submit()
 		case key.Matches(msg, bulkKey):
@@ -242,6 +296,17 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return f, cmd
 }
 
+// notEdited answers a key that would have typed into the form while it is
+// not being edited.
+func notEdited() tea.Cmd {
+	return status("The form is not being edited: press enter to edit it.")
+}
+
+// focusOn blurs every text field, then focuses the one at field, if any.
+func (f *invite) focusOn(field int) tea.Cmd {
+	return focusOn(field, map[int]focusable{fEmail: &f.email, fName: &f.name, fUntil: &f.until})
+}
+
 func cycle(i, n int, forward bool) int {
 	if forward {
 		return (i + 1) % n
@@ -268,8 +333,12 @@ type inviteResultMsg struct {
 	err    error
 }
 
-func (f *invite) submit() tea.Cmd {
-	in := core.InviteInput{OrgID: f.c.Org.ID, Email: f.email.Value(), Name: f.name.Value(), Role: f.roles[f.role]}
+func (f *invite) submit() tea.Cmd { return f.send(false) }
+
+// send invites with the form's values; replace confirms that an active
+// link of the address for the portal is replaced.
+func (f *invite) send(replace bool) tea.Cmd {
+	in := core.InviteInput{Replace: replace, OrgID: f.c.Org.ID, Email: f.email.Value(), Name: f.name.Value(), Role: f.roles[f.role]}
 	portalName := ""
 	if p := f.selectedPortal(); p != nil {
 		in.PortalID, portalName = p.Portal.ID, p.Portal.Title
@@ -288,22 +357,29 @@ func (f *invite) submit() tea.Cmd {
 		if err != nil {
 			return inviteResultMsg{err: err}
 		}
-		email := res.Invitation.Email
-		if in.PortalID != 0 {
-			return inviteResultMsg{status: fmt.Sprintf("Invited %s as %s to %s: the email with an Open portal button is on its way.", email, in.Role, portalName)}
+		email, as := res.Invitation.Email, "as "+string(res.Role)
+		if res.KeptRole && res.Role != in.Role {
+			as = "(they keep the role " + string(res.Role) + ")"
 		}
-		return inviteResultMsg{status: fmt.Sprintf("Invited %s as %s: the email with a link to join is on its way.", email, in.Role)}
+		if in.PortalID != 0 {
+			replaced := ""
+			if res.Replaced {
+				replaced = " Their previous link no longer works."
+			}
+			return inviteResultMsg{status: fmt.Sprintf("Invited %s %s to %s: the email with an Open portal button is on its way.%s", email, as, portalName, replaced)}
+		}
+		return inviteResultMsg{status: fmt.Sprintf("Invited %s %s: the email with a link to join is on its way.", email, as)}
 	})
 }
 
 func (f *invite) View() string {
 	st := f.c.Styles
+	// The field with the keyboard is marked in any colour profile.
 	label := func(field int, text string) string {
-		s := lipgloss.NewStyle().Width(16).Render(text)
 		if f.active && f.focus == field {
-			return st.Accent.Bold(true).Render(s)
+			return st.Accent.Bold(true).Render(lipgloss.NewStyle().Width(16).Render("› " + text))
 		}
-		return st.Label.Render(s)
+		return st.Label.Render(lipgloss.NewStyle().Width(16).Render("  " + text))
 	}
 	errLine := func(field string) string {
 		if e := f.errs[field]; e != "" {
@@ -334,7 +410,13 @@ func (f *invite) View() string {
 	for _, p := range f.portals {
 		portals = append(portals, p.Portal.Slug)
 	}
+	state := st.Accent.Render("Editing · esc leaves the form")
+	if !f.active {
+		state = st.Warn.Render("Not editing · enter edits the form")
+	}
 	rows := []string{
+		state,
+		"",
 		label(fEmail, "Email") + f.email.View() + errLine("email"),
 		label(fName, "Name") + f.name.View() + errLine("name"),
 		label(fRole, "Role") + choice(fRole, roles, f.role) + errLine("role"),
@@ -343,18 +425,15 @@ func (f *invite) View() string {
 	if f.roles[f.role] == core.RoleGuest {
 		rows = append(rows, label(fUntil, "Access until")+f.until.View()+errLine("guest_until"))
 	}
-	button := st.Button.Render("Send invitation")
+	button, mark := st.Button.Render("Send invitation"), ""
 	if f.active && f.focus == fSubmit {
-		button = st.ButtonActive.Render("Send invitation")
+		button, mark = st.ButtonActive.Render("Send invitation"), st.Accent.Bold(true).Render("›")
 	}
-	rows = append(rows, "", lipgloss.NewStyle().MarginLeft(16).Render(button))
+	rows = append(rows, "", lipgloss.JoinHorizontal(lipgloss.Center, lipgloss.NewStyle().Width(16).Render(mark), button))
 	explain := "With a portal, the email carries a magic link that opens it at once and creates the account on first use."
 	if f.selectedPortal() == nil {
 		explain = "Without a portal, the email carries a link to create the account and set a password (one use, 7 days)."
 	}
 	rows = append(rows, "", indent(st.Muted.Render(explain), 0, f.w))
-	if !f.active {
-		rows = append(rows, st.Muted.Render("The form is not focused: enter edits it."))
-	}
 	return strings.Join(rows, "\n")
 }

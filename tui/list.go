@@ -48,6 +48,7 @@ type listView struct {
 	width     int
 	height    int
 	empty     string // shown when there are no rows at all
+	note      string // said on the top line, after the count
 }
 
 var filterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
@@ -163,9 +164,10 @@ func (l *listView) place(i int) {
 // ones when the terminal is narrow.
 func (l *listView) resize(w, h int) {
 	l.width, l.height = w, h
-	const pad = 2 // the table's cell padding
+	// A cell has a space either side, but the last: nothing follows it.
+	const pad = 2
 	shown := make([]bool, len(l.cols))
-	need := 0
+	need := -1
 	for i, c := range l.cols {
 		shown[i] = true
 		need += c.min + pad
@@ -327,6 +329,9 @@ func (l *listView) view() string {
 	default:
 		top = st.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
 	}
+	if l.note != "" {
+		top += "   " + st.Warn.Render(l.note)
+	}
 	if len(l.rows) == 0 && !l.capturing() && !l.holdsEsc() {
 		return st.Muted.Render(l.empty) // nothing to count or filter
 	}
@@ -375,7 +380,7 @@ func (l *listView) line(cells []string) string {
 		b.WriteString(v)
 		b.WriteString(strings.Repeat(" ", max(w-ansi.StringWidth(v), 0)+1))
 	}
-	return b.String()
+	return strings.TrimSuffix(b.String(), " ") // nothing follows the last cell
 }
 
 // oneLine keeps a cell on its row: an error a mail server gave over several

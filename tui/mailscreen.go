@@ -118,8 +118,8 @@ func deliveryState(msg core.Message) string {
 
 func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if m.size(msg) {
-		m.outbox.resize(m.w, m.h-1)
-		m.caught.resize(m.w, m.h-1)
+		m.outbox.resize(m.w, m.h-len(m.head(false)))
+		m.caught.resize(m.w, m.h-len(m.head(true)))
 		return m, nil
 	}
 	switch msg := msg.(type) {
@@ -185,15 +185,19 @@ func (m *mailScreen) open(id uint64) tea.Cmd {
 	})
 }
 
-func (m *mailScreen) View() string {
-	st := m.c.Styles
-	head := st.Muted.Render("Outbox: every email latchkey queued, and how its delivery went.")
-	if m.showCaught {
-		head = st.Muted.Render("The built-in catcher keeps the newest 1,000 messages instead of delivering them.")
+// head is what the list under it holds, wrapped to the width.
+func (m *mailScreen) head(caught bool) []string {
+	text := "Outbox: every email latchkey queued, and how its delivery went."
+	if caught {
+		text = "The built-in catcher keeps the newest 1,000 messages instead of delivering them."
 	} else if m.catcher() {
-		head += st.Muted.Render(" v shows the catcher's inbox.")
+		text += " v shows the catcher's inbox."
 	}
-	return head + "\n" + m.current().view()
+	return wrapWords(text, max(m.w, 10))
+}
+
+func (m *mailScreen) View() string {
+	return m.c.Styles.Muted.Render(strings.Join(m.head(m.showCaught), "\n")) + "\n" + m.current().view()
 }
 
 // textViewer shows a few labelled fields and, under a rule, a text that

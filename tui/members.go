@@ -32,8 +32,10 @@ type membersMsg struct {
 func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 	m := &members{base: base{c: c}, portal: p, project: proj}
 	m.list = newListView(c, []column{
+		// Every column fits 100 columns (98 inside the margins), with the
+		// demo's names and addresses whole.
 		{title: "Name", min: 12, flex: 2, drop: 2},
-		{title: "Email", min: 20, flex: 3},
+		{title: "Email", min: 18, flex: 3},
 		{title: "Role", min: 7},
 		{title: "Access", min: 7}, // "invited"
 		{title: "Link", min: 11},
@@ -70,28 +72,6 @@ func (m *members) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey}}
 }
 
-func linkState(pm core.PortalMember) string {
-	switch pm.LinkState {
-	case "":
-		return "none"
-	case core.LinkReplaced: // the newest link was replaced without a successor: shown as ended
-		return "deactivated"
-	}
-	return string(pm.LinkState)
-}
-
-func accessState(pm core.PortalMember) string {
-	switch {
-	case pm.Expired:
-		return "ended"
-	case pm.HasAccess:
-		return "yes"
-	case pm.LinkState == core.LinkActive:
-		return "invited"
-	}
-	return "no"
-}
-
 func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if m.size(msg) {
 		m.list.resize(m.w, m.h)
@@ -116,15 +96,14 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if name == "" {
 				name = "—"
 			}
-			uses := ""
-			if pm.UseCount > 0 {
+			// Created, Last used and Uses are about links: when the
+			// current one was made, and how its links were used; someone
+			// without a link has none of them.
+			uses := "—"
+			if pm.LinkState != "" {
 				uses = fmt.Sprint(pm.UseCount)
 			}
-			created := pm.AccessAt
-			if created.IsZero() {
-				created = pm.LinkAt
-			}
-			rows[i], keys[i] = []string{name, pm.Email, string(pm.Role), accessState(pm), linkState(pm), fmtTime(created), fmtTime(pm.LastUsedAt), uses}, pm.Email
+			rows[i], keys[i] = []string{name, addressCell(pm.Email, pm.Note), string(pm.Role), pm.AccessWord(), pm.LinkWord(), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
 		}
 		m.list.setRows(rows, keys)
 		return m, nil
@@ -179,17 +158,36 @@ func (m *members) menu(pm core.PortalMember) screen {
 				pop: 1, push: newLinkDialog(c, "New magic link for "+email, email, il)}
 		})
 	}
+	// What each item does, shown under the items while it is chosen.
+	// Deactivate stops a leaked link, and keeps nobody out: whoever had it
+	// can ask for a new one at once, and get it. An owner who wants someone
+	// out must see that, and pick Remove portal access.
+	const (
+		deactivateDesc = "Stops this link and the sessions it opened, for a link that leaked. They keep portal access and can ask for a new link at once. To end their access, choose Remove portal access."
+		deactivateNote = "The link stops working at once and the browser sessions it opened end. It does not keep them out: they keep their portal access, so they can ask for a new link on the portal page and get it at once. To end their access, choose Remove portal access instead."
+	)
+	generateDesc := "A new link replaces the current one, which stops at once with the sessions it opened; it is emailed to " + email + " and copied to your clipboard."
+	// What removing access means depends on whom else the portal lets in.
+	removeDesc := "Ends their access to this portal: the link stops, their sessions end, and coming back takes your approval."
+	removeNote := "Their link is deactivated and every session of theirs ends. To come back they would have to ask for access, and you decide."
+	switch p.Access {
+	case core.AccessEmail:
+		removeDesc = "Ends their access and sessions; this portal lets in anyone who proves their email, so they can come back with a new link."
+		removeNote = "Their link is deactivated and every session of theirs ends. This portal lets in anyone who proves their email, so they can come back with a new link; to keep them out, make it closed (Settings)."
+	case core.AccessOpen:
+		removeDesc = "Ends their access and sessions; this portal is open, so they can still view it and sign in again."
+		removeNote = "Their link is deactivated and every session of theirs ends. This portal is open: they can still view it and sign in again; to keep them out, make it closed (Settings)."
+	}
 	items := []menuItem{
-		{label: "Generate new magic link for portal", why: guard(need(known, "they have no access here; invite them")), action: func() tea.Cmd {
+		{label: "Generate new magic link for portal", desc: generateDesc, why: guard(need(known, "they have no access here; invite them")), action: func() tea.Cmd {
 			if !active {
 				return generate()
 			}
 			return push(newConfirm(c, "Replace "+email+"'s magic link?",
 				"The current link stops working at once and the browser sessions it opened end. The new link is emailed to "+email+" and copied to your clipboard.", generate()))
 		}},
-		{label: "Deactivate", why: guard(need(active, "no active link")), action: func() tea.Cmd {
-			return push(newConfirm(c, "Deactivate "+email+"'s magic link?",
-				"The link stops working at once and the browser sessions it opened end. Their portal access stays: they can ask for a new link, or you can generate one.",
+		{label: "Deactivate", desc: deactivateDesc, why: guard(need(active, "no active link")), action: func() tea.Cmd {
+			return push(newConfirm(c, "Deactivate "+email+"'s magic link?", deactivateNote,
 				work("Deactivating", func() tea.Msg {
 					if err := svc.DeactivateLink(context.Background(), a, p.ID, email); err != nil {
 						return doneMsg{err: err}
@@ -197,7 +195,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					return doneMsg{status: email + "'s link is deactivated.", pop: 1, reload: true}
 				})))
 		}},
-		{label: "Copy magic link", why: guard(need(active, "no active link")), action: func() tea.Cmd {
+		{label: "Copy magic link", desc: "Copies the active link to your clipboard again and shows it, with a QR code.", why: guard(need(active, "no active link")), action: func() tea.Cmd {
 			return work("Copying the link", func() tea.Msg {
 				il, err := svc.RevealLink(context.Background(), a, p.ID, email)
 				if err != nil {
@@ -207,7 +205,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					pop: 1, push: newLinkDialog(c, email+"'s magic link", "", il)}
 			})
 		}},
-		{label: "Resend link email", why: guard(need(active, "no active link")), action: func() tea.Cmd {
+		{label: "Resend link email", desc: "Emails " + email + " the active link again.", why: guard(need(active, "no active link")), action: func() tea.Cmd {
 			return work("Queueing the email", func() tea.Msg {
 				if err := svc.ResendLink(context.Background(), a, p.ID, email); err != nil {
 					return doneMsg{err: err}
@@ -215,7 +213,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 				return doneMsg{status: "Emailed " + email + " their link again.", pop: 1}
 			})
 		}},
-		{label: "Change role", why: guard(need(pm.IsMember, "not a member yet: the role applies when they first open the link")), action: func() tea.Cmd {
+		{label: "Change role", desc: "Their role in the organization, for every portal of it.", why: guard(need(pm.IsMember, "not a member yet: the role applies when they first open the link")), action: func() tea.Cmd {
 			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, m.by, func(role core.Role, until time.Time) tea.Cmd {
 				return work("Changing the role", func() tea.Msg {
 					if err := svc.ChangeRole(context.Background(), a, p.OrgID, pm.UserID, role, until); err != nil {
@@ -229,9 +227,8 @@ func (m *members) menu(pm core.PortalMember) screen {
 				})
 			}))
 		}},
-		{label: "Remove portal access", why: guard(need(pm.HasAccess || active, "no access to remove")), action: func() tea.Cmd {
-			return push(newConfirm(c, "Remove "+email+"'s access to "+p.Title+"?",
-				"Their link is deactivated and every session of theirs ends. They would have to ask for access again.",
+		{label: "Remove portal access", desc: removeDesc, why: guard(need(pm.HasAccess || active, "no access to remove")), action: func() tea.Cmd {
+			return push(newConfirm(c, "Remove "+email+"'s access to "+p.Title+"?", removeNote,
 				work("Removing access", func() tea.Msg {
 					if err := svc.RemoveAccess(context.Background(), a, p.ID, email); err != nil {
 						return doneMsg{err: err}
@@ -244,7 +241,10 @@ func (m *members) menu(pm core.PortalMember) screen {
 	if pm.Name != "" {
 		heading = pm.Name + " <" + email + ">"
 	}
-	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + accessState(pm), "link: " + linkState(pm)}, " · "))
+	if w := pm.Note.Warning(); w != "" {
+		heading += "\n" + c.Styles.Warn.Render("This address is "+w+".")
+	}
+	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + pm.AccessWord(), "link: " + pm.LinkWord()}, " · "))
 	return newMenu(c, email, heading, items)
 }
 

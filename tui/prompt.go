@@ -36,7 +36,7 @@ func (p *prompt) Init() tea.Cmd            { return p.input.Focus() }
 func (p *prompt) Title() string            { return p.title }
 func (p *prompt) Capturing() bool          { return true }
 func (p *prompt) Dirty() bool              { return p.input.Value() != p.initial }
-func (p *prompt) ShortHelp() []key.Binding { return []key.Binding{submitKey, cancelKey} }
+func (p *prompt) ShortHelp() []key.Binding { return []key.Binding{cancelKey, submitKey} } // the way out first, as in every form
 func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if p.size(msg) {
 		// The dialog's frame takes 6 columns, the field's 4, the input's

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,8 +38,9 @@ func newRequests(c *Common) *requests {
 		{title: "Asked", min: 12},
 		{title: "Email", min: 22, flex: 3},
 		{title: "Portal", min: 16, flex: 2},
-		{title: "Times", min: 5, drop: 1},
-		{title: "From", min: 15, drop: 2},
+		{title: "Times", min: 5, drop: 2},
+		{title: "From", min: 15, drop: 1},
+		{title: "Warning", min: 12, flex: 2, drop: 3},
 	}, "No pending access requests. They appear here when someone without access asks on a closed portal.")
 	return r
 }
@@ -72,7 +74,7 @@ func (r *requests) FullHelp() [][]key.Binding {
 
 func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if r.size(msg) {
-		r.list.resize(r.w, r.h)
+		r.list.resize(r.w, r.h-2) // two rows for the selected request's warning
 		return r, nil
 	}
 	switch msg := msg.(type) {
@@ -90,7 +92,14 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 		r.items, r.by = msg.items, msg.by
 		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, q := range msg.items {
-			rows[i], keys[i] = []string{fmtTime(q.LastAt), q.Email, q.Portal.Title, fmt.Sprint(q.Count), q.Addr}, fmt.Sprint(q.ID)
+			warning := "—"
+			switch {
+			case q.Note.LooksLike != "":
+				warning = "looks like " + q.Note.LooksLike
+			case q.Note.ASCII != "":
+				warning = "not plain ASCII"
+			}
+			rows[i], keys[i] = []string{fmtTime(q.LastAt), addressCell(q.Email, q.Note), q.Portal.Title, fmt.Sprint(q.Count), q.Addr, warning}, fmt.Sprint(q.ID)
 		}
 		r.list.setRows(rows, keys)
 		return r, nil
@@ -121,20 +130,40 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return r, r.list.navigate(msg)
 }
 
-func (r *requests) View() string { return r.list.view() }
+// View is the list and, for a selected request whose address is not plain
+// ASCII or reads as one the organization knows, that warning in full.
+func (r *requests) View() string {
+	out := r.list.view()
+	if i := r.list.selected(); i >= 0 && i < len(r.items) {
+		if w := r.items[i].Note.Warning(); w != "" {
+			out += "\n\n" + fit(r.c.Styles.Warn.Render("⚠ "+r.items[i].Email+" is "+w+"."), r.w)
+		}
+	}
+	return out
+}
 
 // newRolePickerFor grants a request with a chosen role (client by default).
 func newRolePickerFor(c *Common, q core.RequestView, by core.Role) screen {
 	svc, a := c.Service, c.Actor
-	p := newRolePicker(c, "Grant "+q.Email+" access to "+q.Portal.Title+" as…", "", by, func(role core.Role, until time.Time) tea.Cmd {
+	heading := "Grant " + q.Email + " access to " + q.Portal.Title + " as…"
+	if w := q.Note.Warning(); w != "" {
+		heading += "\n" + c.Styles.Warn.Render("This address is "+w+".")
+	}
+	var grant func(role core.Role, confirmed bool) tea.Cmd
+	grant = func(role core.Role, confirmed bool) tea.Cmd {
 		return work("Granting", func() tea.Msg {
-			res, err := svc.GrantRequest(context.Background(), a, core.GrantInput{RequestID: q.ID, Role: role})
+			res, err := svc.GrantRequest(context.Background(), a, core.GrantInput{RequestID: q.ID, Role: role, Confirmed: confirmed})
+			var ce *core.ConfirmationError
+			if errors.As(err, &ce) { // a look-alike address: ask once more
+				return doneMsg{pop: 1, push: newConfirm(c, ce.Question, ce.Detail, grant(role, true))}
+			}
 			if err != nil {
 				return doneMsg{err: err}
 			}
-			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, role), pop: 1, reload: true}
+			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, res.Role), pop: 1, reload: true}
 		})
-	})
+	}
+	p := newRolePicker(c, heading, "", by, func(role core.Role, until time.Time) tea.Cmd { return grant(role, false) })
 	p.title = "Grant"
 	return p
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -125,8 +126,8 @@ func (s *settings) FullHelp() [][]key.Binding {
 
 func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if s.size(msg) {
-		s.portals.resize(s.w, s.h-1)
-		s.people.resize(s.w, s.h-1)
+		s.portals.resize(s.w, s.h-len(s.head(false)))
+		s.people.resize(s.w, s.h-len(s.head(true)))
 		return s, nil
 	}
 	switch msg := msg.(type) {
@@ -147,7 +148,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 		for i, p := range msg.items {
 			ids[i] = fmt.Sprint(p.Project.ID)
 			if p.Portal == nil {
-				rows[i] = []string{p.Project.Name, "— (enter creates one)", "", "", ""}
+				rows[i] = []string{p.Project.Name, "— (enter adds one)", "", "", ""}
 				continue
 			}
 			d := string(p.Portal.Disclosure)
@@ -172,7 +173,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if n := len(m.Keys); n > 0 {
 				keys = m.Keys[0].Fingerprint
 				if n > 1 {
-					keys = fmt.Sprintf("%d keys", n)
+					keys = count(n, "key", "keys")
 				}
 			}
 			rows[i] = []string{m.User.Name, m.User.Email, string(m.Member.Role), keys}
@@ -235,15 +236,20 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 				})))
 		}})
 	}
-	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(fmt.Sprintf("%d SSH key(s)", len(m.Keys))), items)
+	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(upperFirst(count(len(m.Keys), "SSH key", "SSH keys"))), items)
+}
+
+// head is what the list under it holds, wrapped to the width.
+func (s *settings) head(people bool) []string {
+	text := "Portals: title, address, access, disclosure. v: console access and SSH keys."
+	if people {
+		text = "Owners and managers use the console; add their SSH keys here. v: portals."
+	}
+	return wrapWords(text, max(s.w, 10))
 }
 
 func (s *settings) View() string {
-	head := s.c.Styles.Muted.Render("Portals: title, address, access, disclosure. v: console access and SSH keys.")
-	if s.showPeople {
-		head = s.c.Styles.Muted.Render("Owners and managers use the console; add their SSH keys here. v: portals.")
-	}
-	return fit(head, s.w) + "\n" + s.current().view()
+	return s.c.Styles.Muted.Render(strings.Join(s.head(s.showPeople), "\n")) + "\n" + s.current().view()
 }
 
 // portalForm edits (or creates) a project's portal.
@@ -310,10 +316,31 @@ func (f *portalForm) Title() string {
 	}
 	return "Portal /p/" + f.existing.Slug
 }
-func (f *portalForm) Capturing() bool { return true }
+
+// Capturing: a text field takes every key; on a choice the console's keys
+// (digits, ?, q) act as everywhere, and the form keeps its own (claims).
+func (f *portalForm) Capturing() bool { return f.focus != pAccess && f.focus != pDisclosure }
 func (f *portalForm) Dirty() bool     { return f.snapshot() != f.initial }
+func (f *portalForm) holdsEsc() bool  { return true } // esc cancels the form, shown first
+
+var (
+	portalSaveKey  = bind("ctrl+s", "ctrl+s", "save")
+	portalFormKeys = []key.Binding{cancelKey, portalSaveKey, nextFieldKey, prevFieldKey, choiceKey, enterKey}
+)
+
+func (f *portalForm) claims(k tea.KeyPressMsg) bool {
+	return slices.ContainsFunc(portalFormKeys, func(b key.Binding) bool { return key.Matches(k, b) })
+}
+
 func (f *portalForm) ShortHelp() []key.Binding {
-	return []key.Binding{nextFieldKey, choiceKey, bind("ctrl+s", "ctrl+s", "save"), cancelKey}
+	if !f.Capturing() {
+		return []key.Binding{cancelKey, bind("left,right", "←/→", "choose"), nextFieldKey, portalSaveKey}
+	}
+	return []key.Binding{cancelKey, nextFieldKey, portalSaveKey}
+}
+
+func (f *portalForm) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{cancelKey, nextFieldKey, prevFieldKey, choiceKey, portalSaveKey}}
 }
 
 const (
@@ -331,8 +358,8 @@ func (f *portalForm) refocus() tea.Cmd {
 
 func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if f.size(msg) {
-		f.title.SetWidth(min(50, f.w-20))
-		f.slug.SetWidth(min(50, f.w-20))
+		f.title.SetWidth(min(50, f.w-22))
+		f.slug.SetWidth(min(50, f.w-22))
 		f.welcome.SetWidth(min(70, f.w-4))
 		f.welcome.SetHeight(max(min(8, f.h-12), 3))
 		return f, nil
@@ -343,10 +370,10 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return f, func() tea.Msg { return doneMsg{pop: 1, status: "Nothing was changed."} }
 		case k.String() == "ctrl+s":
 			return f, f.save()
-		case k.String() == "tab" || (k.String() == "enter" && f.focus != pWelcome):
+		case k.String() == "tab" || (k.String() == "enter" && f.focus != pWelcome) || (k.String() == "down" && !f.Capturing()):
 			f.focus = (f.focus + 1) % pFields
 			return f, f.refocus()
-		case k.String() == "shift+tab":
+		case k.String() == "shift+tab" || (k.String() == "up" && !f.Capturing()):
 			f.focus = (f.focus + pFields - 1) % pFields
 			return f, f.refocus()
 		case f.focus == pAccess && key.Matches(k, choiceKey):
@@ -384,12 +411,12 @@ func (f *portalForm) save() tea.Cmd {
 
 func (f *portalForm) View() string {
 	st := f.c.Styles
+	// The field with the keyboard is marked in any colour profile.
 	label := func(field int, text string) string {
-		s := lipgloss.NewStyle().Width(14).Render(text)
 		if f.focus == field {
-			return st.Accent.Bold(true).Render(s)
+			return st.Accent.Bold(true).Render(lipgloss.NewStyle().Width(16).Render("› " + text))
 		}
-		return st.Label.Render(s)
+		return st.Label.Render(lipgloss.NewStyle().Width(16).Render("  " + text))
 	}
 	choice := func(field int, opts []string, i int) string {
 		var parts []string
@@ -415,9 +442,9 @@ func (f *portalForm) View() string {
 		label(pTitle, "Title") + f.title.View(),
 		label(pSlug, "Address") + st.Muted.Render("/p/") + f.slug.View(),
 		label(pAccess, "Access") + choice(pAccess, []string{"closed", "email", "open"}, f.access),
-		indent(st.Muted.Render(explain), 14, f.w),
+		indent(st.Muted.Render(explain), 16, f.w),
 		label(pDisclosure, "Disclosure") + choice(pDisclosure, disc, f.disclosure),
-		indent(st.Muted.Render("explicit: the access form says whether an email has access; generic: one neutral answer."), 14, f.w),
+		indent(st.Muted.Render("explicit: the access form says whether an email has access; generic: one neutral answer."), 16, f.w),
 		label(pWelcome, "Welcome text"),
 		f.welcome.View(),
 	}, "\n")

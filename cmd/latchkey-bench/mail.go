@@ -87,7 +87,7 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 	if err != nil {
 		return err
 	}
-	pending, _ := svc.PendingMail(ctx)
+	pending, _, _ := svc.PendingMail(ctx)
 	stopProfile := func() {}
 	if c.profile != "" { // delivery runs in this process: profile it here
 		if stopProfile, err = profileSelf(filepath.Join(c.profile, "mail.pprof")); err != nil {
@@ -111,7 +111,7 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 	if cpu1, ok := cpuSeconds(os.Getpid()); ok && pending > 0 {
 		say("mail delivery: %.0f msgs/s; CPU per message %.0f µs (%.2f cores busy)", float64(pending)/elapsed.Seconds(), (cpu1-cpu0)/float64(pending)*1e6, (cpu1-cpu0)/elapsed.Seconds())
 	}
-	if left, _ := svc.PendingMail(ctx); left != 0 {
+	if left, _, _ := svc.PendingMail(ctx); left != 0 {
 		return fmt.Errorf("%d messages undelivered", left)
 	}
 	measured := float64(pending) / elapsed.Seconds()

@@ -143,7 +143,7 @@ func (c *config) validate() error {
 	}
 	if a, err := netmail.ParseAddress(c.MailFrom); err != nil || strings.ContainsAny(c.MailFrom, "\r\n") {
 		bad("mail-from", "%q is not an email address (like: latchkey <no-reply@example.com>)", c.MailFrom)
-	} else if _, err := core.NormalizeEmail(a.Address); err != nil {
+	} else if _, err := core.NormalizeSender(a.Address); err != nil {
 		bad("mail-from", "%v", err)
 	}
 	if keys, err := parseAdminKeys(c.AdminKeys); err != nil {

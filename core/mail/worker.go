@@ -238,17 +238,23 @@ func newWorkerMetrics(reg prometheus.Registerer, svc *core.Service) (*workerMetr
 	if reg == nil {
 		return m, nil
 	}
+	count := func(scheduled bool) float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, later, err := svc.PendingMail(ctx)
+		if err != nil {
+			return -1
+		}
+		if scheduled {
+			return float64(later)
+		}
+		return float64(n)
+	}
 	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_mail_queued", Help: "Messages waiting for delivery (queued or retrying)."},
-		func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := svc.PendingMail(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		})
-	for _, c := range []prometheus.Collector{m.sent, m.retried, m.failed, m.latency, queued} {
+		func() float64 { return count(false) })
+	scheduled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "latchkey_mail_scheduled", Help: "Messages due later, never tried yet (summaries of access requests)."},
+		func() float64 { return count(true) })
+	for _, c := range []prometheus.Collector{m.sent, m.retried, m.failed, m.latency, queued, scheduled} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
