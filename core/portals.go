@@ -208,10 +208,9 @@ func portalChanges(before, after Portal, contact string, created bool) string {
 			out = append(out, what)
 		}
 	}
-	add(before.Title != after.Title, fmt.Sprintf("title %q", after.Title))
-	add(before.Slug != after.Slug, "address /p/"+after.Slug)
-	add(before.Access != after.Access, "access "+string(after.Access))
-	add(before.Disclosure != after.Disclosure, "disclosure "+disclosureName(after.Disclosure))
+	// Title, access and disclosure always, as the log has said since the start.
+	out = append(out, fmt.Sprintf("title %q", after.Title), "access "+string(after.Access), "disclosure "+disclosureName(after.Disclosure))
+	add(before.Slug != after.Slug && !created, "address /p/"+after.Slug)
 	add(before.Welcome != after.Welcome, fmt.Sprintf("welcome text (%d characters)", len([]rune(after.Welcome))))
 	add(before.Upstream != after.Upstream, "upstream "+orNone(after.Upstream))
 	add(before.Host != after.Host, "host "+orNone(after.Host))
