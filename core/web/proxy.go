@@ -109,6 +109,11 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 		out.Header.Set("X-Forwarded-Prefix", t.prefix)
 	}
 	s.stripOwnCookie(out.Header)
+	// A referrer from latchkey's own pages (a hand-over code, a magic link)
+	// is not the upstream's to see.
+	if ref := out.Header.Get("Referer"); strings.Contains(ref, ownPrefix+"/") || strings.Contains(ref, "/m/") {
+		out.Header.Del("Referer")
+	}
 	g := t.gate
 	if g.User == nil || !g.HasAccess {
 		return

@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -122,28 +123,28 @@ func portalPatch(f *cmdFlags, in io.Reader) (core.PortalPatch, error) {
 	if f.set["access"] {
 		l, err := core.ParseAccessLevel(f.access)
 		if err != nil {
-			return p, usagef("--access: %s", core.Describe(err))
+			return p, flagValue("access", err)
 		}
 		p.Access = &l
 	}
 	if f.set["disclosure"] {
 		d, err := core.ParseDisclosure(f.disclosure)
 		if err != nil {
-			return p, usagef("--disclosure: %s", core.Describe(err))
+			return p, flagValue("disclosure", err)
 		}
 		p.Disclosure = &d
 	}
 	if f.set["upstream"] {
 		u, err := core.ParseUpstream(f.upstream)
 		if err != nil {
-			return p, usagef("--%s", core.Describe(err))
+			return p, flagValue("upstream", err)
 		}
 		p.Upstream = &u
 	}
 	if f.set["host"] {
 		h, err := core.ParseHostName(f.host)
 		if err != nil {
-			return p, usagef("--%s", core.Describe(err))
+			return p, flagValue("host", err)
 		}
 		p.Host = &h
 	}
@@ -282,4 +283,13 @@ func (s *Server) updatesCmd(ctx context.Context, a core.Actor, f *cmdFlags, args
 	return write(out, f.json, rows, func(r updateRow) []string {
 		return []string{strconv.FormatUint(r.ID, 10), r.At, r.Author, strconv.Itoa(r.Emailed), strings.Join(strings.Fields(r.Body), " ")}
 	})
+}
+
+// flagValue is a flag's value that does not parse: a malformed command line.
+func flagValue(flag string, err error) error {
+	var ve *core.ValidationError
+	if errors.As(err, &ve) {
+		return usagef("--%s: %s", flag, ve.Reason)
+	}
+	return usagef("--%s: %s", flag, describe(err))
 }
