@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/mail"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode"
@@ -63,6 +64,56 @@ func FuzzPasswordHash(f *testing.F) {
 		p, salt, key, ok := parsePHC(s)
 		if ok && (p.Memory > 1<<20 || p.Time > 16 || p.Threads > 16 || len(key) > 64 || len(salt) > 64 || len(key) < 16) {
 			t.Fatalf("%q accepted with %+v", s, p)
+		}
+	})
+}
+
+func FuzzParseUpstream(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:3000", "https://app.example.com/base/", "none", "", "ftp://x", "http://u:p@x", "http://[::1]:8080",
+		"http://x:99999", "http://münchen.test", "http://a b", "HTTP://X.TEST/", "http://x/?q", "http://x#f", "http://:80", "javascript:alert(1)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := ParseUpstream(in)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if out == "" {
+			return
+		}
+		u, err := url.Parse(out)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			t.Fatalf("%q parses to %q, which is not a bare http(s) URL", in, out)
+		}
+		if again, err := ParseUpstream(out); err != nil || again != out {
+			t.Fatalf("not idempotent: %q → %q → %q, %v", in, out, again, err)
+		}
+	})
+}
+
+func FuzzParseHostName(f *testing.F) {
+	for _, s := range []string{"clients.acme.test", "portal.localhost", "none", "", "a", "1.2.3.4", "x:80", "https://x.test", "Ünï.test", "a..b", "-a.test", "x_y.test"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := ParseHostName(in)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("error %q", err)
+			}
+			return
+		}
+		if out == "" {
+			return
+		}
+		if out != strings.ToLower(out) || !strings.Contains(out, ".") || strings.ContainsAny(out, ":/?#@ ") || !IsASCII(out) {
+			t.Fatalf("%q parses to %q", in, out)
+		}
+		if again, err := ParseHostName(out); err != nil || again != out {
+			t.Fatalf("not idempotent: %q → %q → %q, %v", in, out, again, err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -70,7 +71,10 @@ func parseWebURL(field, s string, fragmentOK bool) (*url.URL, error) {
 		return nil, invalid(field, "%q has a fragment (#…); give the address without it", clip(s))
 	}
 	host, port := u.Hostname(), u.Port()
-	if strings.HasSuffix(u.Host, ":") {
+	if strings.HasSuffix(u.Host, ":") || strings.Contains(u.Host, "%") {
+		if strings.Contains(u.Host, "%") {
+			return nil, invalid(field, "%q has an escaped host; write the host name as it is", clip(s))
+		}
 		return nil, invalid(field, "%q has an empty port", clip(s))
 	}
 	if port != "" {
@@ -102,10 +106,12 @@ func canonicalHost(field, host string) (string, error) {
 		return a.Unmap().String(), nil
 	}
 	ascii, err := domains.ToASCII(host)
-	if err != nil || ascii == "" {
-		return "", invalid(field, "%q is not a valid host name (letters, digits and hyphens, like app.example.com)", clip(host))
+	if err == nil && ascii != "" && utf8.ValidString(host) && !strings.Contains(host, "%") {
+		if again, err2 := domains.ToASCII(ascii); err2 == nil && again == ascii { // punycode that reads back
+			return ascii, nil
+		}
 	}
-	return ascii, nil
+	return "", invalid(field, "%q is not a valid host name (letters, digits and hyphens, like app.example.com)", clip(strings.ToValidUTF8(host, "?")))
 }
 
 // ParseHostName checks a portal's own host name (clients.acme-agency.com):
@@ -132,9 +138,12 @@ func ParseHostName(s string) (string, error) {
 	if _, err := netip.ParseAddr(s); err == nil {
 		return "", invalid("host", "%q is an IP address; a portal's host needs a name, like clients.example.com", clip(s))
 	}
-	ascii, err := domains.ToASCII(strings.TrimSuffix(s, "."))
-	if err != nil || ascii == "" {
-		return "", invalid("host", "%q is not a valid host name (letters, digits and hyphens, like clients.example.com)", clip(s))
+	ascii, err := canonicalHost("host", strings.TrimSuffix(s, "."))
+	if err != nil {
+		return "", err
+	}
+	if slices.Contains(strings.Split(ascii, "."), "") {
+		return "", invalid("host", "%q has an empty label (two dots in a row, or a dot at an end)", clip(s))
 	}
 	if !strings.Contains(ascii, ".") {
 		return "", invalid("host", "%q has no dot; give the whole name, like clients.example.com", clip(s))

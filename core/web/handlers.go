@@ -61,6 +61,10 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 	l, err := s.svc.Landing(r.Context(), token, s.sessionID(r))
 	switch {
 	case err == nil:
+		if l.Portal.Host != "" && l.Portal.Upstream != "" {
+			// Open portal leads, through redirects, to the portal's own host.
+			w.Header().Set("Content-Security-Policy", pageCSP(s.hostURL(l.Portal.Host)))
+		}
 		p := refPage(l.PortalRef)
 		p.Title, p.Email, p.Token, p.User = "Open portal", l.Email, token, l.SignedIn
 		p.Requested, p.Used = l.Requested, l.Used
@@ -150,6 +154,7 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 		} else {
 			p.Welcome, p.Content = s.md.Render(pv.Portal.Welcome), pv.Content
 		}
+		p.Home = true
 		s.render(w, r, http.StatusOK, "portal", p)
 	case pv.Portal.Access == core.AccessEmail:
 		s.render(w, r, http.StatusOK, "closed", p)

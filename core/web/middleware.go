@@ -116,9 +116,20 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
+// pageCSP is the content security policy of latchkey's pages; formTo is
+// another origin a form of the page may lead to (through redirects), ""
+// for none.
+func pageCSP(formTo string) string {
+	action := "'self'"
+	if formTo != "" {
+		action += " " + formTo
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + action + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
 // setPageHeaders are the security headers of a page of latchkey's.
 func setPageHeaders(h http.Header, https bool) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP(""))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")

@@ -62,6 +62,7 @@ type page struct {
 	Hint       string
 
 	Static string // where latchkey's stylesheet is served on this host ("" for /static)
+	Home   bool   // the portal's own page: its title is the page's heading, not repeated in the header
 
 	Requested bool // landing: the link was asked for, not an invitation
 	FirstUse  bool // access form: the link sent gives access on its first use

@@ -132,8 +132,17 @@ func (c *client) do(req *http.Request) response {
 	return response{resp.StatusCode, resp.Header, string(b)}
 }
 
+// at is the address of path on the site, or path itself when it is a URL
+// (of a portal's own host).
+func (c *client) at(path string) string {
+	if strings.HasPrefix(path, "http://") {
+		return path
+	}
+	return c.s.url + path
+}
+
 func (c *client) get(path string) response {
-	req, _ := http.NewRequest(http.MethodGet, c.s.url+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, c.at(path), nil)
 	return c.do(req)
 }
 
@@ -144,7 +153,7 @@ func (c *client) head(path string) response {
 
 // post sends a form the way a browser does from one of the site's pages.
 func (c *client) post(path string, form url.Values) response {
-	req, _ := http.NewRequest(http.MethodPost, c.s.url+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, c.at(path), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", c.s.url)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
