@@ -142,7 +142,7 @@ func TestHostModeHandOver(t *testing.T) {
 	}
 	code := loc[strings.Index(loc, "code=")+5:]
 	// Not for another portal's host.
-	c.get("http://brand.localhost:" + port + "/_latchkey/callback?code=" + code).must(t, http.StatusBadRequest, "This sign-in has expired")
+	c.get("http://brand.localhost:"+port+"/_latchkey/callback?code="+code).must(t, http.StatusBadRequest, "This sign-in has expired")
 	// Too late.
 	s.Clock.Advance(61 * time.Second)
 	c.get(host+"/_latchkey/callback?code="+code).must(t, http.StatusBadRequest, "This sign-in has expired")

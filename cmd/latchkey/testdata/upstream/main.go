@@ -54,7 +54,9 @@ func main() {
 		io.WriteString(w, "cookies set")
 	})
 	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { io.Copy(c, c) }))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "<h1>The agency's app</h1><p>%s</p>", r.URL.Path) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "<h1>The agency's app</h1><p>%s</p>", r.URL.Path)
+	})
 	fmt.Println("listening on " + ln.Addr().String())
 	log.Fatal(http.Serve(ln, mux))
 }
