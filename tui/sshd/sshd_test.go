@@ -122,6 +122,12 @@ type result struct {
 // run runs one command without a terminal.
 func (in *instance) run(key gossh.Signer, cmd string) result {
 	in.t.Helper()
+	return in.runWith(key, cmd, "")
+}
+
+// runWith runs one command with stdin as its standard input.
+func (in *instance) runWith(key gossh.Signer, cmd, stdin string) result {
+	in.t.Helper()
 	c, err := in.dial(key)
 	if err != nil {
 		in.t.Fatalf("dial: %v", err)
@@ -133,7 +139,7 @@ func (in *instance) run(key gossh.Signer, cmd string) result {
 	}
 	defer s.Close()
 	var out, errb bytes.Buffer
-	s.Stdout, s.Stderr = &out, &errb
+	s.Stdout, s.Stderr, s.Stdin = &out, &errb, strings.NewReader(stdin)
 	err = s.Run(cmd)
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *gossh.ExitError

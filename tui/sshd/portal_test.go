@@ -1,0 +1,92 @@
+package sshd_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"latchkey/core"
+	"latchkey/core/coretest"
+)
+
+// Issue 14 over SSH: portal show and set, resources and updates, each flag's
+// malformed value refused (exit 2) and each refusal (exit 1) changing nothing.
+func TestPortalCommandsOverSSH(t *testing.T) {
+	in := startInstance(t)
+	env := in.env
+	before := env.Dump()
+	for _, tc := range []struct {
+		cmd  string
+		code int
+		want string
+	}{
+		{"portal set website-redesign", 2, "needs at least one"},
+		{"portal set website-redesign --access secret", 2, "--access: "},
+		{"portal set website-redesign --disclosure loud", 2, "--disclosure: "},
+		{"portal set website-redesign --upstream ftp://x.test", 2, "--upstream: "},
+		{"portal set website-redesign --upstream http://u:p@x.test", 2, "--upstream: "},
+		{"portal set website-redesign --host x.test:80", 2, "--host: "},
+		{"portal set website-redesign --host 192.0.2.1", 2, "--host: "},
+		{"portal set website-redesign --welcome-file welcome.md", 2, "--welcome-file takes -"},
+		{"portal set website-redesign --bogus 1", 2, "unknown flag --bogus"},
+		{"portal set website-redesign --title '   '", 1, "title"},
+		{"portal set website-redesign --title ''", 2, "--title needs a value"},
+		{"portal set website-redesign --contact client@acme.test", 1, "contact"},
+		{"portal set secret --title Mine", 1, "no portal"},
+		{"portal show website-redesign --title x", 2, "portal show takes no --title"},
+		{"resources add website-redesign Designs javascript:alert(1)", 1, "url"},
+		{"resources add website-redesign '  ' https://x.test", 1, "title"},
+		{"resources add website-redesign Designs", 2, "usage"},
+		{"resources rm website-redesign x", 2, "not a resource id"},
+		{"resources move website-redesign 1 0", 2, "not a position"},
+		{"resources rm website-redesign 9999", 1, "no resource"},
+		{"resources ls website-redesign --note x", 2, "--note is for resources add"},
+		{"updates post website-redesign", 1, "empty"},
+		{"updates ls website-redesign --email", 2, "--email is for updates post"},
+	} {
+		r := in.run(in.mia, tc.cmd)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tc.cmd, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	if env.Dump() != before {
+		t.Fatal("refused commands changed the database")
+	}
+
+	r := in.runWith(in.mia, "portal set website-redesign --title 'Website Redesign 2027' --contact owner@northwind.test --welcome-file -", "# New welcome\n\nHello.")
+	if r.code != 0 || !strings.Contains(r.stdout, "title\tWebsite Redesign 2027\n") || !strings.Contains(r.stdout, "contact\towner@northwind.test\n") {
+		t.Fatalf("portal set: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	set := coretest.Must(env.Svc.PortalSettingsOf(env.Ctx, env.Admin, coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign")).Portal.ID))
+	if set.Welcome != "# New welcome\n\nHello." {
+		t.Fatalf("welcome %q", set.Welcome)
+	}
+	var shown []map[string]any
+	if err := json.Unmarshal([]byte(in.run(in.mia, "portal show website-redesign --json").stdout), &shown); err != nil || len(shown) != 1 || shown[0]["contact"] != "owner@northwind.test" {
+		t.Fatalf("portal show --json: %v %v", shown, err)
+	}
+
+	r = in.run(in.mia, "resources add website-redesign 'Signed contract' https://docs.example.com/contract --note 'PDF, 2 pages'")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "added\t") {
+		t.Fatalf("resources add: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	id := strings.Split(r.stdout, "\t")[1]
+	if r = in.run(in.mia, "resources move website-redesign "+id+" 1"); r.code != 0 || !strings.HasPrefix(r.stdout, id+"\t1\tSigned contract\t") {
+		t.Fatalf("resources move: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r = in.run(in.mia, "resources rm website-redesign "+id); r.code != 0 || strings.Contains(r.stdout, "Signed contract") {
+		t.Fatalf("resources rm: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+
+	r = in.runWith(in.mia, "updates post website-redesign --email", "The product pages are in Figma.")
+	// client@, sam@, and cfo@ (whose link was deactivated; the access stays)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "posted\t") || !strings.HasSuffix(r.stdout, "emailed to 3\n") {
+		t.Fatalf("updates post: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := len(env.MailsTo("client@acme.test", core.MailPortalUpdate)); got != 1 {
+		t.Fatalf("the client got %d update mails", got)
+	}
+	if r = in.run(in.mia, "updates ls website-redesign"); !strings.Contains(strings.SplitN(r.stdout, "\n", 2)[0], "The product pages are in Figma.") {
+		t.Fatalf("updates ls, newest first:\n%s", r.stdout)
+	}
+}
