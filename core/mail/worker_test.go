@@ -468,3 +468,34 @@ func TestInternationalAddressesAndRelaysWithoutSMTPUTF8(t *testing.T) {
 		t.Fatalf("the SMTPUTF8 relay received %+v", got)
 	}
 }
+
+// Issue 14: an update posted with email reaches, through a real SMTP
+// server, everyone with access to the portal, once each, and nobody else.
+func TestPortalUpdateReachesEveryoneWithAccessOverSMTP(t *testing.T) {
+	srv := newRelayServer(t)
+	e := newMailEnv(t, relayTo(srv))
+	res := e.invite("active@acme.test")
+	coretest.Must(e.Svc.Redeem(e.Ctx, res.Link.Token, core.Visitor{Addr: "192.0.2.1"}))
+	e.invite("invited@acme.test")
+	gone := e.invite("gone@acme.test")
+	coretest.Must(e.Svc.Redeem(e.Ctx, gone.Link.Token, core.Visitor{Addr: "192.0.2.1"}))
+	if err := e.Svc.RemoveAccess(e.Ctx, e.owner, e.portal.ID, "gone@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	e.round() // the invitations
+	before := len(srv.messages())
+	coretest.Must(e.Svc.PostUpdate(e.Ctx, e.owner, e.portal.ID, "The designs are up.", true))
+	e.round()
+	got := map[string]int{}
+	for _, m := range srv.messages()[before:] {
+		for _, to := range m.to {
+			got[to]++
+		}
+		if !contains(m.data, "The designs are up.") || !contains(m.data, publicURL+"/p/website-redesign") {
+			t.Errorf("the update mail lacks its text or the portal's address:\n%s", m.data)
+		}
+	}
+	if len(got) != 2 || got["active@acme.test"] != 1 || got["invited@acme.test"] != 1 {
+		t.Fatalf("the update reached %v", got)
+	}
+}
