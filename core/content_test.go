@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"latchkey/core"
 )
@@ -184,3 +185,36 @@ func TestPortalSettingsRefuseBadValues(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The gate's decisions follow every change at once, and the clock: a
+// guest's end date, a session's idle timeout.
+func TestGateFollowsChangesAndTheClock(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	must(e.Svc.PatchPortal(e.Ctx, w.ownerA, w.closed.ID, core.PortalPatch{Upstream: ptr("http://127.0.0.1:9")}))
+	until := e.Clock.Now().Add(2 * time.Hour)
+	res := must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "g@guest.test", Role: core.RoleGuest, GuestUntil: until, PortalID: w.closed.ID}))
+	si := must(e.Svc.Redeem(e.Ctx, res.Link.Token, visitor))
+	allowed := func() bool {
+		t.Helper()
+		return must(e.Svc.GateBySlug(e.Ctx, w.closed.Slug, si.SessionID)).Allowed
+	}
+	if !allowed() || !allowed() {
+		t.Fatal("a guest with access is not let through")
+	}
+	e.Clock.Advance(2*time.Hour + time.Second)
+	if allowed() {
+		t.Fatal("a guest past the end date is let through")
+	}
+	res = must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "c@client.test", Role: core.RoleClient, PortalID: w.closed.ID}))
+	si = must(e.Svc.Redeem(e.Ctx, res.Link.Token, visitor))
+	if !allowed() {
+		t.Fatal("a client with access is not let through")
+	}
+	if err := e.Svc.DeactivateLink(e.Ctx, w.ownerA, w.closed.ID, "c@client.test"); err != nil {
+		t.Fatal(err)
+	}
+	if allowed() {
+		t.Fatal("a client whose link was deactivated is let through")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,7 +30,7 @@ type Gate struct {
 // GateBySlug decides a request to /p/{slug}/… with the session id of its
 // cookie (or ""); GateByHost one to a portal's own host. Both read only.
 func (s *Service) GateBySlug(ctx context.Context, slug, sessionID string) (Gate, error) {
-	return s.gate(ctx, sessionID, func(w *txw) (Portal, error) {
+	return s.gate(ctx, "slug:"+slug, sessionID, func(w *txw) (Portal, error) {
 		p, err := w.PortalBySlug(slug)
 		return p, notFoundAs(err, "portal", clip(slug))
 	})
@@ -37,14 +38,20 @@ func (s *Service) GateBySlug(ctx context.Context, slug, sessionID string) (Gate,
 
 // GateByHost is GateBySlug for a request whose Host is a portal's own.
 func (s *Service) GateByHost(ctx context.Context, host, sessionID string) (Gate, error) {
-	return s.gate(ctx, sessionID, func(w *txw) (Portal, error) {
+	return s.gate(ctx, "host:"+strings.ToLower(host), sessionID, func(w *txw) (Portal, error) {
 		p, err := w.PortalByHost(strings.ToLower(host))
 		return p, notFoundAs(err, "portal with the host", clip(host))
 	})
 }
 
-func (s *Service) gate(ctx context.Context, sessionID string, find func(*txw) (Portal, error)) (Gate, error) {
-	return viewed(s, ctx, func(w *txw) (Gate, error) {
+func (s *Service) gate(ctx context.Context, key, sessionID string, find func(*txw) (Portal, error)) (Gate, error) {
+	key += "\x00" + sessionID
+	gen, now := s.gates.generation(), s.now()
+	if g, ok := s.gates.get(key, gen, now); ok {
+		return g, nil
+	}
+	until := now.Add(TouchEvery) // a decision changes with the clock too: kept at most until then
+	g, err := viewed(s, ctx, func(w *txw) (Gate, error) {
 		p, err := find(w)
 		if err != nil {
 			return Gate{}, err
@@ -61,6 +68,14 @@ func (s *Service) gate(ctx context.Context, sessionID string, find func(*txw) (P
 				if g.Role, g.HasAccess, err = w.userAccess(p, si.User); err != nil {
 					return Gate{}, err
 				}
+				for _, t := range []time.Time{si.Session.ExpiresAt, si.Session.LastSeenAt.Add(s.opts.SessionIdle)} {
+					if t.Before(until) {
+						until = t
+					}
+				}
+				if m, err := w.Member(p.OrgID, si.User.ID); err == nil && !m.GuestUntil.IsZero() && m.GuestUntil.Before(until) {
+					until = m.GuestUntil
+				}
 			case !errors.Is(err, ErrNoSession):
 				return Gate{}, err
 			}
@@ -68,6 +83,68 @@ func (s *Service) gate(ctx context.Context, sessionID string, find func(*txw) (P
 		g.Allowed = g.HasAccess || p.Access == AccessOpen
 		return g, nil
 	})
+	if err == nil {
+		s.gates.put(key, g, gen, until)
+	}
+	return g, err
+}
+
+// gateCache keeps gate decisions until the next commit, whatever it
+// wrote: a decision is the one the latest committed state gives, as if it
+// were read again, without reading it again on every proxied request. (A
+// session seen as ended is never kept: its next request reads again.) It
+// knows only this process's commits: with several nodes on one database,
+// every node must invalidate it on the others' commits too.
+type gateCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string]gateEntry
+}
+
+type gateEntry struct {
+	g     Gate
+	gen   uint64
+	until time.Time // the clock may change the decision then (a session's or guest's end)
+}
+
+// maxGates bounds the cache; past it, it starts afresh.
+const maxGates = 50_000
+
+func newGateCache() *gateCache { return &gateCache{m: map[string]gateEntry{}} }
+
+func (c *gateCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *gateCache) get(key string, gen uint64, now time.Time) (Gate, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	return e.g, ok && e.gen == gen && now.Before(e.until)
+}
+
+func (c *gateCache) put(key string, g Gate, gen uint64, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // a commit happened while it was read
+	}
+	if len(c.m) >= maxGates {
+		c.m = map[string]gateEntry{}
+	}
+	c.m[key] = gateEntry{g, gen, until}
+}
+
+// invalidate runs after every commit.
+func (c *gateCache) invalidate() {
+	c.mu.Lock()
+	c.gen++
+	if len(c.m) > 0 {
+		c.m = map[string]gateEntry{}
+	}
+	c.mu.Unlock()
 }
 
 // IsPortalHost reports whether host is some portal's own host name.

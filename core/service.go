@@ -86,6 +86,7 @@ type Service struct {
 	events    *Broker
 	dummyHash string // compared against when an account does not exist, so timing reveals nothing
 	requests  *Keyed // strangers' access requests, per portal
+	gates     *gateCache
 }
 
 // New builds a Service.
@@ -116,6 +117,7 @@ func New(c Config) (*Service, error) {
 		s.log = slog.Default()
 	}
 	s.requests = NewKeyed(s.opts.PortalRequests, s.clock.Now)
+	s.gates = newGateCache()
 	h, err := HashPassword(context.Background(), "latchkey timing equalizer", s.opts.Argon2, s.rand)
 	if err != nil {
 		return nil, err
@@ -260,6 +262,7 @@ func (s *Service) update(ctx context.Context, fn func(w *txw) error) error {
 	if err != nil {
 		return err
 	}
+	s.gates.invalidate() // after the commit: a decision read before it is never kept
 	for _, c := range changes {
 		s.events.Publish(c)
 	}

@@ -27,6 +27,8 @@ func main() {
 	switch {
 	case len(args) > 0 && args[0] == "serve-bare":
 		err = serveBare(ctx, args[1:])
+	case len(args) > 0 && args[0] == "serve-bare-proxy":
+		err = serveBareProxy(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-durable":
 		err = serveDurable(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-floor":

@@ -31,12 +31,14 @@ type assertions struct {
 	now    func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]cachedAssertion // session hash and portal → assertion
+	cache map[string]identity // session hash, portal and role → identity
 }
 
-type cachedAssertion struct {
-	jwt   string
-	until time.Time // reuse it until then
+// identity is what an upstream is told of the person, ready for its
+// headers.
+type identity struct {
+	user, email, name, role, portal, jwt string
+	until                                time.Time // reuse it until then
 }
 
 // assertionClaims are latchkey's own claims beside the registered ones.
@@ -59,26 +61,29 @@ func newAssertions(keys *core.Keys, issuer string, now func() time.Time) (*asser
 	if err != nil {
 		return nil, err
 	}
-	return &assertions{signer: signer, jwks: jwks, issuer: issuer, now: now, cache: map[string]cachedAssertion{}}, nil
+	return &assertions{signer: signer, jwks: jwks, issuer: issuer, now: now, cache: map[string]identity{}}, nil
 }
 
-// get returns a valid assertion for the gate's user at its portal.
-func (a *assertions) get(g core.Gate) (string, error) {
+// get returns the identity headers and a valid assertion for the gate's
+// user at its portal.
+func (a *assertions) get(g core.Gate) (identity, error) {
 	key := hex.EncodeToString(g.Session.Hash) + "/" + strconv.FormatUint(g.Portal.ID, 10) + "/" + string(g.Role)
 	now := a.now()
 	a.mu.Lock()
 	c, ok := a.cache[key]
 	a.mu.Unlock()
 	if ok && now.Before(c.until) {
-		return c.jwt, nil
+		return c, nil
 	}
 	claims := jwt.Claims{Issuer: a.issuer, Audience: jwt.Audience{g.Portal.Slug}, Subject: strconv.FormatUint(g.User.ID, 10),
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)), Expiry: jwt.NewNumericDate(now.Add(AssertionTTL))}
 	own := assertionClaims{Email: g.User.Email, Name: g.User.Name, Role: string(g.Role), Portal: g.Portal.Slug}
 	raw, err := jwt.Signed(a.signer).Claims(claims).Claims(own).Serialize()
 	if err != nil {
-		return "", err
+		return identity{}, err
 	}
+	id := identity{user: claims.Subject, email: headerText(core.AddressASCII(g.User.Email)), name: headerText(g.User.Name),
+		role: string(g.Role), portal: g.Portal.Slug, jwt: raw, until: now.Add(AssertionTTL / 2)}
 	a.mu.Lock()
 	if len(a.cache) > 10_000 {
 		for k, v := range a.cache {
@@ -87,9 +92,9 @@ func (a *assertions) get(g core.Gate) (string, error) {
 			}
 		}
 	}
-	a.cache[key] = cachedAssertion{jwt: raw, until: now.Add(AssertionTTL / 2)}
+	a.cache[key] = id
 	a.mu.Unlock()
-	return raw, nil
+	return id, nil
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {

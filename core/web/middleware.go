@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,21 +20,28 @@ const maxBody = 64 << 10
 
 type ctxKey int
 
-const (
-	keyRequestID ctxKey = iota
-	keyClientAddr
-)
+const keyInfo ctxKey = iota
 
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(keyRequestID).(string)
-	return id
+// reqInfo is what observe learns of a request, and what the handlers tell
+// it back: one value in the request's context.
+type reqInfo struct {
+	id, addr string
+	route    string  // set by handlers the mux does not name (the proxy)
+	target   *target // a proxied request's upstream
 }
+
+func info(r *http.Request) *reqInfo {
+	i, _ := r.Context().Value(keyInfo).(*reqInfo)
+	if i == nil {
+		return &reqInfo{}
+	}
+	return i
+}
+
+func requestID(r *http.Request) string { return info(r).id }
 
 // clientAddr is the address a request came from, as observe resolved it.
-func clientAddr(r *http.Request) string {
-	a, _ := r.Context().Value(keyClientAddr).(string)
-	return a
-}
+func clientAddr(r *http.Request) string { return info(r).addr }
 
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {
@@ -63,12 +70,15 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var b [6]byte
-		rand.Read(b[:])
+		var b [6]byte // a reference for logs and error pages, not a secret
+		n := mrand.Uint64()
+		for i := range b {
+			b[i] = byte(n >> (8 * i))
+		}
 		id := hex.EncodeToString(b[:])
 		addr := s.resolveClient(r)
-		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyClientAddr, addr)
-		r = r.WithContext(ctx)
+		ri := &reqInfo{id: id, addr: addr}
+		r = r.WithContext(context.WithValue(r.Context(), keyInfo, ri))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -82,7 +92,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			route := r.Pattern
-			if route == "" {
+			switch {
+			case route != "":
+			case ri.route != "":
+				route = ri.route
+			default:
 				route = "other"
 			}
 			status := sw.status

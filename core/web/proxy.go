@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"latchkey/core"
 )
 
@@ -44,9 +46,56 @@ type target struct {
 	base     string // the portal's address as the client sees it: public URL + prefix, or the host's URL
 	gate     core.Gate
 	start    time.Time
+	metrics  *portalMetrics
 }
 
-type targetKey struct{}
+// proxyState is what the proxy resolves once per upstream and per portal:
+// the upstream's parsed address and the portal's metrics.
+type proxyState struct {
+	mu        sync.RWMutex
+	upstreams map[string]*url.URL
+	portals   map[string]*portalMetrics
+}
+
+type portalMetrics struct {
+	latency prometheus.Observer
+	ok      prometheus.Counter // 200s, the most common by far
+}
+
+func (ps *proxyState) upstream(raw string) (*url.URL, error) {
+	ps.mu.RLock()
+	u := ps.upstreams[raw]
+	ps.mu.RUnlock()
+	if u != nil {
+		return u, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	ps.mu.Lock()
+	if len(ps.upstreams) > 10_000 {
+		ps.upstreams = map[string]*url.URL{}
+	}
+	ps.upstreams[raw] = u
+	ps.mu.Unlock()
+	return u, nil
+}
+
+func (s *Server) portalMetrics(slug string) *portalMetrics {
+	ps := &s.proxyState
+	ps.mu.RLock()
+	m := ps.portals[slug]
+	ps.mu.RUnlock()
+	if m != nil {
+		return m
+	}
+	m = &portalMetrics{latency: s.metrics.upstreamLatency.WithLabelValues(slug), ok: s.metrics.proxied.WithLabelValues(slug, "200")}
+	ps.mu.Lock()
+	ps.portals[slug] = m
+	ps.mu.Unlock()
+	return m
+}
 
 func newReverseProxy(s *Server) *httputil.ReverseProxy {
 	transport := &http.Transport{
@@ -66,8 +115,10 @@ func newReverseProxy(s *Server) *httputil.ReverseProxy {
 		ModifyResponse: s.modifyResponse,
 		ErrorHandler:   s.upstreamError,
 		BufferPool:     newBufferPool(),
-		FlushInterval:  100 * time.Millisecond, // streaming answers reach the client as they come
-		ErrorLog:       nil,
+		// Answers of unknown length (streams) and event streams are flushed
+		// as they come (the standard library does so); others need no timer.
+		FlushInterval: 0,
+		ErrorLog:      nil,
 	}
 }
 
@@ -85,7 +136,7 @@ func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
 // headers and assertion of the person (none for an anonymous visitor of an
 // open portal), and no latchkey cookie.
 func (s *Server) rewrite(pr *httputil.ProxyRequest) {
-	t := pr.In.Context().Value(targetKey{}).(*target)
+	t := info(pr.In).target
 	out := pr.Out
 	out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, t.prefix)
 	out.URL.RawPath = ""
@@ -96,9 +147,9 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 		out.URL.Path = "/"
 	}
 	pr.SetURL(t.upstream)
-	for name := range out.Header {
-		if strings.HasPrefix(http.CanonicalHeaderKey(name), identityPrefix) {
-			out.Header.Del(name)
+	for name := range out.Header { // keys are canonical: net/http read them so
+		if strings.HasPrefix(name, identityPrefix) {
+			delete(out.Header, name)
 		}
 	}
 	out.Header.Del("X-Forwarded-Prefix")
@@ -118,19 +169,20 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 	if g.User == nil || !g.HasAccess {
 		return
 	}
-	h := out.Header
-	h.Set(identityPrefix+"User", strconv.FormatUint(g.User.ID, 10))
-	h.Set(identityPrefix+"Email", headerText(core.AddressASCII(g.User.Email)))
-	if g.User.Name != "" {
-		h.Set(identityPrefix+"Name", headerText(g.User.Name))
-	}
-	h.Set(identityPrefix+"Role", string(g.Role))
-	h.Set(identityPrefix+"Portal", g.Portal.Slug)
-	if jwt, err := s.assertions.get(g); err == nil {
-		h.Set(identityPrefix+"Assertion", jwt)
-	} else {
+	id, err := s.assertions.get(g)
+	if err != nil {
 		s.log.Error("sign upstream assertion", "err", err, "portal", g.Portal.Slug)
+		return
 	}
+	h := out.Header
+	h["X-Latchkey-User"] = []string{id.user}
+	h["X-Latchkey-Email"] = []string{id.email}
+	if id.name != "" {
+		h["X-Latchkey-Name"] = []string{id.name}
+	}
+	h["X-Latchkey-Role"] = []string{id.role}
+	h["X-Latchkey-Portal"] = []string{id.portal}
+	h["X-Latchkey-Assertion"] = []string{id.jwt}
 }
 
 // headerText is a header value as RFC 2047 says for text that is not ASCII.
@@ -167,8 +219,8 @@ func (s *Server) stripOwnCookie(h http.Header) {
 // points redirects to the upstream's own address at the portal's, and
 // records the upstream's latency.
 func (s *Server) modifyResponse(res *http.Response) error {
-	t := res.Request.Context().Value(targetKey{}).(*target)
-	s.metrics.upstreamLatency.WithLabelValues(t.gate.Portal.Slug).Observe(time.Since(t.start).Seconds())
+	t := info(res.Request).target
+	t.metrics.latency.Observe(time.Since(t.start).Seconds())
 	if cookies := res.Header.Values("Set-Cookie"); len(cookies) > 0 {
 		res.Header.Del("Set-Cookie")
 		for _, c := range cookies {
@@ -223,7 +275,7 @@ func rewriteLocation(loc string, t *target) string {
 // 502 or 504 page, never Go's error text, logged with the upstream's
 // address.
 func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	t := r.Context().Value(targetKey{}).(*target)
+	t := info(r).target
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client left
 	}
@@ -235,7 +287,7 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error
 		msg = t.gate.Org.Name + "'s portal application did not answer in time. Try again in a minute; if it goes on, tell " + t.gate.Org.Name + "."
 	}
 	s.log.Warn("upstream failed", "portal", t.gate.Portal.Slug, "upstream", t.upstream.Redacted(), "status", status, "err", err, "request", requestID(r))
-	s.metrics.upstreamLatency.WithLabelValues(t.gate.Portal.Slug).Observe(time.Since(t.start).Seconds())
+	t.metrics.latency.Observe(time.Since(t.start).Seconds())
 	setPageHeaders(w.Header(), s.cookie.secure)
 	p := page{Status: status, Title: title, Message: msg, Org: t.gate.Org.Name, Portal: t.gate.Portal.Title, PortalSlug: t.gate.Portal.Slug,
 		Static: s.staticBase(t), User: t.gate.User}
@@ -255,7 +307,7 @@ func (s *Server) staticBase(t *target) string {
 // downloads, streams and WebSockets take the time they take (the upstream
 // transport has its own timeouts).
 func (s *Server) proxy(w http.ResponseWriter, r *http.Request, g core.Gate, prefix, base string) {
-	up, err := url.Parse(g.Portal.Upstream)
+	up, err := s.proxyState.upstream(g.Portal.Upstream)
 	if err != nil { // core checked it when it was set
 		s.internalError(w, r, fmt.Errorf("portal %s: upstream %q: %w", g.Portal.Slug, g.Portal.Upstream, err))
 		return
@@ -263,12 +315,15 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request, g core.Gate, pref
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	t := &target{upstream: up, prefix: prefix, base: base, gate: g, start: time.Now()}
+	ri := info(r)
+	t := &target{upstream: up, prefix: prefix, base: base, gate: g, start: time.Now(), metrics: s.portalMetrics(g.Portal.Slug)}
+	ri.target, ri.route = t, "proxy"
 	sw := &statusWriter{ResponseWriter: w}
-	s.rp.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
-	status := sw.status
-	if status == 0 {
-		status = http.StatusOK
+	s.rp.ServeHTTP(sw, r)
+	switch status := sw.status; status {
+	case 0, http.StatusOK:
+		t.metrics.ok.Inc()
+	default:
+		s.metrics.proxied.WithLabelValues(g.Portal.Slug, strconv.Itoa(status)).Inc()
 	}
-	s.metrics.proxied.WithLabelValues(g.Portal.Slug, strconv.Itoa(status)).Inc()
 }

@@ -55,6 +55,7 @@ type Server struct {
 	assertions *assertions
 	csrf       *http.CrossOriginProtection
 	pages      http.Handler // latchkey's own pages, behind their security headers and CSRF protection
+	proxyState proxyState
 	handler    http.Handler
 }
 
@@ -101,6 +102,7 @@ func New(c Config) (*Server, error) {
 		return nil, fmt.Errorf("web: assertion signer: %w", err)
 	}
 	s.rp = newReverseProxy(s)
+	s.proxyState.upstreams, s.proxyState.portals = map[string]*url.URL{}, map[string]*portalMetrics{}
 	mux := http.NewServeMux()
 	s.routes(mux, c.MailViewer)
 	s.csrf = http.NewCrossOriginProtection()
