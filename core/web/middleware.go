@@ -3,9 +3,9 @@ package web
 import (
 	"context"
 	"encoding/hex"
-	mrand "math/rand/v2"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
