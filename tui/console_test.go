@@ -90,6 +90,8 @@ func (c *console) key(keys ...string) {
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
 		case "right":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
+		case "left":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
 		case "end":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnd})
 		case "ctrl+s":
@@ -625,6 +627,22 @@ var helpDrives = []struct {
 		c.waitFor("Welcome text")
 		c.key("tab", "tab")
 	}, []string{"esc cancel", "←/→ choose", "? all keys"}},
+	{"portal_form_contact", func(c *console) {
+		toPortalForm(c)
+		c.key("tab", "tab", "tab", "tab", "tab", "tab")
+		c.waitFor("of 4")
+	}, []string{"esc cancel", "←/→ choose", "? all keys"}},
+	{"portal_form_welcome", func(c *console) {
+		toPortalForm(c)
+		c.key("shift+tab") // from the first field to the last
+		c.waitFor("enter new line")
+	}, []string{"esc cancel", "ctrl+s save", "enter new line"}},
+	{"portal_form_error", func(c *console) {
+		c.key("e")
+		c.waitFor("· manager")
+		c.key("tab", "tab", "tab", "tab", "ftp://x", "ctrl+s")
+		c.waitFor("allowed")
+	}, []string{"esc cancel", "ctrl+s save"}},
 	{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }, []string{"enter save", "esc cancel"}},
 	{"invite_email", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter") }, []string{"esc leave form", "tab next field", "ctrl+s send", "ctrl+c quit"}},
 	{"invite_role", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter", "tab", "tab") }, []string{"esc leave form", "←/→ choose", "? all keys"}},
@@ -655,6 +673,7 @@ var helpDrives = []struct {
 
 // forms are the drives that end in a form being edited.
 var forms = map[string]bool{"bulk": true, "portal_form": true, "portal_form_choice": true, "prompt": true,
+	"portal_form_contact": true, "portal_form_welcome": true, "portal_form_error": true,
 	"invite_email": true, "invite_role": true, "invite_button": true, "invite_from_project": true}
 
 // The help bar of every screen shows what matters there, whole, at 80 and
@@ -690,7 +709,8 @@ func TestShortHelpIsNeverCut(t *testing.T) {
 func TestFullHelpShowsEveryColumn(t *testing.T) {
 	// Screens that take every key (a dialog, a text field) have no ?.
 	typing := map[string]bool{"member_menu": true, "confirm": true, "grant": true, "key_menu": true, "filtering": true, "prompt": true,
-		"bulk": true, "invite_email": true, "invite_from_project": true, "link_dialog": true, "portal_form": true}
+		"bulk": true, "invite_email": true, "invite_from_project": true, "link_dialog": true, "portal_form": true,
+		"portal_form_welcome": true, "portal_form_error": true}
 	for _, size := range [][2]int{{80, 24}, {100, 30}} {
 		for _, d := range helpDrives {
 			if typing[d.name] {

@@ -46,6 +46,7 @@ func newSettings(c *Common) *settings {
 		{title: "Title", min: 16, flex: 2, drop: 2},
 		{title: "Access", min: 7},
 		{title: "Disclosure", min: 10, drop: 1},
+		{title: "Upstream", min: 12, flex: 1, drop: 3},
 	}, "No projects yet.")
 	s.people = newListView(c, []column{
 		{title: "Name", min: 14, flex: 2, drop: 1},
@@ -144,14 +145,18 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 		for i, p := range msg.items {
 			ids[i] = fmt.Sprint(p.Project.ID)
 			if p.Portal == nil {
-				rows[i] = []string{p.Project.Name, "— (enter adds one)", "", "", ""}
+				rows[i] = []string{p.Project.Name, "— (enter adds one)", "", "", "", ""}
 				continue
 			}
 			d := string(p.Portal.Disclosure)
 			if d == "" {
 				d = "default"
 			}
-			rows[i] = []string{p.Project.Name, "/p/" + p.Portal.Slug, p.Portal.Title, string(p.Portal.Access), d}
+			upstream := "—" // the built-in page
+			if p.Portal.Upstream != "" {
+				upstream = strings.TrimPrefix(strings.TrimPrefix(p.Portal.Upstream, "https://"), "http://")
+			}
+			rows[i] = []string{p.Project.Name, "/p/" + p.Portal.Slug, p.Portal.Title, string(p.Portal.Access), d, upstream}
 		}
 		s.portals.setRows(rows, ids)
 	case settingsPeopleMsg:
@@ -237,7 +242,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 
 // head is what the list under it holds, wrapped to the width.
 func (s *settings) head(people bool) []string {
-	text := "Portals: title, address, access, disclosure. v: console access and SSH keys."
+	text := "Portals: enter edits every setting (address, access, upstream, host, contact, welcome text). v: console access and SSH keys."
 	if people {
 		text = "Owners and managers use the console; add their SSH keys here. v: portals."
 	}
