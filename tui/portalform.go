@@ -120,6 +120,13 @@ func (f *portalForm) set(ps core.PortalSettings) {
 	f.disclosure = max(slices.Index(disclosures, ps.Disclosure), 0)
 }
 
+// differs: the fields (but the contact) do not hold ps.
+func (f *portalForm) differs(ps core.PortalSettings) bool {
+	v := f.values()
+	return v.title != ps.Title || v.slug != ps.Slug || v.upstream != ps.Upstream || v.host != ps.Host || v.welcome != ps.Welcome ||
+		accessLevels[v.access] != ps.Access || disclosures[v.disclosure] != ps.Disclosure
+}
+
 func (f *portalForm) values() portalValues {
 	return portalValues{title: f.title.Value(), slug: f.slug.Value(), upstream: f.upstream.Value(), host: f.host.Value(),
 		contact: f.contacts[f.contact].email, welcome: f.welcome.Value(), access: f.access, disclosure: f.disclosure}
@@ -161,7 +168,7 @@ func (f *portalForm) load() tea.Cmd {
 func (f *portalForm) take(msg portalFormMsg) {
 	chosen := f.contacts[f.contact].email
 	fresh := msg.settings != nil && !f.Dirty()
-	if fresh {
+	if fresh && f.differs(*msg.settings) { // else the fields, and their cursors, stay as they are
 		f.set(*msg.settings)
 	}
 	if msg.settings != nil && (fresh || !f.loaded) {
