@@ -104,25 +104,44 @@ func TestPortalContentRefusesWhatCannotBe(t *testing.T) {
 	}
 }
 
-// Issue 14 in the console: updates are listed newest first with their date
-// and author, and posted in a multi-line editor; emailed only when asked,
-// then to exactly the people with access (or an invitation not used yet).
-func TestPortalContentUpdates(t *testing.T) {
-	c := startConsole(t)
-	pid := portalID(c, "website-redesign")
-	// Someone invited (not yet in) gets it too; an invitation without a
-	// portal does not count.
-	coretest.Must(c.env.Svc.Invite(c.env.Ctx, c.env.Admin, core.InviteInput{OrgID: 1, Email: "new@acme.test", Role: core.RoleClient, PortalID: pid}))
-	var access []string
-	for _, pm := range coretest.Must(c.env.Svc.PortalMembers(c.env.Ctx, c.env.Admin, pid)) {
-		if w := pm.AccessWord(); w == core.AccessYes || w == core.AccessInvited {
-			access = append(access, pm.Email)
+// Issue 14 in the console: an update is posted in a multi-line editor and
+// emailed only when asked, then to exactly the people with access (or an
+// invitation not used yet).
+func TestPortalContentPostsUpdates(t *testing.T) {
+	for _, email := range []bool{false, true} {
+		c := startConsole(t)
+		pid := portalID(c, "website-redesign")
+		// Someone invited, not in yet, gets it too.
+		coretest.Must(c.env.Svc.Invite(c.env.Ctx, c.env.Admin, core.InviteInput{OrgID: 1, Email: "new@acme.test", Role: core.RoleClient, PortalID: pid}))
+		var access []string
+		for _, pm := range coretest.Must(c.env.Svc.PortalMembers(c.env.Ctx, c.env.Admin, pid)) {
+			if w := pm.AccessWord(); w == core.AccessYes || w == core.AccessInvited {
+				access = append(access, pm.Email)
+			}
 		}
-	}
-	if len(access) < 3 || !slices.Contains(access, "new@acme.test") {
-		t.Fatalf("people with access %q", access)
-	}
-	updateMails := func() []string {
+		slices.Sort(access)
+		if len(access) < 3 || !slices.Contains(access, "new@acme.test") {
+			t.Fatalf("people with access %q", access)
+		}
+		toContent(c)
+		c.key("v")
+		c.waitFor("Posted")
+		c.key("n")
+		c.waitFor(count(len(access), "person", "people") + ")")
+		c.key("Round 3 is **up**.", "enter", "enter", "Comments by Friday, please.")
+		if email {
+			c.key("tab", " ") // space ticks the email choice
+		}
+		c.key("ctrl+s")
+		c.waitFor("emailed") // "…emailed it to 4 people.", or "…not emailed."
+		ups := coretest.Must(c.env.Svc.Updates(c.env.Ctx, c.env.Admin, pid))
+		want := 0
+		if email {
+			want = len(access)
+		}
+		if len(ups) != 3 || ups[0].Body != "Round 3 is **up**.\n\nComments by Friday, please." || ups[0].Emailed != want {
+			t.Fatalf("email %v: updates %+v", email, ups)
+		}
 		var to []string
 		for _, m := range c.env.Messages() {
 			if m.Kind == core.MailPortalUpdate {
@@ -130,42 +149,35 @@ func TestPortalContentUpdates(t *testing.T) {
 			}
 		}
 		slices.Sort(to)
-		return to
+		if (email && !slices.Equal(to, access)) || (!email && len(to) != 0) {
+			t.Fatalf("email %v: the update was mailed to %q; people with access %q", email, to, access)
+		}
+		if out := words(c.screen()); email && !strings.Contains(out, "emailed it to "+count(len(access), "person", "people")) ||
+			!email && !strings.Contains(out, "it was not emailed") {
+			t.Fatalf("email %v: the status says %s", email, out)
+		}
 	}
+}
+
+// The updates are listed newest first, each with its date, its author and
+// to how many it was emailed.
+func TestPortalContentListsUpdatesNewestFirst(t *testing.T) {
+	c := startConsole(t)
+	pid := portalID(c, "website-redesign")
+	mia := core.UserActor(c.env.User("mia@northwind.test"), "ssh:test")
+	coretest.Must(c.env.Svc.PostUpdate(c.env.Ctx, mia, pid, "Launch next week.", true))
 	toContent(c)
 	c.key("v")
-	c.waitFor("Posted")
-	c.key("n")
-	c.waitFor("people)")
-	c.key("Round 3 is **up**.", "enter", "enter", "Comments by Friday, please.", "ctrl+s")
-	c.waitFor("not emailed")
-	ups := coretest.Must(c.env.Svc.Updates(c.env.Ctx, c.env.Admin, pid))
-	if ups[0].Body != "Round 3 is **up**.\n\nComments by Friday, please." || ups[0].Emailed != 0 || len(ups) != 3 {
-		t.Fatalf("updates %+v", ups)
-	}
-	if got := updateMails(); len(got) != 0 {
-		t.Fatalf("an update not to be emailed was mailed to %q", got)
-	}
-
-	c.key("n")
-	c.waitFor("people)")
-	c.key("Launch next week.", "tab", " ") // space ticks the email choice
-	c.waitFor("[x]")
-	c.key("ctrl+s")
-	c.waitFor("emailed")
-	ups = coretest.Must(c.env.Svc.Updates(c.env.Ctx, c.env.Admin, pid))
-	if ups[0].Body != "Launch next week." || ups[0].Emailed != len(access) {
-		t.Fatalf("the newest update %+v, want it emailed to %d", ups[0], len(access))
-	}
-	slices.Sort(access)
-	if got := updateMails(); !slices.Equal(got, access) {
-		t.Fatalf("the update was mailed to %q, want %q", got, access)
-	}
+	c.waitFor("Launch")
 	out := c.screen()
-	// Newest first, each with its date and author.
-	first, second := strings.Index(out, "Launch next week."), strings.Index(out, "Round 3 is **up**.")
-	if first < 0 || second < first || !strings.Contains(out, "2 Mar 2026") || !strings.Contains(words(out), count(len(access), "person", "people")) {
-		t.Fatalf("the updates list:\n%s", out)
+	rows := []string{"2 Mar 2026 Mia Manager Launch next week. 3 people", "28 Feb 2026 Olivia Owner Round 2 is up", "21 Feb 2026 Mia Manager Round 1"}
+	at := -1
+	for _, r := range rows {
+		i := strings.Index(words(out), r)
+		if i <= at {
+			t.Fatalf("%q is not listed after the newer updates:\n%s", r, out)
+		}
+		at = i
 	}
 }
 
