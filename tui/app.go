@@ -67,6 +67,7 @@ type App struct {
 	running  map[uint64]string   // work shown as running, by id
 	finished map[uint64]struct{} // work that finished before it was shown
 	discard  func() tea.Cmd      // asking whether to discard input for this (quitting, starting a section afresh)
+	onlyY    bool                // and only y says yes (closing a form: enter, out of habit, keeps the input)
 	ready    bool                // organizations loaded
 	events   <-chan core.Change
 	unsub    func()
@@ -483,6 +484,14 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.sendTop(failedNotice{msg.err})
 	case doneMsg:
 		return a, a.done(msg)
+	case closeMsg:
+		closeIt := func() tea.Cmd { return a.done(doneMsg{pop: 1, status: msg.status}) }
+		if s := a.top(); s == nil || !s.Dirty() {
+			return a, closeIt()
+		}
+		a.discard, a.onlyY = closeIt, true
+		a.status, a.isErr = "You have unsaved input here. Discard it? (y discards; any other key keeps it)", true
+		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
 	}
@@ -567,7 +576,7 @@ func (a *App) unlessDirty(what string, then func() tea.Cmd) tea.Cmd {
 	if !a.dirty() {
 		return then()
 	}
-	a.discard = then
+	a.discard, a.onlyY = then, false
 	a.status, a.isErr = "You have unsaved input. "+what+" anyway? (y/n)", true
 	return nil
 }
@@ -577,9 +586,10 @@ func (a *App) tooSmall() bool { return a.c.Width < 60 || a.c.Height < 16 }
 
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if then := a.discard; then != nil {
-		a.discard = nil
+		onlyY := a.onlyY
+		a.discard, a.onlyY = nil, false
 		a.status, a.isErr = "", false
-		if s := k.String(); s == "y" || s == "Y" || s == "enter" {
+		if s := k.String(); s == "y" || s == "Y" || (s == "enter" && !onlyY) {
 			return then()
 		}
 		return nil

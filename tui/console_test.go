@@ -90,6 +90,8 @@ func (c *console) key(keys ...string) {
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
 		case "right":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyRight})
+		case "left":
+			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
 		case "end":
 			c.tm.Send(tea.KeyPressMsg{Code: tea.KeyEnd})
 		case "ctrl+s":
@@ -176,6 +178,10 @@ func TestScreens(t *testing.T) {
 		{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }},
 		{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }},
 		{"portal_form", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("enter"); c.waitFor("Welcome text") }},
+		{"content", toContent},
+		{"content_updates", func(c *console) { toContent(c); c.key("v"); c.waitFor("Posted") }},
+		{"resource_form", func(c *console) { toContent(c); c.key("n"); c.waitFor("A titled link") }},
+		{"update_composer", func(c *console) { toContent(c); c.key("v", "n"); c.waitFor("people)") }},
 		{"help", func(c *console) { c.key("?"); c.waitFor("previous section") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,6 +221,9 @@ func TestScreensAt80x24(t *testing.T) {
 		{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }},
 		{"settings", func(c *console) { c.key("6"); c.waitFor("Disclosure") }},
 		{"settings_people", func(c *console) { c.key("6"); c.waitFor("Disclosure"); c.key("v"); c.waitFor("mia@northwind.test") }},
+		{"portal_form", func(c *console) { toPortalForm(c) }},
+		{"content", toContent},
+		{"update_composer", func(c *console) { toContent(c); c.key("v", "n"); c.waitFor("people)") }},
 		{"bulk", func(c *console) {
 			c.key("2")
 			c.waitFor("Send invitation")
@@ -625,6 +634,52 @@ var helpDrives = []struct {
 		c.waitFor("Welcome text")
 		c.key("tab", "tab")
 	}, []string{"esc cancel", "←/→ choose", "? all keys"}},
+	{"portal_form_contact", func(c *console) {
+		toPortalForm(c)
+		c.key("tab", "tab", "tab", "tab", "tab", "tab")
+		c.waitFor("of 4")
+	}, []string{"esc cancel", "←/→ choose", "? all keys"}},
+	{"portal_form_welcome", func(c *console) {
+		toPortalForm(c)
+		c.key("shift+tab") // from the first field to the last
+		c.waitFor("enter new line")
+	}, []string{"esc cancel", "ctrl+s save", "enter new line"}},
+	{"portal_form_error", func(c *console) {
+		c.key("e")
+		c.waitFor("· manager")
+		c.key("tab", "tab", "tab", "tab", "ftp://x", "ctrl+s")
+		c.waitFor("allowed")
+	}, []string{"esc cancel", "ctrl+s save"}},
+	{"content", toContent, []string{"n add resource", "K/J move", "esc back", "? all keys"}},
+	{"content_updates", func(c *console) { toContent(c); c.key("v"); c.waitFor("Posted") }, []string{"n post update", "esc back", "? all keys"}},
+	{"content_upstream", func(c *console) {
+		up := "https://app.acme.example"
+		coretest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), core.PortalPatch{Upstream: &up}))
+		toContent(c)
+	}, []string{"n add resource", "esc back"}},
+	{"resource_details", func(c *console) { toContent(c); c.key("enter"); c.waitFor("Position") }, []string{"scroll", "esc back"}},
+	{"resource_confirm", func(c *console) { toContent(c); c.key("d"); c.waitFor("Remove") }, []string{"y yes", "n no"}},
+	{"resource_form", func(c *console) { toContent(c); c.key("n"); c.waitFor("A titled link") }, []string{"esc cancel", "tab next field", "ctrl+s add"}},
+	{"resource_button", func(c *console) {
+		toContent(c)
+		c.key("n")
+		c.waitFor("A titled link")
+		c.key("tab", "tab", "tab")
+		c.waitFor("enter add")
+	}, []string{"esc cancel", "enter add", "? all keys"}},
+	{"update_composer", func(c *console) {
+		toContent(c)
+		c.key("v", "n")
+		c.waitFor("people)")
+	}, []string{"esc cancel", "ctrl+s post", "enter new line"}},
+	{"update_email", func(c *console) {
+		toContent(c)
+		c.key("v", "n")
+		c.waitFor("people)")
+		c.key("tab")
+		c.waitFor("email or not")
+	}, []string{"esc cancel", "space email or not", "? all keys"}},
+	{"update_read", func(c *console) { toContent(c); c.key("v"); c.waitFor("Posted"); c.key("enter"); c.waitFor("Emailed") }, []string{"scroll", "esc back"}},
 	{"prompt", func(c *console) { c.key("n"); c.waitFor("Name of the new project") }, []string{"enter save", "esc cancel"}},
 	{"invite_email", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter") }, []string{"esc leave form", "tab next field", "ctrl+s send", "ctrl+c quit"}},
 	{"invite_role", func(c *console) { c.key("2"); c.waitFor("Send invitation"); c.key("enter", "tab", "tab") }, []string{"esc leave form", "←/→ choose", "? all keys"}},
@@ -655,6 +710,8 @@ var helpDrives = []struct {
 
 // forms are the drives that end in a form being edited.
 var forms = map[string]bool{"bulk": true, "portal_form": true, "portal_form_choice": true, "prompt": true,
+	"portal_form_contact": true, "portal_form_welcome": true, "portal_form_error": true,
+	"resource_form": true, "resource_button": true, "update_composer": true, "update_email": true,
 	"invite_email": true, "invite_role": true, "invite_button": true, "invite_from_project": true}
 
 // The help bar of every screen shows what matters there, whole, at 80 and
@@ -690,7 +747,8 @@ func TestShortHelpIsNeverCut(t *testing.T) {
 func TestFullHelpShowsEveryColumn(t *testing.T) {
 	// Screens that take every key (a dialog, a text field) have no ?.
 	typing := map[string]bool{"member_menu": true, "confirm": true, "grant": true, "key_menu": true, "filtering": true, "prompt": true,
-		"bulk": true, "invite_email": true, "invite_from_project": true, "link_dialog": true, "portal_form": true}
+		"bulk": true, "invite_email": true, "invite_from_project": true, "link_dialog": true, "portal_form": true,
+		"portal_form_welcome": true, "portal_form_error": true, "resource_confirm": true, "resource_form": true, "update_composer": true}
 	for _, size := range [][2]int{{80, 24}, {100, 30}} {
 		for _, d := range helpDrives {
 			if typing[d.name] {

@@ -19,6 +19,11 @@
 // section reached with its key, or any form after esc) says so at its top:
 // enter edits it where it was, and a key that would have typed is answered
 // in the status line, never dropped unseen or passed to another screen.
+// A form that esc closes (a portal's settings, a resource to add, an
+// update to post) asks first in the status line when it holds unsaved
+// input; only y discards it. A form with a multi-line editor (the welcome
+// text, an update) saves with ctrl+s, as the help bar says: there enter
+// makes a new line.
 //
 // Nothing on screen is cut mid-sentence. A status or error message longer
 // than a line wraps at word boundaries into rows that the screen's body

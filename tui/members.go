@@ -66,10 +66,10 @@ func (m *members) ShortHelp() []key.Binding {
 	if h := m.list.typingHelp(); h != nil {
 		return h
 	}
-	return []key.Binding{bind("enter", "enter", "member menu"), inviteKey, activityKey, filterKey}
+	return []key.Binding{bind("enter", "enter", "member menu"), inviteKey, activityKey, contentKey, filterKey}
 }
 func (m *members) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey}}
+	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, bind("enter", "enter", "member menu"), filterKey}, {inviteKey, activityKey, portalContentKey}}
 }
 
 func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
@@ -116,6 +116,8 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return m, push(newInvite(m.c, m.portal.ID))
 		case key.Matches(msg, activityKey):
 			return m, push(newActivity(m.c, m.portal))
+		case key.Matches(msg, contentKey):
+			return m, push(newPortalContent(m.c, m.portal, m.project))
 		case key.Matches(msg, openKey):
 			if i := m.list.selected(); i >= 0 && i < len(m.items) {
 				return m, push(m.menu(m.items[i]))

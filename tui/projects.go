@@ -65,10 +65,10 @@ func (p *projects) ShortHelp() []key.Binding {
 	if h := p.list.typingHelp(); h != nil {
 		return h
 	}
-	return []key.Binding{openKey, inviteKey, activityKey, filterKey}
+	return []key.Binding{openKey, inviteKey, activityKey, contentKey, filterKey}
 }
 func (p *projects) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, openKey, filterKey}, {inviteKey, activityKey, newProjKey, renameKey, portalKey}}
+	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys, openKey, filterKey}, {inviteKey, activityKey, portalContentKey, newProjKey, renameKey, portalKey}}
 }
 
 func (p *projects) selected() (core.ProjectSummary, bool) {
@@ -144,6 +144,11 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 				return p, status("%s has no portal, so no activity.", sel.Project.Name)
 			}
 			return p, push(newActivity(p.c, *sel.Portal))
+		case key.Matches(msg, contentKey):
+			if sel.Portal == nil {
+				return p, status("%s has no portal, so no content. Press e to create one.", sel.Project.Name)
+			}
+			return p, push(newPortalContent(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, portalKey):
 			return p, push(newPortalForm(p.c, sel.Project, sel.Portal))
 		case key.Matches(msg, renameKey):

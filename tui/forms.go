@@ -1,0 +1,67 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"latchkey/core"
+)
+
+// What the console's forms share: a label column that marks the field
+// with the keyboard, errors under their fields, and esc that asks before
+// it discards input.
+
+// labelWidth is the width of a form's label column.
+const labelWidth = 16
+
+// formLabel is a field's label, marked "›" while the field has the
+// keyboard (in any colour profile).
+func formLabel(st Styles, focused bool, text string) string {
+	if focused {
+		return st.Accent.Bold(true).Render(lipgloss.NewStyle().Width(labelWidth).Render("› " + text))
+	}
+	return st.Label.Render(lipgloss.NewStyle().Width(labelWidth).Render("  " + text))
+}
+
+// errorUnder is why a field's value was refused, on the lines under it,
+// indented to its value and wrapped to width; "" when there is none.
+func errorUnder(st Styles, why string, width int) string {
+	if why == "" {
+		return ""
+	}
+	return "\n" + indent(st.ErrorText.Render(why), labelWidth, width)
+}
+
+// fieldError is the field a refusal names and what to say under it:
+// core's ValidationError names its field; a conflict over an address or
+// a host name, which core words as a sentence, is placed by what it is
+// about (placed lists the phrases, by field).
+func fieldError(err error, placed map[string]string) (field, why string) {
+	var ve *core.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Field, upperFirst(ve.Reason)
+	}
+	if errors.Is(err, core.ErrConflict) {
+		for f, phrase := range placed {
+			if strings.Contains(err.Error(), phrase) {
+				return f, describe(err)
+			}
+		}
+	}
+	return "", ""
+}
+
+// closeMsg closes the screen on top; when it holds unsaved input, the
+// status line asks first whether to discard it.
+type closeMsg struct{ status string }
+
+func closeForm(status string) tea.Cmd { return func() tea.Msg { return closeMsg{status} } }
+
+// choiceHint answers a key that a choice does not take (a letter), so
+// that no key goes unanswered.
+func choiceHint(what string) tea.Cmd {
+	return status("%s is a choice: ←/→ changes it, tab goes to the next field.", what)
+}
