@@ -150,6 +150,19 @@ func notFoundAs(err error, what, key string) error {
 	return err
 }
 
+// FieldConflict is a conflict over one field's value (a portal's address
+// or host name taken by another): it matches ErrConflict and names the
+// field, so that a form shows it under that field.
+type FieldConflict struct {
+	Field  string
+	Reason string // a sentence: "the address /p/x is taken by another portal; choose another"
+}
+
+func (e *FieldConflict) Error() string { return ErrConflict.Error() + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *FieldConflict) Is(target error) bool { return target == ErrConflict }
+
 // forbidden builds an ErrForbidden with a sentence that says why.
 func forbidden(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrForbidden}, args...)...)

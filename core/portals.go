@@ -143,7 +143,7 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 		return Portal{}, err
 	}
 	if other, err := w.PortalBySlug(in.Slug); err == nil && other.ProjectID != projectID {
-		return Portal{}, conflict("the address /p/%s is taken by another portal; choose another", in.Slug)
+		return Portal{}, &FieldConflict{Field: "slug", Reason: fmt.Sprintf("the address /p/%s is taken by another portal; choose another", in.Slug)}
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Portal{}, err
 	}
@@ -152,7 +152,7 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 			return Portal{}, invalid("host", "%s is latchkey's own address (--public-url); a portal's host is another name", in.Host)
 		}
 		if other, err := w.PortalByHost(in.Host); err == nil && other.ProjectID != projectID {
-			return Portal{}, conflict("the host name %s belongs to the portal /p/%s", in.Host, other.Slug)
+			return Portal{}, &FieldConflict{Field: "host", Reason: fmt.Sprintf("the host name %s belongs to the portal /p/%s", in.Host, other.Slug)}
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return Portal{}, err
 		}

@@ -421,14 +421,15 @@ func rowOf(t *testing.T, screen, s string) []string {
 	return nil
 }
 
-// A project without a portal has nobody and no link to count: its People
-// and Links say "—", while a portal that nobody has yet says 0.
+// A project without a portal has nobody, no link and no request to count:
+// its People, Links and Requests say "—", while a portal that nobody has
+// yet says 0 (as SSH does).
 func TestProjectWithoutAPortalCountsNoPeople(t *testing.T) {
 	out := startConsole(t).screen()
-	if got := rowOf(t, out, "Internal Ops"); !slices.Equal(got, []string{"Internal Ops", "—", "—", "—", "—"}) {
+	if got := rowOf(t, out, "Internal Ops"); !slices.Equal(got, []string{"Internal Ops", "—", "—", "—", "—", "—"}) {
 		t.Errorf("Internal Ops: %q", got)
 	}
-	if got := rowOf(t, out, "Onboarding Kit"); !slices.Equal(got, []string{"Onboarding Kit", "/p/onboarding", "email", "0", "0"}) {
+	if got := rowOf(t, out, "Onboarding Kit"); !slices.Equal(got, []string{"Onboarding Kit", "/p/onboarding", "email", "0", "0", "0"}) {
 		t.Errorf("Onboarding Kit: %q", got)
 	}
 }

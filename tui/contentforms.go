@@ -113,7 +113,7 @@ func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		f.restyle()
 		return f, nil
 	case failedNotice:
-		if field, why := fieldError(msg.err, nil); why != "" {
+		if field, why := fieldError(msg.err); why != "" {
 			f.errs[field] = why
 			if i, ok := map[string]int{"title": rTitle, "url": rURL, "note": rNote}[field]; ok {
 				f.focus = i
@@ -309,7 +309,7 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case refreshMsg:
 		return u, u.count() // access may have changed meanwhile
 	case failedNotice:
-		if _, why := fieldError(msg.err, nil); why != "" {
+		if _, why := fieldError(msg.err); why != "" {
 			u.errText = why
 			u.focus = uBody
 			u.layout()

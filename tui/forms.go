@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -35,21 +34,17 @@ func errorUnder(st Styles, why string, width int) string {
 	return "\n" + indent(st.ErrorText.Render(why), labelWidth, width)
 }
 
-// fieldError is the field a refusal names and what to say under it:
-// core's ValidationError names its field; a conflict over an address or
-// a host name, which core words as a sentence, is placed by what it is
-// about (placed lists the phrases, by field).
-func fieldError(err error, placed map[string]string) (field, why string) {
+// fieldError is the field a refusal names and what to say under it: core
+// names it in a ValidationError, and in a FieldConflict (an address or a
+// host name another portal has).
+func fieldError(err error) (field, why string) {
 	var ve *core.ValidationError
 	if errors.As(err, &ve) {
 		return ve.Field, upperFirst(ve.Reason)
 	}
-	if errors.Is(err, core.ErrConflict) {
-		for f, phrase := range placed {
-			if strings.Contains(err.Error(), phrase) {
-				return f, describe(err)
-			}
-		}
+	var fc *core.FieldConflict
+	if errors.As(err, &fc) {
+		return fc.Field, upperFirst(fc.Reason)
 	}
 	return "", ""
 }

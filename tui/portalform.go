@@ -271,7 +271,7 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case refreshMsg:
 		return f, f.load() // the contact choices; unchanged fields take the stored settings
 	case failedNotice:
-		if field, why := fieldError(msg.err, map[string]string{"slug": "address /p/", "host": "host name"}); why != "" {
+		if field, why := fieldError(msg.err); why != "" {
 			f.errs[field] = why
 			if i, ok := portalFields[field]; ok {
 				f.focus = i

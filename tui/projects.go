@@ -104,16 +104,13 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 		p.items = msg.items
 		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, s := range msg.items {
-			// Without a portal there is nobody and no link to count: "—"
-			// rather than a 0 that reads as a portal nobody uses.
-			portal, access, people, links := "—", "—", "—", "—"
+			// Without a portal there is nobody, no link and no request to
+			// count: "—" rather than a 0 that reads as a portal nobody uses.
+			// With one, every count is a number, 0 included, as over SSH.
+			portal, access, people, links, req := "—", "—", "—", "—", "—"
 			if s.Portal != nil {
 				portal, access = "/p/"+s.Portal.Slug, string(s.Portal.Access)
-				people, links = fmt.Sprint(s.PeopleWithAccess), fmt.Sprint(s.ActiveLinks)
-			}
-			req := ""
-			if s.PendingRequests > 0 {
-				req = fmt.Sprint(s.PendingRequests)
+				people, links, req = fmt.Sprint(s.PeopleWithAccess), fmt.Sprint(s.ActiveLinks), fmt.Sprint(s.PendingRequests)
 			}
 			rows[i], keys[i] = []string{s.Project.Name, portal, access, people, links, req}, fmt.Sprint(s.Project.ID)
 		}
