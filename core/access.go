@@ -43,7 +43,7 @@ type AccessResult struct {
 // or a new one); any other email is recorded as an access request and the
 // owner is notified. For an email or open portal, any valid email gets a link
 // that makes its owner a client with access on first use.
-func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Visitor) (AccessResult, error) {
+func (s *AccessRequests) RequestAccess(ctx context.Context, slug, rawEmail string, v Visitor) (AccessResult, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return AccessResult{}, err
@@ -52,16 +52,16 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 	// counted against the portal's limit here, once (an update's function
 	// may run more than once).
 	var throttled *RateLimitError
-	if err := s.view(ctx, func(w *txw) error {
-		p, err := w.PortalBySlug(slug)
+	if err := s.read(ctx, func(op *operation) error {
+		p, err := op.PortalBySlug(slug)
 		if err != nil {
 			return notFoundAs(err, "portal", clip(slug))
 		}
-		pp, err := w.person(p, email)
+		pp, err := op.person(p, email)
 		if err != nil {
 			return err
 		}
-		if accessOutcome(p, pp, w.now) == OutcomeRequested {
+		if accessOutcome(p, pp, op.now) == OutcomeRequested {
 			if ok, wait := s.requests.Allow(fmt.Sprint(p.ID)); !ok {
 				throttled = &RateLimitError{What: "access requests to this portal", Retry: wait}
 			}
@@ -74,30 +74,30 @@ func (s *Service) RequestAccess(ctx context.Context, slug, rawEmail string, v Vi
 		return s.throttledRequest(ctx, slug, email, v, throttled)
 	}
 	var res AccessResult
-	err = s.update(ctx, func(w *txw) error {
-		p, err := w.PortalBySlug(slug)
+	err = s.write(ctx, func(op *operation) error {
+		p, err := op.PortalBySlug(slug)
 		if err != nil {
 			return notFoundAs(err, "portal", clip(slug))
 		}
 		res = AccessResult{Generic: s.EffectiveDisclosure(p) == DisclosureGeneric}
-		if res.PortalRef, err = w.portalRef(p); err != nil {
+		if res.PortalRef, err = op.portalRef(p); err != nil {
 			return err
 		}
-		pp, err := w.person(p, email)
+		pp, err := op.person(p, email)
 		if err != nil {
 			return err
 		}
 		a := v.anonymous()
-		res.Outcome = accessOutcome(p, pp, w.now)
+		res.Outcome = accessOutcome(p, pp, op.now)
 		switch {
 		case res.Outcome == OutcomeRequested:
-			res.Notified, err = w.recordRequest(a, p, email, v)
+			res.Notified, err = op.recordRequest(a, p, email, v)
 			return err
-		case !pp.entitled(w.now):
+		case !pp.entitled(op.now):
 			pp.isMember, pp.anyLink = false, false // a stranger to an email or open portal: a client link
 		}
 		res.FirstUse = !pp.hasAccess
-		return w.sendAccessLink(a, p, email, pp)
+		return op.sendAccessLink(a, p, email, pp)
 	})
 	return res, err
 }
@@ -120,18 +120,18 @@ func accessOutcome(p Portal, pp portalPerson, now time.Time) AccessOutcome {
 // nothing is recorded and nobody is mailed. Under generic disclosure the
 // answer is the neutral one as always (and the work a commit, as always);
 // otherwise it is the limit's error.
-func (s *Service) throttledRequest(ctx context.Context, slug, email string, v Visitor, limit *RateLimitError) (AccessResult, error) {
+func (s *engine) throttledRequest(ctx context.Context, slug, email string, v Visitor, limit *RateLimitError) (AccessResult, error) {
 	var res AccessResult
-	err := s.update(ctx, func(w *txw) error {
-		p, err := w.PortalBySlug(slug)
+	err := s.write(ctx, func(op *operation) error {
+		p, err := op.PortalBySlug(slug)
 		if err != nil {
 			return notFoundAs(err, "portal", clip(slug))
 		}
 		res = AccessResult{Generic: s.EffectiveDisclosure(p) == DisclosureGeneric, Outcome: OutcomeRequested}
-		if res.PortalRef, err = w.portalRef(p); err != nil {
+		if res.PortalRef, err = op.portalRef(p); err != nil {
 			return err
 		}
-		return w.auditPortal(v.anonymous(), p, "access.throttled", email, "portal "+p.Slug+": over the limit of access requests; not recorded, nobody notified")
+		return op.auditPortal(v.anonymous(), p, "access.throttled", email, "portal "+p.Slug+": over the limit of access requests; not recorded, nobody notified")
 	})
 	if err != nil {
 		return AccessResult{}, err
@@ -144,15 +144,15 @@ func (s *Service) throttledRequest(ctx context.Context, slug, email string, v Vi
 
 // sendAccessLink queues a link for quick access: the active link if there
 // is one, else a new one.
-func (w *txw) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) error {
-	il, action, err := w.accessLink(a, p, email, pp)
+func (op *operation) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) error {
+	il, action, err := op.accessLink(a, p, email, pp)
 	if err != nil {
 		return err
 	}
-	if err := w.portalMail(MailAccessLink, p, email, pp.user.Name, nil, il); err != nil {
+	if err := op.portalMail(MailAccessLink, p, email, pp.user.Name, nil, il); err != nil {
 		return err
 	}
-	return w.auditPortal(a, p, action, email, "portal "+p.Slug+", requested with Send access link")
+	return op.auditPortal(a, p, action, email, "portal "+p.Slug+", requested with Send access link")
 }
 
 // recordRequest records (or counts again) a pending access request and
@@ -160,36 +160,36 @@ func (w *txw) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) e
 // last NotifyEvery, in a notice of its own when the portal's last notice
 // is NotifyPortalEvery old, else in the summary due at the end of that
 // quiet period. It reports whether the owner is (or will be) told.
-func (w *txw) recordRequest(a Actor, p Portal, email string, v Visitor) (notified bool, err error) {
-	r, err := w.LatestRequest(p.ID, email)
+func (op *operation) recordRequest(a Actor, p Portal, email string, v Visitor) (notified bool, err error) {
+	r, err := op.LatestRequest(p.ID, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return false, err
 	}
 	lastNotified := r.NotifiedAt
 	if err != nil || r.State != RequestPending {
-		r = Request{OrgID: p.OrgID, PortalID: p.ID, Email: email, State: RequestPending, CreatedAt: w.now, NotifiedAt: lastNotified}
+		r = Request{OrgID: p.OrgID, PortalID: p.ID, Email: email, State: RequestPending, CreatedAt: op.now, NotifiedAt: lastNotified}
 	}
 	r.Count++
-	r.LastAt, r.Addr = w.now, v.Addr
-	notify := r.NotifiedAt.IsZero() || !w.now.Before(r.NotifiedAt.Add(w.s.opts.NotifyEvery))
+	r.LastAt, r.Addr = op.now, v.Addr
+	notify := r.NotifiedAt.IsZero() || !op.now.Before(r.NotifiedAt.Add(op.s.opts.NotifyEvery))
 	if notify {
-		r.NotifiedAt = w.now
+		r.NotifiedAt = op.now
 	}
-	if err := w.PutRequest(&r); err != nil {
+	if err := op.PutRequest(&r); err != nil {
 		return false, err
 	}
 	how := ""
 	if notify {
-		if how, err = w.noticeRequest(p, r, v); err != nil {
+		if how, err = op.noticeRequest(p, r, v); err != nil {
 			return false, err
 		}
 	}
-	w.changed(Change{Kind: ChangeAccessRequest, OrgID: p.OrgID, PortalID: p.ID})
+	op.changed(Change{Kind: ChangeAccessRequest, OrgID: p.OrgID, PortalID: p.ID})
 	detail := fmt.Sprintf("portal %s, request %d, asked %d time(s)", p.Slug, r.ID, r.Count)
 	if how != "" {
 		detail += ", " + how
 	}
-	return notify, w.auditPortal(a, p, "access.requested", email, detail)
+	return notify, op.auditPortal(a, p, "access.requested", email, detail)
 }
 
 // digestShown is how many addresses a summary lists by name.
@@ -198,8 +198,8 @@ const digestShown = 10
 // noticeRequest tells the owner of a new request: at once when the
 // portal's last notice is old enough, otherwise in the summary due at the
 // end of the quiet period (queued, or grown by one). It says which.
-func (w *txw) noticeRequest(p Portal, r Request, v Visitor) (string, error) {
-	n, err := w.Notices(p.ID)
+func (op *operation) noticeRequest(p Portal, r Request, v Visitor) (string, error) {
+	n, err := op.Notices(p.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		n = PortalNotices{PortalID: p.ID}
@@ -207,57 +207,57 @@ func (w *txw) noticeRequest(p Portal, r Request, v Visitor) (string, error) {
 		return "", err
 	}
 	if n.DigestID != 0 { // a summary not yet due takes the request
-		m, err := w.Message(n.DigestID)
+		m, err := op.Message(n.DigestID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return "", err
 		}
-		if err == nil && m.State == MessageQueued && m.Attempts == 0 && w.now.Before(m.NextAttemptAt) {
+		if err == nil && m.State == MessageQueued && m.Attempts == 0 && op.now.Before(m.NextAttemptAt) {
 			count, _ := strconv.Atoi(m.Data["count"])
 			m.Data["count"] = strconv.Itoa(count + 1)
 			if count < digestShown {
 				m.Data["emails"] = strings.TrimPrefix(m.Data["emails"]+"\n"+r.Email, "\n")
 			}
-			m.Data["last_at"] = w.now.Format(time.RFC3339)
-			return "owner told in the summary due " + m.NextAttemptAt.Format(time.RFC3339), w.PutMessage(&m)
+			m.Data["last_at"] = op.now.Format(time.RFC3339)
+			return "owner told in the summary due " + m.NextAttemptAt.Format(time.RFC3339), op.PutMessage(&m)
 		}
 		n.DigestID = 0
 	}
-	owner, err := w.owner(p.OrgID)
+	owner, err := op.owner(p.OrgID)
 	if err != nil {
 		return "", err
 	}
-	ou, err := w.User(owner.UserID)
+	ou, err := op.User(owner.UserID)
 	if err != nil {
 		return "", err
 	}
-	if n.LastSentAt.IsZero() || !w.now.Before(n.LastSentAt.Add(w.s.opts.NotifyPortalEvery)) {
-		note, err := w.noteAddress(p.OrgID, r.Email)
+	if n.LastSentAt.IsZero() || !op.now.Before(n.LastSentAt.Add(op.s.opts.NotifyPortalEvery)) {
+		note, err := op.noteAddress(p.OrgID, r.Email)
 		if err != nil {
 			return "", err
 		}
-		data := map[string]string{"email": r.Email, "request_id": fmt.Sprint(r.ID), "at": w.now.Format(time.RFC3339), "addr": v.Addr,
+		data := map[string]string{"email": r.Email, "request_id": fmt.Sprint(r.ID), "at": op.now.Format(time.RFC3339), "addr": v.Addr,
 			"ascii": note.ASCII, "looks_like": note.LooksLike}
-		if err := w.portalMail(MailAccessRequest, p, ou.Email, ou.Name, data, IssuedLink{}); err != nil {
+		if err := op.portalMail(MailAccessRequest, p, ou.Email, ou.Name, data, IssuedLink{}); err != nil {
 			return "", err
 		}
-		n.LastSentAt = w.now
-		return "owner notified", w.PutNotices(n)
+		n.LastSentAt = op.now
+		return "owner notified", op.PutNotices(n)
 	}
-	due := n.LastSentAt.Add(w.s.opts.NotifyPortalEvery)
-	data := map[string]string{"count": "1", "emails": r.Email, "first_at": w.now.Format(time.RFC3339), "last_at": w.now.Format(time.RFC3339),
+	due := n.LastSentAt.Add(op.s.opts.NotifyPortalEvery)
+	data := map[string]string{"count": "1", "emails": r.Email, "first_at": op.now.Format(time.RFC3339), "last_at": op.now.Format(time.RFC3339),
 		"since": n.LastSentAt.Format(time.RFC3339)}
-	org, err := w.Org(p.OrgID)
+	org, err := op.Org(p.OrgID)
 	if err != nil {
 		return "", err
 	}
 	data["org"], data["portal"], data["slug"] = org.Name, p.Title, p.Slug
 	m := Message{OrgID: p.OrgID, Kind: MailAccessDigest, To: ou.Email, ToName: ou.Name, Data: data}
-	id, err := w.queueAt(m, "", due)
+	id, err := op.queueAt(m, "", due)
 	if err != nil {
 		return "", err
 	}
 	n.DigestID, n.LastSentAt = id, due
-	return "owner told in the summary due " + due.Format(time.RFC3339), w.PutNotices(n)
+	return "owner told in the summary due " + due.Format(time.RFC3339), op.PutNotices(n)
 }
 
 // RequestView is an access request with its portal, for lists, and what an
@@ -280,7 +280,7 @@ type GrantInput struct {
 
 // GrantRequest grants a pending access request; it works like an invitation
 // with the portal.
-func (s *Service) GrantRequest(ctx context.Context, a Actor, in GrantInput) (InviteResult, error) {
+func (s *AccessRequests) GrantRequest(ctx context.Context, a Actor, in GrantInput) (InviteResult, error) {
 	if in.Role == "" {
 		in.Role = RoleClient
 	}
@@ -289,13 +289,13 @@ func (s *Service) GrantRequest(ctx context.Context, a Actor, in GrantInput) (Inv
 		return InviteResult{}, err
 	}
 	var res InviteResult
-	err = s.update(ctx, func(w *txw) error {
-		r, err := w.pendingRequestFor(a, in.RequestID)
+	err = s.write(ctx, func(op *operation) error {
+		r, err := op.pendingRequestFor(a, in.RequestID)
 		if err != nil {
 			return err
 		}
 		if !in.Confirmed {
-			note, err := w.noteAddress(r.OrgID, r.Email)
+			note, err := op.noteAddress(r.OrgID, r.Email)
 			if err != nil {
 				return err
 			}
@@ -306,36 +306,36 @@ func (s *Service) GrantRequest(ctx context.Context, a Actor, in GrantInput) (Inv
 				}
 			}
 		}
-		if res, err = w.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID, Replace: true}); err != nil {
+		if res, err = op.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID, Replace: true}); err != nil {
 			return err
 		}
-		return w.resolveRequest(a, r, RequestGranted, "as "+string(role))
+		return op.resolveRequest(a, r, RequestGranted, "as "+string(role))
 	})
 	return res, err
 }
 
 // DismissRequest closes a pending access request without granting it.
-func (s *Service) DismissRequest(ctx context.Context, a Actor, requestID uint64) error {
-	return s.update(ctx, func(w *txw) error {
-		r, err := w.pendingRequestFor(a, requestID)
+func (s *AccessRequests) DismissRequest(ctx context.Context, a Actor, requestID uint64) error {
+	return s.write(ctx, func(op *operation) error {
+		r, err := op.pendingRequestFor(a, requestID)
 		if err != nil {
 			return err
 		}
-		return w.resolveRequest(a, r, RequestDismissed, "")
+		return op.resolveRequest(a, r, RequestDismissed, "")
 	})
 }
 
-func (w *txw) pendingRequestFor(a Actor, id uint64) (Request, error) {
-	r, err := w.Request(id)
+func (op *operation) pendingRequestFor(a Actor, id uint64) (Request, error) {
+	r, err := op.Request(id)
 	if err != nil {
 		return Request{}, notFoundAs(err, "access request", fmt.Sprint(id))
 	}
-	if ok, err := w.canSee(a, r.OrgID); err != nil {
+	if ok, err := op.canSee(a, r.OrgID); err != nil {
 		return Request{}, err
 	} else if !ok {
 		return Request{}, notFound("access request", fmt.Sprint(id))
 	}
-	if _, err := w.manage(a, r.OrgID); err != nil {
+	if _, err := op.manage(a, r.OrgID); err != nil {
 		return Request{}, err
 	}
 	if r.State != RequestPending {
@@ -344,13 +344,13 @@ func (w *txw) pendingRequestFor(a Actor, id uint64) (Request, error) {
 	return r, nil
 }
 
-func (w *txw) resolveRequest(a Actor, r Request, state RequestState, detail string) error {
-	r.State, r.ResolvedAt, r.ResolvedBy = state, w.now, a.label()
-	if err := w.PutRequest(&r); err != nil {
+func (op *operation) resolveRequest(a Actor, r Request, state RequestState, detail string) error {
+	r.State, r.ResolvedAt, r.ResolvedBy = state, op.now, a.label()
+	if err := op.PutRequest(&r); err != nil {
 		return err
 	}
-	w.changed(Change{Kind: ChangeAccessRequest, OrgID: r.OrgID, PortalID: r.PortalID})
-	p, err := w.Portal(r.PortalID)
+	op.changed(Change{Kind: ChangeAccessRequest, OrgID: r.OrgID, PortalID: r.PortalID})
+	p, err := op.Portal(r.PortalID)
 	if err != nil {
 		return err
 	}
@@ -358,5 +358,5 @@ func (w *txw) resolveRequest(a Actor, r Request, state RequestState, detail stri
 	if detail != "" {
 		d += ", " + detail
 	}
-	return w.auditPortal(a, p, "request."+string(state), r.Email, d)
+	return op.auditPortal(a, p, "request."+string(state), r.Email, d)
 }

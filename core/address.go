@@ -193,27 +193,27 @@ func PreferKnown(email, prev string) bool { return IsASCII(email) && !IsASCII(pr
 
 // know records that the organization knows email (a member's, or one with
 // a link to its portals), so that look-alikes of it can be told apart.
-func (w *txw) know(orgID uint64, email string) error {
+func (op *operation) know(orgID uint64, email string) error {
 	sk := AddressSkeleton(email)
-	prev, err := w.KnownAddress(orgID, sk)
+	prev, err := op.KnownAddress(orgID, sk)
 	switch {
 	case err == nil && (prev == email || !PreferKnown(email, prev)):
 		return nil
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return err
 	}
-	return w.PutKnownAddress(orgID, sk, email)
+	return op.PutKnownAddress(orgID, sk, email)
 }
 
 // noteAddress is what an owner should know of email in the organization.
-func (w *txw) noteAddress(orgID uint64, email string) (AddressNote, error) {
+func (op *operation) noteAddress(orgID uint64, email string) (AddressNote, error) {
 	var n AddressNote
 	if !IsASCII(email) {
 		n.ASCII = AddressASCII(email)
 		at := strings.LastIndexByte(email, '@')
 		n.LocalNeedsUTF8 = at >= 0 && !IsASCII(email[:at])
 	}
-	other, err := w.KnownAddress(orgID, AddressSkeleton(email))
+	other, err := op.KnownAddress(orgID, AddressSkeleton(email))
 	switch {
 	case err == nil && other != email:
 		n.LooksLike = other

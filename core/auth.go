@@ -26,36 +26,36 @@ type SessionInfo struct {
 const TouchEvery = time.Minute
 
 // startSession creates a session for u, opened through link linkID (0: none).
-func (w *txw) startSession(u User, linkID uint64, v Visitor) (SignIn, error) {
-	id, err := NewToken(w.s.rand)
+func (op *operation) startSession(u User, linkID uint64, v Visitor) (SignIn, error) {
+	id, err := NewToken(op.s.rand)
 	if err != nil {
 		return SignIn{}, err
 	}
-	sess := Session{Hash: HashSecret(id), UserID: u.ID, LinkID: linkID, CreatedAt: w.now, LastSeenAt: w.now,
-		ExpiresAt: w.now.Add(w.s.opts.SessionLifetime), Addr: v.Addr, UserAgent: clip(v.UserAgent)}
-	if err := w.PutSession(sess); err != nil {
+	sess := Session{Hash: HashSecret(id), UserID: u.ID, LinkID: linkID, CreatedAt: op.now, LastSeenAt: op.now,
+		ExpiresAt: op.now.Add(op.s.opts.SessionLifetime), Addr: v.Addr, UserAgent: clip(v.UserAgent)}
+	if err := op.PutSession(sess); err != nil {
 		return SignIn{}, err
 	}
 	return SignIn{SessionID: id, User: u, ExpiresAt: sess.ExpiresAt}, nil
 }
 
 // sessionValid reports whether a stored session is still alive at now.
-func (s *Service) sessionValid(sess Session, now time.Time) bool {
+func (s *engine) sessionValid(sess Session, now time.Time) bool {
 	return now.Before(sess.ExpiresAt) && now.Before(sess.LastSeenAt.Add(s.opts.SessionIdle))
 }
 
-func (w *txw) session(id string) (SessionInfo, error) {
+func (op *operation) session(id string) (SessionInfo, error) {
 	if !WellFormedToken(id) {
 		return SessionInfo{}, ErrNoSession
 	}
-	sess, err := w.Session(HashSecret(id))
-	if errors.Is(err, ErrNotFound) || err == nil && !w.s.sessionValid(sess, w.now) {
+	sess, err := op.Session(HashSecret(id))
+	if errors.Is(err, ErrNotFound) || err == nil && !op.s.sessionValid(sess, op.now) {
 		return SessionInfo{}, ErrNoSession
 	}
 	if err != nil {
 		return SessionInfo{}, err
 	}
-	u, err := w.User(sess.UserID)
+	u, err := op.User(sess.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return SessionInfo{}, ErrNoSession
 	}
@@ -65,56 +65,56 @@ func (w *txw) session(id string) (SessionInfo, error) {
 // Session looks a session up by the id from its cookie and refreshes its
 // idle timer (at most once a minute). It fails with ErrNoSession when the
 // session is unknown, ended, idle too long or past its lifetime.
-func (s *Service) Session(ctx context.Context, id string) (SessionInfo, error) {
+func (s *Accounts) Session(ctx context.Context, id string) (SessionInfo, error) {
 	var si SessionInfo
-	err := s.view(ctx, func(w *txw) error {
+	err := s.read(ctx, func(op *operation) error {
 		var err error
-		si, err = w.session(id)
+		si, err = op.session(id)
 		return err
 	})
 	if err != nil || s.now().Sub(si.Session.LastSeenAt) < TouchEvery {
 		return si, err
 	}
-	err = s.update(ctx, func(w *txw) error {
-		cur, err := w.session(id)
+	err = s.write(ctx, func(op *operation) error {
+		cur, err := op.session(id)
 		if err != nil {
 			return err
 		}
-		cur.Session.LastSeenAt = w.now
+		cur.Session.LastSeenAt = op.now
 		si = cur
-		return w.PutSession(cur.Session)
+		return op.PutSession(cur.Session)
 	})
 	return si, err
 }
 
 // EndSession signs a session out on the server. Ending an unknown session is
 // not an error.
-func (s *Service) EndSession(ctx context.Context, id string, v Visitor) error {
+func (s *Accounts) EndSession(ctx context.Context, id string, v Visitor) error {
 	if !WellFormedToken(id) {
 		return nil
 	}
-	return s.update(ctx, func(w *txw) error {
-		sess, err := w.Session(HashSecret(id))
+	return s.write(ctx, func(op *operation) error {
+		sess, err := op.Session(HashSecret(id))
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := w.endHandedOver(sess); err != nil {
+		if err := op.endHandedOver(sess); err != nil {
 			return err
 		}
-		u, err := w.User(sess.UserID)
+		u, err := op.User(sess.UserID)
 		if err != nil {
 			return nil
 		}
-		return w.audit(v.actor(u.Email), 0, "session.ended", u.Email, "signed out")
+		return op.audit(v.actor(u.Email), 0, "session.ended", u.Email, "signed out")
 	})
 }
 
 // Login signs in with email and password. Unknown emails, accounts without
 // a password and wrong passwords all fail the same way, in the same time.
-func (s *Service) Login(ctx context.Context, rawEmail, password string, v Visitor) (SignIn, error) {
+func (s *Accounts) Login(ctx context.Context, rawEmail, password string, v Visitor) (SignIn, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return SignIn{}, err
@@ -126,9 +126,9 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, v Visito
 		return SignIn{}, ErrBadCredentials
 	}
 	var u User
-	err = s.view(ctx, func(w *txw) error {
+	err = s.read(ctx, func(op *operation) error {
 		var err error
-		u, err = w.UserByEmail(email)
+		u, err = op.UserByEmail(email)
 		return err
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -144,15 +144,15 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, v Visito
 		return SignIn{}, ErrBadCredentials
 	}
 	var si SignIn
-	err = s.update(ctx, func(w *txw) error {
-		cur, err := w.User(u.ID)
+	err = s.write(ctx, func(op *operation) error {
+		cur, err := op.User(u.ID)
 		if err != nil || cur.PasswordHash != u.PasswordHash {
 			return ErrBadCredentials // the password changed meanwhile
 		}
-		if si, err = w.startSession(cur, 0, v); err != nil {
+		if si, err = op.startSession(cur, 0, v); err != nil {
 			return err
 		}
-		return w.audit(v.actor(email), 0, "session.started", email, "password")
+		return op.audit(v.actor(email), 0, "session.started", email, "password")
 	})
 	return si, err
 }
@@ -160,49 +160,49 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string, v Visito
 // RequestRestore starts Restore password: when the email has an account, a
 // single-use reset link (valid 1 hour) is queued to it. An unknown email is
 // not an error, so that the form reveals nothing.
-func (s *Service) RequestRestore(ctx context.Context, rawEmail string, v Visitor) error {
+func (s *Accounts) RequestRestore(ctx context.Context, rawEmail string, v Visitor) error {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(w *txw) error {
-		u, err := w.UserByEmail(email)
+	return s.write(ctx, func(op *operation) error {
+		u, err := op.UserByEmail(email)
 		if errors.Is(err, ErrNotFound) {
 			// Commit like the other branch, so that timing does not tell
 			// which emails have accounts.
-			return w.audit(v.anonymous(), 0, "password.restore_requested", email, "no account with this email; nothing sent")
+			return op.audit(v.anonymous(), 0, "password.restore_requested", email, "no account with this email; nothing sent")
 		}
 		if err != nil {
 			return err
 		}
-		token, err := NewToken(w.s.rand)
+		token, err := NewToken(op.s.rand)
 		if err != nil {
 			return err
 		}
-		t := Token{Hash: HashSecret(token), Kind: TokenReset, Email: email, UserID: u.ID, CreatedAt: w.now, ExpiresAt: w.now.Add(w.s.opts.ResetTTL)}
-		if err := w.PutToken(t); err != nil {
+		t := Token{Hash: HashSecret(token), Kind: TokenReset, Email: email, UserID: u.ID, CreatedAt: op.now, ExpiresAt: op.now.Add(op.s.opts.ResetTTL)}
+		if err := op.PutToken(t); err != nil {
 			return err
 		}
 		data := map[string]string{"expires": t.ExpiresAt.Format(time.RFC3339), "addr": v.Addr}
-		if err := w.queue(Message{Kind: MailPasswordReset, To: email, ToName: u.Name, Data: data, LinkPath: "/restore/"}, token); err != nil {
+		if err := op.queue(Message{Kind: MailPasswordReset, To: email, ToName: u.Name, Data: data, LinkPath: "/restore/"}, token); err != nil {
 			return err
 		}
-		return w.audit(v.anonymous(), 0, "password.restore_requested", email, "reset link sent")
+		return op.audit(v.anonymous(), 0, "password.restore_requested", email, "reset link sent")
 	})
 }
 
-func (w *txw) resetToken(token string) (Token, User, error) {
+func (op *operation) resetToken(token string) (Token, User, error) {
 	if !WellFormedToken(token) {
 		return Token{}, User{}, ErrTokenInvalid
 	}
-	t, err := w.Token(HashSecret(token))
-	if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenReset || !t.UsedAt.IsZero() || !w.now.Before(t.ExpiresAt)) {
+	t, err := op.Token(HashSecret(token))
+	if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenReset || !t.UsedAt.IsZero() || !op.now.Before(t.ExpiresAt)) {
 		return Token{}, User{}, ErrTokenInvalid
 	}
 	if err != nil {
 		return Token{}, User{}, err
 	}
-	u, err := w.User(t.UserID)
+	u, err := op.User(t.UserID)
 	// A password change since the token was issued retires it.
 	if errors.Is(err, ErrNotFound) || err == nil && t.CreatedAt.Before(u.PasswordChangedAt) {
 		return Token{}, User{}, ErrTokenInvalid
@@ -211,10 +211,10 @@ func (w *txw) resetToken(token string) (Token, User, error) {
 }
 
 // RestoreLink checks a reset token without using it and returns its email.
-func (s *Service) RestoreLink(ctx context.Context, token string) (string, error) {
+func (s *Accounts) RestoreLink(ctx context.Context, token string) (string, error) {
 	var email string
-	err := s.view(ctx, func(w *txw) error {
-		t, _, err := w.resetToken(token)
+	err := s.read(ctx, func(op *operation) error {
+		t, _, err := op.resetToken(token)
 		email = t.Email
 		return err
 	})
@@ -224,7 +224,7 @@ func (s *Service) RestoreLink(ctx context.Context, token string) (string, error)
 // CompleteRestore sets a new password with a reset token: the token is used
 // up, every other session of the account ends, a notice is queued and the
 // person is signed in.
-func (s *Service) CompleteRestore(ctx context.Context, token, password string, v Visitor) (SignIn, error) {
+func (s *Accounts) CompleteRestore(ctx context.Context, token, password string, v Visitor) (SignIn, error) {
 	if err := ValidatePassword(password); err != nil {
 		return SignIn{}, err
 	}
@@ -236,30 +236,30 @@ func (s *Service) CompleteRestore(ctx context.Context, token, password string, v
 		return SignIn{}, err
 	}
 	var si SignIn
-	err = s.update(ctx, func(w *txw) error {
-		t, u, err := w.resetToken(token)
+	err = s.write(ctx, func(op *operation) error {
+		t, u, err := op.resetToken(token)
 		if err != nil {
 			return err
 		}
-		u.PasswordHash, u.PasswordChangedAt = hash, w.now
-		if err := w.PutUser(&u); err != nil {
+		u.PasswordHash, u.PasswordChangedAt = hash, op.now
+		if err := op.PutUser(&u); err != nil {
 			return err
 		}
-		t.UsedAt = w.now
-		if err := w.PutToken(t); err != nil {
+		t.UsedAt = op.now
+		if err := op.PutToken(t); err != nil {
 			return err
 		}
-		if err := w.endSessionsOf(u.ID); err != nil {
+		if err := op.endSessionsOf(u.ID); err != nil {
 			return err
 		}
-		if si, err = w.startSession(u, 0, v); err != nil {
+		if si, err = op.startSession(u, 0, v); err != nil {
 			return err
 		}
-		data := map[string]string{"at": w.now.Format(time.RFC3339), "addr": v.Addr}
-		if err := w.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
+		data := map[string]string{"at": op.now.Format(time.RFC3339), "addr": v.Addr}
+		if err := op.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
 			return err
 		}
-		return w.audit(v.actor(u.Email), 0, "password.changed", u.Email, "restore")
+		return op.audit(v.actor(u.Email), 0, "password.changed", u.Email, "restore")
 	})
 	return si, err
 }
@@ -267,18 +267,18 @@ func (s *Service) CompleteRestore(ctx context.Context, token, password string, v
 // endHandedOver ends a session together with the sessions it was handed
 // over from or to (a portal's own host and the main one): signing out on
 // either host signs out on both.
-func (w *txw) endHandedOver(sess Session) error {
+func (op *operation) endHandedOver(sess Session) error {
 	root := sess.Hash
 	if len(sess.Parent) > 0 {
 		root = sess.Parent
 	}
-	all, err := w.SessionsOfUser(sess.UserID)
+	all, err := op.SessionsOfUser(sess.UserID)
 	if err != nil {
 		return err
 	}
 	for _, s := range all {
 		if bytes.Equal(s.Hash, root) || bytes.Equal(s.Parent, root) || bytes.Equal(s.Hash, sess.Hash) {
-			if err := w.DeleteSession(s.Hash); err != nil {
+			if err := op.DeleteSession(s.Hash); err != nil {
 				return err
 			}
 		}
@@ -286,13 +286,13 @@ func (w *txw) endHandedOver(sess Session) error {
 	return nil
 }
 
-func (w *txw) endSessionsOf(userID uint64) error {
-	sessions, err := w.SessionsOfUser(userID)
+func (op *operation) endSessionsOf(userID uint64) error {
+	sessions, err := op.SessionsOfUser(userID)
 	if err != nil {
 		return err
 	}
 	for _, s := range sessions {
-		if err := w.DeleteSession(s.Hash); err != nil {
+		if err := op.DeleteSession(s.Hash); err != nil {
 			return err
 		}
 	}
@@ -301,12 +301,12 @@ func (w *txw) endSessionsOf(userID uint64) error {
 
 // Purge deletes sessions and single-use tokens that can no longer be used.
 func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
-	err = s.update(ctx, func(w *txw) error {
+	err = s.write(ctx, func(op *operation) error {
 		var err error
-		if sessions, err = w.DeleteSessionsBefore(w.now, w.now.Add(-s.opts.SessionIdle)); err != nil {
+		if sessions, err = op.DeleteSessionsBefore(op.now, op.now.Add(-s.opts.SessionIdle)); err != nil {
 			return err
 		}
-		tokens, err = w.DeleteTokensBefore(w.now.Add(-24 * time.Hour))
+		tokens, err = op.DeleteTokensBefore(op.now.Add(-24 * time.Hour))
 		return err
 	})
 	return sessions, tokens, err

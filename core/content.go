@@ -42,76 +42,76 @@ func (in ResourceInput) clean() (ResourceInput, error) {
 }
 
 // Resources lists a portal's resources in their order.
-func (s *Service) Resources(ctx context.Context, a Actor, portalID uint64) ([]Resource, error) {
-	return viewed(s, ctx, func(w *txw) ([]Resource, error) {
-		if _, err := w.portalFor(a, portalID); err != nil {
+func (s *Portals) Resources(ctx context.Context, a Actor, portalID uint64) ([]Resource, error) {
+	return readResult(s.engine, ctx, func(op *operation) ([]Resource, error) {
+		if _, err := op.portalFor(a, portalID); err != nil {
 			return nil, err
 		}
-		return w.Resources(portalID)
+		return op.Resources(portalID)
 	})
 }
 
 // AddResource adds a titled link at the end of a portal's resources.
-func (s *Service) AddResource(ctx context.Context, a Actor, portalID uint64, in ResourceInput) (Resource, error) {
+func (s *Portals) AddResource(ctx context.Context, a Actor, portalID uint64, in ResourceInput) (Resource, error) {
 	in, err := in.clean()
 	if err != nil {
 		return Resource{}, err
 	}
-	return updated(s, ctx, func(w *txw) (Resource, error) {
-		p, err := w.managedPortal(a, portalID)
+	return writeResult(s.engine, ctx, func(op *operation) (Resource, error) {
+		p, err := op.managedPortal(a, portalID)
 		if err != nil {
 			return Resource{}, err
 		}
-		list, err := w.Resources(p.ID)
+		list, err := op.Resources(p.ID)
 		if err != nil {
 			return Resource{}, err
 		}
 		if len(list) >= MaxResources {
 			return Resource{}, conflict("%s has %d resources, the most a portal lists; remove one first", p.Title, MaxResources)
 		}
-		r := Resource{PortalID: p.ID, Position: len(list) + 1, Title: in.Title, URL: in.URL, Note: in.Note, CreatedAt: w.now, CreatedBy: a.label()}
-		if err := w.PutResource(&r); err != nil {
+		r := Resource{PortalID: p.ID, Position: len(list) + 1, Title: in.Title, URL: in.URL, Note: in.Note, CreatedAt: op.now, CreatedBy: a.label()}
+		if err := op.PutResource(&r); err != nil {
 			return Resource{}, err
 		}
-		w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
-		return r, w.auditPortal(a, p, "resource.added", r.Title, fmt.Sprintf("portal %s, resource %d at position %d: %s", p.Slug, r.ID, r.Position, r.URL))
+		op.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
+		return r, op.auditPortal(a, p, "resource.added", r.Title, fmt.Sprintf("portal %s, resource %d at position %d: %s", p.Slug, r.ID, r.Position, r.URL))
 	})
 }
 
 // RemoveResource takes a resource off a portal; the others close up.
-func (s *Service) RemoveResource(ctx context.Context, a Actor, portalID, resourceID uint64) error {
-	return s.update(ctx, func(w *txw) error {
-		p, r, err := w.resourceOf(a, portalID, resourceID)
+func (s *Portals) RemoveResource(ctx context.Context, a Actor, portalID, resourceID uint64) error {
+	return s.write(ctx, func(op *operation) error {
+		p, r, err := op.resourceOf(a, portalID, resourceID)
 		if err != nil {
 			return err
 		}
-		if err := w.DeleteResource(r.ID); err != nil {
+		if err := op.DeleteResource(r.ID); err != nil {
 			return err
 		}
-		list, err := w.Resources(p.ID)
+		list, err := op.Resources(p.ID)
 		if err != nil {
 			return err
 		}
-		if err := w.renumber(list); err != nil {
+		if err := op.renumber(list); err != nil {
 			return err
 		}
-		w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
-		return w.auditPortal(a, p, "resource.removed", r.Title, fmt.Sprintf("portal %s, resource %d: %s", p.Slug, r.ID, r.URL))
+		op.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
+		return op.auditPortal(a, p, "resource.removed", r.Title, fmt.Sprintf("portal %s, resource %d: %s", p.Slug, r.ID, r.URL))
 	})
 }
 
 // MoveResource puts a resource at position (1 is first; past the end is
 // last); the others keep their order.
-func (s *Service) MoveResource(ctx context.Context, a Actor, portalID, resourceID uint64, position int) error {
+func (s *Portals) MoveResource(ctx context.Context, a Actor, portalID, resourceID uint64, position int) error {
 	if position < 1 {
 		return invalid("position", "%d is not a position; the first is 1", position)
 	}
-	return s.update(ctx, func(w *txw) error {
-		p, r, err := w.resourceOf(a, portalID, resourceID)
+	return s.write(ctx, func(op *operation) error {
+		p, r, err := op.resourceOf(a, portalID, resourceID)
 		if err != nil {
 			return err
 		}
-		list, err := w.Resources(p.ID)
+		list, err := op.Resources(p.ID)
 		if err != nil {
 			return err
 		}
@@ -123,35 +123,35 @@ func (s *Service) MoveResource(ctx context.Context, a Actor, portalID, resourceI
 		}
 		at := min(position, len(list)) - 1
 		moved := append(append(append([]Resource{}, rest[:at]...), r), rest[at:]...)
-		if err := w.renumber(moved); err != nil {
+		if err := op.renumber(moved); err != nil {
 			return err
 		}
-		w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
-		return w.auditPortal(a, p, "resource.moved", r.Title, fmt.Sprintf("portal %s, resource %d to position %d", p.Slug, r.ID, at+1))
+		op.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
+		return op.auditPortal(a, p, "resource.moved", r.Title, fmt.Sprintf("portal %s, resource %d to position %d", p.Slug, r.ID, at+1))
 	})
 }
 
 // renumber gives resources the positions 1, 2, … in the order given,
 // writing only those that change.
-func (w *txw) renumber(list []Resource) error {
+func (op *operation) renumber(list []Resource) error {
 	for i := range list {
 		if list[i].Position == i+1 {
 			continue
 		}
 		list[i].Position = i + 1
-		if err := w.PutResource(&list[i]); err != nil {
+		if err := op.PutResource(&list[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *txw) resourceOf(a Actor, portalID, resourceID uint64) (Portal, Resource, error) {
-	p, err := w.managedPortal(a, portalID)
+func (op *operation) resourceOf(a Actor, portalID, resourceID uint64) (Portal, Resource, error) {
+	p, err := op.managedPortal(a, portalID)
 	if err != nil {
 		return Portal{}, Resource{}, err
 	}
-	r, err := w.Resource(resourceID)
+	r, err := op.Resource(resourceID)
 	if errors.Is(err, ErrNotFound) || err == nil && r.PortalID != p.ID {
 		return Portal{}, Resource{}, notFound("resource of "+p.Title+" with the id", fmt.Sprint(resourceID))
 	}
@@ -159,12 +159,12 @@ func (w *txw) resourceOf(a Actor, portalID, resourceID uint64) (Portal, Resource
 }
 
 // managedPortal is a portal the actor may change.
-func (w *txw) managedPortal(a Actor, portalID uint64) (Portal, error) {
-	p, err := w.portalFor(a, portalID)
+func (op *operation) managedPortal(a Actor, portalID uint64) (Portal, error) {
+	p, err := op.portalFor(a, portalID)
 	if err != nil {
 		return Portal{}, err
 	}
-	if _, err := w.manage(a, p.OrgID); err != nil {
+	if _, err := op.manage(a, p.OrgID); err != nil {
 		return Portal{}, err
 	}
 	return p, nil
@@ -173,7 +173,7 @@ func (w *txw) managedPortal(a Actor, portalID uint64) (Portal, error) {
 // PostUpdate posts a short dated update on a portal; with email, it is
 // mailed (through the outbox) to everyone who may open the portal now, one
 // message each, and to nobody whose access ended.
-func (s *Service) PostUpdate(ctx context.Context, a Actor, portalID uint64, body string, email bool) (Update, error) {
+func (s *Portals) PostUpdate(ctx context.Context, a Actor, portalID uint64, body string, email bool) (Update, error) {
 	body, err := cleanText("update", body, MaxUpdateLen)
 	if err != nil {
 		return Update{}, err
@@ -181,20 +181,20 @@ func (s *Service) PostUpdate(ctx context.Context, a Actor, portalID uint64, body
 	if body == "" {
 		return Update{}, invalid("update", "is empty; write what is new")
 	}
-	return updated(s, ctx, func(w *txw) (Update, error) {
-		p, err := w.managedPortal(a, portalID)
+	return writeResult(s.engine, ctx, func(op *operation) (Update, error) {
+		p, err := op.managedPortal(a, portalID)
 		if err != nil {
 			return Update{}, err
 		}
-		u := Update{PortalID: p.ID, Body: body, AuthorID: a.UserID, Author: a.label(), CreatedAt: w.now}
+		u := Update{PortalID: p.ID, Body: body, AuthorID: a.UserID, Author: a.label(), CreatedAt: op.now}
 		if a.UserID != 0 {
-			if au, err := w.User(a.UserID); err == nil {
+			if au, err := op.User(a.UserID); err == nil {
 				u.Author = au.DisplayName()
 			}
 		}
 		var recipients []PortalMember
 		if email {
-			people, err := w.portalPeople(p)
+			people, err := op.portalPeople(p)
 			if err != nil {
 				return Update{}, err
 			}
@@ -205,31 +205,31 @@ func (s *Service) PostUpdate(ctx context.Context, a Actor, portalID uint64, body
 			}
 			u.Emailed = len(recipients)
 		}
-		if err := w.PutUpdate(&u); err != nil {
+		if err := op.PutUpdate(&u); err != nil {
 			return Update{}, err
 		}
 		data := map[string]string{"author": u.Author, "body": u.Body, "at": u.CreatedAt.Format(time.RFC3339)}
 		for _, pm := range recipients {
-			if err := w.portalMail(MailPortalUpdate, p, pm.Email, pm.Name, data, IssuedLink{}); err != nil {
+			if err := op.portalMail(MailPortalUpdate, p, pm.Email, pm.Name, data, IssuedLink{}); err != nil {
 				return Update{}, err
 			}
 		}
-		w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
+		op.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
 		detail := fmt.Sprintf("portal %s, update %d: %s", p.Slug, u.ID, clip(strings.Join(strings.Fields(u.Body), " ")))
 		if email {
 			detail += fmt.Sprintf("; emailed to %d people", u.Emailed)
 		}
-		return u, w.auditPortal(a, p, "update.posted", p.Slug, detail)
+		return u, op.auditPortal(a, p, "update.posted", p.Slug, detail)
 	})
 }
 
 // Updates lists a portal's updates newest first.
-func (s *Service) Updates(ctx context.Context, a Actor, portalID uint64) ([]Update, error) {
-	return viewed(s, ctx, func(w *txw) ([]Update, error) {
-		if _, err := w.portalFor(a, portalID); err != nil {
+func (s *Portals) Updates(ctx context.Context, a Actor, portalID uint64) ([]Update, error) {
+	return readResult(s.engine, ctx, func(op *operation) ([]Update, error) {
+		if _, err := op.portalFor(a, portalID); err != nil {
 			return nil, err
 		}
-		return w.Updates(portalID, maxUpdatesListed)
+		return op.Updates(portalID, maxUpdatesListed)
 	})
 }
 
@@ -241,20 +241,20 @@ type PortalContent struct {
 	Contact   *User    // the person clients write to, if set
 }
 
-func (w *txw) content(p Portal) (PortalContent, error) {
+func (op *operation) content(p Portal) (PortalContent, error) {
 	var c PortalContent
 	var err error
-	if c.Resources, err = w.Resources(p.ID); err != nil {
+	if c.Resources, err = op.Resources(p.ID); err != nil {
 		return c, err
 	}
-	if c.Updates, err = w.Updates(p.ID, UpdatesShown); err != nil {
+	if c.Updates, err = op.Updates(p.ID, UpdatesShown); err != nil {
 		return c, err
 	}
 	if p.ContactID != 0 {
-		u, err := w.User(p.ContactID)
+		u, err := op.User(p.ContactID)
 		switch {
 		case err == nil:
-			if m, err := w.Member(p.OrgID, u.ID); err == nil && m.Role != RoleClient && m.Role != RoleGuest {
+			if m, err := op.Member(p.OrgID, u.ID); err == nil && m.Role != RoleClient && m.Role != RoleGuest {
 				c.Contact = &u // a contact who left the organization is shown no more
 			}
 		case !errors.Is(err, ErrNotFound):

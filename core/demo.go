@@ -28,40 +28,40 @@ func (s *Service) LoadDemo(ctx context.Context) ([]DemoLink, error) {
 		return nil, err
 	}
 	var links []DemoLink
-	err = s.update(ctx, func(w *txw) error {
+	err = s.write(ctx, func(op *operation) error {
 		links = nil
-		if n, err := w.CountUsers(); err != nil {
+		if n, err := op.CountUsers(); err != nil {
 			return err
-		} else if orgs, err := w.Orgs(); err != nil {
+		} else if orgs, err := op.Orgs(); err != nil {
 			return err
 		} else if n > 0 || len(orgs) > 0 {
 			return ErrNotEmpty
 		}
-		d := demo{w: w, a: AdminActor("demo"), v: Visitor{Addr: "198.51.100.23", UserAgent: "demo"}}
+		d := demo{op: op, a: AdminActor("demo"), v: Visitor{Addr: "198.51.100.23", UserAgent: "demo"}}
 		return d.load(hash, &links)
 	})
 	return links, err
 }
 
 type demo struct {
-	w   *txw
+	op  *operation
 	a   Actor
 	v   Visitor
 	err error
 }
 
 func (d *demo) load(ownerHash string, links *[]DemoLink) error {
-	w, a := d.w, d.a
-	org, err := w.createOrg(a, NewOrg{Name: "Northwind Studio", Slug: "northwind", OwnerEmail: "owner@northwind.test", OwnerName: "Olivia Owner"})
+	op, a := d.op, d.a
+	org, err := op.createOrg(a, NewOrg{Name: "Northwind Studio", Slug: "northwind", OwnerEmail: "owner@northwind.test", OwnerName: "Olivia Owner"})
 	if err != nil {
 		return err
 	}
-	owner, err := w.UserByEmail("owner@northwind.test")
+	owner, err := op.UserByEmail("owner@northwind.test")
 	if err != nil {
 		return err
 	}
-	owner.PasswordHash, owner.PasswordChangedAt = ownerHash, w.now
-	if err := w.PutUser(&owner); err != nil {
+	owner.PasswordHash, owner.PasswordChangedAt = ownerHash, op.now
+	if err := op.PutUser(&owner); err != nil {
 		return err
 	}
 	d.member(org, "mia@northwind.test", "Mia Manager", RoleManager)
@@ -97,7 +97,7 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 		{days: 30, author: "Sam Member", body: "Welcome aboard! Start with the kick-off questionnaire, then book your first call with us."},
 		{days: 6, author: "Sam Member", body: "We added *How we work*: how reviews and feedback rounds go."},
 	})
-	if _, err := w.createProject(a, org.ID, "Internal Ops"); err != nil {
+	if _, err := op.createProject(a, org.ID, "Internal Ops"); err != nil {
 		return err
 	}
 	if d.err != nil {
@@ -110,25 +110,25 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 	if d.err != nil {
 		return d.err
 	}
-	cfo, err := w.ActiveLink(website.ID, "cfo@acme.test")
+	cfo, err := op.ActiveLink(website.ID, "cfo@acme.test")
 	if err != nil {
 		return err
 	}
-	if err := w.endLink(&cfo, LinkDeactivated, a); err != nil {
+	if err := op.endLink(&cfo, LinkDeactivated, a); err != nil {
 		return err
 	}
-	if err := w.auditPortal(a, website, "link.deactivated", cfo.Email, "portal "+website.Slug); err != nil {
+	if err := op.auditPortal(a, website, "link.deactivated", cfo.Email, "portal "+website.Slug); err != nil {
 		return err
 	}
-	if err := w.addPortalAccess(a, website.ID, sam.ID); err != nil {
+	if err := op.addPortalAccess(a, website.ID, sam.ID); err != nil {
 		return err
 	}
-	if _, err := w.recordRequest(d.v.anonymous(), website, "newcomer@acme.test", d.v); err != nil {
+	if _, err := op.recordRequest(d.v.anonymous(), website, "newcomer@acme.test", d.v); err != nil {
 		return err
 	}
 	// The demo's own request starts no quiet period: the first request a
 	// newcomer makes tells the owner at once, as on a fresh portal.
-	if err := w.PutNotices(PortalNotices{PortalID: website.ID}); err != nil {
+	if err := op.PutNotices(PortalNotices{PortalID: website.ID}); err != nil {
 		return err
 	}
 	return d.err
@@ -165,14 +165,14 @@ func (d *demo) content(p Portal, resources []Resource, updates []demoUpdate) {
 		if d.err != nil {
 			return
 		}
-		r.PortalID, r.Position, r.CreatedAt, r.CreatedBy = p.ID, i+1, d.w.now, d.a.label()
-		d.err = d.w.PutResource(&r)
+		r.PortalID, r.Position, r.CreatedAt, r.CreatedBy = p.ID, i+1, d.op.now, d.a.label()
+		d.err = d.op.PutResource(&r)
 	}
 	for _, u := range updates {
 		if d.err != nil {
 			return
 		}
-		d.err = d.w.PutUpdate(&Update{PortalID: p.ID, Body: u.body, Author: u.author, CreatedAt: d.w.now.AddDate(0, 0, -u.days)})
+		d.err = d.op.PutUpdate(&Update{PortalID: p.ID, Body: u.body, Author: u.author, CreatedAt: d.op.now.AddDate(0, 0, -u.days)})
 	}
 }
 
@@ -180,15 +180,15 @@ func (d *demo) member(org Org, email, name string, role Role) User {
 	if d.err != nil {
 		return User{}
 	}
-	u, _, err := d.w.findOrCreateUser(email, name)
+	u, _, err := d.op.findOrCreateUser(email, name)
 	if err == nil {
-		err = d.w.PutMember(Member{OrgID: org.ID, UserID: u.ID, Role: role, CreatedAt: d.w.now})
+		err = d.op.PutMember(Member{OrgID: org.ID, UserID: u.ID, Role: role, CreatedAt: d.op.now})
 	}
 	if err == nil {
-		err = d.w.know(org.ID, email)
+		err = d.op.know(org.ID, email)
 	}
 	if err == nil {
-		err = d.w.audit(d.a, org.ID, "member.added", email, "as "+string(role))
+		err = d.op.audit(d.a, org.ID, "member.added", email, "as "+string(role))
 	}
 	d.err = err
 	return u
@@ -198,12 +198,12 @@ func (d *demo) portal(org Org, project string, ps PortalSettings) Portal {
 	if d.err != nil {
 		return Portal{}
 	}
-	proj, err := d.w.createProject(d.a, org.ID, project)
+	proj, err := d.op.createProject(d.a, org.ID, project)
 	if err != nil {
 		d.err = err
 		return Portal{}
 	}
-	p, err := d.w.setPortal(d.a, proj.ID, ps)
+	p, err := d.op.setPortal(d.a, proj.ID, ps)
 	d.err = err
 	return p
 }
@@ -214,12 +214,12 @@ func (d *demo) client(org Org, p Portal, email, name string) DemoLink {
 	if d.err != nil {
 		return DemoLink{}
 	}
-	res, err := d.w.invite(d.a, InviteInput{OrgID: org.ID, Email: email, Name: name, Role: RoleClient, PortalID: p.ID})
+	res, err := d.op.invite(d.a, InviteInput{OrgID: org.ID, Email: email, Name: name, Role: RoleClient, PortalID: p.ID})
 	if err != nil {
 		d.err = err
 		return DemoLink{}
 	}
-	if _, err := d.w.redeem(res.Link.Token, d.v, false); err != nil {
+	if _, err := d.op.redeem(res.Link.Token, d.v, false); err != nil {
 		d.err = fmt.Errorf("demo redeem: %w", err)
 		return DemoLink{}
 	}

@@ -1,7 +1,7 @@
 // Package core holds latchkey's domain: organizations, people and their roles,
 // projects and portals, magic links, invitations, access requests, sessions,
 // single-use tokens, the audit log and the mail outbox, and the services that
-// carry out every flow of the product.
+// runForResult out every flow of the product.
 //
 // Core decides every rule and every permission. It performs no I/O of its own:
 // it persists through the Store interface (implemented by package storage),

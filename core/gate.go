@@ -29,43 +29,43 @@ type Gate struct {
 
 // GateBySlug decides a request to /p/{slug}/… with the session id of its
 // cookie (or ""); GateByHost one to a portal's own host. Both read only.
-func (s *Service) GateBySlug(ctx context.Context, slug, sessionID string) (Gate, error) {
-	return s.gate(ctx, "slug:"+slug, sessionID, func(w *txw) (Portal, error) {
-		p, err := w.PortalBySlug(slug)
+func (s *Portals) GateBySlug(ctx context.Context, slug, sessionID string) (Gate, error) {
+	return s.gate(ctx, "slug:"+slug, sessionID, func(op *operation) (Portal, error) {
+		p, err := op.PortalBySlug(slug)
 		return p, notFoundAs(err, "portal", clip(slug))
 	})
 }
 
 // GateByHost is GateBySlug for a request whose Host is a portal's own.
-func (s *Service) GateByHost(ctx context.Context, host, sessionID string) (Gate, error) {
-	return s.gate(ctx, "host:"+strings.ToLower(host), sessionID, func(w *txw) (Portal, error) {
-		p, err := w.PortalByHost(strings.ToLower(host))
+func (s *Portals) GateByHost(ctx context.Context, host, sessionID string) (Gate, error) {
+	return s.gate(ctx, "host:"+strings.ToLower(host), sessionID, func(op *operation) (Portal, error) {
+		p, err := op.PortalByHost(strings.ToLower(host))
 		return p, notFoundAs(err, "portal with the host", clip(host))
 	})
 }
 
-func (s *Service) gate(ctx context.Context, key, sessionID string, find func(*txw) (Portal, error)) (Gate, error) {
+func (s *engine) gate(ctx context.Context, key, sessionID string, find func(*operation) (Portal, error)) (Gate, error) {
 	key += "\x00" + sessionID
 	gen, now := s.gates.generation(), s.now()
 	if g, ok := s.gates.get(key, gen, now); ok {
 		return g, nil
 	}
 	until := now.Add(TouchEvery) // a decision changes with the clock too: kept at most until then
-	g, err := viewed(s, ctx, func(w *txw) (Gate, error) {
-		p, err := find(w)
+	g, err := readResult(s, ctx, func(op *operation) (Gate, error) {
+		p, err := find(op)
 		if err != nil {
 			return Gate{}, err
 		}
 		g := Gate{}
-		if g.PortalRef, err = w.portalRef(p); err != nil {
+		if g.PortalRef, err = op.portalRef(p); err != nil {
 			return Gate{}, err
 		}
 		if sessionID != "" {
-			si, err := w.session(sessionID)
+			si, err := op.session(sessionID)
 			switch {
 			case err == nil:
 				g.User, g.Session = &si.User, si.Session
-				if g.Role, g.HasAccess, err = w.userAccess(p, si.User); err != nil {
+				if g.Role, g.HasAccess, err = op.userAccess(p, si.User); err != nil {
 					return Gate{}, err
 				}
 				for _, t := range []time.Time{si.Session.ExpiresAt, si.Session.LastSeenAt.Add(s.opts.SessionIdle)} {
@@ -73,7 +73,7 @@ func (s *Service) gate(ctx context.Context, key, sessionID string, find func(*tx
 						until = t
 					}
 				}
-				if m, err := w.Member(p.OrgID, si.User.ID); err == nil && !m.GuestUntil.IsZero() && m.GuestUntil.Before(until) {
+				if m, err := op.Member(p.OrgID, si.User.ID); err == nil && !m.GuestUntil.IsZero() && m.GuestUntil.Before(until) {
 					until = m.GuestUntil
 				}
 			case !errors.Is(err, ErrNoSession):
@@ -148,9 +148,9 @@ func (c *gateCache) invalidate() {
 }
 
 // IsPortalHost reports whether host is some portal's own host name.
-func (s *Service) IsPortalHost(ctx context.Context, host string) (bool, error) {
-	return viewed(s, ctx, func(w *txw) (bool, error) {
-		_, err := w.PortalByHost(strings.ToLower(host))
+func (s *Portals) IsPortalHost(ctx context.Context, host string) (bool, error) {
+	return readResult(s.engine, ctx, func(op *operation) (bool, error) {
+		_, err := op.PortalByHost(strings.ToLower(host))
 		if errors.Is(err, ErrNotFound) {
 			return false, nil
 		}
@@ -162,32 +162,32 @@ func (s *Service) IsPortalHost(ctx context.Context, host string) (bool, error) {
 // session to the portal's own host, where ExchangeHostCode trades it for a
 // session of that host. The session must be valid and have access to the
 // portal (or the portal be open). ret is the path to land on there.
-func (s *Service) HandOver(ctx context.Context, sessionID string, portalID uint64, ret string) (string, error) {
+func (s *Portals) HandOver(ctx context.Context, sessionID string, portalID uint64, ret string) (string, error) {
 	code, err := NewToken(s.rand)
 	if err != nil {
 		return "", err
 	}
-	err = s.update(ctx, func(w *txw) error {
-		si, err := w.session(sessionID)
+	err = s.write(ctx, func(op *operation) error {
+		si, err := op.session(sessionID)
 		if err != nil {
 			return err
 		}
-		p, err := w.Portal(portalID)
+		p, err := op.Portal(portalID)
 		if err != nil {
 			return notFoundAs(err, "portal", fmt.Sprint(portalID))
 		}
 		if p.Host == "" {
 			return invalid("portal", "%s has no host of its own", p.Title)
 		}
-		_, ok, err := w.userAccess(p, si.User)
+		_, ok, err := op.userAccess(p, si.User)
 		if err != nil {
 			return err
 		}
 		if !ok && p.Access != AccessOpen {
 			return ErrNoAccess
 		}
-		return w.PutToken(Token{Hash: HashSecret(code), Kind: TokenHostCode, UserID: si.User.ID, SessionHash: si.Session.Hash,
-			PortalID: p.ID, Return: ret, CreatedAt: w.now, ExpiresAt: w.now.Add(HostCodeTTL)})
+		return op.PutToken(Token{Hash: HashSecret(code), Kind: TokenHostCode, UserID: si.User.ID, SessionHash: si.Session.Hash,
+			PortalID: p.ID, Return: ret, CreatedAt: op.now, ExpiresAt: op.now.Add(HostCodeTTL)})
 	})
 	return code, err
 }
@@ -197,56 +197,56 @@ func (s *Service) HandOver(ctx context.Context, sessionID string, portalID uint6
 // (signing out of either ends both; ending the link that opened the first
 // ends it too). The code works once; it fails with ErrTokenInvalid when it
 // is unknown, used, expired, for another host, or its session ended.
-func (s *Service) ExchangeHostCode(ctx context.Context, code, host string, v Visitor) (SignIn, string, error) {
+func (s *Portals) ExchangeHostCode(ctx context.Context, code, host string, v Visitor) (SignIn, string, error) {
 	if !WellFormedToken(code) {
 		return SignIn{}, "", ErrTokenInvalid
 	}
 	var si SignIn
 	var ret string
-	err := s.update(ctx, func(w *txw) error {
-		t, err := w.Token(HashSecret(code))
-		if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenHostCode || !t.UsedAt.IsZero() || !w.now.Before(t.ExpiresAt)) {
+	err := s.write(ctx, func(op *operation) error {
+		t, err := op.Token(HashSecret(code))
+		if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenHostCode || !t.UsedAt.IsZero() || !op.now.Before(t.ExpiresAt)) {
 			return ErrTokenInvalid
 		}
 		if err != nil {
 			return err
 		}
-		p, err := w.Portal(t.PortalID)
+		p, err := op.Portal(t.PortalID)
 		if errors.Is(err, ErrNotFound) || err == nil && !strings.EqualFold(p.Host, host) {
 			return ErrTokenInvalid
 		}
 		if err != nil {
 			return err
 		}
-		parent, err := w.Session(t.SessionHash)
-		if errors.Is(err, ErrNotFound) || err == nil && !w.s.sessionValid(parent, w.now) {
+		parent, err := op.Session(t.SessionHash)
+		if errors.Is(err, ErrNotFound) || err == nil && !op.s.sessionValid(parent, op.now) {
 			return ErrTokenInvalid
 		}
 		if err != nil {
 			return err
 		}
-		u, err := w.User(parent.UserID)
+		u, err := op.User(parent.UserID)
 		if err != nil {
 			return notFoundAs(err, "user", fmt.Sprint(parent.UserID))
 		}
-		t.UsedAt = w.now
-		if err := w.PutToken(t); err != nil {
+		t.UsedAt = op.now
+		if err := op.PutToken(t); err != nil {
 			return err
 		}
-		if si, err = w.startSession(u, parent.LinkID, v); err != nil {
+		if si, err = op.startSession(u, parent.LinkID, v); err != nil {
 			return err
 		}
 		// The handed-over session ends when its parent would.
-		child, err := w.Session(HashSecret(si.SessionID))
+		child, err := op.Session(HashSecret(si.SessionID))
 		if err != nil {
 			return err
 		}
 		child.Parent, child.ExpiresAt = parent.Hash, parent.ExpiresAt
-		if err := w.PutSession(child); err != nil {
+		if err := op.PutSession(child); err != nil {
 			return err
 		}
 		si.ExpiresAt, ret = parent.ExpiresAt, t.Return
-		return w.auditPortal(v.actor(u.Email), p, "session.handed_over", u.Email, "to the portal's host "+p.Host)
+		return op.auditPortal(v.actor(u.Email), p, "session.handed_over", u.Email, "to the portal's host "+p.Host)
 	})
 	return si, ret, err
 }

@@ -43,7 +43,7 @@ type InviteResult struct {
 // creates a magic link (replacing an active one) and queues the invitation
 // with an Open portal button; without, it queues a join link that is single
 // use and expires after 7 days.
-func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (InviteResult, error) {
+func (s *People) Invite(ctx context.Context, a Actor, in InviteInput) (InviteResult, error) {
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return InviteResult{}, err
@@ -57,33 +57,33 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (InviteRe
 	}
 	in.Email, in.Name = email, name
 	var res InviteResult
-	err = s.update(ctx, func(w *txw) error {
+	err = s.write(ctx, func(op *operation) error {
 		var err error
-		res, err = w.invite(a, in)
+		res, err = op.invite(a, in)
 		return err
 	})
 	return res, err
 }
 
-func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
-	org, err := w.orgFor(a, in.OrgID)
+func (op *operation) invite(a Actor, in InviteInput) (InviteResult, error) {
+	org, err := op.orgFor(a, in.OrgID)
 	if err != nil {
 		return InviteResult{}, err
 	}
-	by, err := w.manage(a, org.ID)
+	by, err := op.manage(a, org.ID)
 	if err != nil {
 		return InviteResult{}, err
 	}
 	var portal Portal
 	var pp portalPerson // with a portal: what it knows of the email
 	if in.PortalID != 0 {
-		if portal, err = w.Portal(in.PortalID); err != nil || portal.OrgID != org.ID {
+		if portal, err = op.Portal(in.PortalID); err != nil || portal.OrgID != org.ID {
 			return InviteResult{}, notFound("portal in "+org.Name, fmt.Sprint(in.PortalID))
 		}
-		if pp, err = w.person(portal, in.Email); err != nil {
+		if pp, err = op.person(portal, in.Email); err != nil {
 			return InviteResult{}, err
 		}
-	} else if pp, err = w.orgPerson(org.ID, in.Email); err != nil {
+	} else if pp, err = op.orgPerson(org.ID, in.Email); err != nil {
 		return InviteResult{}, err
 	}
 	existing, hasUser, member, isMember := pp.user, pp.hasUser, pp.member, pp.isMember
@@ -92,16 +92,16 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 	if err := mayAssign(by, "", in.Role); err != nil {
 		return InviteResult{}, err
 	}
-	if err := validGuestUntil(in.Role, in.GuestUntil, w.now); err != nil {
+	if err := validGuestUntil(in.Role, in.GuestUntil, op.now); err != nil {
 		return InviteResult{}, err
 	}
-	prev, err := w.LatestInvitation(org.ID, in.Email)
+	prev, err := op.LatestInvitation(org.ID, in.Email)
 	hasPrev := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return InviteResult{}, err
 	}
 	if in.SkipExisting {
-		if reason := w.alreadyInvited(in, pp, hasPrev, prev); reason != "" {
+		if reason := op.alreadyInvited(in, pp, hasPrev, prev); reason != "" {
 			return InviteResult{Skipped: true, Reason: reason}, nil
 		}
 	}
@@ -133,12 +133,12 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 		}
 	}
 	if hasPrev && prev.State == InvitationPending && prev.PortalID == in.PortalID {
-		if err := w.supersede(prev); err != nil {
+		if err := op.supersede(prev); err != nil {
 			return InviteResult{}, err
 		}
 	}
 	inv := Invitation{OrgID: org.ID, PortalID: in.PortalID, Email: in.Email, Name: in.Name, Role: in.Role,
-		GuestUntil: in.GuestUntil, State: InvitationPending, InvitedBy: a.label(), CreatedAt: w.now}
+		GuestUntil: in.GuestUntil, State: InvitationPending, InvitedBy: a.label(), CreatedAt: op.now}
 	res := InviteResult{Role: in.Role, Replaced: pp.hasActive}
 	if isMember {
 		res.Role, res.KeptRole = member.Role, true
@@ -146,34 +146,34 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 	data := map[string]string{"org": org.Name, "by": a.inviter(), "role": string(res.Role)}
 	toName := in.Name
 	if in.PortalID != 0 {
-		il, err := w.issueLink(a, linkSpec{portal: portal, email: in.Email, role: in.Role, guestUntil: in.GuestUntil})
+		il, err := op.issueLink(a, linkSpec{portal: portal, email: in.Email, role: in.Role, guestUntil: in.GuestUntil})
 		if err != nil {
 			return InviteResult{}, err
 		}
 		inv.LinkID = il.Link.ID
 		res.Link = &il
-		if err := w.PutInvitation(&inv); err != nil {
+		if err := op.PutInvitation(&inv); err != nil {
 			return InviteResult{}, err
 		}
-		if err := w.portalMail(MailInvitePortal, portal, in.Email, toName, data, il); err != nil {
+		if err := op.portalMail(MailInvitePortal, portal, in.Email, toName, data, il); err != nil {
 			return InviteResult{}, err
 		}
 	} else {
-		token, err := NewToken(w.s.rand)
+		token, err := NewToken(op.s.rand)
 		if err != nil {
 			return InviteResult{}, err
 		}
 		inv.TokenHash = HashSecret(token)
-		inv.ExpiresAt = w.now.Add(w.s.opts.JoinTTL)
-		if err := w.PutInvitation(&inv); err != nil {
+		inv.ExpiresAt = op.now.Add(op.s.opts.JoinTTL)
+		if err := op.PutInvitation(&inv); err != nil {
 			return InviteResult{}, err
 		}
-		t := Token{Hash: inv.TokenHash, Kind: TokenJoin, Email: in.Email, InvitationID: inv.ID, CreatedAt: w.now, ExpiresAt: inv.ExpiresAt}
-		if err := w.PutToken(t); err != nil {
+		t := Token{Hash: inv.TokenHash, Kind: TokenJoin, Email: in.Email, InvitationID: inv.ID, CreatedAt: op.now, ExpiresAt: inv.ExpiresAt}
+		if err := op.PutToken(t); err != nil {
 			return InviteResult{}, err
 		}
 		data["expires"] = inv.ExpiresAt.Format(time.RFC3339)
-		if err := w.queue(Message{OrgID: org.ID, Kind: MailInviteJoin, To: in.Email, ToName: toName, Data: data, LinkPath: "/join/"}, token); err != nil {
+		if err := op.queue(Message{OrgID: org.ID, Kind: MailInviteJoin, To: in.Email, ToName: toName, Data: data, LinkPath: "/join/"}, token); err != nil {
 			return InviteResult{}, err
 		}
 	}
@@ -182,40 +182,40 @@ func (w *txw) invite(a Actor, in InviteInput) (InviteResult, error) {
 	if in.PortalID != 0 {
 		detail += ", portal " + portal.Slug
 	}
-	w.changed(Change{Kind: ChangeMemberChanged, OrgID: org.ID, PortalID: in.PortalID})
+	op.changed(Change{Kind: ChangeMemberChanged, OrgID: org.ID, PortalID: in.PortalID})
 	if in.PortalID != 0 {
-		return res, w.auditPortal(a, portal, "member.invited", in.Email, detail)
+		return res, op.auditPortal(a, portal, "member.invited", in.Email, detail)
 	}
-	return res, w.audit(a, org.ID, "member.invited", in.Email, detail)
+	return res, op.audit(a, org.ID, "member.invited", in.Email, detail)
 }
 
 // alreadyInvited says why a bulk re-run should skip this email, or "".
-func (w *txw) alreadyInvited(in InviteInput, pp portalPerson, hasPrev bool, prev Invitation) string {
+func (op *operation) alreadyInvited(in InviteInput, pp portalPerson, hasPrev bool, prev Invitation) string {
 	if in.PortalID == 0 {
 		switch {
 		case pp.isMember:
 			return "already a member"
-		case hasPrev && prev.State == InvitationPending && prev.PortalID == 0 && w.now.Before(prev.ExpiresAt):
+		case hasPrev && prev.State == InvitationPending && prev.PortalID == 0 && op.now.Before(prev.ExpiresAt):
 			return "already invited"
 		}
 		return ""
 	}
-	if pp.entitled(w.now) {
+	if pp.entitled(op.now) {
 		return "already has access"
 	}
 	return ""
 }
 
 // supersede retires a pending invitation; its join token stops working.
-func (w *txw) supersede(inv Invitation) error {
+func (op *operation) supersede(inv Invitation) error {
 	inv.State = InvitationSuperseded
-	if err := w.PutInvitation(&inv); err != nil {
+	if err := op.PutInvitation(&inv); err != nil {
 		return err
 	}
 	if len(inv.TokenHash) == 0 {
 		return nil
 	}
-	t, err := w.Token(inv.TokenHash)
+	t, err := op.Token(inv.TokenHash)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -223,8 +223,8 @@ func (w *txw) supersede(inv Invitation) error {
 		return err
 	}
 	if t.UsedAt.IsZero() {
-		t.UsedAt = w.now
-		return w.PutToken(t)
+		t.UsedAt = op.now
+		return op.PutToken(t)
 	}
 	return nil
 }
@@ -241,19 +241,19 @@ type JoinInfo struct {
 }
 
 // JoinLink looks a join token up without using it.
-func (s *Service) JoinLink(ctx context.Context, token string) (JoinInfo, error) {
+func (s *People) JoinLink(ctx context.Context, token string) (JoinInfo, error) {
 	var ji JoinInfo
-	err := s.view(ctx, func(w *txw) error {
-		_, inv, err := w.joinToken(token)
+	err := s.read(ctx, func(op *operation) error {
+		_, inv, err := op.joinToken(token)
 		if err != nil {
 			return err
 		}
-		org, err := w.Org(inv.OrgID)
+		org, err := op.Org(inv.OrgID)
 		if err != nil {
 			return err
 		}
 		ji = JoinInfo{Org: org, Email: inv.Email, Name: inv.Name, Role: inv.Role, ExpiresAt: inv.ExpiresAt}
-		if u, err := w.UserByEmail(inv.Email); err == nil {
+		if u, err := op.UserByEmail(inv.Email); err == nil {
 			ji.HasAccount, ji.HasPassword = true, u.PasswordHash != ""
 			if ji.Name == "" {
 				ji.Name = u.Name
@@ -264,18 +264,18 @@ func (s *Service) JoinLink(ctx context.Context, token string) (JoinInfo, error) 
 	return ji, err
 }
 
-func (w *txw) joinToken(token string) (Token, Invitation, error) {
+func (op *operation) joinToken(token string) (Token, Invitation, error) {
 	if !WellFormedToken(token) {
 		return Token{}, Invitation{}, ErrTokenInvalid
 	}
-	t, err := w.Token(HashSecret(token))
-	if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenJoin || !t.UsedAt.IsZero() || !w.now.Before(t.ExpiresAt)) {
+	t, err := op.Token(HashSecret(token))
+	if errors.Is(err, ErrNotFound) || err == nil && (t.Kind != TokenJoin || !t.UsedAt.IsZero() || !op.now.Before(t.ExpiresAt)) {
 		return Token{}, Invitation{}, ErrTokenInvalid
 	}
 	if err != nil {
 		return Token{}, Invitation{}, err
 	}
-	inv, err := w.Invitation(t.InvitationID)
+	inv, err := op.Invitation(t.InvitationID)
 	if errors.Is(err, ErrNotFound) || err == nil && inv.State != InvitationPending {
 		return Token{}, Invitation{}, ErrTokenInvalid
 	}
@@ -286,7 +286,7 @@ func (w *txw) joinToken(token string) (Token, Invitation, error) {
 // a name and password (or, for an existing account with a password, checks
 // that password), adds the membership and signs the person in. The token
 // works once.
-func (s *Service) Join(ctx context.Context, token, name, password string, v Visitor) (SignIn, error) {
+func (s *People) Join(ctx context.Context, token, name, password string, v Visitor) (SignIn, error) {
 	name, err := cleanName("name", name, false)
 	if err != nil {
 		return SignIn{}, err
@@ -296,12 +296,12 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 	}
 	// Hash (and check) outside the write transaction: argon2 is slow on purpose.
 	var existingHash string
-	if err := s.view(ctx, func(w *txw) error {
-		t, _, err := w.joinToken(token)
+	if err := s.read(ctx, func(op *operation) error {
+		t, _, err := op.joinToken(token)
 		if err != nil {
 			return err
 		}
-		if u, err := w.UserByEmail(t.Email); err == nil {
+		if u, err := op.UserByEmail(t.Email); err == nil {
 			existingHash = u.PasswordHash
 		}
 		return nil
@@ -319,8 +319,8 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 		return SignIn{}, err
 	}
 	var si SignIn
-	err = s.update(ctx, func(w *txw) error {
-		t, inv, err := w.joinToken(token)
+	err = s.write(ctx, func(op *operation) error {
+		t, inv, err := op.joinToken(token)
 		if err != nil {
 			return err
 		}
@@ -328,7 +328,7 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 		if displayName == "" {
 			displayName = inv.Name
 		}
-		u, created, err := w.findOrCreateUser(t.Email, displayName)
+		u, created, err := op.findOrCreateUser(t.Email, displayName)
 		if err != nil {
 			return err
 		}
@@ -341,45 +341,45 @@ func (s *Service) Join(ctx context.Context, token, name, password string, v Visi
 		if u.PasswordHash == "" {
 			// A first password for an account that magic links made: like
 			// any password change, it ends the other sessions and is announced.
-			u.PasswordHash, u.PasswordChangedAt = newHash, w.now
+			u.PasswordHash, u.PasswordChangedAt = newHash, op.now
 			if !created {
-				if err := w.endSessionsOf(u.ID); err != nil {
+				if err := op.endSessionsOf(u.ID); err != nil {
 					return err
 				}
-				data := map[string]string{"at": w.now.Format(time.RFC3339), "addr": v.Addr}
-				if err := w.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
+				data := map[string]string{"at": op.now.Format(time.RFC3339), "addr": v.Addr}
+				if err := op.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
 					return err
 				}
 			}
 		}
-		if err := w.PutUser(&u); err != nil {
+		if err := op.PutUser(&u); err != nil {
 			return err
 		}
-		if _, err := w.Member(inv.OrgID, u.ID); errors.Is(err, ErrNotFound) {
-			if err := w.PutMember(Member{OrgID: inv.OrgID, UserID: u.ID, Role: inv.Role, GuestUntil: inv.GuestUntil, CreatedAt: w.now}); err != nil {
+		if _, err := op.Member(inv.OrgID, u.ID); errors.Is(err, ErrNotFound) {
+			if err := op.PutMember(Member{OrgID: inv.OrgID, UserID: u.ID, Role: inv.Role, GuestUntil: inv.GuestUntil, CreatedAt: op.now}); err != nil {
 				return err
 			}
-			if err := w.know(inv.OrgID, u.Email); err != nil {
+			if err := op.know(inv.OrgID, u.Email); err != nil {
 				return err
 			}
 		} else if err != nil {
 			return err
 		}
-		t.UsedAt = w.now
-		if err := w.PutToken(t); err != nil {
+		t.UsedAt = op.now
+		if err := op.PutToken(t); err != nil {
 			return err
 		}
-		inv.State, inv.AcceptedAt = InvitationAccepted, w.now
-		if err := w.PutInvitation(&inv); err != nil {
+		inv.State, inv.AcceptedAt = InvitationAccepted, op.now
+		if err := op.PutInvitation(&inv); err != nil {
 			return err
 		}
-		started, err := w.startSession(u, 0, v)
+		started, err := op.startSession(u, 0, v)
 		if err != nil {
 			return err
 		}
 		si = started
-		w.changed(Change{Kind: ChangeMemberChanged, OrgID: inv.OrgID})
-		return w.audit(v.actor(u.Email), inv.OrgID, "member.joined", u.Email, "as "+string(inv.Role))
+		op.changed(Change{Kind: ChangeMemberChanged, OrgID: inv.OrgID})
+		return op.audit(v.actor(u.Email), inv.OrgID, "member.joined", u.Email, "as "+string(inv.Role))
 	})
 	return si, err
 }

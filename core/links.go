@@ -23,60 +23,60 @@ type linkSpec struct {
 
 // issueLink creates an active link for (portal, email), replacing the active
 // one if there is one: the old link stops working and its sessions end.
-func (w *txw) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
-	token, err := NewToken(w.s.rand)
+func (op *operation) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
+	token, err := NewToken(op.s.rand)
 	if err != nil {
 		return IssuedLink{}, err
 	}
-	old, err := w.ActiveLink(spec.portal.ID, spec.email)
+	old, err := op.ActiveLink(spec.portal.ID, spec.email)
 	replacing := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return IssuedLink{}, err
 	}
 	if replacing {
-		if err := w.endLink(&old, LinkReplaced, a); err != nil {
+		if err := op.endLink(&old, LinkReplaced, a); err != nil {
 			return IssuedLink{}, err
 		}
 	}
 	l := Link{
 		OrgID: spec.portal.OrgID, PortalID: spec.portal.ID, Email: spec.email,
 		Role: spec.role, GuestUntil: spec.guestUntil, State: LinkActive,
-		Lookup: w.s.keys.Lookup(token), Sealed: w.s.keys.Seal(token, sealLink),
-		CreatedAt: w.now, CreatedBy: a.label(),
+		Lookup: op.s.keys.Lookup(token), Sealed: op.s.keys.Seal(token, sealLink),
+		CreatedAt: op.now, CreatedBy: a.label(),
 	}
-	if err := w.PutLink(&l); err != nil {
+	if err := op.PutLink(&l); err != nil {
 		return IssuedLink{}, err
 	}
-	if err := w.know(l.OrgID, l.Email); err != nil {
+	if err := op.know(l.OrgID, l.Email); err != nil {
 		return IssuedLink{}, err
 	}
 	if replacing {
 		old.ReplacedBy = l.ID
-		if err := w.PutLink(&old); err != nil {
+		if err := op.PutLink(&old); err != nil {
 			return IssuedLink{}, err
 		}
 	}
-	w.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
-	return IssuedLink{Link: l, Token: token, URL: w.s.LinkURL(token)}, nil
+	op.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
+	return IssuedLink{Link: l, Token: token, URL: op.s.LinkURL(token)}, nil
 }
 
 // endLink deactivates or replaces a link and ends the sessions it opened.
-func (w *txw) endLink(l *Link, state LinkState, a Actor) error {
-	l.State, l.EndedAt, l.EndedBy = state, w.now, a.label()
-	if err := w.PutLink(l); err != nil {
+func (op *operation) endLink(l *Link, state LinkState, a Actor) error {
+	l.State, l.EndedAt, l.EndedBy = state, op.now, a.label()
+	if err := op.PutLink(l); err != nil {
 		return err
 	}
-	w.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
+	op.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
 	// A link's sessions belong to the account of its email: redeeming is
 	// the only way a link opens one, and it opens it there.
-	u, err := w.UserByEmail(l.Email)
+	u, err := op.UserByEmail(l.Email)
 	if errors.Is(err, ErrNotFound) { // never redeemed: no sessions
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	sessions, err := w.SessionsOfUser(u.ID)
+	sessions, err := op.SessionsOfUser(u.ID)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (w *txw) endLink(l *Link, state LinkState, a Actor) error {
 		if s.LinkID != l.ID {
 			continue
 		}
-		if err := w.DeleteSession(s.Hash); err != nil {
+		if err := op.DeleteSession(s.Hash); err != nil {
 			return err
 		}
 	}
@@ -92,38 +92,38 @@ func (w *txw) endLink(l *Link, state LinkState, a Actor) error {
 }
 
 // revealLink opens an active link's sealed token.
-func (w *txw) revealLink(l Link) (IssuedLink, error) {
-	token, err := w.s.keys.Open(l.Sealed, sealLink)
+func (op *operation) revealLink(l Link) (IssuedLink, error) {
+	token, err := op.s.keys.Open(l.Sealed, sealLink)
 	if err != nil {
 		return IssuedLink{}, err
 	}
-	return IssuedLink{Link: l, Token: token, URL: w.s.LinkURL(token)}, nil
+	return IssuedLink{Link: l, Token: token, URL: op.s.LinkURL(token)}, nil
 }
 
 // revokeAccess removes a person's access to a portal, deactivates their
 // active link there and ends every session of theirs (sessions belong to a
 // person, not a portal; they sign in again for the portals they keep).
 // userID is 0 for an invitee without an account.
-func (w *txw) revokeAccess(a Actor, p Portal, email string, userID uint64) error {
+func (op *operation) revokeAccess(a Actor, p Portal, email string, userID uint64) error {
 	if userID != 0 {
-		if err := w.DeleteAccess(p.ID, userID); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := op.DeleteAccess(p.ID, userID); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		if err := w.endSessionsOf(userID); err != nil {
+		if err := op.endSessionsOf(userID); err != nil {
 			return err
 		}
 	}
-	l, err := w.ActiveLink(p.ID, email)
+	l, err := op.ActiveLink(p.ID, email)
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return err
 	default:
-		if err := w.endLink(&l, LinkDeactivated, a); err != nil {
+		if err := op.endLink(&l, LinkDeactivated, a); err != nil {
 			return err
 		}
 	}
-	w.changed(Change{Kind: ChangeAccessChanged, OrgID: p.OrgID, PortalID: p.ID})
+	op.changed(Change{Kind: ChangeAccessChanged, OrgID: p.OrgID, PortalID: p.ID})
 	return nil
 }
 
@@ -143,13 +143,13 @@ type portalPerson struct {
 
 // orgPerson is what an organization knows of one email: account and
 // membership (person without a portal).
-func (w *txw) orgPerson(orgID uint64, email string) (portalPerson, error) {
+func (op *operation) orgPerson(orgID uint64, email string) (portalPerson, error) {
 	var pp portalPerson
-	u, err := w.UserByEmail(email)
+	u, err := op.UserByEmail(email)
 	switch {
 	case err == nil:
 		pp.user, pp.hasUser = u, true
-		m, err := w.Member(orgID, u.ID)
+		m, err := op.Member(orgID, u.ID)
 		if err == nil {
 			pp.member, pp.isMember = m, true
 		} else if !errors.Is(err, ErrNotFound) {
@@ -161,27 +161,27 @@ func (w *txw) orgPerson(orgID uint64, email string) (portalPerson, error) {
 	return pp, nil
 }
 
-func (w *txw) person(p Portal, email string) (portalPerson, error) {
-	pp, err := w.orgPerson(p.OrgID, email)
+func (op *operation) person(p Portal, email string) (portalPerson, error) {
+	pp, err := op.orgPerson(p.OrgID, email)
 	if err != nil {
 		return pp, err
 	}
 	if pp.hasUser {
 		u := pp.user
-		if _, err := w.Access(p.ID, u.ID); err == nil {
+		if _, err := op.Access(p.ID, u.ID); err == nil {
 			pp.hasAccess = true
 		} else if !errors.Is(err, ErrNotFound) {
 			return pp, err
 		}
 	}
-	l, err := w.ActiveLink(p.ID, email)
+	l, err := op.ActiveLink(p.ID, email)
 	if err == nil {
 		pp.active, pp.hasActive, pp.anyLink, pp.lastLink = l, true, true, l
 	} else if !errors.Is(err, ErrNotFound) {
 		return pp, err
 	}
 	if !pp.anyLink {
-		l, err := w.LatestLink(p.ID, email)
+		l, err := op.LatestLink(p.ID, email)
 		if err == nil {
 			pp.anyLink, pp.lastLink = true, l
 		} else if !errors.Is(err, ErrNotFound) {
@@ -237,20 +237,20 @@ func (pp portalPerson) roleForNewLink() (Role, time.Time) {
 // and the role the actor acts with. The links of owners and managers are
 // theirs or the owner's to handle: a manager could otherwise copy the
 // owner's link and sign in as the owner.
-func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, Role, error) {
+func (op *operation) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, Role, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
-	p, err := w.portalFor(a, portalID)
+	p, err := op.portalFor(a, portalID)
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
-	by, err := w.manage(a, p.OrgID)
+	by, err := op.manage(a, p.OrgID)
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
-	pp, err := w.person(p, email)
+	pp, err := op.person(p, email)
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
@@ -261,16 +261,16 @@ func (w *txw) linkTarget(a Actor, portalID uint64, rawEmail string) (Portal, str
 }
 
 // activeLinkTarget is linkTarget for a person who must have an active link.
-func (w *txw) activeLinkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, error) {
-	p, email, pp, _, err := w.linkTarget(a, portalID, rawEmail)
+func (op *operation) activeLinkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, error) {
+	p, email, pp, _, err := op.linkTarget(a, portalID, rawEmail)
 	if err == nil && !pp.hasActive {
 		err = notFound("active link for", email)
 	}
 	return p, email, pp, err
 }
 
-func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
-	org, err := w.Org(p.OrgID)
+func (op *operation) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
+	org, err := op.Org(p.OrgID)
 	if err != nil {
 		return err
 	}
@@ -282,17 +282,17 @@ func (w *txw) portalMail(kind MailKind, p Portal, to, toName string, data map[st
 	if il.Token != "" {
 		m.LinkPath = "/m/"
 	}
-	return w.queue(m, il.Token)
+	return op.queue(m, il.Token)
 }
 
 // GenerateLink creates a new magic link for someone who has access to the
 // portal or had a link there: any active link is replaced (it stops working
 // at once and its sessions end). The link is emailed; the result carries it
 // for the clipboard.
-func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
+func (s *Links) GenerateLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
 	var il IssuedLink
-	err := s.update(ctx, func(w *txw) error {
-		p, email, pp, by, err := w.linkTarget(a, portalID, email)
+	err := s.write(ctx, func(op *operation) error {
+		p, email, pp, by, err := op.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
@@ -306,15 +306,15 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 			if err := mayAssign(by, "", role); err != nil {
 				return err
 			}
-			if !until.IsZero() && !w.now.Before(until) {
+			if !until.IsZero() && !op.now.Before(until) {
 				return forbidden("%s's guest access ended on %s; invite them again with a new end date", email, until.Format(time.DateOnly))
 			}
 		}
-		issued, err := w.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until})
+		issued, err := op.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until})
 		if err != nil {
 			return err
 		}
-		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.inviter()}, issued); err != nil {
+		if err := op.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.inviter()}, issued); err != nil {
 			return err
 		}
 		action := "link.generated"
@@ -322,77 +322,77 @@ func (s *Service) GenerateLink(ctx context.Context, a Actor, portalID uint64, em
 			action = "link.rotated"
 		}
 		il = issued
-		return w.auditPortal(a, p, action, email, "portal "+p.Slug)
+		return op.auditPortal(a, p, action, email, "portal "+p.Slug)
 	})
 	return il, err
 }
 
 // DeactivateLink ends the person's active link: it stops working at once and
 // the sessions opened through it end. Their portal access stays.
-func (s *Service) DeactivateLink(ctx context.Context, a Actor, portalID uint64, email string) error {
-	return s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.activeLinkTarget(a, portalID, email)
+func (s *Links) DeactivateLink(ctx context.Context, a Actor, portalID uint64, email string) error {
+	return s.write(ctx, func(op *operation) error {
+		p, email, pp, err := op.activeLinkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
-		if err := w.endLink(&pp.active, LinkDeactivated, a); err != nil {
+		if err := op.endLink(&pp.active, LinkDeactivated, a); err != nil {
 			return err
 		}
-		return w.auditPortal(a, p, "link.deactivated", email, "portal "+p.Slug)
+		return op.auditPortal(a, p, "link.deactivated", email, "portal "+p.Slug)
 	})
 }
 
 // RevealLink returns the person's active link again, for copying. Each
 // reveal is audited.
-func (s *Service) RevealLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
+func (s *Links) RevealLink(ctx context.Context, a Actor, portalID uint64, email string) (IssuedLink, error) {
 	var il IssuedLink
-	err := s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.activeLinkTarget(a, portalID, email)
+	err := s.write(ctx, func(op *operation) error {
+		p, email, pp, err := op.activeLinkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
-		revealed, err := w.revealLink(pp.active)
+		revealed, err := op.revealLink(pp.active)
 		if err != nil {
 			return err
 		}
 		il = revealed
-		return w.auditPortal(a, p, "link.copied", email, "portal "+p.Slug)
+		return op.auditPortal(a, p, "link.copied", email, "portal "+p.Slug)
 	})
 	return il, err
 }
 
 // ResendLink emails the person's active link again.
-func (s *Service) ResendLink(ctx context.Context, a Actor, portalID uint64, email string) error {
-	return s.update(ctx, func(w *txw) error {
-		p, email, pp, err := w.activeLinkTarget(a, portalID, email)
+func (s *Links) ResendLink(ctx context.Context, a Actor, portalID uint64, email string) error {
+	return s.write(ctx, func(op *operation) error {
+		p, email, pp, err := op.activeLinkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
-		il, err := w.revealLink(pp.active)
+		il, err := op.revealLink(pp.active)
 		if err != nil {
 			return err
 		}
-		if err := w.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.inviter()}, il); err != nil {
+		if err := op.portalMail(MailNewLink, p, email, pp.user.Name, map[string]string{"by": a.inviter()}, il); err != nil {
 			return err
 		}
-		return w.auditPortal(a, p, "link.resent", email, "portal "+p.Slug)
+		return op.auditPortal(a, p, "link.resent", email, "portal "+p.Slug)
 	})
 }
 
 // RemoveAccess takes away a person's access to the portal; their active
 // link is deactivated and the sessions it opened end.
-func (s *Service) RemoveAccess(ctx context.Context, a Actor, portalID uint64, email string) error {
-	return s.update(ctx, func(w *txw) error {
-		p, email, pp, _, err := w.linkTarget(a, portalID, email)
+func (s *People) RemoveAccess(ctx context.Context, a Actor, portalID uint64, email string) error {
+	return s.write(ctx, func(op *operation) error {
+		p, email, pp, _, err := op.linkTarget(a, portalID, email)
 		if err != nil {
 			return err
 		}
 		if !pp.hasAccess && !pp.hasActive {
 			return notFound("person with access to this portal", email)
 		}
-		if err := w.revokeAccess(a, p, email, pp.user.ID); err != nil {
+		if err := op.revokeAccess(a, p, email, pp.user.ID); err != nil {
 			return err
 		}
-		return w.auditPortal(a, p, "access.removed", email, "portal "+p.Slug)
+		return op.auditPortal(a, p, "access.removed", email, "portal "+p.Slug)
 	})
 }

@@ -18,11 +18,11 @@ type NewOrg struct {
 
 // CreateOrg creates an organization and its owner's account (when the owner
 // has none yet). Only an instance admin creates organizations.
-func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error) {
-	return updated(s, ctx, func(w *txw) (Org, error) { return w.createOrg(a, in) })
+func (s *Portals) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error) {
+	return writeResult(s.engine, ctx, func(op *operation) (Org, error) { return op.createOrg(a, in) })
 }
 
-func (w *txw) createOrg(a Actor, in NewOrg) (Org, error) {
+func (op *operation) createOrg(a Actor, in NewOrg) (Org, error) {
 	if !a.Admin {
 		return Org{}, forbidden("only an instance admin creates organizations")
 	}
@@ -45,95 +45,95 @@ func (w *txw) createOrg(a Actor, in NewOrg) (Org, error) {
 	if err != nil {
 		return Org{}, err
 	}
-	if _, err := w.OrgBySlug(slug); err == nil {
+	if _, err := op.OrgBySlug(slug); err == nil {
 		return Org{}, conflict("an organization with the slug %q exists already", slug)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Org{}, err
 	}
-	org := Org{Slug: slug, Name: name, CreatedAt: w.now}
-	if err := w.PutOrg(&org); err != nil {
+	org := Org{Slug: slug, Name: name, CreatedAt: op.now}
+	if err := op.PutOrg(&org); err != nil {
 		return Org{}, err
 	}
-	owner, _, err := w.findOrCreateUser(email, ownerName)
+	owner, _, err := op.findOrCreateUser(email, ownerName)
 	if err != nil {
 		return Org{}, err
 	}
-	if err := w.PutMember(Member{OrgID: org.ID, UserID: owner.ID, Role: RoleOwner, CreatedAt: w.now}); err != nil {
+	if err := op.PutMember(Member{OrgID: org.ID, UserID: owner.ID, Role: RoleOwner, CreatedAt: op.now}); err != nil {
 		return Org{}, err
 	}
-	if err := w.know(org.ID, owner.Email); err != nil {
+	if err := op.know(org.ID, owner.Email); err != nil {
 		return Org{}, err
 	}
-	w.changed(Change{Kind: ChangeProjectChanged, OrgID: org.ID})
-	return org, w.audit(a, org.ID, "org.created", name, "owner "+email)
+	op.changed(Change{Kind: ChangeProjectChanged, OrgID: org.ID})
+	return org, op.audit(a, org.ID, "org.created", name, "owner "+email)
 }
 
 // findOrCreateUser returns the account for email, creating it (without a
 // password) when there is none; created reports which.
-func (w *txw) findOrCreateUser(email, name string) (u User, created bool, err error) {
-	u, err = w.UserByEmail(email)
+func (op *operation) findOrCreateUser(email, name string) (u User, created bool, err error) {
+	u, err = op.UserByEmail(email)
 	if err == nil {
 		return u, false, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return User{}, false, err
 	}
-	u = User{Email: email, Name: name, CreatedAt: w.now}
-	if err := w.PutUser(&u); err != nil {
+	u = User{Email: email, Name: name, CreatedAt: op.now}
+	if err := op.PutUser(&u); err != nil {
 		return User{}, false, err
 	}
 	return u, true, nil
 }
 
 // CreateProject adds a project to an organization.
-func (s *Service) CreateProject(ctx context.Context, a Actor, orgID uint64, name string) (Project, error) {
-	return updated(s, ctx, func(w *txw) (Project, error) { return w.createProject(a, orgID, name) })
+func (s *Portals) CreateProject(ctx context.Context, a Actor, orgID uint64, name string) (Project, error) {
+	return writeResult(s.engine, ctx, func(op *operation) (Project, error) { return op.createProject(a, orgID, name) })
 }
 
-func (w *txw) createProject(a Actor, orgID uint64, name string) (Project, error) {
+func (op *operation) createProject(a Actor, orgID uint64, name string) (Project, error) {
 	name, err := cleanName("project name", name, true)
 	if err != nil {
 		return Project{}, err
 	}
-	if _, err := w.orgFor(a, orgID); err != nil {
+	if _, err := op.orgFor(a, orgID); err != nil {
 		return Project{}, err
 	}
-	if _, err := w.manage(a, orgID); err != nil {
+	if _, err := op.manage(a, orgID); err != nil {
 		return Project{}, err
 	}
-	if err := w.uniqueProjectName(orgID, 0, name); err != nil {
+	if err := op.uniqueProjectName(orgID, 0, name); err != nil {
 		return Project{}, err
 	}
-	p := Project{OrgID: orgID, Name: name, CreatedAt: w.now}
-	if err := w.PutProject(&p); err != nil {
+	p := Project{OrgID: orgID, Name: name, CreatedAt: op.now}
+	if err := op.PutProject(&p); err != nil {
 		return Project{}, err
 	}
-	w.changed(Change{Kind: ChangeProjectChanged, OrgID: orgID})
-	return p, w.audit(a, orgID, "project.created", name, "")
+	op.changed(Change{Kind: ChangeProjectChanged, OrgID: orgID})
+	return p, op.audit(a, orgID, "project.created", name, "")
 }
 
 // RenameProject changes a project's name.
-func (s *Service) RenameProject(ctx context.Context, a Actor, projectID uint64, name string) (Project, error) {
+func (s *Portals) RenameProject(ctx context.Context, a Actor, projectID uint64, name string) (Project, error) {
 	name, err := cleanName("project name", name, true)
 	if err != nil {
 		return Project{}, err
 	}
 	var p Project
-	err = s.update(ctx, func(w *txw) error {
+	err = s.write(ctx, func(op *operation) error {
 		var err error
-		if p, err = w.projectFor(a, projectID); err != nil {
+		if p, err = op.projectFor(a, projectID); err != nil {
 			return err
 		}
-		if err := w.uniqueProjectName(p.OrgID, p.ID, name); err != nil {
+		if err := op.uniqueProjectName(p.OrgID, p.ID, name); err != nil {
 			return err
 		}
 		old := p.Name
 		p.Name = name
-		if err := w.PutProject(&p); err != nil {
+		if err := op.PutProject(&p); err != nil {
 			return err
 		}
-		w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID})
-		return w.audit(a, p.OrgID, "project.renamed", name, "was "+old)
+		op.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID})
+		return op.audit(a, p.OrgID, "project.renamed", name, "was "+old)
 	})
 	return p, err
 }
@@ -141,8 +141,8 @@ func (s *Service) RenameProject(ctx context.Context, a Actor, projectID uint64, 
 // uniqueProjectName refuses a name that another project of the
 // organization (other than self) has, in any letter case: the console and
 // the SSH commands list projects by name.
-func (w *txw) uniqueProjectName(orgID, self uint64, name string) error {
-	projects, err := w.Projects(orgID)
+func (op *operation) uniqueProjectName(orgID, self uint64, name string) error {
+	projects, err := op.Projects(orgID)
 	if err != nil {
 		return err
 	}
@@ -154,39 +154,39 @@ func (w *txw) uniqueProjectName(orgID, self uint64, name string) error {
 	return nil
 }
 
-func (w *txw) projectFor(a Actor, projectID uint64) (Project, error) {
-	p, err := w.Project(projectID)
+func (op *operation) projectFor(a Actor, projectID uint64) (Project, error) {
+	p, err := op.Project(projectID)
 	if err != nil {
 		return Project{}, notFoundAs(err, "project", fmt.Sprint(projectID))
 	}
-	if _, err := w.orgFor(a, p.OrgID); err != nil {
+	if _, err := op.orgFor(a, p.OrgID); err != nil {
 		return Project{}, notFound("project", fmt.Sprint(projectID))
 	}
 	return p, nil
 }
 
 // ChangeRole sets a member's role; a guest may get an access end date.
-func (s *Service) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, role Role, guestUntil time.Time) error {
+func (s *People) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, role Role, guestUntil time.Time) error {
 	role, err := ParseRole(string(role))
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(w *txw) error {
-		if _, err := w.orgFor(a, orgID); err != nil {
+	return s.write(ctx, func(op *operation) error {
+		if _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
-		by, err := w.manage(a, orgID)
+		by, err := op.manage(a, orgID)
 		if err != nil {
 			return err
 		}
-		m, u, err := w.memberWithUser(orgID, userID)
+		m, u, err := op.memberWithUser(orgID, userID)
 		if err != nil {
 			return err
 		}
 		if err := mayAssign(by, m.Role, role); err != nil {
 			return err
 		}
-		if err := validGuestUntil(role, guestUntil, w.now); err != nil {
+		if err := validGuestUntil(role, guestUntil, op.now); err != nil {
 			return err
 		}
 		if m.Role == role && m.GuestUntil.Equal(guestUntil) {
@@ -194,24 +194,24 @@ func (s *Service) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64,
 		}
 		old := m.Role
 		m.Role, m.GuestUntil = role, guestUntil
-		if err := w.PutMember(m); err != nil {
+		if err := op.PutMember(m); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("%s → %s", old, role)
 		if !guestUntil.IsZero() {
 			detail += ", access until " + guestUntil.Format(time.DateOnly)
 		}
-		w.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
-		return w.audit(a, orgID, "member.role_changed", u.Email, detail)
+		op.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
+		return op.audit(a, orgID, "member.role_changed", u.Email, detail)
 	})
 }
 
-func (w *txw) memberWithUser(orgID, userID uint64) (Member, User, error) {
-	m, err := w.Member(orgID, userID)
+func (op *operation) memberWithUser(orgID, userID uint64) (Member, User, error) {
+	m, err := op.Member(orgID, userID)
 	if err != nil {
 		return Member{}, User{}, notFoundAs(err, "member", fmt.Sprint(userID))
 	}
-	u, err := w.User(userID)
+	u, err := op.User(userID)
 	if err != nil {
 		return Member{}, User{}, notFoundAs(err, "user", fmt.Sprint(userID))
 	}
@@ -221,45 +221,45 @@ func (w *txw) memberWithUser(orgID, userID uint64) (Member, User, error) {
 // TransferOwnership makes another member the owner; the old owner becomes a
 // manager. Only the owner (or an instance admin) transfers ownership, so an
 // organization always has exactly one owner.
-func (s *Service) TransferOwnership(ctx context.Context, a Actor, orgID, userID uint64) error {
-	return s.update(ctx, func(w *txw) error {
-		if _, err := w.orgFor(a, orgID); err != nil {
+func (s *People) TransferOwnership(ctx context.Context, a Actor, orgID, userID uint64) error {
+	return s.write(ctx, func(op *operation) error {
+		if _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
-		by, err := w.manage(a, orgID)
+		by, err := op.manage(a, orgID)
 		if err != nil {
 			return err
 		}
 		if by != RoleOwner {
 			return forbidden("only the owner transfers ownership")
 		}
-		next, u, err := w.memberWithUser(orgID, userID)
+		next, u, err := op.memberWithUser(orgID, userID)
 		if err != nil {
 			return err
 		}
 		if next.Role == RoleOwner {
 			return nil
 		}
-		owner, err := w.owner(orgID)
+		owner, err := op.owner(orgID)
 		if err != nil {
 			return err
 		}
 		owner.Role = RoleManager
 		next.Role, next.GuestUntil = RoleOwner, time.Time{}
-		if err := w.PutMember(owner); err != nil {
+		if err := op.PutMember(owner); err != nil {
 			return err
 		}
-		if err := w.PutMember(next); err != nil {
+		if err := op.PutMember(next); err != nil {
 			return err
 		}
-		w.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
-		return w.audit(a, orgID, "owner.transferred", u.Email, "")
+		op.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
+		return op.audit(a, orgID, "owner.transferred", u.Email, "")
 	})
 }
 
 // owner is the organization's owner membership.
-func (w *txw) owner(orgID uint64) (Member, error) {
-	m, err := w.OrgOwner(orgID)
+func (op *operation) owner(orgID uint64) (Member, error) {
+	m, err := op.OrgOwner(orgID)
 	if errors.Is(err, ErrNotFound) {
 		return Member{}, fmt.Errorf("organization %d has no owner", orgID)
 	}
@@ -269,16 +269,16 @@ func (w *txw) owner(orgID uint64) (Member, error) {
 // RemoveMember takes a person out of an organization: their membership,
 // their access to its portals, their active links there and the sessions
 // those links opened all end. The owner cannot be removed (transfer first).
-func (s *Service) RemoveMember(ctx context.Context, a Actor, orgID, userID uint64) error {
-	return s.update(ctx, func(w *txw) error {
-		if _, err := w.orgFor(a, orgID); err != nil {
+func (s *People) RemoveMember(ctx context.Context, a Actor, orgID, userID uint64) error {
+	return s.write(ctx, func(op *operation) error {
+		if _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
-		by, err := w.manage(a, orgID)
+		by, err := op.manage(a, orgID)
 		if err != nil {
 			return err
 		}
-		m, u, err := w.memberWithUser(orgID, userID)
+		m, u, err := op.memberWithUser(orgID, userID)
 		if err != nil {
 			return err
 		}
@@ -288,64 +288,64 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, orgID, userID uint6
 		if err := mayAssign(by, m.Role, RoleClient); err != nil {
 			return err
 		}
-		portals, err := w.Portals(orgID)
+		portals, err := op.Portals(orgID)
 		if err != nil {
 			return err
 		}
 		for _, p := range portals {
-			if err := w.revokeAccess(a, p, u.Email, u.ID); err != nil {
+			if err := op.revokeAccess(a, p, u.Email, u.ID); err != nil {
 				return err
 			}
 		}
 		// A pending invitation (and its join link) would bring them back.
-		invs, err := w.InvitationsOf(orgID, u.Email)
+		invs, err := op.InvitationsOf(orgID, u.Email)
 		if err != nil {
 			return err
 		}
 		for _, inv := range invs {
 			if inv.State == InvitationPending {
-				if err := w.supersede(inv); err != nil {
+				if err := op.supersede(inv); err != nil {
 					return err
 				}
 			}
 		}
-		if err := w.endSessionsOf(userID); err != nil {
+		if err := op.endSessionsOf(userID); err != nil {
 			return err
 		}
-		if err := w.DeleteMember(orgID, userID); err != nil {
+		if err := op.DeleteMember(orgID, userID); err != nil {
 			return err
 		}
-		w.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
-		return w.audit(a, orgID, "member.removed", u.Email, "was "+string(m.Role))
+		op.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
+		return op.audit(a, orgID, "member.removed", u.Email, "was "+string(m.Role))
 	})
 }
 
 // AddPortalAccess gives an existing member of the organization access to a
 // portal, without a link or an email.
-func (s *Service) AddPortalAccess(ctx context.Context, a Actor, portalID, userID uint64) error {
-	return s.update(ctx, func(w *txw) error { return w.addPortalAccess(a, portalID, userID) })
+func (s *People) AddPortalAccess(ctx context.Context, a Actor, portalID, userID uint64) error {
+	return s.write(ctx, func(op *operation) error { return op.addPortalAccess(a, portalID, userID) })
 }
 
-func (w *txw) addPortalAccess(a Actor, portalID, userID uint64) error {
-	p, err := w.portalFor(a, portalID)
+func (op *operation) addPortalAccess(a Actor, portalID, userID uint64) error {
+	p, err := op.portalFor(a, portalID)
 	if err != nil {
 		return err
 	}
-	if _, err := w.manage(a, p.OrgID); err != nil {
+	if _, err := op.manage(a, p.OrgID); err != nil {
 		return err
 	}
-	_, u, err := w.memberWithUser(p.OrgID, userID)
+	_, u, err := op.memberWithUser(p.OrgID, userID)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Access(portalID, userID); err == nil {
+	if _, err := op.Access(portalID, userID); err == nil {
 		return nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if err := w.PutAccess(Access{PortalID: portalID, UserID: userID, GrantedAt: w.now, Via: "console"}); err != nil {
+	if err := op.PutAccess(Access{PortalID: portalID, UserID: userID, GrantedAt: op.now, Via: "console"}); err != nil {
 		return err
 	}
-	w.changed(Change{Kind: ChangeAccessChanged, OrgID: p.OrgID, PortalID: p.ID})
-	return w.auditPortal(a, p, "access.granted", u.Email, "portal "+p.Slug)
+	op.changed(Change{Kind: ChangeAccessChanged, OrgID: p.OrgID, PortalID: p.ID})
+	return op.auditPortal(a, p, "access.granted", u.Email, "portal "+p.Slug)
 }

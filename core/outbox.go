@@ -14,23 +14,23 @@ import (
 var mailActor = Actor{Source: "mail"}
 
 // DueMail lists pending messages whose next attempt has come, earliest first.
-func (s *Service) DueMail(ctx context.Context, limit int) ([]Message, error) {
-	return viewed(s, ctx, func(w *txw) ([]Message, error) { return w.DueMessages(w.now, limit) })
+func (s *Mail) DueMail(ctx context.Context, limit int) ([]Message, error) {
+	return readResult(s.engine, ctx, func(op *operation) ([]Message, error) { return op.DueMessages(op.now, limit) })
 }
 
 // NextMailDue is when the next pending message falls due (zero: none pending).
-func (s *Service) NextMailDue(ctx context.Context) (time.Time, error) {
-	return viewed(s, ctx, func(w *txw) (time.Time, error) { return w.NextDue() })
+func (s *Mail) NextMailDue(ctx context.Context) (time.Time, error) {
+	return readResult(s.engine, ctx, func(op *operation) (time.Time, error) { return op.NextDue() })
 }
 
 // PendingMail counts the messages waiting for delivery (queued, or
 // retrying), and apart from them those scheduled for later that were never
 // tried (a summary of access requests, due at the end of its quiet period).
-func (s *Service) PendingMail(ctx context.Context) (pending, scheduled int, err error) {
-	err = s.view(ctx, func(w *txw) error {
-		due, err := w.DueMessages(time.Unix(0, math.MaxInt64), 0) // every pending message, whenever due
+func (s *Mail) PendingMail(ctx context.Context) (pending, scheduled int, err error) {
+	err = s.read(ctx, func(op *operation) error {
+		due, err := op.DueMessages(time.Unix(0, math.MaxInt64), 0) // every pending message, whenever due
 		for _, m := range due {
-			if m.State == MessageQueued && m.Attempts == 0 && m.NextAttemptAt.After(w.now) {
+			if m.State == MessageQueued && m.Attempts == 0 && m.NextAttemptAt.After(op.now) {
 				scheduled++
 			} else {
 				pending++
@@ -67,13 +67,13 @@ type Delivery struct {
 // transaction. A message that is no longer pending (recorded by an earlier
 // run) is left as it is. A delivered or failed message drops its sealed
 // secret: the outbox keeps no way to rebuild a link it no longer needs.
-func (s *Service) RecordDeliveries(ctx context.Context, ds []Delivery) error {
+func (s *Mail) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	return s.update(ctx, func(w *txw) error {
+	return s.write(ctx, func(op *operation) error {
 		for _, d := range ds {
-			m, err := w.Message(d.ID)
+			m, err := op.Message(d.ID)
 			if err != nil {
 				return notFoundAs(err, "message", fmt.Sprint(d.ID))
 			}
@@ -84,7 +84,7 @@ func (s *Service) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 			var action, detail string
 			switch d.Outcome {
 			case Delivered:
-				m.State, m.SentAt, m.LastError, m.SealedToken = MessageSent, w.now, "", nil
+				m.State, m.SentAt, m.LastError, m.SealedToken = MessageSent, op.now, "", nil
 				action, detail = "mail.sent", fmt.Sprintf("%s, message %d, attempt %d: %s", m.Kind, m.ID, m.Attempts, clip(d.Detail))
 			case Retry:
 				m.State, m.LastError, m.NextAttemptAt = MessageRetrying, clipTo(d.Detail, lastErrorLen), d.Next.UTC()
@@ -96,13 +96,13 @@ func (s *Service) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 			default:
 				return fmt.Errorf("message %d: unknown delivery outcome %d", d.ID, d.Outcome)
 			}
-			if err := w.PutMessage(&m); err != nil {
+			if err := op.PutMessage(&m); err != nil {
 				return err
 			}
-			if err := w.audit(mailActor, m.OrgID, action, m.To, detail); err != nil {
+			if err := op.audit(mailActor, m.OrgID, action, m.To, detail); err != nil {
 				return err
 			}
-			w.changed(Change{Kind: ChangeMailChanged, OrgID: m.OrgID})
+			op.changed(Change{Kind: ChangeMailChanged, OrgID: m.OrgID})
 		}
 		return nil
 	})
@@ -110,12 +110,12 @@ func (s *Service) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 
 // Outbox lists messages newest first for the console: an instance admin
 // sees every message; an owner or manager those of their organizations.
-func (s *Service) Outbox(ctx context.Context, a Actor, beforeID uint64, limit int) ([]Message, error) {
+func (s *Mail) Outbox(ctx context.Context, a Actor, beforeID uint64, limit int) ([]Message, error) {
 	var out []Message
-	err := s.view(ctx, func(w *txw) error {
+	err := s.read(ctx, func(op *operation) error {
 		visible := map[uint64]bool{}
 		if !a.Admin {
-			orgs, err := w.consoleOrgs(a.UserID)
+			orgs, err := op.consoleOrgs(a.UserID)
 			if err != nil {
 				return err
 			}
@@ -124,7 +124,7 @@ func (s *Service) Outbox(ctx context.Context, a Actor, beforeID uint64, limit in
 			}
 		}
 		for len(out) < limit || limit <= 0 {
-			page, err := w.Messages(beforeID, 200)
+			page, err := op.Messages(beforeID, 200)
 			if err != nil || len(page) == 0 {
 				return err
 			}
@@ -149,22 +149,22 @@ const MaxCaught = 1000
 
 // StoreCaught keeps a message the catcher received, sealed, and forgets
 // the oldest beyond MaxCaught.
-func (s *Service) StoreCaught(ctx context.Context, m CaughtMail) (CaughtMail, error) {
+func (s *Mail) StoreCaught(ctx context.Context, m CaughtMail) (CaughtMail, error) {
 	m.Sealed = s.keys.Seal(string(m.Raw), sealCaught)
 	m.Size = len(m.Raw)
 	raw := m.Raw
 	m.Raw = nil
-	err := s.update(ctx, func(w *txw) error {
+	err := s.write(ctx, func(op *operation) error {
 		c := m
-		c.ReceivedAt = w.now
-		if err := w.PutCaught(&c); err != nil {
+		c.ReceivedAt = op.now
+		if err := op.PutCaught(&c); err != nil {
 			return err
 		}
-		if err := w.TrimCaught(MaxCaught); err != nil {
+		if err := op.TrimCaught(MaxCaught); err != nil {
 			return err
 		}
 		m = c
-		w.changed(Change{Kind: ChangeMailChanged})
+		op.changed(Change{Kind: ChangeMailChanged})
 		return nil
 	})
 	m.Raw = raw
@@ -174,14 +174,14 @@ func (s *Service) StoreCaught(ctx context.Context, m CaughtMail) (CaughtMail, er
 // CaughtMails lists the catcher's messages, newest first, without their
 // content. Only an instance admin reads the catcher: it holds every
 // organization's mail.
-func (s *Service) CaughtMails(ctx context.Context, a Actor, beforeID uint64, limit int) ([]CaughtMail, error) {
+func (s *Mail) CaughtMails(ctx context.Context, a Actor, beforeID uint64, limit int) ([]CaughtMail, error) {
 	if !a.Admin {
 		return nil, forbidden("only an instance admin reads the built-in catcher")
 	}
 	var out []CaughtMail
-	err := s.view(ctx, func(w *txw) error {
+	err := s.read(ctx, func(op *operation) error {
 		var err error
-		out, err = w.CaughtMails(beforeID, limit)
+		out, err = op.CaughtMails(beforeID, limit)
 		return err
 	})
 	for i := range out {
@@ -191,14 +191,14 @@ func (s *Service) CaughtMails(ctx context.Context, a Actor, beforeID uint64, lim
 }
 
 // CaughtMail is one caught message with its content.
-func (s *Service) CaughtMail(ctx context.Context, a Actor, id uint64) (CaughtMail, error) {
+func (s *Mail) CaughtMail(ctx context.Context, a Actor, id uint64) (CaughtMail, error) {
 	if !a.Admin {
 		return CaughtMail{}, forbidden("only an instance admin reads the built-in catcher")
 	}
 	var m CaughtMail
-	err := s.view(ctx, func(w *txw) error {
+	err := s.read(ctx, func(op *operation) error {
 		var err error
-		m, err = w.Caught(id)
+		m, err = op.Caught(id)
 		return notFoundAs(err, "message", fmt.Sprint(id))
 	})
 	if err != nil {

@@ -7,14 +7,14 @@ import (
 
 // manage checks that a may manage the organization (instance admin, or its
 // owner or a manager) and returns the role a acts with.
-func (w *txw) manage(a Actor, orgID uint64) (Role, error) {
+func (op *operation) manage(a Actor, orgID uint64) (Role, error) {
 	if a.Admin {
 		return RoleOwner, nil
 	}
 	if a.UserID == 0 {
 		return "", forbidden("sign in as an owner or manager first")
 	}
-	m, err := w.Member(orgID, a.UserID)
+	m, err := op.Member(orgID, a.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return "", forbidden("you are not an owner or manager of this organization")
 	}
@@ -28,8 +28,8 @@ func (w *txw) manage(a Actor, orgID uint64) (Role, error) {
 }
 
 // canSee reports whether a may manage the organization, without saying why not.
-func (w *txw) canSee(a Actor, orgID uint64) (bool, error) {
-	_, err := w.manage(a, orgID)
+func (op *operation) canSee(a Actor, orgID uint64) (bool, error) {
+	_, err := op.manage(a, orgID)
 	if errors.Is(err, ErrForbidden) {
 		return false, nil
 	}
@@ -69,12 +69,12 @@ func mayHandleLinks(a Actor, by Role, pp portalPerson) error {
 // portalFor finds a portal the actor may manage. A portal of an
 // organization the actor cannot manage is reported as not found, so that
 // nobody learns another organization's slugs.
-func (w *txw) portalFor(a Actor, portalID uint64) (Portal, error) {
-	p, err := w.Portal(portalID)
+func (op *operation) portalFor(a Actor, portalID uint64) (Portal, error) {
+	p, err := op.Portal(portalID)
 	if err != nil {
 		return Portal{}, notFoundAs(err, "portal", fmt.Sprint(portalID))
 	}
-	ok, err := w.canSee(a, p.OrgID)
+	ok, err := op.canSee(a, p.OrgID)
 	if err != nil {
 		return Portal{}, err
 	}
@@ -85,12 +85,12 @@ func (w *txw) portalFor(a Actor, portalID uint64) (Portal, error) {
 }
 
 // orgFor finds an organization the actor may manage; others are not found.
-func (w *txw) orgFor(a Actor, orgID uint64) (Org, error) {
-	o, err := w.Org(orgID)
+func (op *operation) orgFor(a Actor, orgID uint64) (Org, error) {
+	o, err := op.Org(orgID)
 	if err != nil {
 		return Org{}, notFoundAs(err, "organization", fmt.Sprint(orgID))
 	}
-	ok, err := w.canSee(a, orgID)
+	ok, err := op.canSee(a, orgID)
 	if err != nil {
 		return Org{}, err
 	}

@@ -69,19 +69,19 @@ type PortalPatch struct {
 }
 
 // SetPortal creates the project's portal or updates its settings.
-func (s *Service) SetPortal(ctx context.Context, a Actor, projectID uint64, in PortalSettings) (Portal, error) {
-	return updated(s, ctx, func(w *txw) (Portal, error) { return w.setPortal(a, projectID, in) })
+func (s *Portals) SetPortal(ctx context.Context, a Actor, projectID uint64, in PortalSettings) (Portal, error) {
+	return writeResult(s.engine, ctx, func(op *operation) (Portal, error) { return op.setPortal(a, projectID, in) })
 }
 
 // PatchPortal changes the settings a patch names, in one transaction with
 // reading the others.
-func (s *Service) PatchPortal(ctx context.Context, a Actor, portalID uint64, patch PortalPatch) (Portal, error) {
-	return updated(s, ctx, func(w *txw) (Portal, error) {
-		p, err := w.portalFor(a, portalID)
+func (s *Portals) PatchPortal(ctx context.Context, a Actor, portalID uint64, patch PortalPatch) (Portal, error) {
+	return writeResult(s.engine, ctx, func(op *operation) (Portal, error) {
+		p, err := op.portalFor(a, portalID)
 		if err != nil {
 			return Portal{}, err
 		}
-		in, err := w.settingsOf(p)
+		in, err := op.settingsOf(p)
 		if err != nil {
 			return Portal{}, err
 		}
@@ -101,16 +101,16 @@ func (s *Service) PatchPortal(ctx context.Context, a Actor, portalID uint64, pat
 		if patch.Disclosure != nil {
 			in.Disclosure = *patch.Disclosure
 		}
-		return w.setPortal(a, p.ProjectID, in)
+		return op.setPortal(a, p.ProjectID, in)
 	})
 }
 
 // settingsOf is a portal's settings as SetPortal takes them.
-func (w *txw) settingsOf(p Portal) (PortalSettings, error) {
+func (op *operation) settingsOf(p Portal) (PortalSettings, error) {
 	in := PortalSettings{Slug: p.Slug, Title: p.Title, Access: p.Access, Disclosure: p.Disclosure, Welcome: p.Welcome,
 		Upstream: p.Upstream, Host: p.Host}
 	if p.ContactID != 0 {
-		u, err := w.User(p.ContactID)
+		u, err := op.User(p.ContactID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return in, err
 		}
@@ -120,38 +120,38 @@ func (w *txw) settingsOf(p Portal) (PortalSettings, error) {
 }
 
 // PortalSettingsOf is a portal's settings, for a form that edits them.
-func (s *Service) PortalSettingsOf(ctx context.Context, a Actor, portalID uint64) (PortalSettings, error) {
-	return viewed(s, ctx, func(w *txw) (PortalSettings, error) {
-		p, err := w.portalFor(a, portalID)
+func (s *Portals) PortalSettingsOf(ctx context.Context, a Actor, portalID uint64) (PortalSettings, error) {
+	return readResult(s.engine, ctx, func(op *operation) (PortalSettings, error) {
+		p, err := op.portalFor(a, portalID)
 		if err != nil {
 			return PortalSettings{}, err
 		}
-		return w.settingsOf(p)
+		return op.settingsOf(p)
 	})
 }
 
-func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, error) {
+func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, error) {
 	in, err := in.clean()
 	if err != nil {
 		return Portal{}, err
 	}
-	proj, err := w.projectFor(a, projectID)
+	proj, err := op.projectFor(a, projectID)
 	if err != nil {
 		return Portal{}, err
 	}
-	if _, err := w.manage(a, proj.OrgID); err != nil {
+	if _, err := op.manage(a, proj.OrgID); err != nil {
 		return Portal{}, err
 	}
-	if other, err := w.PortalBySlug(in.Slug); err == nil && other.ProjectID != projectID {
+	if other, err := op.PortalBySlug(in.Slug); err == nil && other.ProjectID != projectID {
 		return Portal{}, &FieldConflict{Field: "slug", Reason: fmt.Sprintf("the address /p/%s is taken by another portal; choose another", in.Slug)}
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Portal{}, err
 	}
 	if in.Host != "" {
-		if pub, err := url.Parse(w.s.publicURL); err == nil && strings.EqualFold(pub.Hostname(), in.Host) {
+		if pub, err := url.Parse(op.s.publicURL); err == nil && strings.EqualFold(pub.Hostname(), in.Host) {
 			return Portal{}, invalid("host", "%s is latchkey's own address (--public-url); a portal's host is another name", in.Host)
 		}
-		if other, err := w.PortalByHost(in.Host); err == nil && other.ProjectID != projectID {
+		if other, err := op.PortalByHost(in.Host); err == nil && other.ProjectID != projectID {
 			return Portal{}, &FieldConflict{Field: "host", Reason: fmt.Sprintf("the host name %s belongs to the portal /p/%s", in.Host, other.Slug)}
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return Portal{}, err
@@ -159,14 +159,14 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 	}
 	var contact uint64
 	if in.Contact != "" {
-		u, err := w.UserByEmail(in.Contact)
+		u, err := op.UserByEmail(in.Contact)
 		if errors.Is(err, ErrNotFound) {
 			return Portal{}, invalid("contact", "%s has no account here; the contact is a member of the organization", in.Contact)
 		}
 		if err != nil {
 			return Portal{}, err
 		}
-		m, err := w.Member(proj.OrgID, u.ID)
+		m, err := op.Member(proj.OrgID, u.ID)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return Portal{}, invalid("contact", "%s is not a member of this organization", in.Contact)
@@ -178,11 +178,11 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 		contact = u.ID
 	}
 	action := "portal.updated"
-	p, err := w.PortalOfProject(projectID)
+	p, err := op.PortalOfProject(projectID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		action = "portal.created"
-		p = Portal{OrgID: proj.OrgID, ProjectID: projectID, CreatedAt: w.now}
+		p = Portal{OrgID: proj.OrgID, ProjectID: projectID, CreatedAt: op.now}
 	case err != nil:
 		return Portal{}, err
 	}
@@ -192,12 +192,12 @@ func (w *txw) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, e
 	if action == "portal.updated" && p == before {
 		return p, nil // nothing changed: nothing to audit
 	}
-	p.UpdatedAt = w.now
-	if err := w.PutPortal(&p); err != nil {
+	p.UpdatedAt = op.now
+	if err := op.PutPortal(&p); err != nil {
 		return Portal{}, err
 	}
-	w.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
-	return p, w.auditPortal(a, p, action, p.Slug, portalChanges(before, p, in.Contact, action == "portal.created"))
+	op.changed(Change{Kind: ChangeProjectChanged, OrgID: p.OrgID, PortalID: p.ID})
+	return p, op.auditPortal(a, p, action, p.Slug, portalChanges(before, p, in.Contact, action == "portal.created"))
 }
 
 // portalChanges says what a change to a portal did, for the audit log.
@@ -233,7 +233,7 @@ func disclosureName(d Disclosure) string {
 }
 
 // EffectiveDisclosure is how a portal answers the access form.
-func (s *Service) EffectiveDisclosure(p Portal) Disclosure {
+func (s *engine) EffectiveDisclosure(p Portal) Disclosure {
 	if s.opts.UniformResponses || p.Disclosure == DisclosureGeneric {
 		return DisclosureGeneric
 	}

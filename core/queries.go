@@ -8,15 +8,15 @@ import (
 )
 
 // Orgs lists the organizations the actor may manage, by name.
-func (s *Service) Orgs(ctx context.Context, a Actor) ([]Org, error) {
+func (s *Portals) Orgs(ctx context.Context, a Actor) ([]Org, error) {
 	var out []Org
-	err := s.view(ctx, func(w *txw) error {
-		all, err := w.Orgs()
+	err := s.read(ctx, func(op *operation) error {
+		all, err := op.Orgs()
 		if err != nil {
 			return err
 		}
 		for _, o := range all {
-			if ok, err := w.canSee(a, o.ID); err != nil {
+			if ok, err := op.canSee(a, o.ID); err != nil {
 				return err
 			} else if ok {
 				out = append(out, o)
@@ -29,14 +29,14 @@ func (s *Service) Orgs(ctx context.Context, a Actor) ([]Org, error) {
 }
 
 // OrgBySlug finds an organization the actor may manage.
-func (s *Service) OrgBySlug(ctx context.Context, a Actor, slug string) (Org, error) {
+func (s *Portals) OrgBySlug(ctx context.Context, a Actor, slug string) (Org, error) {
 	var o Org
-	err := s.view(ctx, func(w *txw) error {
-		found, err := w.OrgBySlug(slug)
+	err := s.read(ctx, func(op *operation) error {
+		found, err := op.OrgBySlug(slug)
 		if err != nil {
 			return notFoundAs(err, "organization", clip(slug))
 		}
-		o, err = w.orgFor(a, found.ID)
+		o, err = op.orgFor(a, found.ID)
 		if errors.Is(err, ErrNotFound) {
 			return notFound("organization", clip(slug))
 		}
@@ -47,17 +47,17 @@ func (s *Service) OrgBySlug(ctx context.Context, a Actor, slug string) (Org, err
 
 // PortalBySlug finds a portal the actor may manage, with its project and
 // organization. A portal of another organization is not found.
-func (s *Service) PortalBySlug(ctx context.Context, a Actor, slug string) (PortalRef, error) {
+func (s *Portals) PortalBySlug(ctx context.Context, a Actor, slug string) (PortalRef, error) {
 	var ref PortalRef
-	err := s.view(ctx, func(w *txw) error {
-		p, err := w.PortalBySlug(slug)
+	err := s.read(ctx, func(op *operation) error {
+		p, err := op.PortalBySlug(slug)
 		if err != nil {
 			return notFoundAs(err, "portal", clip(slug))
 		}
-		if _, err := w.portalFor(a, p.ID); err != nil {
+		if _, err := op.portalFor(a, p.ID); err != nil {
 			return notFound("portal", clip(slug))
 		}
-		ref, err = w.portalRef(p)
+		ref, err = op.portalRef(p)
 		return err
 	})
 	return ref, err
@@ -73,17 +73,17 @@ type ProjectSummary struct {
 }
 
 // Projects lists an organization's projects with their portal's figures.
-func (s *Service) Projects(ctx context.Context, a Actor, orgID uint64) ([]ProjectSummary, error) {
+func (s *Portals) Projects(ctx context.Context, a Actor, orgID uint64) ([]ProjectSummary, error) {
 	var out []ProjectSummary
-	err := s.view(ctx, func(w *txw) error {
-		if _, err := w.orgFor(a, orgID); err != nil {
+	err := s.read(ctx, func(op *operation) error {
+		if _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
-		projects, err := w.Projects(orgID)
+		projects, err := op.Projects(orgID)
 		if err != nil {
 			return err
 		}
-		reqs, err := w.Requests(orgID)
+		reqs, err := op.Requests(orgID)
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Service) Projects(ctx context.Context, a Actor, orgID uint64) ([]Projec
 		}
 		for _, proj := range projects {
 			sum := ProjectSummary{Project: proj}
-			p, err := w.PortalOfProject(proj.ID)
+			p, err := op.PortalOfProject(proj.ID)
 			if errors.Is(err, ErrNotFound) {
 				out = append(out, sum)
 				continue
@@ -104,7 +104,7 @@ func (s *Service) Projects(ctx context.Context, a Actor, orgID uint64) ([]Projec
 				return err
 			}
 			sum.Portal = &p
-			if sum.PeopleWithAccess, sum.ActiveLinks, err = w.portalCounts(p); err != nil {
+			if sum.PeopleWithAccess, sum.ActiveLinks, err = op.portalCounts(p); err != nil {
 				return err
 			}
 			sum.PendingRequests = pending[p.ID]
@@ -174,19 +174,19 @@ func (pm PortalMember) LinkWord() string {
 
 // RoleIn is the role a acts with in the organization: owner for an instance
 // admin; an error when a may not manage it.
-func (s *Service) RoleIn(ctx context.Context, a Actor, orgID uint64) (Role, error) {
-	return viewed(s, ctx, func(w *txw) (Role, error) { return w.manage(a, orgID) })
+func (s *People) RoleIn(ctx context.Context, a Actor, orgID uint64) (Role, error) {
+	return readResult(s.engine, ctx, func(op *operation) (Role, error) { return op.manage(a, orgID) })
 }
 
 // PortalMembers lists everyone with access to a portal or a link for it, by email.
-func (s *Service) PortalMembers(ctx context.Context, a Actor, portalID uint64) ([]PortalMember, error) {
+func (s *People) PortalMembers(ctx context.Context, a Actor, portalID uint64) ([]PortalMember, error) {
 	var out []PortalMember
-	err := s.view(ctx, func(w *txw) error {
-		p, err := w.portalFor(a, portalID)
+	err := s.read(ctx, func(op *operation) error {
+		p, err := op.portalFor(a, portalID)
 		if err != nil {
 			return err
 		}
-		out, err = w.portalPeople(p)
+		out, err = op.portalPeople(p)
 		return err
 	})
 	return out, err
@@ -195,20 +195,20 @@ func (s *Service) PortalMembers(ctx context.Context, a Actor, portalID uint64) (
 // portalCounts is what the projects screen shows of portalPeople: how many
 // people have access or an active link (their latest), and how many have
 // such a link; without looking up each one's account and membership.
-func (w *txw) portalCounts(p Portal) (people, active int, err error) {
+func (op *operation) portalCounts(p Portal) (people, active int, err error) {
 	counted := map[string]bool{}
-	acc, err := w.AccessList(p.ID)
+	acc, err := op.AccessList(p.ID)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, a := range acc {
-		u, err := w.User(a.UserID)
+		u, err := op.User(a.UserID)
 		if err != nil {
 			return 0, 0, err
 		}
 		counted[u.Email] = true
 	}
-	links, err := w.Links(p.ID)
+	links, err := op.Links(p.ID)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -225,7 +225,7 @@ func (w *txw) portalCounts(p Portal) (people, active int, err error) {
 	return len(counted), active, nil
 }
 
-func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
+func (op *operation) portalPeople(p Portal) ([]PortalMember, error) {
 	byEmail := map[string]*PortalMember{}
 	get := func(email string) *PortalMember {
 		pm := byEmail[email]
@@ -235,19 +235,19 @@ func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
 		}
 		return pm
 	}
-	acc, err := w.AccessList(p.ID)
+	acc, err := op.AccessList(p.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range acc {
-		u, err := w.User(a.UserID)
+		u, err := op.User(a.UserID)
 		if err != nil {
 			return nil, err
 		}
 		pm := get(u.Email)
 		pm.HasAccess, pm.AccessAt = true, a.GrantedAt
 	}
-	links, err := w.Links(p.ID)
+	links, err := op.Links(p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -258,16 +258,16 @@ func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
 	}
 	out := make([]PortalMember, 0, len(byEmail))
 	for email, pm := range byEmail {
-		u, err := w.UserByEmail(email)
+		u, err := op.UserByEmail(email)
 		if err == nil {
 			pm.UserID, pm.Name = u.ID, u.Name
-			if m, err := w.Member(p.OrgID, u.ID); err == nil {
-				pm.IsMember, pm.Role, pm.GuestUntil, pm.Expired = true, m.Role, m.GuestUntil, m.Expired(w.now)
+			if m, err := op.Member(p.OrgID, u.ID); err == nil {
+				pm.IsMember, pm.Role, pm.GuestUntil, pm.Expired = true, m.Role, m.GuestUntil, m.Expired(op.now)
 			} else if !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
 		} else if errors.Is(err, ErrNotFound) { // no account yet: the name they were invited by
-			if inv, err := w.LatestInvitation(p.OrgID, email); err == nil {
+			if inv, err := op.LatestInvitation(p.OrgID, email); err == nil {
 				pm.Name = inv.Name
 			} else if !errors.Is(err, ErrNotFound) {
 				return nil, err
@@ -275,7 +275,7 @@ func (w *txw) portalPeople(p Portal) ([]PortalMember, error) {
 		} else {
 			return nil, err
 		}
-		if pm.Note, err = w.noteAddress(p.OrgID, email); err != nil {
+		if pm.Note, err = op.noteAddress(p.OrgID, email); err != nil {
 			return nil, err
 		}
 		out = append(out, *pm)
@@ -292,24 +292,24 @@ type OrgMember struct {
 }
 
 // Members lists an organization's members, owner first, then by email.
-func (s *Service) Members(ctx context.Context, a Actor, orgID uint64) ([]OrgMember, error) {
+func (s *People) Members(ctx context.Context, a Actor, orgID uint64) ([]OrgMember, error) {
 	var out []OrgMember
-	err := s.view(ctx, func(w *txw) error {
-		if _, err := w.orgFor(a, orgID); err != nil {
+	err := s.read(ctx, func(op *operation) error {
+		if _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
-		ms, err := w.Members(orgID)
+		ms, err := op.Members(orgID)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			u, err := w.User(m.UserID)
+			u, err := op.User(m.UserID)
 			if err != nil {
 				return err
 			}
 			om := OrgMember{User: u, Member: m}
 			if m.Role.UsesConsole() {
-				if om.Keys, err = w.SSHKeysOf(u.ID); err != nil {
+				if om.Keys, err = op.SSHKeysOf(u.ID); err != nil {
 					return err
 				}
 			}
@@ -338,13 +338,13 @@ func roleRank(r Role) int {
 
 // Requests lists an organization's access requests, newest first; only the
 // pending ones when pendingOnly.
-func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOnly bool) ([]RequestView, error) {
+func (s *AccessRequests) Requests(ctx context.Context, a Actor, orgID uint64, pendingOnly bool) ([]RequestView, error) {
 	var out []RequestView
-	err := s.view(ctx, func(w *txw) error {
-		if _, err := w.orgFor(a, orgID); err != nil {
+	err := s.read(ctx, func(op *operation) error {
+		if _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
-		reqs, err := w.Requests(orgID)
+		reqs, err := op.Requests(orgID)
 		if err != nil {
 			return err
 		}
@@ -355,12 +355,12 @@ func (s *Service) Requests(ctx context.Context, a Actor, orgID uint64, pendingOn
 			}
 			p, ok := portals[r.PortalID]
 			if !ok {
-				if p, err = w.Portal(r.PortalID); err != nil {
+				if p, err = op.Portal(r.PortalID); err != nil {
 					return err
 				}
 				portals[r.PortalID] = p
 			}
-			note, err := w.noteAddress(orgID, r.Email)
+			note, err := op.noteAddress(orgID, r.Email)
 			if err != nil {
 				return err
 			}
@@ -381,18 +381,18 @@ type AuditEntry struct {
 // Audit lists audit events newest first. Organization owners and managers
 // see their organization's events; instance admins may ask for every event
 // (OrgID 0).
-func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]AuditEntry, error) {
+func (s *AuditLog) Audit(ctx context.Context, a Actor, q AuditQuery) ([]AuditEntry, error) {
 	var out []AuditEntry
-	err := s.view(ctx, func(w *txw) error {
+	err := s.read(ctx, func(op *operation) error {
 		if q.OrgID == 0 && !a.Admin {
 			return forbidden("only an instance admin sees every organization's audit log")
 		}
 		if q.OrgID != 0 {
-			if _, err := w.orgFor(a, q.OrgID); err != nil {
+			if _, err := op.orgFor(a, q.OrgID); err != nil {
 				return err
 			}
 		}
-		events, err := w.Events(q)
+		events, err := op.Events(q)
 		if err != nil {
 			return err
 		}
@@ -405,7 +405,7 @@ func (s *Service) Audit(ctx context.Context, a Actor, q AuditQuery) ([]AuditEntr
 			}
 			slug, ok := slugs[e.PortalID]
 			if !ok {
-				if p, err := w.Portal(e.PortalID); err == nil {
+				if p, err := op.Portal(e.PortalID); err == nil {
 					slug = p.Slug
 				} else if !errors.Is(err, ErrNotFound) {
 					return err
@@ -428,17 +428,17 @@ type DayActivity struct {
 
 // Activity counts, for each of the last days days (oldest first, today
 // last), a portal's link redemptions and access requests, from the audit log.
-func (s *Service) Activity(ctx context.Context, a Actor, portalID uint64, days int) ([]DayActivity, error) {
+func (s *AuditLog) Activity(ctx context.Context, a Actor, portalID uint64, days int) ([]DayActivity, error) {
 	if days < 1 || days > 366 {
 		return nil, invalid("days", "must be between 1 and 366")
 	}
 	var out []DayActivity
-	err := s.view(ctx, func(w *txw) error {
-		p, err := w.portalFor(a, portalID)
+	err := s.read(ctx, func(op *operation) error {
+		p, err := op.portalFor(a, portalID)
 		if err != nil {
 			return err
 		}
-		today := w.now.Truncate(24 * time.Hour)
+		today := op.now.Truncate(24 * time.Hour)
 		first := today.AddDate(0, 0, -(days - 1))
 		out = make([]DayActivity, days)
 		for i := range out {
@@ -446,7 +446,7 @@ func (s *Service) Activity(ctx context.Context, a Actor, portalID uint64, days i
 		}
 		before := uint64(0)
 		for {
-			page, err := w.Events(AuditQuery{OrgID: p.OrgID, BeforeID: before, Limit: 500})
+			page, err := op.Events(AuditQuery{OrgID: p.OrgID, BeforeID: before, Limit: 500})
 			if err != nil || len(page) == 0 {
 				return err
 			}

@@ -14,12 +14,12 @@ type PortalRef struct {
 	Portal  Portal
 }
 
-func (w *txw) portalRef(p Portal) (PortalRef, error) {
-	org, err := w.Org(p.OrgID)
+func (op *operation) portalRef(p Portal) (PortalRef, error) {
+	org, err := op.Org(p.OrgID)
 	if err != nil {
 		return PortalRef{}, err
 	}
-	proj, err := w.Project(p.ProjectID)
+	proj, err := op.Project(p.ProjectID)
 	if err != nil {
 		return PortalRef{}, err
 	}
@@ -39,11 +39,11 @@ type Landing struct {
 	Used bool
 }
 
-func (w *txw) linkByToken(token string) (Link, error) {
+func (op *operation) linkByToken(token string) (Link, error) {
 	if !WellFormedToken(token) {
 		return Link{}, ErrLinkUnknown
 	}
-	l, err := w.LinkByLookup(w.s.keys.Lookup(token))
+	l, err := op.LinkByLookup(op.s.keys.Lookup(token))
 	if errors.Is(err, ErrNotFound) {
 		return Link{}, ErrLinkUnknown
 	}
@@ -55,23 +55,23 @@ func (w *txw) linkByToken(token string) (Link, error) {
 // replaced link it returns the link's portal together with ErrLinkInactive,
 // so that the page can offer that portal's Send-access-link form. A valid
 // session id (optional) fills in who the browser is signed in as.
-func (s *Service) Landing(ctx context.Context, token, sessionID string) (Landing, error) {
+func (s *Links) Landing(ctx context.Context, token, sessionID string) (Landing, error) {
 	var l Landing
-	err := s.view(ctx, func(w *txw) error {
+	err := s.read(ctx, func(op *operation) error {
 		if sessionID != "" {
-			if si, err := w.session(sessionID); err == nil {
+			if si, err := op.session(sessionID); err == nil {
 				l.SignedIn = &si.User
 			}
 		}
-		link, err := w.linkByToken(token)
+		link, err := op.linkByToken(token)
 		if err != nil {
 			return err
 		}
-		p, err := w.Portal(link.PortalID)
+		p, err := op.Portal(link.PortalID)
 		if err != nil {
 			return err
 		}
-		if l.PortalRef, err = w.portalRef(p); err != nil {
+		if l.PortalRef, err = op.portalRef(p); err != nil {
 			return err
 		}
 		l.Email, l.State = link.Email, link.State
@@ -95,11 +95,11 @@ type Redemption struct {
 // is created if there is none; a person who is not yet a member joins with
 // the link's role (a member keeps the role they have); they get access to
 // the portal and a new session; the link's use is counted.
-func (s *Service) Redeem(ctx context.Context, token string, v Visitor) (Redemption, error) {
+func (s *Links) Redeem(ctx context.Context, token string, v Visitor) (Redemption, error) {
 	// Refuse unknown and dead links in a read transaction first: a failing
 	// function in a shared commit makes every other one in it run again.
-	if err := s.view(ctx, func(w *txw) error {
-		link, err := w.linkByToken(token)
+	if err := s.read(ctx, func(op *operation) error {
+		link, err := op.linkByToken(token)
 		if err == nil && link.State != LinkActive {
 			err = ErrLinkInactive
 		}
@@ -107,80 +107,80 @@ func (s *Service) Redeem(ctx context.Context, token string, v Visitor) (Redempti
 	}); err != nil {
 		return Redemption{}, err
 	}
-	return updated(s, ctx, func(w *txw) (Redemption, error) { return w.redeem(token, v, true) })
+	return writeResult(s.engine, ctx, func(op *operation) (Redemption, error) { return op.redeem(token, v, true) })
 }
 
-func (w *txw) redeem(token string, v Visitor, withSession bool) (Redemption, error) {
-	link, err := w.linkByToken(token)
+func (op *operation) redeem(token string, v Visitor, withSession bool) (Redemption, error) {
+	link, err := op.linkByToken(token)
 	if err != nil {
 		return Redemption{}, err
 	}
 	if link.State != LinkActive {
 		return Redemption{}, ErrLinkInactive
 	}
-	p, err := w.Portal(link.PortalID)
+	p, err := op.Portal(link.PortalID)
 	if err != nil {
 		return Redemption{}, err
 	}
-	ref, err := w.portalRef(p)
+	ref, err := op.portalRef(p)
 	if err != nil {
 		return Redemption{}, err
 	}
 	a := v.actor(link.Email)
 	name := ""
-	if inv, err := w.LatestInvitation(link.OrgID, link.Email); err == nil && inv.PortalID == link.PortalID {
+	if inv, err := op.LatestInvitation(link.OrgID, link.Email); err == nil && inv.PortalID == link.PortalID {
 		name = inv.Name // the invitation may predate a rotation of its link
 		if inv.State == InvitationPending {
-			inv.State, inv.AcceptedAt = InvitationAccepted, w.now
-			if err := w.PutInvitation(&inv); err != nil {
+			inv.State, inv.AcceptedAt = InvitationAccepted, op.now
+			if err := op.PutInvitation(&inv); err != nil {
 				return Redemption{}, err
 			}
 		}
 	}
-	u, created, err := w.findOrCreateUser(link.Email, name)
+	u, created, err := op.findOrCreateUser(link.Email, name)
 	if err != nil {
 		return Redemption{}, err
 	}
-	m, err := w.Member(link.OrgID, u.ID)
+	m, err := op.Member(link.OrgID, u.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		m = Member{OrgID: link.OrgID, UserID: u.ID, Role: link.Role, GuestUntil: link.GuestUntil, CreatedAt: w.now}
-		if m.Expired(w.now) {
+		m = Member{OrgID: link.OrgID, UserID: u.ID, Role: link.Role, GuestUntil: link.GuestUntil, CreatedAt: op.now}
+		if m.Expired(op.now) {
 			return Redemption{}, guestEnded(m)
 		}
-		if err := w.PutMember(m); err != nil {
+		if err := op.PutMember(m); err != nil {
 			return Redemption{}, err
 		}
-		if err := w.audit(a, link.OrgID, "member.joined", link.Email, "as "+string(m.Role)+" through a magic link"); err != nil {
+		if err := op.audit(a, link.OrgID, "member.joined", link.Email, "as "+string(m.Role)+" through a magic link"); err != nil {
 			return Redemption{}, err
 		}
 	case err != nil:
 		return Redemption{}, err
-	case m.Expired(w.now):
+	case m.Expired(op.now):
 		return Redemption{}, guestEnded(m)
 	}
-	if _, err := w.Access(p.ID, u.ID); errors.Is(err, ErrNotFound) {
-		if err := w.PutAccess(Access{PortalID: p.ID, UserID: u.ID, GrantedAt: w.now, Via: "link"}); err != nil {
+	if _, err := op.Access(p.ID, u.ID); errors.Is(err, ErrNotFound) {
+		if err := op.PutAccess(Access{PortalID: p.ID, UserID: u.ID, GrantedAt: op.now, Via: "link"}); err != nil {
 			return Redemption{}, err
 		}
 	} else if err != nil {
 		return Redemption{}, err
 	}
 	link.UseCount++
-	link.LastUsedAt = w.now
-	if err := w.PutLink(&link); err != nil {
+	link.LastUsedAt = op.now
+	if err := op.PutLink(&link); err != nil {
 		return Redemption{}, err
 	}
 	r := Redemption{PortalRef: ref, Created: created}
 	if withSession {
-		if r.SignIn, err = w.startSession(u, link.ID, v); err != nil {
+		if r.SignIn, err = op.startSession(u, link.ID, v); err != nil {
 			return Redemption{}, err
 		}
 	} else {
 		r.SignIn.User = u
 	}
-	w.changed(Change{Kind: ChangeLinkRedeemed, OrgID: link.OrgID, PortalID: p.ID})
-	return r, w.auditPortal(a, p, "link.redeemed", link.Email, fmt.Sprintf("portal %s, use %d", p.Slug, link.UseCount))
+	op.changed(Change{Kind: ChangeLinkRedeemed, OrgID: link.OrgID, PortalID: p.ID})
+	return r, op.auditPortal(a, p, "link.redeemed", link.Email, fmt.Sprintf("portal %s, use %d", p.Slug, link.UseCount))
 }
 
 func guestEnded(m Member) error {
@@ -204,22 +204,22 @@ type PortalView struct {
 
 // OpenPortal looks a portal up by slug for a visitor with an optional
 // session id. It changes nothing.
-func (s *Service) OpenPortal(ctx context.Context, slug, sessionID string) (PortalView, error) {
+func (s *Portals) OpenPortal(ctx context.Context, slug, sessionID string) (PortalView, error) {
 	var pv PortalView
-	err := s.view(ctx, func(w *txw) error {
-		p, err := w.PortalBySlug(slug)
+	err := s.read(ctx, func(op *operation) error {
+		p, err := op.PortalBySlug(slug)
 		if err != nil {
 			return notFoundAs(err, "portal", clip(slug))
 		}
-		if pv.PortalRef, err = w.portalRef(p); err != nil {
+		if pv.PortalRef, err = op.portalRef(p); err != nil {
 			return err
 		}
 		if sessionID != "" {
-			si, err := w.session(sessionID)
+			si, err := op.session(sessionID)
 			switch {
 			case err == nil:
 				pv.User, pv.Session = &si.User, si.Session
-				if pv.Role, pv.HasAccess, err = w.userAccess(p, si.User); err != nil {
+				if pv.Role, pv.HasAccess, err = op.userAccess(p, si.User); err != nil {
 					return err
 				}
 			case !errors.Is(err, ErrNoSession):
@@ -227,7 +227,7 @@ func (s *Service) OpenPortal(ctx context.Context, slug, sessionID string) (Porta
 			}
 		}
 		if p.Upstream == "" && (pv.HasAccess || p.Access == AccessOpen) {
-			pv.Content, err = w.content(p)
+			pv.Content, err = op.content(p)
 		}
 		return err
 	})
@@ -236,18 +236,18 @@ func (s *Service) OpenPortal(ctx context.Context, slug, sessionID string) (Porta
 
 // userAccess reports a user's role in the portal's organization and whether
 // they may open the portal now.
-func (w *txw) userAccess(p Portal, u User) (Role, bool, error) {
-	m, err := w.Member(p.OrgID, u.ID)
+func (op *operation) userAccess(p Portal, u User) (Role, bool, error) {
+	m, err := op.Member(p.OrgID, u.ID)
 	if errors.Is(err, ErrNotFound) {
 		return "", false, nil
 	}
 	if err != nil {
 		return "", false, err
 	}
-	if m.Expired(w.now) {
+	if m.Expired(op.now) {
 		return m.Role, false, nil
 	}
-	if _, err := w.Access(p.ID, u.ID); errors.Is(err, ErrNotFound) {
+	if _, err := op.Access(p.ID, u.ID); errors.Is(err, ErrNotFound) {
 		return m.Role, false, nil
 	} else if err != nil {
 		return "", false, err
@@ -262,30 +262,30 @@ type MyPortal struct {
 }
 
 // UserPortals lists the portals the user may open now.
-func (s *Service) UserPortals(ctx context.Context, userID uint64) ([]MyPortal, error) {
+func (s *Portals) UserPortals(ctx context.Context, userID uint64) ([]MyPortal, error) {
 	var out []MyPortal
-	err := s.view(ctx, func(w *txw) error {
-		u, err := w.User(userID)
+	err := s.read(ctx, func(op *operation) error {
+		u, err := op.User(userID)
 		if err != nil {
 			return err
 		}
-		acc, err := w.AccessOf(userID)
+		acc, err := op.AccessOf(userID)
 		if err != nil {
 			return err
 		}
 		for _, a := range acc {
-			p, err := w.Portal(a.PortalID)
+			p, err := op.Portal(a.PortalID)
 			if err != nil {
 				continue
 			}
-			role, ok, err := w.userAccess(p, u)
+			role, ok, err := op.userAccess(p, u)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				continue
 			}
-			ref, err := w.portalRef(p)
+			ref, err := op.portalRef(p)
 			if err != nil {
 				return err
 			}

@@ -74,8 +74,10 @@ type Config struct {
 	Logger    *slog.Logger // default slog.Default()
 }
 
-// Service carries out every flow of latchkey. It is safe for concurrent use.
-type Service struct {
+// engine is what every service shares: the store and its one transaction
+// runner (write, read), the keys, the clock, the options, the broker that
+// announces committed changes, and the caches.
+type engine struct {
 	store     Store
 	keys      *Keys
 	publicURL string
@@ -89,6 +91,43 @@ type Service struct {
 	gates     *gateCache
 }
 
+// Links creates, reveals, mails and ends magic links, and redeems them.
+type Links struct{ *engine }
+
+// People is who belongs to an organization and a portal: invitations,
+// joining, roles, ownership and portal access.
+type People struct{ *engine }
+
+// Portals is the organizations, projects and portals, their settings and
+// content, and the gate that decides who gets through.
+type Portals struct{ *engine }
+
+// AccessRequests is strangers asking for access, and the owners' answers.
+type AccessRequests struct{ *engine }
+
+// Mail is the outbox the mail worker delivers from, and the caught mail.
+type Mail struct{ *engine }
+
+// AuditLog reads the audit log and the activity it adds up to.
+type AuditLog struct{ *engine }
+
+// Accounts is signing in and out, sessions, passwords and SSH keys.
+type Accounts struct{ *engine }
+
+// Service carries out every flow of latchkey: the services above, sharing
+// one engine, so that an adapter may be given all of them or only the ones
+// it needs. It is safe for concurrent use.
+type Service struct {
+	*engine
+	*Links
+	*People
+	*Portals
+	*AccessRequests
+	*Mail
+	*AuditLog
+	*Accounts
+}
+
 // New builds a Service.
 func New(c Config) (*Service, error) {
 	if c.Store == nil || c.Keys == nil {
@@ -97,7 +136,7 @@ func New(c Config) (*Service, error) {
 	if c.PublicURL == "" {
 		return nil, errors.New("core: a public URL is required")
 	}
-	s := &Service{
+	s := &engine{
 		store:     c.Store,
 		keys:      c.Keys,
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
@@ -123,31 +162,32 @@ func New(c Config) (*Service, error) {
 		return nil, err
 	}
 	s.dummyHash = h
-	return s, nil
+	return &Service{engine: s, Links: &Links{s}, People: &People{s}, Portals: &Portals{s},
+		AccessRequests: &AccessRequests{s}, Mail: &Mail{s}, AuditLog: &AuditLog{s}, Accounts: &Accounts{s}}, nil
 }
 
 // Events is the broker on which the service announces committed changes.
-func (s *Service) Events() *Broker { return s.events }
+func (s *engine) Events() *Broker { return s.events }
 
 // Logger is the service's logger, for adapters that log on its behalf.
-func (s *Service) Logger() *slog.Logger { return s.log }
+func (s *engine) Logger() *slog.Logger { return s.log }
 
 // PublicURL is the base every link is built from.
-func (s *Service) PublicURL() string { return s.publicURL }
+func (s *engine) PublicURL() string { return s.publicURL }
 
 // Options returns the effective options.
-func (s *Service) Options() Options { return s.opts }
+func (s *engine) Options() Options { return s.opts }
 
 // LinkURL is the address of a magic link with this token.
-func (s *Service) LinkURL(token string) string { return s.publicURL + "/m/" + token }
+func (s *engine) LinkURL(token string) string { return s.publicURL + "/m/" + token }
 
-func (s *Service) now() time.Time { return s.clock.Now().UTC() }
+func (s *engine) now() time.Time { return s.clock.Now().UTC() }
 
 // Now is the service's clock.
-func (s *Service) Now() time.Time { return s.now() }
+func (s *engine) Now() time.Time { return s.now() }
 
 // Keys are the instance's keys (the web listener signs with them).
-func (s *Service) Keys() *Keys { return s.keys }
+func (s *engine) Keys() *Keys { return s.keys }
 
 // Actor is who performs an operation, and from where.
 type Actor struct {
@@ -203,60 +243,60 @@ func (a Actor) label() string {
 // or nobody (the organization alone) for an instance admin or the system.
 func (a Actor) inviter() string { return a.Email }
 
-// txw is a transaction with the operation's context: one time for the whole
+// operation is a transaction with the operation's context: one time for the whole
 // operation, the audit and outbox helpers, and the changes to announce after
 // the commit.
-type txw struct {
+type operation struct {
 	Tx
-	s       *Service
+	s       *engine
 	now     time.Time
 	changes []Change
 }
 
 // audit appends an event to the log.
-func (w *txw) audit(a Actor, orgID uint64, action, target, detail string) error {
-	return w.AppendEvent(&Event{At: w.now, OrgID: orgID, Actor: a.label(), Source: a.Source,
+func (op *operation) audit(a Actor, orgID uint64, action, target, detail string) error {
+	return op.AppendEvent(&Event{At: op.now, OrgID: orgID, Actor: a.label(), Source: a.Source,
 		Action: action, Target: target, Detail: detail})
 }
 
 // auditPortal appends an event about a portal.
-func (w *txw) auditPortal(a Actor, p Portal, action, target, detail string) error {
-	return w.AppendEvent(&Event{At: w.now, OrgID: p.OrgID, PortalID: p.ID, Actor: a.label(), Source: a.Source,
+func (op *operation) auditPortal(a Actor, p Portal, action, target, detail string) error {
+	return op.AppendEvent(&Event{At: op.now, OrgID: p.OrgID, PortalID: p.ID, Actor: a.label(), Source: a.Source,
 		Action: action, Target: target, Detail: detail})
 }
 
 // queue adds a message to the outbox, due now. secret, if any, is sealed.
-func (w *txw) queue(m Message, secret string) error {
-	_, err := w.queueAt(m, secret, w.now)
+func (op *operation) queue(m Message, secret string) error {
+	_, err := op.queueAt(m, secret, op.now)
 	return err
 }
 
 // queueAt adds a message to the outbox, due at due, and returns its id.
-func (w *txw) queueAt(m Message, secret string, due time.Time) (uint64, error) {
+func (op *operation) queueAt(m Message, secret string, due time.Time) (uint64, error) {
 	m.State = MessageQueued
-	m.CreatedAt = w.now
+	m.CreatedAt = op.now
 	m.NextAttemptAt = due
 	if secret != "" {
-		m.SealedToken = w.s.keys.Seal(secret, sealMail)
+		m.SealedToken = op.s.keys.Seal(secret, sealMail)
 	}
-	if err := w.PutMessage(&m); err != nil {
+	if err := op.PutMessage(&m); err != nil {
 		return 0, err
 	}
-	w.changed(Change{Kind: ChangeMailQueued, OrgID: m.OrgID})
+	op.changed(Change{Kind: ChangeMailQueued, OrgID: m.OrgID})
 	return m.ID, nil
 }
 
-func (w *txw) changed(c Change) { w.changes = append(w.changes, c) }
+func (op *operation) changed(c Change) { op.changes = append(op.changes, c) }
 
-// update runs fn in one write transaction and announces its changes once committed.
-func (s *Service) update(ctx context.Context, fn func(w *txw) error) error {
+// write runs fn in one write transaction and announces its changes once committed.
+func (s *engine) write(ctx context.Context, fn func(op *operation) error) error {
 	var changes []Change
 	err := s.store.Update(ctx, func(tx Tx) error {
-		w := &txw{Tx: tx, s: s, now: s.now()}
-		if err := fn(w); err != nil {
+		op := &operation{Tx: tx, s: s, now: s.now()}
+		if err := fn(op); err != nil {
 			return err
 		}
-		changes = w.changes
+		changes = op.changes
 		return nil
 	})
 	if err != nil {
@@ -269,26 +309,26 @@ func (s *Service) update(ctx context.Context, fn func(w *txw) error) error {
 	return nil
 }
 
-// view runs fn in a read transaction.
-func (s *Service) view(ctx context.Context, fn func(w *txw) error) error {
-	return s.store.View(ctx, func(tx Tx) error { return fn(&txw{Tx: tx, s: s, now: s.now()}) })
+// read runs fn in a read transaction.
+func (s *engine) read(ctx context.Context, fn func(op *operation) error) error {
+	return s.store.View(ctx, func(tx Tx) error { return fn(&operation{Tx: tx, s: s, now: s.now()}) })
 }
 
-// updated is update for an operation with a result (zero when it fails).
-func updated[T any](s *Service, ctx context.Context, fn func(w *txw) (T, error)) (T, error) {
-	return carry(ctx, s.update, fn)
+// writeResult is write for an operation with a result (zero when it fails).
+func writeResult[T any](s *engine, ctx context.Context, fn func(op *operation) (T, error)) (T, error) {
+	return runForResult(ctx, s.write, fn)
 }
 
-// viewed is view for a query with a result (zero when it fails).
-func viewed[T any](s *Service, ctx context.Context, fn func(w *txw) (T, error)) (T, error) {
-	return carry(ctx, s.view, fn)
+// readResult is read for a query with a result (zero when it fails).
+func readResult[T any](s *engine, ctx context.Context, fn func(op *operation) (T, error)) (T, error) {
+	return runForResult(ctx, s.read, fn)
 }
 
-func carry[T any](ctx context.Context, run func(context.Context, func(*txw) error) error, fn func(w *txw) (T, error)) (T, error) {
+func runForResult[T any](ctx context.Context, run func(context.Context, func(*operation) error) error, fn func(op *operation) (T, error)) (T, error) {
 	var out T
-	err := run(ctx, func(w *txw) error {
+	err := run(ctx, func(op *operation) error {
 		var err error
-		out, err = fn(w)
+		out, err = fn(op)
 		return err
 	})
 	if err != nil {
@@ -299,9 +339,9 @@ func carry[T any](ctx context.Context, run func(context.Context, func(*txw) erro
 }
 
 // Ping reports whether storage answers.
-func (s *Service) Ping(ctx context.Context) error {
-	return s.view(ctx, func(w *txw) error {
-		_, err := w.Org(0)
+func (s *engine) Ping(ctx context.Context) error {
+	return s.read(ctx, func(op *operation) error {
+		_, err := op.Org(0)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -310,7 +350,7 @@ func (s *Service) Ping(ctx context.Context) error {
 }
 
 // OpenSealedMail opens the secret of an outbox message, for the mail worker.
-func (s *Service) OpenSealedMail(m Message) (string, error) {
+func (s *Mail) OpenSealedMail(m Message) (string, error) {
 	if len(m.SealedToken) == 0 {
 		return "", nil
 	}

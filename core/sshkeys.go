@@ -37,16 +37,16 @@ func Fingerprint(pk ssh.PublicKey) string { return ssh.FingerprintSHA256(pk) }
 // manages all. An owner manages the keys of a person only when they own
 // every organization where that person uses the console: a key opens all of
 // them, so an owner must not be able to reach into another organization.
-func (w *txw) mayManageKeys(a Actor, target User) error {
+func (op *operation) mayManageKeys(a Actor, target User) error {
 	if a.Admin || a.UserID == target.ID {
 		return nil
 	}
-	orgs, err := w.consoleOrgs(target.ID)
+	orgs, err := op.consoleOrgs(target.ID)
 	if err != nil {
 		return err
 	}
 	for _, org := range orgs {
-		m, err := w.Member(org, a.UserID)
+		m, err := op.Member(org, a.UserID)
 		if err != nil || m.Role != RoleOwner {
 			return forbidden("you may manage only your own keys, or as an owner the keys of your own managers")
 		}
@@ -59,19 +59,19 @@ func (w *txw) mayManageKeys(a Actor, target User) error {
 
 // MayManageKeys says whether a may add or remove the SSH keys of the user:
 // nil, or the refusal AddSSHKey and RemoveSSHKey would give.
-func (s *Service) MayManageKeys(ctx context.Context, a Actor, userID uint64) error {
-	return s.view(ctx, func(w *txw) error {
-		u, err := w.User(userID)
+func (s *Accounts) MayManageKeys(ctx context.Context, a Actor, userID uint64) error {
+	return s.read(ctx, func(op *operation) error {
+		u, err := op.User(userID)
 		if err != nil {
 			return notFoundAs(err, "user", fmt.Sprint(userID))
 		}
-		return w.mayManageKeys(a, u)
+		return op.mayManageKeys(a, u)
 	})
 }
 
 // consoleOrgs lists the organizations where the user is owner or manager.
-func (w *txw) consoleOrgs(userID uint64) ([]uint64, error) {
-	ms, err := w.MembershipsOf(userID)
+func (op *operation) consoleOrgs(userID uint64) ([]uint64, error) {
+	ms, err := op.MembershipsOf(userID)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (w *txw) consoleOrgs(userID uint64) ([]uint64, error) {
 
 // AddSSHKey registers a public key for an owner or manager, so they can use
 // the SSH console. A key belongs to one account.
-func (s *Service) AddSSHKey(ctx context.Context, a Actor, rawEmail, line string) (SSHKey, error) {
+func (s *Accounts) AddSSHKey(ctx context.Context, a Actor, rawEmail, line string) (SSHKey, error) {
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		return SSHKey{}, err
@@ -96,22 +96,22 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, rawEmail, line string)
 		return SSHKey{}, err
 	}
 	k := SSHKey{Fingerprint: Fingerprint(pk), PublicKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))), Comment: comment}
-	err = s.update(ctx, func(w *txw) error {
-		u, err := w.UserByEmail(email)
+	err = s.write(ctx, func(op *operation) error {
+		u, err := op.UserByEmail(email)
 		if err != nil {
 			return notFoundAs(err, "account with the email", email)
 		}
-		orgs, err := w.consoleOrgs(u.ID)
+		orgs, err := op.consoleOrgs(u.ID)
 		if err != nil {
 			return err
 		}
 		if len(orgs) == 0 {
 			return forbidden("%s is not an owner or manager of any organization; only they use the console", email)
 		}
-		if err := w.mayManageKeys(a, u); err != nil {
+		if err := op.mayManageKeys(a, u); err != nil {
 			return err
 		}
-		if prev, err := w.SSHKey(k.Fingerprint); err == nil {
+		if prev, err := op.SSHKey(k.Fingerprint); err == nil {
 			if prev.UserID == u.ID {
 				return conflict("this key is registered to %s already", email)
 			}
@@ -119,13 +119,13 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, rawEmail, line string)
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		k.UserID, k.AddedAt, k.AddedBy = u.ID, w.now, a.label()
-		if err := w.PutSSHKey(k); err != nil {
+		k.UserID, k.AddedAt, k.AddedBy = u.ID, op.now, a.label()
+		if err := op.PutSSHKey(k); err != nil {
 			return err
 		}
 		for _, org := range orgs {
-			w.changed(Change{Kind: ChangeKeyChanged, OrgID: org})
-			if err := w.audit(a, org, "sshkey.added", email, k.Fingerprint); err != nil {
+			op.changed(Change{Kind: ChangeKeyChanged, OrgID: org})
+			if err := op.audit(a, org, "sshkey.added", email, k.Fingerprint); err != nil {
 				return err
 			}
 		}
@@ -135,29 +135,29 @@ func (s *Service) AddSSHKey(ctx context.Context, a Actor, rawEmail, line string)
 }
 
 // RemoveSSHKey removes a console key.
-func (s *Service) RemoveSSHKey(ctx context.Context, a Actor, fingerprint string) error {
-	return s.update(ctx, func(w *txw) error {
-		k, err := w.SSHKey(fingerprint)
+func (s *Accounts) RemoveSSHKey(ctx context.Context, a Actor, fingerprint string) error {
+	return s.write(ctx, func(op *operation) error {
+		k, err := op.SSHKey(fingerprint)
 		if err != nil {
 			return notFoundAs(err, "key", clip(fingerprint))
 		}
-		u, err := w.User(k.UserID)
+		u, err := op.User(k.UserID)
 		if err != nil {
 			return err
 		}
-		if err := w.mayManageKeys(a, u); err != nil {
+		if err := op.mayManageKeys(a, u); err != nil {
 			return err
 		}
-		if err := w.DeleteSSHKey(fingerprint); err != nil {
+		if err := op.DeleteSSHKey(fingerprint); err != nil {
 			return err
 		}
-		orgs, err := w.consoleOrgs(u.ID)
+		orgs, err := op.consoleOrgs(u.ID)
 		if err != nil {
 			return err
 		}
 		for _, org := range orgs {
-			w.changed(Change{Kind: ChangeKeyChanged, OrgID: org})
-			if err := w.audit(a, org, "sshkey.removed", u.Email, fingerprint); err != nil {
+			op.changed(Change{Kind: ChangeKeyChanged, OrgID: org})
+			if err := op.audit(a, org, "sshkey.removed", u.Email, fingerprint); err != nil {
 				return err
 			}
 		}
@@ -167,20 +167,20 @@ func (s *Service) RemoveSSHKey(ctx context.Context, a Actor, fingerprint string)
 
 // ConsoleUser is the account a console key belongs to, if that account is
 // an owner or manager now. Anything else is ErrForbidden.
-func (s *Service) ConsoleUser(ctx context.Context, fingerprint string) (User, error) {
+func (s *Accounts) ConsoleUser(ctx context.Context, fingerprint string) (User, error) {
 	var u User
-	err := s.view(ctx, func(w *txw) error {
-		k, err := w.SSHKey(fingerprint)
+	err := s.read(ctx, func(op *operation) error {
+		k, err := op.SSHKey(fingerprint)
 		if errors.Is(err, ErrNotFound) {
 			return forbidden("this key is not registered")
 		}
 		if err != nil {
 			return err
 		}
-		if u, err = w.User(k.UserID); err != nil {
+		if u, err = op.User(k.UserID); err != nil {
 			return err
 		}
-		orgs, err := w.consoleOrgs(u.ID)
+		orgs, err := op.consoleOrgs(u.ID)
 		if err != nil {
 			return err
 		}
