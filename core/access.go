@@ -264,8 +264,9 @@ func (op *operation) noticeRequest(p Portal, r Request, v Visitor) (string, erro
 // owner should know of its address before granting it.
 type RequestView struct {
 	Request
-	Portal Portal
-	Note   AddressNote
+	Portal  Portal
+	Note    AddressNote
+	Actions RequestActions // what the actor who listed it may do
 }
 
 // GrantInput grants a pending access request.
@@ -330,16 +331,13 @@ func (op *operation) pendingRequestFor(a Actor, id uint64) (Request, error) {
 	if err != nil {
 		return Request{}, notFoundAs(err, "access request", fmt.Sprint(id))
 	}
-	if ok, err := op.canSee(a, r.OrgID); err != nil {
+	if _, ok, err := op.canSee(a, r.OrgID); err != nil {
 		return Request{}, err
 	} else if !ok {
 		return Request{}, notFound("access request", fmt.Sprint(id))
 	}
-	if _, err := op.manage(a, r.OrgID); err != nil {
+	if err := requestOpen(r); err != nil {
 		return Request{}, err
-	}
-	if r.State != RequestPending {
-		return Request{}, conflict("access request %d was %s already", id, r.State)
 	}
 	return r, nil
 }

@@ -44,7 +44,7 @@ func (in ResourceInput) clean() (ResourceInput, error) {
 // Resources lists a portal's resources in their order.
 func (s *Portals) Resources(ctx context.Context, a Actor, portalID uint64) ([]Resource, error) {
 	return readResult(s.engine, ctx, func(op *operation) ([]Resource, error) {
-		if _, err := op.portalFor(a, portalID); err != nil {
+		if _, _, err := op.portalFor(a, portalID); err != nil {
 			return nil, err
 		}
 		return op.Resources(portalID)
@@ -160,11 +160,8 @@ func (op *operation) resourceOf(a Actor, portalID, resourceID uint64) (Portal, R
 
 // managedPortal is a portal the actor may change.
 func (op *operation) managedPortal(a Actor, portalID uint64) (Portal, error) {
-	p, err := op.portalFor(a, portalID)
+	p, _, err := op.portalFor(a, portalID)
 	if err != nil {
-		return Portal{}, err
-	}
-	if _, err := op.manage(a, p.OrgID); err != nil {
 		return Portal{}, err
 	}
 	return p, nil
@@ -194,7 +191,7 @@ func (s *Portals) PostUpdate(ctx context.Context, a Actor, portalID uint64, body
 		}
 		var recipients []PortalMember
 		if email {
-			people, err := op.portalPeople(p)
+			people, err := op.portalPeople(p, nil)
 			if err != nil {
 				return Update{}, err
 			}
@@ -226,7 +223,7 @@ func (s *Portals) PostUpdate(ctx context.Context, a Actor, portalID uint64, body
 // Updates lists a portal's updates newest first.
 func (s *Portals) Updates(ctx context.Context, a Actor, portalID uint64) ([]Update, error) {
 	return readResult(s.engine, ctx, func(op *operation) ([]Update, error) {
-		if _, err := op.portalFor(a, portalID); err != nil {
+		if _, _, err := op.portalFor(a, portalID); err != nil {
 			return nil, err
 		}
 		return op.Updates(portalID, maxUpdatesListed)

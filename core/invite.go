@@ -66,11 +66,7 @@ func (s *People) Invite(ctx context.Context, a Actor, in InviteInput) (InviteRes
 }
 
 func (op *operation) invite(a Actor, in InviteInput) (InviteResult, error) {
-	org, err := op.orgFor(a, in.OrgID)
-	if err != nil {
-		return InviteResult{}, err
-	}
-	by, err := op.manage(a, org.ID)
+	org, by, err := op.orgFor(a, in.OrgID)
 	if err != nil {
 		return InviteResult{}, err
 	}

@@ -130,6 +130,7 @@ func (op *operation) revokeAccess(a Actor, p Portal, email string, userID uint64
 // portalPerson is what a portal knows of one email: account, membership,
 // access and links.
 type portalPerson struct {
+	email     string
 	user      User
 	hasUser   bool
 	member    Member
@@ -144,7 +145,7 @@ type portalPerson struct {
 // orgPerson is what an organization knows of one email: account and
 // membership (person without a portal).
 func (op *operation) orgPerson(orgID uint64, email string) (portalPerson, error) {
-	var pp portalPerson
+	pp := portalPerson{email: email}
 	u, err := op.UserByEmail(email)
 	switch {
 	case err == nil:
@@ -242,11 +243,7 @@ func (op *operation) linkTarget(a Actor, portalID uint64, rawEmail string) (Port
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
-	p, err := op.portalFor(a, portalID)
-	if err != nil {
-		return Portal{}, "", portalPerson{}, "", err
-	}
-	by, err := op.manage(a, p.OrgID)
+	p, by, err := op.portalFor(a, portalID)
 	if err != nil {
 		return Portal{}, "", portalPerson{}, "", err
 	}
@@ -263,8 +260,8 @@ func (op *operation) linkTarget(a Actor, portalID uint64, rawEmail string) (Port
 // activeLinkTarget is linkTarget for a person who must have an active link.
 func (op *operation) activeLinkTarget(a Actor, portalID uint64, rawEmail string) (Portal, string, portalPerson, error) {
 	p, email, pp, _, err := op.linkTarget(a, portalID, rawEmail)
-	if err == nil && !pp.hasActive {
-		err = notFound("active link for", email)
+	if err == nil {
+		err = needsActiveLink(pp)
 	}
 	return p, email, pp, err
 }
@@ -296,20 +293,10 @@ func (s *Links) GenerateLink(ctx context.Context, a Actor, portalID uint64, emai
 		if err != nil {
 			return err
 		}
-		if !pp.hasAccess && !pp.anyLink {
-			return notFound("person with access to this portal", email)
+		if err := mayGenerate(by, pp, op.now); err != nil {
+			return err
 		}
 		role, until := pp.roleForNewLink()
-		if !pp.isMember {
-			// The link will make them a member again: only with a role the
-			// actor may grant, and never the owner's.
-			if err := mayAssign(by, "", role); err != nil {
-				return err
-			}
-			if !until.IsZero() && !op.now.Before(until) {
-				return forbidden("%s's guest access ended on %s; invite them again with a new end date", email, until.Format(time.DateOnly))
-			}
-		}
 		issued, err := op.issueLink(a, linkSpec{portal: p, email: email, role: role, guestUntil: until})
 		if err != nil {
 			return err
@@ -387,8 +374,8 @@ func (s *People) RemoveAccess(ctx context.Context, a Actor, portalID uint64, ema
 		if err != nil {
 			return err
 		}
-		if !pp.hasAccess && !pp.hasActive {
-			return notFound("person with access to this portal", email)
+		if err := hasAccessToRemove(pp); err != nil {
+			return err
 		}
 		if err := op.revokeAccess(a, p, email, pp.user.ID); err != nil {
 			return err

@@ -23,8 +23,8 @@ func (s *Portals) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error
 }
 
 func (op *operation) createOrg(a Actor, in NewOrg) (Org, error) {
-	if !a.Admin {
-		return Org{}, forbidden("only an instance admin creates organizations")
+	if err := mayCreateOrg(a); err != nil {
+		return Org{}, err
 	}
 	name, err := cleanName("name", in.Name, true)
 	if err != nil {
@@ -95,10 +95,7 @@ func (op *operation) createProject(a Actor, orgID uint64, name string) (Project,
 	if err != nil {
 		return Project{}, err
 	}
-	if _, err := op.orgFor(a, orgID); err != nil {
-		return Project{}, err
-	}
-	if _, err := op.manage(a, orgID); err != nil {
+	if _, _, err := op.orgFor(a, orgID); err != nil {
 		return Project{}, err
 	}
 	if err := op.uniqueProjectName(orgID, 0, name); err != nil {
@@ -159,7 +156,7 @@ func (op *operation) projectFor(a Actor, projectID uint64) (Project, error) {
 	if err != nil {
 		return Project{}, notFoundAs(err, "project", fmt.Sprint(projectID))
 	}
-	if _, err := op.orgFor(a, p.OrgID); err != nil {
+	if _, _, err := op.orgFor(a, p.OrgID); err != nil {
 		return Project{}, notFound("project", fmt.Sprint(projectID))
 	}
 	return p, nil
@@ -172,10 +169,7 @@ func (s *People) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, 
 		return err
 	}
 	return s.write(ctx, func(op *operation) error {
-		if _, err := op.orgFor(a, orgID); err != nil {
-			return err
-		}
-		by, err := op.manage(a, orgID)
+		_, by, err := op.orgFor(a, orgID)
 		if err != nil {
 			return err
 		}
@@ -223,10 +217,7 @@ func (op *operation) memberWithUser(orgID, userID uint64) (Member, User, error) 
 // organization always has exactly one owner.
 func (s *People) TransferOwnership(ctx context.Context, a Actor, orgID, userID uint64) error {
 	return s.write(ctx, func(op *operation) error {
-		if _, err := op.orgFor(a, orgID); err != nil {
-			return err
-		}
-		by, err := op.manage(a, orgID)
+		_, by, err := op.orgFor(a, orgID)
 		if err != nil {
 			return err
 		}
@@ -271,10 +262,7 @@ func (op *operation) owner(orgID uint64) (Member, error) {
 // those links opened all end. The owner cannot be removed (transfer first).
 func (s *People) RemoveMember(ctx context.Context, a Actor, orgID, userID uint64) error {
 	return s.write(ctx, func(op *operation) error {
-		if _, err := op.orgFor(a, orgID); err != nil {
-			return err
-		}
-		by, err := op.manage(a, orgID)
+		_, by, err := op.orgFor(a, orgID)
 		if err != nil {
 			return err
 		}
@@ -327,11 +315,8 @@ func (s *People) AddPortalAccess(ctx context.Context, a Actor, portalID, userID 
 }
 
 func (op *operation) addPortalAccess(a Actor, portalID, userID uint64) error {
-	p, err := op.portalFor(a, portalID)
+	p, _, err := op.portalFor(a, portalID)
 	if err != nil {
-		return err
-	}
-	if _, err := op.manage(a, p.OrgID); err != nil {
 		return err
 	}
 	_, u, err := op.memberWithUser(p.OrgID, userID)

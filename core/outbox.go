@@ -175,8 +175,8 @@ func (s *Mail) StoreCaught(ctx context.Context, m CaughtMail) (CaughtMail, error
 // content. Only an instance admin reads the catcher: it holds every
 // organization's mail.
 func (s *Mail) CaughtMails(ctx context.Context, a Actor, beforeID uint64, limit int) ([]CaughtMail, error) {
-	if !a.Admin {
-		return nil, forbidden("only an instance admin reads the built-in catcher")
+	if err := mayReadCatcher(a); err != nil {
+		return nil, err
 	}
 	var out []CaughtMail
 	err := s.read(ctx, func(op *operation) error {
@@ -192,8 +192,8 @@ func (s *Mail) CaughtMails(ctx context.Context, a Actor, beforeID uint64, limit 
 
 // CaughtMail is one caught message with its content.
 func (s *Mail) CaughtMail(ctx context.Context, a Actor, id uint64) (CaughtMail, error) {
-	if !a.Admin {
-		return CaughtMail{}, forbidden("only an instance admin reads the built-in catcher")
+	if err := mayReadCatcher(a); err != nil {
+		return CaughtMail{}, err
 	}
 	var m CaughtMail
 	err := s.read(ctx, func(op *operation) error {

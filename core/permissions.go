@@ -27,13 +27,14 @@ func (op *operation) manage(a Actor, orgID uint64) (Role, error) {
 	return m.Role, nil
 }
 
-// canSee reports whether a may manage the organization, without saying why not.
-func (op *operation) canSee(a Actor, orgID uint64) (bool, error) {
-	_, err := op.manage(a, orgID)
+// canSee reports whether a may manage the organization, without saying why
+// not, and the role a acts with there.
+func (op *operation) canSee(a Actor, orgID uint64) (Role, bool, error) {
+	by, err := op.manage(a, orgID)
 	if errors.Is(err, ErrForbidden) {
-		return false, nil
+		return "", false, nil
 	}
-	return err == nil, err
+	return by, err == nil, err
 }
 
 // mayAssign says whether someone acting as by may change a role from one to
@@ -66,36 +67,38 @@ func mayHandleLinks(a Actor, by Role, pp portalPerson) error {
 	return nil
 }
 
-// portalFor finds a portal the actor may manage. A portal of an
-// organization the actor cannot manage is reported as not found, so that
-// nobody learns another organization's slugs.
-func (op *operation) portalFor(a Actor, portalID uint64) (Portal, error) {
+// portalFor finds a portal the actor may manage, and the role the actor
+// acts with in its organization. A portal of an organization the actor
+// cannot manage is reported as not found, so that nobody learns another
+// organization's slugs.
+func (op *operation) portalFor(a Actor, portalID uint64) (Portal, Role, error) {
 	p, err := op.Portal(portalID)
 	if err != nil {
-		return Portal{}, notFoundAs(err, "portal", fmt.Sprint(portalID))
+		return Portal{}, "", notFoundAs(err, "portal", fmt.Sprint(portalID))
 	}
-	ok, err := op.canSee(a, p.OrgID)
+	by, ok, err := op.canSee(a, p.OrgID)
 	if err != nil {
-		return Portal{}, err
+		return Portal{}, "", err
 	}
 	if !ok {
-		return Portal{}, notFound("portal", fmt.Sprint(portalID))
+		return Portal{}, "", notFound("portal", fmt.Sprint(portalID))
 	}
-	return p, nil
+	return p, by, nil
 }
 
-// orgFor finds an organization the actor may manage; others are not found.
-func (op *operation) orgFor(a Actor, orgID uint64) (Org, error) {
+// orgFor finds an organization the actor may manage, and the role the
+// actor acts with there; others are not found.
+func (op *operation) orgFor(a Actor, orgID uint64) (Org, Role, error) {
 	o, err := op.Org(orgID)
 	if err != nil {
-		return Org{}, notFoundAs(err, "organization", fmt.Sprint(orgID))
+		return Org{}, "", notFoundAs(err, "organization", fmt.Sprint(orgID))
 	}
-	ok, err := op.canSee(a, orgID)
+	by, ok, err := op.canSee(a, orgID)
 	if err != nil {
-		return Org{}, err
+		return Org{}, "", err
 	}
 	if !ok {
-		return Org{}, notFound("organization", fmt.Sprint(orgID))
+		return Org{}, "", notFound("organization", fmt.Sprint(orgID))
 	}
-	return o, nil
+	return o, by, nil
 }

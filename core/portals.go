@@ -77,7 +77,7 @@ func (s *Portals) SetPortal(ctx context.Context, a Actor, projectID uint64, in P
 // reading the others.
 func (s *Portals) PatchPortal(ctx context.Context, a Actor, portalID uint64, patch PortalPatch) (Portal, error) {
 	return writeResult(s.engine, ctx, func(op *operation) (Portal, error) {
-		p, err := op.portalFor(a, portalID)
+		p, _, err := op.portalFor(a, portalID)
 		if err != nil {
 			return Portal{}, err
 		}
@@ -122,7 +122,7 @@ func (op *operation) settingsOf(p Portal) (PortalSettings, error) {
 // PortalSettingsOf is a portal's settings, for a form that edits them.
 func (s *Portals) PortalSettingsOf(ctx context.Context, a Actor, portalID uint64) (PortalSettings, error) {
 	return readResult(s.engine, ctx, func(op *operation) (PortalSettings, error) {
-		p, err := op.portalFor(a, portalID)
+		p, _, err := op.portalFor(a, portalID)
 		if err != nil {
 			return PortalSettings{}, err
 		}
@@ -137,9 +137,6 @@ func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings) (Po
 	}
 	proj, err := op.projectFor(a, projectID)
 	if err != nil {
-		return Portal{}, err
-	}
-	if _, err := op.manage(a, proj.OrgID); err != nil {
 		return Portal{}, err
 	}
 	if other, err := op.PortalBySlug(in.Slug); err == nil && other.ProjectID != projectID {

@@ -16,7 +16,7 @@ func (s *Portals) Orgs(ctx context.Context, a Actor) ([]Org, error) {
 			return err
 		}
 		for _, o := range all {
-			if ok, err := op.canSee(a, o.ID); err != nil {
+			if _, ok, err := op.canSee(a, o.ID); err != nil {
 				return err
 			} else if ok {
 				out = append(out, o)
@@ -36,7 +36,7 @@ func (s *Portals) OrgBySlug(ctx context.Context, a Actor, slug string) (Org, err
 		if err != nil {
 			return notFoundAs(err, "organization", clip(slug))
 		}
-		o, err = op.orgFor(a, found.ID)
+		o, _, err = op.orgFor(a, found.ID)
 		if errors.Is(err, ErrNotFound) {
 			return notFound("organization", clip(slug))
 		}
@@ -54,7 +54,7 @@ func (s *Portals) PortalBySlug(ctx context.Context, a Actor, slug string) (Porta
 		if err != nil {
 			return notFoundAs(err, "portal", clip(slug))
 		}
-		if _, err := op.portalFor(a, p.ID); err != nil {
+		if _, _, err := op.portalFor(a, p.ID); err != nil {
 			return notFound("portal", clip(slug))
 		}
 		ref, err = op.portalRef(p)
@@ -76,7 +76,7 @@ type ProjectSummary struct {
 func (s *Portals) Projects(ctx context.Context, a Actor, orgID uint64) ([]ProjectSummary, error) {
 	var out []ProjectSummary
 	err := s.read(ctx, func(op *operation) error {
-		if _, err := op.orgFor(a, orgID); err != nil {
+		if _, _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
 		projects, err := op.Projects(orgID)
@@ -133,6 +133,7 @@ type PortalMember struct {
 	LastUsedAt time.Time // the current link's last redemption
 	UseCount   uint64    // the current link's redemptions
 	Note       AddressNote
+	Actions    MemberActions // what the actor who listed them may do
 }
 
 // The words every adapter (console, SSH text and JSON, README) uses for a
@@ -182,11 +183,11 @@ func (s *People) RoleIn(ctx context.Context, a Actor, orgID uint64) (Role, error
 func (s *People) PortalMembers(ctx context.Context, a Actor, portalID uint64) ([]PortalMember, error) {
 	var out []PortalMember
 	err := s.read(ctx, func(op *operation) error {
-		p, err := op.portalFor(a, portalID)
+		p, by, err := op.portalFor(a, portalID)
 		if err != nil {
 			return err
 		}
-		out, err = op.portalPeople(p)
+		out, err = op.portalPeople(p, func(pp portalPerson) MemberActions { return memberActions(a, by, pp, op.now) })
 		return err
 	})
 	return out, err
@@ -225,13 +226,16 @@ func (op *operation) portalCounts(p Portal) (people, active int, err error) {
 	return len(counted), active, nil
 }
 
-func (op *operation) portalPeople(p Portal) ([]PortalMember, error) {
+// With actions, each row carries the actions it returns for that person.
+func (op *operation) portalPeople(p Portal, actions func(portalPerson) MemberActions) ([]PortalMember, error) {
 	byEmail := map[string]*PortalMember{}
+	people := map[string]*portalPerson{} // what the rules see of each row
 	get := func(email string) *PortalMember {
 		pm := byEmail[email]
 		if pm == nil {
 			pm = &PortalMember{Email: email}
 			byEmail[email] = pm
+			people[email] = &portalPerson{email: email}
 		}
 		return pm
 	}
@@ -246,6 +250,7 @@ func (op *operation) portalPeople(p Portal) ([]PortalMember, error) {
 		}
 		pm := get(u.Email)
 		pm.HasAccess, pm.AccessAt = true, a.GrantedAt
+		people[u.Email].hasAccess = true
 	}
 	links, err := op.Links(p.ID)
 	if err != nil {
@@ -255,14 +260,22 @@ func (op *operation) portalPeople(p Portal) ([]PortalMember, error) {
 		pm := get(l.Email)
 		pm.LinkState, pm.LinkAt, pm.Role, pm.GuestUntil = l.State, l.CreatedAt, l.Role, l.GuestUntil
 		pm.UseCount, pm.LastUsedAt = l.UseCount, l.LastUsedAt
+		pp := people[l.Email]
+		pp.anyLink, pp.lastLink = true, l
+		if l.State == LinkActive {
+			pp.active, pp.hasActive = l, true
+		}
 	}
 	out := make([]PortalMember, 0, len(byEmail))
 	for email, pm := range byEmail {
+		pp := people[email]
 		u, err := op.UserByEmail(email)
 		if err == nil {
 			pm.UserID, pm.Name = u.ID, u.Name
+			pp.user, pp.hasUser = u, true
 			if m, err := op.Member(p.OrgID, u.ID); err == nil {
 				pm.IsMember, pm.Role, pm.GuestUntil, pm.Expired = true, m.Role, m.GuestUntil, m.Expired(op.now)
+				pp.member, pp.isMember = m, true
 			} else if !errors.Is(err, ErrNotFound) {
 				return nil, err
 			}
@@ -278,6 +291,9 @@ func (op *operation) portalPeople(p Portal) ([]PortalMember, error) {
 		if pm.Note, err = op.noteAddress(p.OrgID, email); err != nil {
 			return nil, err
 		}
+		if actions != nil {
+			pm.Actions = actions(*pp)
+		}
 		out = append(out, *pm)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
@@ -286,16 +302,17 @@ func (op *operation) portalPeople(p Portal) ([]PortalMember, error) {
 
 // OrgMember is a member of an organization with their account.
 type OrgMember struct {
-	User   User
-	Member Member
-	Keys   []SSHKey
+	User    User
+	Member  Member
+	Keys    []SSHKey
+	Actions OrgMemberActions // what the actor who listed them may do
 }
 
 // Members lists an organization's members, owner first, then by email.
 func (s *People) Members(ctx context.Context, a Actor, orgID uint64) ([]OrgMember, error) {
 	var out []OrgMember
 	err := s.read(ctx, func(op *operation) error {
-		if _, err := op.orgFor(a, orgID); err != nil {
+		if _, _, err := op.orgFor(a, orgID); err != nil {
 			return err
 		}
 		ms, err := op.Members(orgID)
@@ -312,6 +329,13 @@ func (s *People) Members(ctx context.Context, a Actor, orgID uint64) ([]OrgMembe
 				if om.Keys, err = op.SSHKeysOf(u.ID); err != nil {
 					return err
 				}
+				keys := op.mayManageKeys(a, u)
+				if keys != nil && !errors.Is(keys, ErrForbidden) {
+					return keys
+				}
+				om.Actions.ManageKeys = decide(keys)
+			} else {
+				om.Actions.ManageKeys = Refused("only owners and managers have SSH keys")
 			}
 			out = append(out, om)
 		}
@@ -341,7 +365,8 @@ func roleRank(r Role) int {
 func (s *AccessRequests) Requests(ctx context.Context, a Actor, orgID uint64, pendingOnly bool) ([]RequestView, error) {
 	var out []RequestView
 	err := s.read(ctx, func(op *operation) error {
-		if _, err := op.orgFor(a, orgID); err != nil {
+		_, by, err := op.orgFor(a, orgID)
+		if err != nil {
 			return err
 		}
 		reqs, err := op.Requests(orgID)
@@ -364,7 +389,7 @@ func (s *AccessRequests) Requests(ctx context.Context, a Actor, orgID uint64, pe
 			if err != nil {
 				return err
 			}
-			out = append(out, RequestView{Request: r, Portal: p, Note: note})
+			out = append(out, RequestView{Request: r, Portal: p, Note: note, Actions: requestActions(by, r)})
 		}
 		return nil
 	})
@@ -384,11 +409,13 @@ type AuditEntry struct {
 func (s *AuditLog) Audit(ctx context.Context, a Actor, q AuditQuery) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := s.read(ctx, func(op *operation) error {
-		if q.OrgID == 0 && !a.Admin {
-			return forbidden("only an instance admin sees every organization's audit log")
+		if q.OrgID == 0 {
+			if err := mayReadEveryAudit(a); err != nil {
+				return err
+			}
 		}
 		if q.OrgID != 0 {
-			if _, err := op.orgFor(a, q.OrgID); err != nil {
+			if _, _, err := op.orgFor(a, q.OrgID); err != nil {
 				return err
 			}
 		}
@@ -434,7 +461,7 @@ func (s *AuditLog) Activity(ctx context.Context, a Actor, portalID uint64, days 
 	}
 	var out []DayActivity
 	err := s.read(ctx, func(op *operation) error {
-		p, err := op.portalFor(a, portalID)
+		p, _, err := op.portalFor(a, portalID)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,215 @@
+package core
+
+import "time"
+
+// Decision is core's answer to "may the actor do this, now?": allowed, or
+// refused with the reason a person reads. The read models an adapter shows
+// carry one per action, computed by the same functions the write
+// operations check with, so that the console, the SSH commands, the pages
+// and the API render a decision and never make one.
+type Decision struct{ err error }
+
+// Allowed lets the action go ahead.
+var Allowed = Decision{}
+
+// Refused refuses an action with the reason, a sentence.
+func Refused(reason string) Decision { return Decision{forbidden("%s", reason)} }
+
+// decide is the decision a write's check gives: allowed for nil, else
+// refused with the check's error.
+func decide(err error) Decision { return Decision{err} }
+
+// OK reports whether the action is allowed.
+func (d Decision) OK() bool { return d.err == nil }
+
+// Reason is why the action is refused, as a person reads it ("" when it is
+// allowed).
+func (d Decision) Reason() string { return Describe(d.err) }
+
+// Err is the error the write operation would return (nil when allowed).
+func (d Decision) Err() error { return d.err }
+
+// RoleChoice is a role a form or menu offers, with whether the actor may
+// give it.
+type RoleChoice struct {
+	Role     Role
+	Decision Decision
+}
+
+// assignable are the roles a person may be given, in the order forms offer
+// them (the owner changes only by transfer).
+var assignable = []Role{RoleManager, RoleMember, RoleGuest, RoleClient}
+
+// roleChoices are the roles someone acting as by may give a person whose
+// role is from ("" for a new member).
+func roleChoices(by, from Role) []RoleChoice {
+	out := make([]RoleChoice, len(assignable))
+	for i, r := range assignable {
+		out[i] = RoleChoice{Role: r, Decision: decide(mayAssign(by, from, r))}
+	}
+	return out
+}
+
+// InviteRoles are the roles someone acting as by may invite with, in the
+// order the invite form offers them.
+func InviteRoles(by Role) []RoleChoice {
+	out := roleChoices(by, "")
+	// The invite form offers the common case first.
+	order := []Role{RoleClient, RoleMember, RoleGuest, RoleManager}
+	sorted := make([]RoleChoice, 0, len(out))
+	for _, r := range order {
+		for _, c := range out {
+			if c.Role == r {
+				sorted = append(sorted, c)
+			}
+		}
+	}
+	return sorted
+}
+
+// MemberActions are what the actor may do about one person on a portal:
+// the member menu of the console and the SSH commands render them.
+type MemberActions struct {
+	Generate     Decision // a new link (replacing an active one)
+	Deactivate   Decision
+	Copy         Decision // reveal the active link again
+	Resend       Decision
+	ChangeRole   Decision
+	RemoveAccess Decision
+	Roles        []RoleChoice // what Change role offers
+}
+
+// memberActions decides every action on pp for a, acting as by.
+func memberActions(a Actor, by Role, pp portalPerson, now time.Time) MemberActions {
+	links := mayHandleLinks(a, by, pp)
+	both := func(err error) Decision {
+		if links != nil {
+			return decide(links)
+		}
+		return decide(err)
+	}
+	active := needsActiveLink(pp)
+	var from Role
+	if pp.isMember {
+		from = pp.member.Role
+	}
+	return MemberActions{
+		Generate:     both(mayGenerate(by, pp, now)),
+		Deactivate:   both(active),
+		Copy:         both(active),
+		Resend:       both(active),
+		ChangeRole:   decide(mayChangeRole(by, pp)),
+		RemoveAccess: both(hasAccessToRemove(pp)),
+		Roles:        roleChoices(by, from),
+	}
+}
+
+// mayGenerate is GenerateLink's check once the actor may handle pp's
+// links: the person must have access or have had a link here, and a link
+// that makes them a member again carries a role the actor may grant and a
+// guest end date still ahead.
+func mayGenerate(by Role, pp portalPerson, now time.Time) error {
+	if !pp.hasAccess && !pp.anyLink {
+		return notFound("person with access to this portal", pp.email)
+	}
+	if pp.isMember {
+		return nil
+	}
+	role, until := pp.roleForNewLink()
+	if err := mayAssign(by, "", role); err != nil {
+		return err
+	}
+	if !until.IsZero() && !now.Before(until) {
+		return forbidden("%s's guest access ended on %s; invite them again with a new end date", pp.email, until.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// needsActiveLink is the check of every action on a person's active link
+// (deactivate, copy, resend).
+func needsActiveLink(pp portalPerson) error {
+	if !pp.hasActive {
+		return notFound("active link for", pp.email)
+	}
+	return nil
+}
+
+// hasAccessToRemove is RemoveAccess's check.
+func hasAccessToRemove(pp portalPerson) error {
+	if !pp.hasAccess && !pp.hasActive {
+		return notFound("person with access to this portal", pp.email)
+	}
+	return nil
+}
+
+// errNotMemberYet: a role belongs to a membership, which begins when the
+// invitee first opens their link.
+var errNotMemberYet = forbidden("not a member yet: the role applies when they first open the link")
+
+// mayChangeRole says whether someone acting as by may change pp's role at
+// all (ChangeRole then checks the role chosen with mayAssign).
+func mayChangeRole(by Role, pp portalPerson) error {
+	if !pp.isMember {
+		return errNotMemberYet
+	}
+	return mayAssign(by, pp.member.Role, "")
+}
+
+// RequestActions are what the actor may do about an access request.
+type RequestActions struct {
+	Grant   Decision
+	Dismiss Decision
+	Roles   []RoleChoice // what Grant offers
+}
+
+func requestActions(by Role, r Request) RequestActions {
+	open := decide(requestOpen(r))
+	return RequestActions{Grant: open, Dismiss: open, Roles: InviteRoles(by)}
+}
+
+// requestOpen is the check of every answer to a request: it is still pending.
+func requestOpen(r Request) error {
+	if r.State != RequestPending {
+		return conflict("access request %d was %s already", r.ID, r.State)
+	}
+	return nil
+}
+
+// OrgMemberActions are what the actor may do about a member of the
+// organization.
+type OrgMemberActions struct {
+	ManageKeys Decision // add or remove their SSH keys
+}
+
+// InstanceActions are what only an instance admin (the local console, or
+// an SSH key given with --admin-key) may do.
+type InstanceActions struct {
+	CreateOrg      Decision
+	ReadEveryAudit Decision // the audit log of every organization at once
+	ReadCatcher    Decision // every email the built-in catcher holds
+}
+
+// InstanceActionsOf decides the instance-wide actions of a.
+func InstanceActionsOf(a Actor) InstanceActions {
+	return InstanceActions{
+		CreateOrg:      decide(mayCreateOrg(a)),
+		ReadEveryAudit: decide(mayReadEveryAudit(a)),
+		ReadCatcher:    decide(mayReadCatcher(a)),
+	}
+}
+
+func adminOnly(a Actor, what string) error {
+	if !a.Admin {
+		return forbidden("only an instance admin %s", what)
+	}
+	return nil
+}
+
+func mayCreateOrg(a Actor) error { return adminOnly(a, "creates organizations") }
+
+func mayReadEveryAudit(a Actor) error {
+	return adminOnly(a, "sees every organization's audit log")
+}
+
+// mayReadCatcher: the catcher holds every organization's mail.
+func mayReadCatcher(a Actor) error { return adminOnly(a, "reads the built-in catcher") }
