@@ -26,6 +26,10 @@ func (d Decision) OK() bool { return d.err == nil }
 // allowed).
 func (d Decision) Reason() string { return Describe(d.err) }
 
+// Why is the reason as a clause that follows a colon ("Not available:
+// only the owner …"): in lower case unless it begins with a name.
+func (d Decision) Why() string { return Clause(d.Reason()) }
+
 // Err is the error the write operation would return (nil when allowed).
 func (d Decision) Err() error { return d.err }
 
@@ -40,9 +44,9 @@ type RoleChoice struct {
 // them (the owner changes only by transfer).
 var assignable = []Role{RoleManager, RoleMember, RoleGuest, RoleClient}
 
-// roleChoices are the roles someone acting as by may give a person whose
+// RoleChoices are the roles someone acting as by may give a person whose
 // role is from ("" for a new member).
-func roleChoices(by, from Role) []RoleChoice {
+func RoleChoices(by, from Role) []RoleChoice {
 	out := make([]RoleChoice, len(assignable))
 	for i, r := range assignable {
 		out[i] = RoleChoice{Role: r, Decision: decide(mayAssign(by, from, r))}
@@ -50,10 +54,14 @@ func roleChoices(by, from Role) []RoleChoice {
 	return out
 }
 
+// InviteRole refuses the one role nobody is invited with: the owner's, who
+// changes only by transfer.
+func InviteRole(r Role) error { return mayAssign(RoleOwner, "", r) }
+
 // InviteRoles are the roles someone acting as by may invite with, in the
 // order the invite form offers them.
 func InviteRoles(by Role) []RoleChoice {
-	out := roleChoices(by, "")
+	out := RoleChoices(by, "")
 	// The invite form offers the common case first.
 	order := []Role{RoleClient, RoleMember, RoleGuest, RoleManager}
 	sorted := make([]RoleChoice, 0, len(out))
@@ -93,14 +101,21 @@ func memberActions(a Actor, by Role, pp portalPerson, now time.Time) MemberActio
 	if pp.isMember {
 		from = pp.member.Role
 	}
+	change := decide(mayChangeRole(a, by, pp))
+	roles := RoleChoices(by, from)
+	if !change.OK() { // every role is refused for the same reason
+		for i := range roles {
+			roles[i].Decision = change
+		}
+	}
 	return MemberActions{
 		Generate:     both(mayGenerate(by, pp, now)),
 		Deactivate:   both(active),
 		Copy:         both(active),
 		Resend:       both(active),
-		ChangeRole:   decide(mayChangeRole(by, pp)),
+		ChangeRole:   change,
 		RemoveAccess: both(hasAccessToRemove(pp)),
-		Roles:        roleChoices(by, from),
+		Roles:        roles,
 	}
 }
 
@@ -146,14 +161,22 @@ func hasAccessToRemove(pp portalPerson) error {
 // invitee first opens their link.
 var errNotMemberYet = forbidden("not a member yet: the role applies when they first open the link")
 
-// mayChangeRole says whether someone acting as by may change pp's role at
-// all (ChangeRole then checks the role chosen with mayAssign).
-func mayChangeRole(by Role, pp portalPerson) error {
+// mayChangeRole says whether a, acting as by, may change pp's role at all
+// (ChangeRole then checks the role chosen with mayAssign): the roles of
+// owners and managers are theirs or the owner's to handle, like their links.
+func mayChangeRole(a Actor, by Role, pp portalPerson) error {
 	if !pp.isMember {
 		return errNotMemberYet
 	}
+	if err := mayHandleLinks(a, by, pp); err != nil {
+		return err
+	}
 	return mayAssign(by, pp.member.Role, "")
 }
+
+// mayView is the rule of the portal's door: someone with access passes, and
+// anyone passes an open portal.
+func mayView(p Portal, hasAccess bool) bool { return hasAccess || p.Access == AccessOpen }
 
 // RequestActions are what the actor may do about an access request.
 type RequestActions struct {
@@ -164,7 +187,7 @@ type RequestActions struct {
 
 func requestActions(by Role, r Request) RequestActions {
 	open := decide(requestOpen(r))
-	return RequestActions{Grant: open, Dismiss: open, Roles: InviteRoles(by)}
+	return RequestActions{Grant: open, Dismiss: open, Roles: RoleChoices(by, "")}
 }
 
 // requestOpen is the check of every answer to a request: it is still pending.
@@ -187,6 +210,7 @@ type InstanceActions struct {
 	CreateOrg      Decision
 	ReadEveryAudit Decision // the audit log of every organization at once
 	ReadCatcher    Decision // every email the built-in catcher holds
+	Backup         Decision // a copy of the whole database
 }
 
 // InstanceActionsOf decides the instance-wide actions of a.
@@ -195,6 +219,7 @@ func InstanceActionsOf(a Actor) InstanceActions {
 		CreateOrg:      decide(mayCreateOrg(a)),
 		ReadEveryAudit: decide(mayReadEveryAudit(a)),
 		ReadCatcher:    decide(mayReadCatcher(a)),
+		Backup:         decide(adminOnly(a, "may copy the database")),
 	}
 }
 

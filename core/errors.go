@@ -185,9 +185,25 @@ func Describe(err error) string {
 	for _, sentinel := range []error{ErrInvalid, ErrForbidden, ErrConflict, ErrNotFound, ErrNoAccess} {
 		s = strings.TrimPrefix(s, sentinel.Error()+": ")
 	}
-	s = strings.Join(strings.Fields(s), " ")
+	return FirstUpper(strings.Join(strings.Fields(s), " "))
+}
+
+// Clause is a sentence made to follow a colon: its first letter in lower
+// case, unless the first word is a name or an abbreviation ("SSH", "Acme").
+func Clause(s string) string {
+	r := []rune(s)
+	if len(r) > 1 && unicode.IsUpper(r[0]) && unicode.IsLower(r[1]) && !strings.HasPrefix(s, "I ") {
+		r[0] = unicode.ToLower(r[0])
+		return string(r)
+	}
+	return s
+}
+
+// FirstUpper begins s with a capital letter, as a sentence or a heading
+// does ("2 SSH keys" stays as it is).
+func FirstUpper(s string) string {
 	if r, n := utf8.DecodeRuneInString(s); n > 0 && unicode.IsLower(r) {
-		s = string(unicode.ToUpper(r)) + s[n:]
+		return string(unicode.ToUpper(r)) + s[n:]
 	}
 	return s
 }

@@ -80,7 +80,7 @@ func (s *engine) gate(ctx context.Context, key, sessionID string, find func(*ope
 				return Gate{}, err
 			}
 		}
-		g.Allowed = g.HasAccess || p.Access == AccessOpen
+		g.Allowed = mayView(p, g.HasAccess)
 		return g, nil
 	})
 	if err == nil {

@@ -177,6 +177,10 @@ func (s *People) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, 
 		if err != nil {
 			return err
 		}
+		pp := portalPerson{email: u.Email, user: u, hasUser: true, member: m, isMember: true}
+		if err := mayChangeRole(a, by, pp); err != nil {
+			return err
+		}
 		if err := mayAssign(by, m.Role, role); err != nil {
 			return err
 		}

@@ -169,7 +169,7 @@ func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings) (Po
 			return Portal{}, invalid("contact", "%s is not a member of this organization", in.Contact)
 		case err != nil:
 			return Portal{}, err
-		case m.Role == RoleClient || m.Role == RoleGuest:
+		case !m.Role.MayBeContact():
 			return Portal{}, invalid("contact", "%s is a %s; the contact is someone of the organization (owner, manager or member)", in.Contact, m.Role)
 		}
 		contact = u.ID

@@ -196,7 +196,9 @@ type PortalView struct {
 	// HasAccess: the signed-in user is a member with access (and, as a
 	// guest, before their end date). Open portals may be viewed without it.
 	HasAccess bool
-	Session   Session
+	// MayView: the visitor sees the portal (with access, or open to all).
+	MayView bool
+	Session Session
 	// Content is the built-in page's content, for a portal without an
 	// upstream that the visitor may see (with access, or open to all).
 	Content PortalContent
@@ -226,7 +228,8 @@ func (s *Portals) OpenPortal(ctx context.Context, slug, sessionID string) (Porta
 				return err
 			}
 		}
-		if p.Upstream == "" && (pv.HasAccess || p.Access == AccessOpen) {
+		pv.MayView = mayView(p, pv.HasAccess)
+		if p.Upstream == "" && pv.MayView {
 			pv.Content, err = op.content(p)
 		}
 		return err

@@ -34,6 +34,10 @@ func ParseRole(s string) (Role, error) {
 // UsesConsole reports whether the role may use the business console.
 func (r Role) UsesConsole() bool { return r == RoleOwner || r == RoleManager }
 
+// MayBeContact reports whether someone of this role may be a portal's
+// contact: someone of the organization, not a client or a guest.
+func (r Role) MayBeContact() bool { return r == RoleOwner || r == RoleManager || r == RoleMember }
+
 // AccessLevel says who may see a portal.
 type AccessLevel string
 

@@ -171,3 +171,27 @@ func clipTo(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n]) + "…"
 }
+
+// ParseDate reads a date as YYYY-MM-DD (UTC); field names it in the error.
+func ParseDate(field, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, invalid(field, "%q is not a date like 2026-12-31", s)
+	}
+	return d, nil
+}
+
+// ParseGuestUntil reads a guest's access end date as a form or prompt has
+// it: empty for none, else a date after now (the check Invite and
+// ChangeRole run, so that a prompt can stay open on a bad one).
+func ParseGuestUntil(s string, now time.Time) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
+	}
+	d, err := ParseDate("guest_until", s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return d, validGuestUntil(RoleGuest, d, now)
+}

@@ -112,7 +112,7 @@ func (v *activity) View() string {
 	st := v.c.Styles
 	switch {
 	case v.err != nil:
-		return st.Bad.Render(describe(v.err))
+		return st.Bad.Render(core.Describe(v.err))
 	case !v.loaded:
 		return st.Muted.Render("Counting…")
 	}

@@ -323,7 +323,7 @@ func (a *App) push(prev screen, s screen) tea.Cmd {
 	if f, ok := s.(fetcher); ok && a.loadNow {
 		msg := recovered("Loading", f.fetch) // as work runs its function
 		if e, failed := msg.(errMsg); failed {
-			a.status, a.isErr = describe(e.err), true
+			a.status, a.isErr = core.Describe(e.err), true
 			return c1
 		}
 		s, c2 := a.safeUpdate(s, msg)
@@ -480,7 +480,7 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.status, a.isErr = msg.text, msg.err
 		return a, nil
 	case errMsg:
-		a.status, a.isErr = describe(msg.err), true
+		a.status, a.isErr = core.Describe(msg.err), true
 		return a, a.sendTop(failedNotice{msg.err})
 	case doneMsg:
 		return a, a.done(msg)
@@ -505,12 +505,12 @@ type (
 
 func (a *App) orgsLoaded(msg orgsMsg) tea.Cmd {
 	if msg.err != nil {
-		a.status, a.isErr = describe(msg.err), true
+		a.status, a.isErr = core.Describe(msg.err), true
 		return nil
 	}
 	a.c.Orgs = msg.orgs
 	if len(msg.orgs) == 0 {
-		if a.c.Actor.Admin {
+		if core.InstanceActionsOf(a.c.Actor).CreateOrg.OK() {
 			a.ready = true
 			a.stack = []screen{newCreateOrg(a.c)}
 			return a.push(nil, a.stack[0])
@@ -538,7 +538,7 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 	var cmds []tea.Cmd
 	switch {
 	case msg.err != nil:
-		a.status, a.isErr = describe(msg.err), true
+		a.status, a.isErr = core.Describe(msg.err), true
 		if msg.pop == 0 && msg.push == nil {
 			cmds = append(cmds, a.sendTop(failedNotice{msg.err}))
 		}

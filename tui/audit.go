@@ -91,14 +91,14 @@ func (v *audit) ShortHelp() []key.Binding {
 		keys = append(keys, moreKey)
 	}
 	keys = append(keys, filterKey)
-	if v.c.Actor.Admin {
+	if core.InstanceActionsOf(v.c.Actor).ReadEveryAudit.OK() {
 		keys = append(keys, allOrgKey)
 	}
 	return keys
 }
 func (v *audit) FullHelp() [][]key.Binding {
 	keys := []key.Binding{detailsKey, newestKey, moreKey, filterKey}
-	if v.c.Actor.Admin {
+	if core.InstanceActionsOf(v.c.Actor).ReadEveryAudit.OK() {
 		keys = append(keys, allOrgKey)
 	}
 	return [][]key.Binding{{upKey, downKey, pageKeys, endKeys}, keys}
@@ -178,7 +178,7 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 			v.list.moveTo(0) // follow the newest
 		}
 		if msg.q.BeforeID != 0 {
-			return v, status("%s loaded.", upperFirst(count(len(v.events), "event", "events")))
+			return v, status("%s loaded.", core.FirstUpper(count(len(v.events), "event", "events")))
 		}
 	case tea.KeyPressMsg:
 		if cmd, used := v.list.update(msg); used {
@@ -195,7 +195,7 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 				return v, status("That is the whole log (%s).", count(len(v.events), "event", "events"))
 			}
 			return v, v.load(v.events[len(v.events)-1].ID)
-		case key.Matches(msg, allOrgKey) && v.c.Actor.Admin:
+		case key.Matches(msg, allOrgKey) && core.InstanceActionsOf(v.c.Actor).ReadEveryAudit.OK():
 			v.all = !v.all
 			v.events, v.more, v.seen = nil, false, 0 // another log: nothing loaded of it yet (the list shows the last until it is)
 			if v.all {

@@ -49,7 +49,7 @@ func parseBulk(text string) []bulkLine {
 		}
 		switch {
 		case err != nil:
-			bl.problem = describe(err)
+			bl.problem = core.Describe(err)
 		case seen[email] != 0:
 			bl.problem = fmt.Sprintf("the same address as line %d", seen[email])
 		default:
@@ -228,7 +228,7 @@ func (b *bulkInvite) step(msg bulkStepMsg) tea.Cmd {
 	l := b.valid[msg.i]
 	switch {
 	case msg.err != nil:
-		b.failed = append(b.failed, l.email+": "+describe(msg.err))
+		b.failed = append(b.failed, l.email+": "+core.Describe(msg.err))
 	case msg.res.Skipped:
 		b.skipped = append(b.skipped, l.email+" ("+msg.res.Reason+")")
 	default:

@@ -116,21 +116,6 @@ func status(format string, args ...any) tea.Cmd {
 	return func() tea.Msg { return statusMsg{text: text} }
 }
 
-// describe turns an error into a sentence for the status line.
-func describe(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	for _, prefix := range []string{"invalid input: ", "not allowed: ", "conflict: "} {
-		s = strings.TrimPrefix(s, prefix)
-	}
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
-}
-
 // Key bindings shared by the root.
 type globalKeys struct {
 	Quit, Help, NextTab, PrevTab, Back key.Binding

@@ -83,7 +83,7 @@ func (d *confirm) View() string {
 type menuItem struct {
 	label  string
 	desc   string // what it does, shown under the items while it is chosen
-	why    string // why it is unavailable; "" when it is available
+	why    string // why it is unavailable (core's decision); "" when it is available
 	action func() tea.Cmd
 }
 
@@ -91,7 +91,7 @@ type menuItem struct {
 // unavailable, else what it does.
 func (it menuItem) hint() string {
 	if it.why != "" {
-		return "Not available: " + strings.TrimSuffix(it.why, ".") + "."
+		return "Not available. " + strings.TrimSuffix(it.why, ".") + "."
 	}
 	return it.desc
 }

@@ -40,11 +40,11 @@ func errorUnder(st Styles, why string, width int) string {
 func fieldError(err error) (field, why string) {
 	var ve *core.ValidationError
 	if errors.As(err, &ve) {
-		return ve.Field, upperFirst(ve.Reason)
+		return ve.Field, core.FirstUpper(ve.Reason)
 	}
 	var fc *core.FieldConflict
 	if errors.As(err, &fc) {
-		return fc.Field, upperFirst(fc.Reason)
+		return fc.Field, core.FirstUpper(fc.Reason)
 	}
 	return "", ""
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -101,13 +100,16 @@ func (f *invite) Init() tea.Cmd {
 	return tea.Batch(load, f.focusInput())
 }
 
-// setRoles offers the roles the console user may grant: the manager role
-// only to the owner. The chosen role stays chosen when it is still offered.
+// setRoles offers the roles core allows the console user to grant (the
+// manager role only to the owner). The chosen role stays chosen when it is
+// still offered.
 func (f *invite) setRoles(by core.Role) {
 	chosen := f.roles[f.role]
-	f.roles = []core.Role{core.RoleClient, core.RoleMember, core.RoleGuest}
-	if by == core.RoleOwner {
-		f.roles = append(f.roles, core.RoleManager)
+	f.roles = f.roles[:0]
+	for _, c := range core.InviteRoles(by) {
+		if c.Decision.OK() {
+			f.roles = append(f.roles, c.Role)
+		}
 	}
 	f.role = max(slices.Index(f.roles, chosen), 0)
 }
@@ -232,7 +234,7 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.errs = map[string]string{}
 			var ve *core.ValidationError
 			if errors.As(msg.err, &ve) {
-				f.errs[ve.Field] = upperFirst(ve.Reason)
+				f.errs[ve.Field] = core.FirstUpper(ve.Reason)
 			}
 			return f, func() tea.Msg { return errMsg{msg.err} }
 		}
@@ -314,13 +316,6 @@ func cycle(i, n int, forward bool) int {
 	return (i + n - 1) % n
 }
 
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 func (f *invite) selectedPortal() *core.ProjectSummary {
 	if f.portal == 0 || f.portal > len(f.portals) {
 		return nil
@@ -344,10 +339,10 @@ func (f *invite) send(replace bool) tea.Cmd {
 		in.PortalID, portalName = p.Portal.ID, p.Portal.Title
 	}
 	if in.Role == core.RoleGuest && strings.TrimSpace(f.until.Value()) != "" {
-		d, err := time.Parse(time.DateOnly, strings.TrimSpace(f.until.Value()))
+		d, err := core.ParseDate("guest_until", f.until.Value())
 		if err != nil {
 			f.errs = map[string]string{"guest_until": "Not a date like 2026-12-31"}
-			return func() tea.Msg { return errMsg{fmt.Errorf("%q is not a date like 2026-12-31", f.until.Value())} }
+			return func() tea.Msg { return errMsg{err} }
 		}
 		in.GuestUntil = d
 	}

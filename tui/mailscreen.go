@@ -55,7 +55,9 @@ func newMailScreen(c *Common) *mailScreen {
 	return m
 }
 
-func (m *mailScreen) catcher() bool { return m.c.CatcherOn && m.c.Actor.Admin }
+func (m *mailScreen) catcher() bool {
+	return m.c.CatcherOn && core.InstanceActionsOf(m.c.Actor).ReadCatcher.OK()
+}
 
 func (m *mailScreen) load() tea.Cmd {
 	svc, a := m.c.Service, m.c.Actor

@@ -134,22 +134,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 	c, svc, a, p := m.c, m.c.Service, m.c.Actor, m.portal
 	email := pm.Email
 	active := pm.LinkState == core.LinkActive
-	known := pm.HasAccess || pm.LinkState != ""
-	need := func(ok bool, why string) string {
-		if ok {
-			return ""
-		}
-		return why
-	}
-	// The owner's and managers' links and roles are theirs or the owner's to
-	// handle (core refuses the rest): say so instead of offering them.
-	theirs := pm.IsMember && pm.Role.UsesConsole() && pm.UserID != a.UserID && m.by != core.RoleOwner
-	guard := func(why string) string {
-		if theirs {
-			return "only the owner handles an owner's or manager's link and role"
-		}
-		return why
-	}
+	do := pm.Actions // core's decisions: the menu only renders them
 	generate := func() tea.Cmd {
 		return work("Generating a new link", func() tea.Msg {
 			il, err := svc.GenerateLink(context.Background(), a, p.ID, email)
@@ -181,14 +166,14 @@ func (m *members) menu(pm core.PortalMember) screen {
 		removeNote = "Their link is deactivated and every session of theirs ends. This portal is open: they can still view it and sign in again; to keep them out, make it closed (Settings)."
 	}
 	items := []menuItem{
-		{label: "Generate new magic link for portal", desc: generateDesc, why: guard(need(known, "they have no access here; invite them")), action: func() tea.Cmd {
+		{label: "Generate new magic link for portal", desc: generateDesc, why: do.Generate.Why(), action: func() tea.Cmd {
 			if !active {
 				return generate()
 			}
 			return push(newConfirm(c, "Replace "+email+"'s magic link?",
 				"The current link stops working at once and the browser sessions it opened end. The new link is emailed to "+email+" and copied to your clipboard.", generate()))
 		}},
-		{label: "Deactivate", desc: deactivateDesc, why: guard(need(active, "no active link")), action: func() tea.Cmd {
+		{label: "Deactivate", desc: deactivateDesc, why: do.Deactivate.Why(), action: func() tea.Cmd {
 			return push(newConfirm(c, "Deactivate "+email+"'s magic link?", deactivateNote,
 				work("Deactivating", func() tea.Msg {
 					if err := svc.DeactivateLink(context.Background(), a, p.ID, email); err != nil {
@@ -197,7 +182,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					return doneMsg{status: email + "'s link is deactivated.", pop: 1, reload: true}
 				})))
 		}},
-		{label: "Copy magic link", desc: "Copies the active link to your clipboard again and shows it, with a QR code.", why: guard(need(active, "no active link")), action: func() tea.Cmd {
+		{label: "Copy magic link", desc: "Copies the active link to your clipboard again and shows it, with a QR code.", why: do.Copy.Why(), action: func() tea.Cmd {
 			return work("Copying the link", func() tea.Msg {
 				il, err := svc.RevealLink(context.Background(), a, p.ID, email)
 				if err != nil {
@@ -207,7 +192,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					pop: 1, push: newLinkDialog(c, email+"'s magic link", "", il)}
 			})
 		}},
-		{label: "Resend link email", desc: "Emails " + email + " the active link again.", why: guard(need(active, "no active link")), action: func() tea.Cmd {
+		{label: "Resend link email", desc: "Emails " + email + " the active link again.", why: do.Resend.Why(), action: func() tea.Cmd {
 			return work("Queueing the email", func() tea.Msg {
 				if err := svc.ResendLink(context.Background(), a, p.ID, email); err != nil {
 					return doneMsg{err: err}
@@ -215,8 +200,8 @@ func (m *members) menu(pm core.PortalMember) screen {
 				return doneMsg{status: "Emailed " + email + " their link again.", pop: 1}
 			})
 		}},
-		{label: "Change role", desc: "Their role in the organization, for every portal of it.", why: guard(need(pm.IsMember, "not a member yet: the role applies when they first open the link")), action: func() tea.Cmd {
-			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, m.by, func(role core.Role, until time.Time) tea.Cmd {
+		{label: "Change role", desc: "Their role in the organization, for every portal of it.", why: do.ChangeRole.Why(), action: func() tea.Cmd {
+			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, do.Roles, func(role core.Role, until time.Time) tea.Cmd {
 				return work("Changing the role", func() tea.Msg {
 					if err := svc.ChangeRole(context.Background(), a, p.OrgID, pm.UserID, role, until); err != nil {
 						return doneMsg{err: err}
@@ -229,7 +214,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 				})
 			}))
 		}},
-		{label: "Remove portal access", desc: removeDesc, why: guard(need(pm.HasAccess || active, "no access to remove")), action: func() tea.Cmd {
+		{label: "Remove portal access", desc: removeDesc, why: do.RemoveAccess.Why(), action: func() tea.Cmd {
 			return push(newConfirm(c, "Remove "+email+"'s access to "+p.Title+"?", removeNote,
 				work("Removing access", func() tea.Msg {
 					if err := svc.RemoveAccess(context.Background(), a, p.ID, email); err != nil {
@@ -257,37 +242,29 @@ type rolePicker struct {
 }
 
 // current is the person's role ("" for someone not yet a member: client is
-// preselected); by is the console user's own role in the organization: only
-// an owner may grant the manager role, so a manager is not offered it.
-func newRolePicker(c *Common, heading string, current, by core.Role, pick func(core.Role, time.Time) tea.Cmd) *rolePicker {
+// preselected); choices are core's decisions on the roles the console user
+// may give (only an owner grants the manager role).
+func newRolePicker(c *Common, heading string, current core.Role, choices []core.RoleChoice, pick func(core.Role, time.Time) tea.Cmd) *rolePicker {
 	r := &rolePicker{pick: pick}
 	var items []menuItem
-	for _, role := range []core.Role{core.RoleManager, core.RoleMember, core.RoleGuest, core.RoleClient} {
-		role := role
+	for _, choice := range choices {
+		role := choice.Role
 		label := string(role)
 		if role == current {
 			label += "  (current)"
 		}
-		why := ""
-		if role == core.RoleManager && by != core.RoleOwner {
-			why = "only the owner grants the manager role"
-		}
-		items = append(items, menuItem{label: label, why: why, action: func() tea.Cmd {
+		items = append(items, menuItem{label: label, why: choice.Decision.Why(), action: func() tea.Cmd {
 			if role != core.RoleGuest {
 				return pick(role, time.Time{})
 			}
 			return push(newPrompt(c, "Guest access", "Access ends on (YYYY-MM-DD, empty for no end date)",
 				"Guests lose access to the organization's portals at the start of that day (UTC).", "", func(v string) tea.Cmd {
-					v = strings.TrimSpace(v)
-					if v == "" {
-						return pick(core.RoleGuest, time.Time{})
-					}
-					d, err := time.Parse(time.DateOnly, v)
+					d, err := core.ParseGuestUntil(v, c.Service.Now()) // here too, so that the prompt stays open
 					if err != nil {
-						return func() tea.Msg { return errMsg{fmt.Errorf("%q is not a date like 2026-12-31", v)} }
+						return func() tea.Msg { return errMsg{err} }
 					}
-					if !d.After(time.Now()) { // checked here too, so that the prompt stays open
-						return func() tea.Msg { return errMsg{fmt.Errorf("%s is not in the future", v)} }
+					if d.IsZero() {
+						return pick(core.RoleGuest, time.Time{})
 					}
 					return pickThenClose(pick(core.RoleGuest, d))
 				}))
@@ -298,8 +275,8 @@ func newRolePicker(c *Common, heading string, current, by core.Role, pick func(c
 	if preselect == "" {
 		preselect = core.RoleClient // not a member yet
 	}
-	for i, role := range []core.Role{core.RoleManager, core.RoleMember, core.RoleGuest, core.RoleClient} {
-		if role == preselect {
+	for i, choice := range choices {
+		if choice.Role == preselect {
 			r.cursor = i
 		}
 	}

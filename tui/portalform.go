@@ -152,7 +152,7 @@ func (f *portalForm) load() tea.Cmd {
 		}
 		staff, err := svc.Members(ctx, a, org)
 		for _, m := range staff {
-			if m.Member.Role == core.RoleOwner || m.Member.Role == core.RoleManager || m.Member.Role == core.RoleMember {
+			if m.Member.Role.MayBeContact() {
 				msg.staff = append(msg.staff, m)
 			}
 		}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"latchkey/core"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -46,7 +48,7 @@ func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case failedNotice:
-		p.errText = describe(msg.err)
+		p.errText = core.Describe(msg.err)
 		return p, nil
 	case tea.KeyPressMsg:
 		p.errText = "" // the person is changing the value

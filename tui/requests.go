@@ -115,7 +115,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 		svc, a := r.c.Service, r.c.Actor
 		switch {
 		case key.Matches(msg, grantKey):
-			return r, push(newRolePickerFor(r.c, q, r.by))
+			return r, push(newRolePickerFor(r.c, q))
 		case key.Matches(msg, dismissKey):
 			return r, push(newConfirm(r.c, "Dismiss "+q.Email+"'s request for "+q.Portal.Title+"?",
 				"They are not told. If they ask again, you hear about it (at most once a day).",
@@ -143,7 +143,7 @@ func (r *requests) View() string {
 }
 
 // newRolePickerFor grants a request with a chosen role (client by default).
-func newRolePickerFor(c *Common, q core.RequestView, by core.Role) screen {
+func newRolePickerFor(c *Common, q core.RequestView) screen {
 	svc, a := c.Service, c.Actor
 	heading := "Grant " + q.Email + " access to " + q.Portal.Title + " as…"
 	if w := q.Note.Warning(); w != "" {
@@ -163,7 +163,7 @@ func newRolePickerFor(c *Common, q core.RequestView, by core.Role) screen {
 			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, res.Role), pop: 1, reload: true}
 		})
 	}
-	p := newRolePicker(c, heading, "", by, func(role core.Role, until time.Time) tea.Cmd { return grant(role, false) })
+	p := newRolePicker(c, heading, "", q.Actions.Roles, func(role core.Role, until time.Time) tea.Cmd { return grant(role, false) })
 	p.title = "Grant"
 	return p
 }

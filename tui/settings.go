@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -82,11 +81,7 @@ func (s *settings) peopleLoader() func() tea.Msg {
 				continue
 			}
 			console = append(console, m)
-			if kerr := svc.MayManageKeys(ctx, a, m.User.ID); errors.Is(kerr, core.ErrForbidden) {
-				keys[m.User.ID] = strings.TrimPrefix(kerr.Error(), core.ErrForbidden.Error()+": ")
-			} else if kerr != nil && err == nil {
-				err = kerr
-			}
+			keys[m.User.ID] = m.Actions.ManageKeys.Why()
 		}
 		return settingsPeopleMsg{org, console, keys, err}
 	}
@@ -237,7 +232,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 				})))
 		}})
 	}
-	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(upperFirst(count(len(m.Keys), "SSH key", "SSH keys"))), items)
+	return newMenu(c, "Keys of "+email, email+" · "+string(m.Member.Role)+"\n"+c.Styles.Muted.Render(core.FirstUpper(count(len(m.Keys), "SSH key", "SSH keys"))), items)
 }
 
 // head is what the list under it holds, wrapped to the width.

@@ -37,16 +37,9 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, k *core.Keyed, na
 func fieldError(err error) string {
 	var ve *core.ValidationError
 	if errors.As(err, &ve) {
-		return upperFirst(ve.Reason)
+		return core.FirstUpper(ve.Reason)
 	}
 	return err.Error()
-}
-
-func upperFirst(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
 
 func refPage(ref core.PortalRef) page {
@@ -102,7 +95,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request) {
 		s.landing(w, r) // the same page the link's address shows now
 	case errors.Is(err, core.ErrNoAccess):
 		s.metrics.redemptions.WithLabelValues("no_access").Inc()
-		s.errorPage(w, r, http.StatusForbidden, "Your access has ended", upperFirst(err.Error())+". Ask the organization that invited you if you need it again.")
+		s.errorPage(w, r, http.StatusForbidden, "Your access has ended", core.FirstUpper(err.Error())+". Ask the organization that invited you if you need it again.")
 	default:
 		s.metrics.redemptions.WithLabelValues("error").Inc()
 		s.internalError(w, r, err)
@@ -138,11 +131,11 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 	}
 	upstream, host := pv.Portal.Upstream != "", pv.Portal.Host != ""
 	switch {
-	case upstream && host && (pv.HasAccess || pv.User != nil && pv.Portal.Access == core.AccessOpen):
+	case upstream && host && pv.User != nil && pv.MayView: // signed in, and let through: hand over to the host
 		http.Redirect(w, r, ownPrefix+"/authorize?portal="+url.QueryEscape(pv.Portal.Slug)+"&return=%2F", http.StatusFound)
 	case upstream && pv.HasAccess:
 		http.Redirect(w, r, "/p/"+pv.Portal.Slug+"/", http.StatusFound)
-	case pv.HasAccess || pv.Portal.Access == core.AccessOpen:
+	case pv.MayView:
 		if !pv.HasAccess {
 			p.Email = ""
 		}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"charm.land/ssh"
 
@@ -75,21 +74,16 @@ func (s *Server) commands(next ssh.Handler) ssh.Handler {
 			fmt.Fprintln(sess.Stderr(), "latchkey: "+oneLine(ue.msg))
 			sess.Exit(2)
 		default:
-			fmt.Fprintln(sess.Stderr(), "latchkey: "+describe(err))
+			fmt.Fprintln(sess.Stderr(), "latchkey: "+errLine(err))
 			sess.Exit(1)
 		}
 	}
 }
 
-// describe turns an error into one line for a person: core's sentence,
+// errLine turns an error into one line for a person: core's sentence,
 // starting in lower case after the "latchkey: " every message begins with.
-func describe(err error) string {
-	s := oneLine(core.Describe(err))
-	if r := []rune(s); len(r) > 1 && unicode.IsUpper(r[0]) && unicode.IsLower(r[1]) {
-		r[0] = unicode.ToLower(r[0])
-		s = string(r)
-	}
-	return s
+func errLine(err error) string {
+	return oneLine(core.Clause(core.Describe(err)))
 }
 
 // confirmWith adds to core's question how to confirm over SSH.
@@ -276,8 +270,8 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, in io.Rea
 		if len(args) != 0 {
 			return usagef("backup takes no arguments; redirect its output: ssh ... backup > copy.db")
 		}
-		if !a.Admin {
-			return errors.New("only an instance admin may copy the database")
+		if d := core.InstanceActionsOf(a).Backup; !d.OK() {
+			return d.Err()
 		}
 		if s.cfg.Backup == nil {
 			return errors.New("backup is not available on this server")
@@ -323,8 +317,8 @@ func inviteRole(s string) (core.Role, error) {
 		}
 		return "", usagef("--role %q is not a role; invite with %s", s, invitableRoles)
 	}
-	if r == core.RoleOwner {
-		return "", fmt.Errorf("--role owner: the owner changes only by transferring ownership; invite with %s", invitableRoles)
+	if err := core.InviteRole(r); err != nil {
+		return "", fmt.Errorf("--role %s: %s; invite with %s", r, errLine(err), invitableRoles)
 	}
 	return r, nil
 }
@@ -342,9 +336,10 @@ func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 	}
 	in := core.InviteInput{Email: args[0], Name: f.name, Role: role}
 	if f.until != "" {
-		d, err := time.Parse(time.DateOnly, f.until)
-		if err != nil {
-			return usagef("--until %q is not a date like 2026-12-31", f.until)
+		d, err := core.ParseDate("until", f.until)
+		var bad *core.ValidationError
+		if errors.As(err, &bad) {
+			return usagef("--until %s", bad.Reason)
 		}
 		in.GuestUntil = d
 	}

@@ -29,8 +29,8 @@ func FuzzCommandLine(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		var out, errs bytes.Buffer
 		err := srv.run(context.Background(), mia, strings.Fields(line), strings.NewReader(""), &out, &errs)
-		if err != nil && strings.ContainsAny(describe(err), "\r\n") {
-			t.Fatalf("%q: a multi-line error %q", line, describe(err))
+		if err != nil && strings.ContainsAny(errLine(err), "\r\n") {
+			t.Fatalf("%q: a multi-line error %q", line, errLine(err))
 		}
 	})
 }

@@ -291,5 +291,5 @@ func flagValue(flag string, err error) error {
 	if errors.As(err, &ve) {
 		return usagef("--%s: %s", flag, ve.Reason)
 	}
-	return usagef("--%s: %s", flag, describe(err))
+	return usagef("--%s: %s", flag, errLine(err))
 }

@@ -181,7 +181,7 @@ func (s *Server) checkKey(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		actor, err := s.identity(sess.Context(), sess.PublicKey())
 		if err != nil {
-			s.refuse(sess, describe(err))
+			s.refuse(sess, errLine(err))
 			return
 		}
 		sess.Context().SetValue(actorKey{}, actor)
