@@ -178,6 +178,13 @@ func mayChangeRole(a Actor, by Role, pp portalPerson) error {
 // anyone passes an open portal.
 func mayView(p Portal, hasAccess bool) bool { return hasAccess || p.Access == AccessOpen }
 
+// ProjectActions are what the projects screen may open of a project.
+type ProjectActions struct {
+	// Portal: its members, activity and content; refused for a project
+	// without a portal.
+	Portal Decision
+}
+
 // RequestActions are what the actor may do about an access request.
 type RequestActions struct {
 	Grant   Decision

@@ -70,6 +70,7 @@ type ProjectSummary struct {
 	PeopleWithAccess int     // accounts with access, plus invitees with an active link
 	ActiveLinks      int
 	PendingRequests  int
+	Actions          ProjectActions
 }
 
 // Projects lists an organization's projects with their portal's figures.
@@ -94,9 +95,10 @@ func (s *Portals) Projects(ctx context.Context, a Actor, orgID uint64) ([]Projec
 			}
 		}
 		for _, proj := range projects {
-			sum := ProjectSummary{Project: proj}
+			sum := ProjectSummary{Project: proj, Actions: ProjectActions{Portal: Allowed}}
 			p, err := op.PortalOfProject(proj.ID)
 			if errors.Is(err, ErrNotFound) {
+				sum.Actions.Portal = Refused(proj.Name + " has no portal yet")
 				out = append(out, sum)
 				continue
 			}

@@ -126,8 +126,8 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, p.newProject()
 		case !ok:
 		case key.Matches(msg, openKey):
-			if sel.Portal == nil {
-				return p, status("%s has no portal. Press e to create one.", sel.Project.Name)
+			if d := sel.Actions.Portal; !d.OK() {
+				return p, status("%s. Press e to create one.", d.Reason())
 			}
 			return p, push(newMembers(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, inviteKey):
@@ -137,13 +137,13 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			return p, push(newInvite(p.c, portalID))
 		case key.Matches(msg, activityKey):
-			if sel.Portal == nil {
-				return p, status("%s has no portal, so no activity.", sel.Project.Name)
+			if d := sel.Actions.Portal; !d.OK() {
+				return p, status("%s, so no activity.", d.Reason())
 			}
 			return p, push(newActivity(p.c, *sel.Portal))
 		case key.Matches(msg, contentKey):
-			if sel.Portal == nil {
-				return p, status("%s has no portal, so no content. Press e to create one.", sel.Project.Name)
+			if d := sel.Actions.Portal; !d.OK() {
+				return p, status("%s, so no content. Press e to create one.", d.Reason())
 			}
 			return p, push(newPortalContent(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, portalKey):
