@@ -1,9 +1,19 @@
 // Package core holds latchkey's domain: organizations, people and their roles,
 // projects and portals, magic links, invitations, access requests, sessions,
 // single-use tokens, the audit log and the mail outbox, and the services that
-// runForResult out every flow of the product.
+// carry out every flow of the product.
 //
-// Core decides every rule and every permission. It performs no I/O of its own:
+// Service is split by concern (Links, People, Portals, AccessRequests, Mail,
+// AuditLog, Accounts), all sharing one engine: the store, its transaction
+// runner (write and read), the clock and the caches. An adapter may be given
+// the whole Service or only the services it needs.
+//
+// Core decides every rule and every permission. The read models adapters show
+// (PortalMember, RequestView, OrgMember, ProjectSummary) carry Decisions:
+// each action allowed, or refused with the reason in a sentence, computed by
+// the same checks the write operations run (decisions.go). Describe turns any
+// error into the sentence a person reads. Adapters render these; they never
+// decide what is allowed. It performs no I/O of its own:
 // it persists through the Store interface (implemented by package storage),
 // reads time through Clock and randomness through an io.Reader. It imports no
 // bbolt, net/http, go-smtp or Charm package; adapters (web, mail, the console,

@@ -169,11 +169,7 @@ func (s *People) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, 
 		return err
 	}
 	return s.write(ctx, func(op *operation) error {
-		_, by, err := op.orgFor(a, orgID)
-		if err != nil {
-			return err
-		}
-		m, u, err := op.memberWithUser(orgID, userID)
+		by, m, u, err := op.memberTarget(a, orgID, userID)
 		if err != nil {
 			return err
 		}
@@ -202,6 +198,17 @@ func (s *People) ChangeRole(ctx context.Context, a Actor, orgID, userID uint64, 
 		op.changed(Change{Kind: ChangeMemberChanged, OrgID: orgID})
 		return op.audit(a, orgID, "member.role_changed", u.Email, detail)
 	})
+}
+
+// memberTarget is the preamble of an operation on a member: the role the
+// actor acts with in the organization, and the member with their account.
+func (op *operation) memberTarget(a Actor, orgID, userID uint64) (Role, Member, User, error) {
+	_, by, err := op.orgFor(a, orgID)
+	if err != nil {
+		return "", Member{}, User{}, err
+	}
+	m, u, err := op.memberWithUser(orgID, userID)
+	return by, m, u, err
 }
 
 func (op *operation) memberWithUser(orgID, userID uint64) (Member, User, error) {
@@ -266,11 +273,7 @@ func (op *operation) owner(orgID uint64) (Member, error) {
 // those links opened all end. The owner cannot be removed (transfer first).
 func (s *People) RemoveMember(ctx context.Context, a Actor, orgID, userID uint64) error {
 	return s.write(ctx, func(op *operation) error {
-		_, by, err := op.orgFor(a, orgID)
-		if err != nil {
-			return err
-		}
-		m, u, err := op.memberWithUser(orgID, userID)
+		by, m, u, err := op.memberTarget(a, orgID, userID)
 		if err != nil {
 			return err
 		}
