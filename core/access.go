@@ -91,15 +91,28 @@ func (s *AccessRequests) RequestAccess(ctx context.Context, slug, rawEmail strin
 		res.Outcome = accessOutcome(p, pp, op.now)
 		switch {
 		case res.Outcome == OutcomeRequested:
-			res.Notified, err = op.recordRequest(a, p, email, v)
-			return err
+			if res.Notified, err = op.recordRequest(a, p, email, v); err != nil {
+				return err
+			}
+			return op.decoyCode(res, v, p, email)
 		case !pp.entitled(op.now):
 			pp.isMember, pp.anyLink = false, false // a stranger to an email or open portal: a client link
 		}
 		res.FirstUse = !pp.hasAccess
-		return op.sendAccessLink(a, p, email, pp)
+		return op.sendAccessLink(a, p, email, pp, v)
 	})
 	return res, err
+}
+
+// decoyCode gives the browser that asked a code nobody can open when the
+// page says the same for every outcome (generic disclosure), so that a code
+// typed there fails the way a wrong one does, and tells nothing.
+func (op *operation) decoyCode(res AccessResult, v Visitor, p Portal, email string) error {
+	if !res.Generic || v.Browser == "" {
+		return nil
+	}
+	_, err := op.issueCode(v, p.ID, email, 0)
+	return err
 }
 
 // accessOutcome is what the Send-access-link form does for the person: a
@@ -131,6 +144,9 @@ func (s *engine) throttledRequest(ctx context.Context, slug, email string, v Vis
 		if res.PortalRef, err = op.portalRef(p); err != nil {
 			return err
 		}
+		if err := op.decoyCode(res, v, p, email); err != nil {
+			return err
+		}
 		return op.auditPortal(v.anonymous(), p, "access.throttled", email, "portal "+p.Slug+": over the limit of access requests; not recorded, nobody notified")
 	})
 	if err != nil {
@@ -144,12 +160,20 @@ func (s *engine) throttledRequest(ctx context.Context, slug, email string, v Vis
 
 // sendAccessLink queues a link for quick access: the active link if there
 // is one, else a new one.
-func (op *operation) sendAccessLink(a Actor, p Portal, email string, pp portalPerson) error {
+func (op *operation) sendAccessLink(a Actor, p Portal, email string, pp portalPerson, v Visitor) error {
 	il, action, err := op.accessLink(a, p, email, pp)
 	if err != nil {
 		return err
 	}
-	if err := op.portalMail(MailAccessLink, p, email, pp.user.Name, nil, il); err != nil {
+	var data map[string]string
+	if v.Browser != "" { // the email carries a code for the browser that asked
+		code, err := op.issueCode(v, p.ID, email, il.Link.ID)
+		if err != nil {
+			return err
+		}
+		data = op.sealMailCode(code)
+	}
+	if err := op.portalMail(MailAccessLink, p, email, pp.user.Name, data, il); err != nil {
 		return err
 	}
 	return op.auditPortal(a, p, action, email, "portal "+p.Slug+", requested with Send access link")

@@ -84,14 +84,14 @@ func (s *Mail) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 			var action, detail string
 			switch d.Outcome {
 			case Delivered:
-				m.State, m.SentAt, m.LastError, m.SealedToken = MessageSent, op.now, "", nil
+				m.State, m.SentAt, m.LastError, m.SealedToken, m.Data = MessageSent, op.now, "", nil, withoutSecrets(m.Data)
 				action, detail = "mail.sent", fmt.Sprintf("%s, message %d, attempt %d: %s", m.Kind, m.ID, m.Attempts, clip(d.Detail))
 			case Retry:
 				m.State, m.LastError, m.NextAttemptAt = MessageRetrying, clipTo(d.Detail, lastErrorLen), d.Next.UTC()
 				action, detail = "mail.retrying", fmt.Sprintf("%s, message %d, attempt %d failed: %s; next attempt %s",
 					m.Kind, m.ID, m.Attempts, clip(d.Detail), m.NextAttemptAt.Format(time.RFC3339))
 			case Failed:
-				m.State, m.LastError, m.SealedToken = MessageFailed, clipTo(d.Detail, lastErrorLen), nil
+				m.State, m.LastError, m.SealedToken, m.Data = MessageFailed, clipTo(d.Detail, lastErrorLen), nil, withoutSecrets(m.Data)
 				action, detail = "mail.failed", fmt.Sprintf("%s, message %d: %s", m.Kind, m.ID, clip(d.Detail))
 			default:
 				return fmt.Errorf("message %d: unknown delivery outcome %d", d.ID, d.Outcome)
@@ -130,7 +130,7 @@ func (s *Mail) Outbox(ctx context.Context, a Actor, beforeID uint64, limit int) 
 			}
 			for _, m := range page {
 				if a.Admin || visible[m.OrgID] {
-					m.SealedToken = nil // the console never needs it
+					m.SealedToken, m.Data = nil, withoutSecrets(m.Data) // the console never needs them
 					out = append(out, m)
 					if limit > 0 && len(out) == limit {
 						return nil
@@ -210,4 +210,19 @@ func (s *Mail) CaughtMail(ctx context.Context, a Actor, id uint64) (CaughtMail, 
 	}
 	m.Raw, m.Sealed = []byte(raw), nil
 	return m, nil
+}
+
+// withoutSecrets is a message's data without its sealed code, once it is
+// delivered or given up, and for every reader but the mail worker.
+func withoutSecrets(data map[string]string) map[string]string {
+	if _, ok := data[mailCodeKey]; !ok {
+		return data
+	}
+	out := make(map[string]string, len(data)-1)
+	for k, v := range data {
+		if k != mailCodeKey {
+			out[k] = v
+		}
+	}
+	return out
 }

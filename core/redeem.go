@@ -115,6 +115,12 @@ func (op *operation) redeem(token string, v Visitor, withSession bool) (Redempti
 	if err != nil {
 		return Redemption{}, err
 	}
+	return op.redeemLink(link, v, withSession)
+}
+
+// redeemLink is a redemption of the link, however it was proved: its token,
+// or the code of its email typed in the browser that asked for it.
+func (op *operation) redeemLink(link Link, v Visitor, withSession bool) (Redemption, error) {
 	if link.State != LinkActive {
 		return Redemption{}, ErrLinkInactive
 	}

@@ -88,6 +88,7 @@ type engine struct {
 	events    *Broker
 	dummyHash string // compared against when an account does not exist, so timing reveals nothing
 	requests  *Keyed // strangers' access requests, per portal
+	codeTries *Keyed // codes typed, per client address
 	gates     *gateCache
 }
 
@@ -156,6 +157,11 @@ func New(c Config) (*Service, error) {
 		s.log = slog.Default()
 	}
 	s.requests = NewKeyed(s.opts.PortalRequests, s.clock.Now)
+	codeLimit := Limit{Every: 10 * time.Second, Burst: 20} // beyond CodeTries per code: many browsers from one address
+	if s.opts.RateLimitsOff {
+		codeLimit = Limit{}
+	}
+	s.codeTries = NewKeyed(codeLimit, s.clock.Now)
 	s.gates = newGateCache()
 	h, err := HashPassword(context.Background(), "latchkey timing equalizer", s.opts.Argon2, s.rand)
 	if err != nil {
@@ -209,6 +215,10 @@ func UserActor(u User, source string) Actor {
 type Visitor struct {
 	Addr      string // client address
 	UserAgent string
+	// Browser is the secret of the browser's code cookie, when it has
+	// one: an access link asked for from it carries a code that only this
+	// browser may type (see UseCode).
+	Browser string
 }
 
 // actor is a visitor who proved they are email: they hold its link, its

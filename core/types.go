@@ -259,6 +259,9 @@ const (
 	TokenReset    TokenKind = "reset"     // password restore, 1 hour
 	TokenJoin     TokenKind = "join"      // invitation without a portal, 7 days
 	TokenHostCode TokenKind = "host_code" // a session handed to a portal's own host, 60 seconds
+	// TokenCode: the six-digit code of an access-link email, stored under
+	// the hash of the secret of the browser that asked for it, 10 minutes.
+	TokenCode TokenKind = "code"
 )
 
 // Token is a single-use secret, stored by its SHA-256 hash.
@@ -270,12 +273,17 @@ type Token struct {
 	InvitationID uint64    `json:"invitation_id,omitempty"`
 	// A host code: the session it hands over (by hash), to which portal,
 	// and the path to land on there.
-	SessionHash []byte    `json:"session_hash,omitempty"`
-	PortalID    uint64    `json:"portal_id,omitempty"`
-	Return      string    `json:"return,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	UsedAt      time.Time `json:"used_at,omitzero"`
+	SessionHash []byte `json:"session_hash,omitempty"`
+	PortalID    uint64 `json:"portal_id,omitempty"`
+	Return      string `json:"return,omitempty"`
+	// A code: the link it opens (0 for a decoy that nothing opens), the
+	// code's MAC, and how many wrong codes were typed.
+	LinkID    uint64    `json:"link_id,omitempty"`
+	CodeMAC   []byte    `json:"code_mac,omitempty"`
+	Tries     int       `json:"tries,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	UsedAt    time.Time `json:"used_at,omitzero"`
 }
 
 // Session is a browser session, stored by the SHA-256 hash of its id.
