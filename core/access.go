@@ -261,7 +261,11 @@ func (op *operation) noticeRequest(p Portal, r Request, v Visitor) (string, erro
 		}
 		data := map[string]string{"email": r.Email, "request_id": fmt.Sprint(r.ID), "at": op.now.Format(time.RFC3339), "addr": v.Addr,
 			"ascii": note.ASCII, "looks_like": note.LooksLike}
-		if err := op.portalMail(MailAccessRequest, p, ou.Email, ou.Name, data, IssuedLink{}); err != nil {
+		secret, err := op.newRequestAction(r, ou.ID) // the notice's Grant access and Dismiss buttons
+		if err != nil {
+			return "", err
+		}
+		if err := op.portalMailTo(MailAccessRequest, p, ou.Email, ou.Name, data, "/requests/", secret); err != nil {
 			return "", err
 		}
 		n.LastSentAt = op.now
@@ -306,6 +310,12 @@ type GrantInput struct {
 // GrantRequest grants a pending access request; it works like an invitation
 // with the portal.
 func (s *AccessRequests) GrantRequest(ctx context.Context, a Actor, in GrantInput) (InviteResult, error) {
+	return writeResult(s.engine, ctx, func(op *operation) (InviteResult, error) { return op.grantRequest(a, in, "") })
+}
+
+// grantRequest grants a pending request; how, if any, is added to the
+// audit's detail ("granted from email").
+func (op *operation) grantRequest(a Actor, in GrantInput, how string) (InviteResult, error) {
 	if in.Role == "" {
 		in.Role = RoleClient
 	}
@@ -313,41 +323,44 @@ func (s *AccessRequests) GrantRequest(ctx context.Context, a Actor, in GrantInpu
 	if err != nil {
 		return InviteResult{}, err
 	}
-	var res InviteResult
-	err = s.write(ctx, func(op *operation) error {
-		r, err := op.pendingRequestFor(a, in.RequestID)
+	r, err := op.pendingRequestFor(a, in.RequestID)
+	if err != nil {
+		return InviteResult{}, err
+	}
+	if !in.Confirmed {
+		note, err := op.noteAddress(r.OrgID, r.Email)
 		if err != nil {
-			return err
+			return InviteResult{}, err
 		}
-		if !in.Confirmed {
-			note, err := op.noteAddress(r.OrgID, r.Email)
-			if err != nil {
-				return err
-			}
-			if note.Suspicious() {
-				return &ConfirmationError{
-					Question: fmt.Sprintf("Grant access to %s?", r.Email),
-					Detail:   "This address is " + note.Warning() + ". Grant it only if you know who it is.",
-				}
+		if note.Suspicious() {
+			return InviteResult{}, &ConfirmationError{
+				Question: fmt.Sprintf("Grant access to %s?", r.Email),
+				Detail:   "This address is " + note.Warning() + ". Grant it only if you know who it is.",
 			}
 		}
-		if res, err = op.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID, Replace: true}); err != nil {
-			return err
-		}
-		return op.resolveRequest(a, r, RequestGranted, "as "+string(role))
-	})
-	return res, err
+	}
+	res, err := op.invite(a, InviteInput{OrgID: r.OrgID, Email: r.Email, Role: role, PortalID: r.PortalID, Replace: true})
+	if err != nil {
+		return InviteResult{}, err
+	}
+	detail := "as " + string(role)
+	if how != "" {
+		detail += ", " + how
+	}
+	return res, op.resolveRequest(a, r, RequestGranted, detail)
 }
 
 // DismissRequest closes a pending access request without granting it.
 func (s *AccessRequests) DismissRequest(ctx context.Context, a Actor, requestID uint64) error {
-	return s.write(ctx, func(op *operation) error {
-		r, err := op.pendingRequestFor(a, requestID)
-		if err != nil {
-			return err
-		}
-		return op.resolveRequest(a, r, RequestDismissed, "")
-	})
+	return s.write(ctx, func(op *operation) error { return op.dismissRequest(a, requestID, "") })
+}
+
+func (op *operation) dismissRequest(a Actor, requestID uint64, how string) error {
+	r, err := op.pendingRequestFor(a, requestID)
+	if err != nil {
+		return err
+	}
+	return op.resolveRequest(a, r, RequestDismissed, how)
 }
 
 func (op *operation) pendingRequestFor(a Actor, id uint64) (Request, error) {

@@ -267,6 +267,12 @@ func (op *operation) activeLinkTarget(a Actor, portalID uint64, rawEmail string)
 }
 
 func (op *operation) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
+	return op.portalMailTo(kind, p, to, toName, data, "/m/", il.Token)
+}
+
+// portalMailTo queues a mail about a portal whose button leads to
+// linkPath+secret (no button without a secret).
+func (op *operation) portalMailTo(kind MailKind, p Portal, to, toName string, data map[string]string, linkPath, secret string) error {
 	org, err := op.Org(p.OrgID)
 	if err != nil {
 		return err
@@ -276,10 +282,10 @@ func (op *operation) portalMail(kind MailKind, p Portal, to, toName string, data
 		d[k] = v
 	}
 	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d}
-	if il.Token != "" {
-		m.LinkPath = "/m/"
+	if secret != "" {
+		m.LinkPath = linkPath
 	}
-	return op.queue(m, il.Token)
+	return op.queue(m, secret)
 }
 
 // GenerateLink creates a new magic link for someone who has access to the

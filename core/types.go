@@ -262,6 +262,9 @@ const (
 	// TokenCode: the six-digit code of an access-link email, stored under
 	// the hash of the secret of the browser that asked for it, 10 minutes.
 	TokenCode TokenKind = "code"
+	// TokenRequestAction: the Grant access and Dismiss buttons of an access
+	// request's notice, for the one owner or manager it was sent to, 7 days.
+	TokenRequestAction TokenKind = "request_action"
 )
 
 // Token is a single-use secret, stored by its SHA-256 hash.
@@ -281,6 +284,7 @@ type Token struct {
 	LinkID    uint64    `json:"link_id,omitempty"`
 	CodeMAC   []byte    `json:"code_mac,omitempty"`
 	Tries     int       `json:"tries,omitempty"`
+	RequestID uint64    `json:"request_id,omitempty"` // a request action: the request it answers`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 	UsedAt    time.Time `json:"used_at,omitzero"`
