@@ -173,6 +173,9 @@ func (op *operation) sendAccessLink(a Actor, p Portal, email string, pp portalPe
 		}
 		data = op.sealMailCode(code)
 	}
+	if l := v.lang(); l != "" { // written in the language of the page it was asked from
+		p.Language = l
+	}
 	if err := op.portalMail(MailAccessLink, p, email, pp.user.Name, data, il); err != nil {
 		return err
 	}
@@ -279,7 +282,7 @@ func (op *operation) noticeRequest(p Portal, r Request, v Visitor) (string, erro
 		return "", err
 	}
 	data["org"], data["portal"], data["slug"] = org.Name, p.Title, p.Slug
-	m := Message{OrgID: p.OrgID, Kind: MailAccessDigest, To: ou.Email, ToName: ou.Name, Data: data}
+	m := Message{OrgID: p.OrgID, Kind: MailAccessDigest, To: ou.Email, ToName: ou.Name, Data: data, Lang: p.Language}
 	id, err := op.queueAt(m, "", due)
 	if err != nil {
 		return "", err

@@ -184,7 +184,7 @@ func (s *Accounts) RequestRestore(ctx context.Context, rawEmail string, v Visito
 			return err
 		}
 		data := map[string]string{"expires": t.ExpiresAt.Format(time.RFC3339), "addr": v.Addr}
-		if err := op.queue(Message{Kind: MailPasswordReset, To: email, ToName: u.Name, Data: data, LinkPath: "/restore/"}, token); err != nil {
+		if err := op.queue(Message{Kind: MailPasswordReset, To: email, ToName: u.Name, Data: data, LinkPath: "/restore/", Lang: v.lang()}, token); err != nil {
 			return err
 		}
 		return op.audit(v.anonymous(), 0, "password.restore_requested", email, "reset link sent")
@@ -256,7 +256,7 @@ func (s *Accounts) CompleteRestore(ctx context.Context, token, password string, 
 			return err
 		}
 		data := map[string]string{"at": op.now.Format(time.RFC3339), "addr": v.Addr}
-		if err := op.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
+		if err := op.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data, Lang: v.lang()}, ""); err != nil {
 			return err
 		}
 		return op.audit(v.actor(u.Email), 0, "password.changed", u.Email, "restore")

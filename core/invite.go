@@ -343,7 +343,7 @@ func (s *People) Join(ctx context.Context, token, name, password string, v Visit
 					return err
 				}
 				data := map[string]string{"at": op.now.Format(time.RFC3339), "addr": v.Addr}
-				if err := op.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data}, ""); err != nil {
+				if err := op.queue(Message{Kind: MailPasswordChanged, To: u.Email, ToName: u.Name, Data: data, Lang: v.lang()}, ""); err != nil {
 					return err
 				}
 			}

@@ -281,7 +281,7 @@ func (op *operation) portalMailTo(kind MailKind, p Portal, to, toName string, da
 	for k, v := range data {
 		d[k] = v
 	}
-	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d}
+	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, Lang: p.Language}
 	if secret != "" {
 		m.LinkPath = linkPath
 	}

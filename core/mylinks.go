@@ -50,7 +50,7 @@ func (s *Links) SendMyLinks(ctx context.Context, rawEmail string, v Visitor) err
 			}
 		}
 		name := people[0].person.user.Name
-		if err := op.queue(Message{Kind: MailMyLinks, To: email, ToName: name, Data: data, LinkPath: "/m/"}, strings.Join(tokens, " ")); err != nil {
+		if err := op.queue(Message{Kind: MailMyLinks, To: email, ToName: name, Data: data, LinkPath: "/m/", Lang: v.lang()}, strings.Join(tokens, " ")); err != nil {
 			return err
 		}
 		return op.audit(a, 0, "links.requested", email, fmt.Sprintf("links to %d portal(s) sent", len(people)))

@@ -18,6 +18,7 @@ type PortalSettings struct {
 	Upstream   string // the agency's app that the portal fronts; "" for the built-in page
 	Host       string // the portal's own host name; "" for none
 	Contact    string // the email of the member clients write to; "" for none
+	Language   string // the portal's default language (one of Languages); "" for English
 }
 
 func (ps PortalSettings) clean() (PortalSettings, error) {
@@ -43,6 +44,9 @@ func (ps PortalSettings) clean() (PortalSettings, error) {
 	if ps.Host, err = ParseHostName(ps.Host); err != nil {
 		return ps, err
 	}
+	if ps.Language, err = ParseLanguage(ps.Language); err != nil {
+		return ps, err
+	}
 	if c := strings.TrimSpace(ps.Contact); c != "" && !strings.EqualFold(c, "none") {
 		if ps.Contact, err = NormalizeEmail(c); err != nil {
 			var ve *ValidationError
@@ -66,6 +70,7 @@ type PortalPatch struct {
 	Upstream   *string
 	Host       *string
 	Contact    *string
+	Language   *string
 }
 
 // SetPortal creates the project's portal or updates its settings.
@@ -95,6 +100,7 @@ func (s *Portals) PatchPortal(ctx context.Context, a Actor, portalID uint64, pat
 		set(&in.Upstream, patch.Upstream)
 		set(&in.Host, patch.Host)
 		set(&in.Contact, patch.Contact)
+		set(&in.Language, patch.Language)
 		if patch.Access != nil {
 			in.Access = *patch.Access
 		}
@@ -108,7 +114,7 @@ func (s *Portals) PatchPortal(ctx context.Context, a Actor, portalID uint64, pat
 // settingsOf is a portal's settings as SetPortal takes them.
 func (op *operation) settingsOf(p Portal) (PortalSettings, error) {
 	in := PortalSettings{Slug: p.Slug, Title: p.Title, Access: p.Access, Disclosure: p.Disclosure, Welcome: p.Welcome,
-		Upstream: p.Upstream, Host: p.Host}
+		Upstream: p.Upstream, Host: p.Host, Language: p.Language}
 	if p.ContactID != 0 {
 		u, err := op.User(p.ContactID)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -185,7 +191,7 @@ func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings) (Po
 	}
 	before := p
 	p.Slug, p.Title, p.Access, p.Disclosure, p.Welcome = in.Slug, in.Title, in.Access, in.Disclosure, in.Welcome
-	p.Upstream, p.Host, p.ContactID = in.Upstream, in.Host, contact
+	p.Upstream, p.Host, p.ContactID, p.Language = in.Upstream, in.Host, contact, in.Language
 	if action == "portal.updated" && p == before {
 		return p, nil // nothing changed: nothing to audit
 	}
@@ -212,12 +218,22 @@ func portalChanges(before, after Portal, contact string, created bool) string {
 	add(before.Upstream != after.Upstream, "upstream "+orNone(after.Upstream))
 	add(before.Host != after.Host, "host "+orNone(after.Host))
 	add(before.ContactID != after.ContactID, "contact "+orNone(contact))
+	if before.Language != after.Language { // a new portal in English says nothing of it
+		out = append(out, "language "+orDefault(after.Language))
+	}
 	return strings.Join(out, ", ")
 }
 
 func orNone(s string) string {
 	if s == "" {
 		return "none"
+	}
+	return s
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "default"
 	}
 	return s
 }

@@ -219,6 +219,18 @@ type Visitor struct {
 	// one: an access link asked for from it carries a code that only this
 	// browser may type (see UseCode).
 	Browser string
+	// Lang is the language of the page the visitor acted on (one of
+	// Languages, "" for English): an email they ask for is written in it.
+	Lang string
+}
+
+// lang is the visitor's language when it is one of Languages, else "".
+func (v Visitor) lang() string {
+	l, err := ParseLanguage(v.Lang)
+	if err != nil {
+		return ""
+	}
+	return l
 }
 
 // actor is a visitor who proved they are email: they hold its link, its

@@ -78,6 +78,26 @@ func ParseDisclosure(s string) (Disclosure, error) {
 	return "", invalid("disclosure", "%q is not a disclosure setting (one of default, explicit, generic)", clip(s))
 }
 
+// Languages are the codes of the languages latchkey's pages and emails
+// come in (ISO 639-1), English first: the default.
+var Languages = []string{"en", "de", "fr", "es"}
+
+// ParseLanguage reads a language setting: one of Languages, or "" (and
+// "default") for English.
+func ParseLanguage(s string) (string, error) {
+	l := strings.ToLower(strings.TrimSpace(s))
+	switch l {
+	case "", "default":
+		return "", nil
+	}
+	for _, code := range Languages {
+		if l == code {
+			return l, nil
+		}
+	}
+	return "", invalid("language", "%q is not a language latchkey speaks (one of %s)", clip(s), strings.Join(Languages, ", "))
+}
+
 // Org is an organization: a business with one owner, members and projects.
 type Org struct {
 	ID        uint64    `json:"id"`
@@ -143,7 +163,11 @@ type Portal struct {
 	// every path is the portal; "" for none.
 	Host string `json:"host,omitempty"`
 	// ContactID is the member of the organization whom clients write to.
-	ContactID uint64    `json:"contact_id,omitempty"`
+	ContactID uint64 `json:"contact_id,omitempty"`
+	// Language is the code of the language (one of Languages) the portal's
+	// pages speak to a visitor whose browser names none of them, and its
+	// invitations and notices are written in; "" for English.
+	Language  string    `json:"language,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -384,6 +408,7 @@ type Message struct {
 	ToName        string            `json:"to_name,omitempty"`
 	Data          map[string]string `json:"data,omitempty"`
 	LinkPath      string            `json:"link_path,omitempty"` // "/m/", "/join/", "/restore/": the sealed token follows it
+	Lang          string            `json:"lang,omitempty"`      // the language it is written in (one of Languages); "" for English
 	SealedToken   []byte            `json:"sealed_token,omitempty"`
 	State         MessageState      `json:"state"`
 	Attempts      int               `json:"attempts"`
