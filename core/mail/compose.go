@@ -17,8 +17,10 @@ import (
 	"text/template"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"latchkey/core"
+	"latchkey/core/i18n"
 )
 
 //go:embed templates
@@ -48,22 +50,12 @@ type Composer struct {
 	domain    string
 	text      *template.Template
 	html      *htmltemplate.Template
-	subjects  map[core.MailKind]*template.Template
+	i18n      *i18n.Bundle
 }
 
-// subjects of each kind; {{.}} fields are those of view.
-var subjectTexts = map[core.MailKind]string{
-	core.MailInvitePortal:    "{{.Org}} invited you to {{.Portal}}",
-	core.MailInviteJoin:      "{{.Org}} invited you to join as a {{.Role}}",
-	core.MailAccessLink:      "Your link to {{.Portal}}",
-	core.MailNewLink:         "Your new link to {{.Portal}}",
-	core.MailAccessRequest:   "{{.Email}} asked for access to {{.Portal}}",
-	core.MailPasswordReset:   "Restore your password",
-	core.MailPasswordChanged: "Your password was changed",
-	core.MailAccessDigest:    "{{if eq .Count 1}}Another request{{else}}{{.Count}} more requests{{end}} for access to {{.Portal}}",
-	core.MailPortalUpdate:    "{{.Portal}}: an update from {{.Author}}",
-	core.MailMyLinks:         "Your links to {{if eq (len .Links) 1}}{{(index .Links 0).Portal}}{{else}}{{len .Links}} portals{{end}}",
-}
+// mailKinds are the kinds of email core queues; each has a template.
+var mailKinds = []core.MailKind{core.MailInvitePortal, core.MailInviteJoin, core.MailAccessLink, core.MailNewLink, core.MailAccessRequest,
+	core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailPortalUpdate, core.MailMyLinks}
 
 // NewComposer parses the sender ("latchkey <no-reply@example.com>") and the templates.
 func NewComposer(from, publicURL string) (*Composer, error) {
@@ -72,20 +64,17 @@ func NewComposer(from, publicURL string) (*Composer, error) {
 		return nil, fmt.Errorf("mail-from %q is not an email address", from)
 	}
 	at := strings.LastIndexByte(a.Address, '@')
-	c := &Composer{from: *a, publicURL: strings.TrimRight(publicURL, "/"), domain: a.Address[at+1:], subjects: map[core.MailKind]*template.Template{}}
+	c := &Composer{from: *a, publicURL: strings.TrimRight(publicURL, "/"), domain: a.Address[at+1:]}
+	if c.i18n, err = i18n.New(); err != nil {
+		return nil, err
+	}
 	if c.text, err = template.ParseFS(templateFS, "templates/*.txt"); err != nil {
 		return nil, err
 	}
-	funcs := htmltemplate.FuncMap{"button": func(url, label string) any { return struct{ URL, Label string }{url, label} }}
-	if c.html, err = htmltemplate.New("mail").Funcs(funcs).ParseFS(templateFS, "templates/*.html"); err != nil {
+	if c.html, err = htmltemplate.New("mail").ParseFS(templateFS, "templates/*.html"); err != nil {
 		return nil, err
 	}
-	for kind, s := range subjectTexts {
-		t, err := template.New(string(kind)).Parse(s)
-		if err != nil {
-			return nil, err
-		}
-		c.subjects[kind] = t
+	for _, kind := range mailKinds {
 		if c.text.Lookup(string(kind)) == nil || c.html.Lookup(string(kind)) == nil {
 			return nil, fmt.Errorf("no template for %s mail", kind)
 		}
@@ -125,6 +114,63 @@ type view struct {
 	// Portal updates: who wrote it, and what (paragraphs of plain text).
 	Author string
 	Body   []string
+
+	Lang     string // the language it is written in ("de")
+	RoleName string // Role in that language
+	// The console commands an owner may type (access requests).
+	GrantCommand, ListCommand string
+
+	tr i18n.Lang
+}
+
+// T is a message of the catalog as plain text.
+func (v view) T(key string, args ...any) string { return v.tr.T(key, args...) }
+
+// P is a message of the catalog as a paragraph of the text part: plain,
+// wrapped to lines of at most 72 characters.
+func (v view) P(key string, args ...any) string { return wrap(v.tr.T(key, args...), 72) }
+
+// H is a message of the catalog for the HTML part.
+func (v view) H(key string, args ...any) htmltemplate.HTML { return v.tr.HTML(key, args...) }
+
+// Label is a label of the text part's facts, padded so that the values
+// after it line up: "Who:     ".
+func (v view) Label(key string) string {
+	l := v.tr.T("mail.label", v.tr.T(key))
+	return l + strings.Repeat(" ", max(9-utf8.RuneCountInString(l), 1))
+}
+
+// button is what the HTML part's button shows.
+type button struct {
+	URL         string
+	Label, Copy htmltemplate.HTML
+}
+
+// Button is a button to url labelled with the catalog's key.
+func (v view) Button(url, key string) button {
+	return button{URL: url, Label: v.tr.HTML(key), Copy: v.tr.HTML("mail.copy_address")}
+}
+
+// wrap breaks text into lines of at most width characters between words;
+// a longer word (a link) keeps a line of its own.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(text) {
+		n := utf8.RuneCountInString(w)
+		switch {
+		case i == 0:
+		case line+1+n > width:
+			b.WriteByte('\n')
+			line = 0
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += n
+	}
+	return b.String()
 }
 
 // Address is an address as an owner should read it: with its ASCII form
@@ -139,18 +185,43 @@ type PortalLink struct {
 	Portal, Org, URL string
 }
 
-func humanTime(rfc3339 string) string {
+func humanTime(tr i18n.Lang, rfc3339 string) string {
 	t, err := time.Parse(time.RFC3339, rfc3339)
 	if err != nil {
 		return ""
 	}
-	return t.UTC().Format("Monday 2 January 2006, 15:04 UTC")
+	return tr.DateTime(t)
+}
+
+// subject is the message's subject line, in its language.
+func subject(v view) string {
+	switch v.Kind {
+	case core.MailInvitePortal:
+		return v.T("mail.subject.invite_portal", v.Org, v.Portal)
+	case core.MailInviteJoin:
+		return v.T("mail.subject.invite_join", v.Org, v.RoleName)
+	case core.MailAccessLink, core.MailNewLink:
+		return v.T("mail.subject."+string(v.Kind), v.Portal)
+	case core.MailAccessRequest:
+		return v.T("mail.subject.access_request", v.Email, v.Portal)
+	case core.MailAccessDigest:
+		return v.T("mail.subject.access_digest", v.Count, v.Portal)
+	case core.MailPortalUpdate:
+		return v.T("mail.subject.portal_update", v.Portal, v.Author)
+	case core.MailMyLinks:
+		if len(v.Links) == 1 {
+			return v.T("mail.subject.my_links_one", v.Links[0].Portal)
+		}
+		return v.T("mail.subject.my_links", len(v.Links))
+	}
+	return v.T("mail.subject." + string(v.Kind))
 }
 
 // Compose renders an outbox row. token is its opened secret ("" when it has none).
 func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 	d := m.Data
-	v := view{Kind: m.Kind, Name: clean(m.ToName), Email: clean(d["email"]), Org: clean(d["org"]), Portal: clean(d["portal"]),
+	tr := c.i18n.Lang(m.Lang)
+	v := view{tr: tr, Lang: tr.Code(), Kind: m.Kind, Name: clean(m.ToName), Email: clean(d["email"]), Org: clean(d["org"]), Portal: clean(d["portal"]),
 		Slug: clean(d["slug"]), By: clean(d["by"]), Role: clean(d["role"]), PublicURL: c.publicURL,
 		RestoreURL: c.publicURL + "/restore", Addr: clean(d["addr"]), RequestID: clean(d["request_id"]), SSHLogin: c.SSHLogin}
 	if v.Slug != "" {
@@ -162,7 +233,16 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 		}
 		v.URL = c.publicURL + m.LinkPath + token
 	}
-	v.Expires, v.When, v.Since = humanTime(d["expires"]), humanTime(d["at"]), humanTime(d["since"])
+	v.Expires, v.When, v.Since = humanTime(tr, d["expires"]), humanTime(tr, d["at"]), humanTime(tr, d["since"])
+	if v.Role != "" {
+		v.RoleName = v.Role
+		if key := "role." + v.Role; tr.Has(key) {
+			v.RoleName = tr.T(key)
+		}
+	}
+	if v.SSHLogin != "" {
+		v.GrantCommand, v.ListCommand = v.SSHLogin+" requests grant "+v.RequestID, v.SSHLogin+" requests"
+	}
 	v.ASCII, v.LooksLike = clean(d["ascii"]), clean(d["looks_like"])
 	if m.Kind == core.MailAccessDigest {
 		v.Count, _ = strconv.Atoi(d["count"])
@@ -197,14 +277,11 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 		}
 		v.URL = ""
 	}
-	subj, ok := c.subjects[m.Kind]
-	if !ok {
+	if c.text.Lookup(string(m.Kind)) == nil {
 		return Envelope{}, fmt.Errorf("message %d: unknown kind %q", m.ID, m.Kind)
 	}
-	var subject, text, body, html bytes.Buffer
-	if err := subj.Execute(&subject, v); err != nil {
-		return Envelope{}, err
-	}
+	subject := clean(subject(v))
+	var text, body, html bytes.Buffer
 	if err := c.text.ExecuteTemplate(&text, string(m.Kind), v); err != nil {
 		return Envelope{}, err
 	}
@@ -215,13 +292,13 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 		Title string
 		V     view
 		Body  htmltemplate.HTML // rendered (and escaped) by the kind's template above
-	}{clean(subject.String()), v, htmltemplate.HTML(body.String())}
+	}{subject, v, htmltemplate.HTML(body.String())}
 	if err := c.html.ExecuteTemplate(&html, "layout", page); err != nil {
 		return Envelope{}, err
 	}
 	to := core.AddressASCII(m.To)
 	at := strings.LastIndexByte(to, '@')
-	env := Envelope{From: c.from.Address, To: []string{to}, Subject: clean(subject.String()), NeedsUTF8: !core.IsASCII(to[:max(at, 0)]),
+	env := Envelope{From: c.from.Address, To: []string{to}, Subject: subject, NeedsUTF8: !core.IsASCII(to[:max(at, 0)]),
 		MessageID: fmt.Sprintf("%d.%s@%s", m.ID, strconv.FormatInt(m.CreatedAt.UnixNano(), 36), c.domain)}
 	var err error
 	env.Data, err = c.build(m, env, text.Bytes(), html.Bytes())

@@ -16,17 +16,21 @@ func (s *Server) portalHeader(r *http.Request, p *page) {
 	}
 	if pv, err := s.svc.OpenPortal(r.Context(), slug, ""); err == nil {
 		p.Org, p.Portal, p.PortalSlug = pv.Org.Name, pv.Portal.Title, pv.Portal.Slug
+		p.tr = s.lang(r, pv.Portal.Language)
+		p.Lang = p.tr.Code()
 	}
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	p := page{Title: "Sign in", Next: r.FormValue("next"), User: s.signedIn(r)}
+	p := s.newPage(r, "")
+	p.Next, p.User = r.FormValue("next"), s.signedIn(r)
 	s.portalHeader(r, &p)
+	p.Title = p.tr.T("login.heading")
 	if p.Next == "" && p.PortalSlug != "" {
 		p.Next = "/p/" + p.PortalSlug
 	}
 	if r.FormValue("signed_out") != "" {
-		p.Notice = "You are signed out."
+		p.Notice = p.tr.T("notice.signed_out")
 	}
 	s.render(w, r, http.StatusOK, "login", p)
 }
@@ -36,7 +40,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, next := r.PostFormValue("email"), r.PostFormValue("next")
-	p := page{Title: "Sign in", Email: clipForm(raw), Next: next}
+	p := s.newPage(r, "")
+	p.Title, p.Email, p.Next = p.tr.T("login.heading"), clipForm(raw), next
 	email, err := core.NormalizeEmail(raw)
 	if err != nil {
 		p.FieldError = fieldError(err)
@@ -52,7 +57,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.signIn(w, r, si)
 		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	case errors.Is(err, core.ErrBadCredentials):
-		p.PageError = "The email or password is not correct. Accounts created by a magic link have no password until you set one with Restore password."
+		p.PageError = p.tr.T("login.bad_credentials")
 		s.render(w, r, http.StatusUnauthorized, "login", p)
 	case errors.Is(err, core.ErrInvalid):
 		p.PageError = fieldError(err)
@@ -84,8 +89,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) restoreForm(w http.ResponseWriter, r *http.Request) {
-	p := page{Title: "Restore password", User: s.signedIn(r)}
+	p := s.newPage(r, "")
+	p.User = s.signedIn(r)
 	s.portalHeader(r, &p)
+	p.Title = p.tr.T("action.restore_password")
 	s.render(w, r, http.StatusOK, "restore", p)
 }
 
@@ -94,8 +101,10 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := r.PostFormValue("email")
-	p := page{Title: "Restore password", Email: clipForm(raw)}
+	p := s.newPage(r, "")
+	p.Email = clipForm(raw)
 	s.portalHeader(r, &p)
+	p.Title = p.tr.T("action.restore_password")
 	email, err := core.NormalizeEmail(raw)
 	if err != nil {
 		p.FieldError = fieldError(err)
@@ -113,9 +122,12 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "restore", p)
 }
 
-func (s *Server) expiredLink(w http.ResponseWriter, r *http.Request, again, againText string) {
-	p := page{Status: http.StatusGone, Title: "This link has expired or was already used",
-		Message: "Links to set a password work once and only for a limited time.", Action: again, ActionText: againText}
+// expiredLink answers a join or password link that is spent; againKey
+// names the way on.
+func (s *Server) expiredLink(w http.ResponseWriter, r *http.Request, again, againKey string) {
+	p := s.newPage(r, "")
+	p.Status, p.Title, p.Message = http.StatusGone, p.errorText(core.ErrTokenInvalid), p.tr.T("expired.body")
+	p.Action, p.ActionText = again, p.tr.T(againKey)
 	s.render(w, r, http.StatusGone, "error", p)
 }
 
@@ -124,11 +136,13 @@ func (s *Server) restoreTokenForm(w http.ResponseWriter, r *http.Request) {
 	email, err := s.svc.RestoreLink(r.Context(), token)
 	switch {
 	case errors.Is(err, core.ErrTokenInvalid):
-		s.expiredLink(w, r, "/restore", "Ask for a new link")
+		s.expiredLink(w, r, "/restore", "action.new_link")
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
-		s.render(w, r, http.StatusOK, "set_password", page{Title: "Set a new password", Email: email, Action: "/restore/" + token})
+		p := s.newPage(r, "")
+		p.Title, p.Email, p.Action = p.tr.T("reset.heading"), email, "/restore/"+token
+		s.render(w, r, http.StatusOK, "set_password", p)
 	}
 }
 
@@ -139,17 +153,18 @@ func (s *Server) restoreToken(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	email, err := s.svc.RestoreLink(r.Context(), token)
 	if errors.Is(err, core.ErrTokenInvalid) {
-		s.expiredLink(w, r, "/restore", "Ask for a new link")
+		s.expiredLink(w, r, "/restore", "action.new_link")
 		return
 	}
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	p := page{Title: "Set a new password", Email: email, Action: "/restore/" + token}
+	p := s.newPage(r, "")
+	p.Title, p.Email, p.Action = p.tr.T("reset.heading"), email, "/restore/"+token
 	pw := r.PostFormValue("password")
 	if pw != r.PostFormValue("confirm") {
-		p.ConfirmError = "The two passwords are not the same."
+		p.ConfirmError = p.tr.T("reset.mismatch")
 		s.render(w, r, http.StatusBadRequest, "set_password", p)
 		return
 	}
@@ -162,15 +177,17 @@ func (s *Server) restoreToken(w http.ResponseWriter, r *http.Request) {
 		p.FieldError = fieldError(err)
 		s.render(w, r, http.StatusBadRequest, "set_password", p)
 	case errors.Is(err, core.ErrTokenInvalid):
-		s.expiredLink(w, r, "/restore", "Ask for a new link")
+		s.expiredLink(w, r, "/restore", "action.new_link")
 	default:
 		s.internalError(w, r, err)
 	}
 }
 
-func (s *Server) joinPage(token string, ji core.JoinInfo) page {
-	return page{Title: "Join " + ji.Org.Name, Org: ji.Org.Name, Join: true, Action: "/join/" + token, Email: ji.Email,
-		Name: ji.Name, Role: ji.Role, HasAccount: ji.HasAccount, HasPassword: ji.HasPassword}
+func (s *Server) joinPage(r *http.Request, token string, ji core.JoinInfo) page {
+	p := s.newPage(r, "")
+	p.Title, p.Org, p.Join, p.Action, p.Email = p.tr.T("join.heading", ji.Org.Name), ji.Org.Name, true, "/join/"+token, ji.Email
+	p.Name, p.Role, p.HasAccount, p.HasPassword = ji.Name, ji.Role, ji.HasAccount, ji.HasPassword
+	return p
 }
 
 func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
@@ -178,11 +195,11 @@ func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
 	ji, err := s.svc.JoinLink(r.Context(), token)
 	switch {
 	case errors.Is(err, core.ErrTokenInvalid):
-		s.expiredLink(w, r, "/login", "Sign in")
+		s.expiredLink(w, r, "/login", "action.sign_in")
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
-		s.render(w, r, http.StatusOK, "set_password", s.joinPage(token, ji))
+		s.render(w, r, http.StatusOK, "set_password", s.joinPage(r, token, ji))
 	}
 }
 
@@ -193,14 +210,14 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	ji, err := s.svc.JoinLink(r.Context(), token)
 	if errors.Is(err, core.ErrTokenInvalid) {
-		s.expiredLink(w, r, "/login", "Sign in")
+		s.expiredLink(w, r, "/login", "action.sign_in")
 		return
 	}
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	p := s.joinPage(token, ji)
+	p := s.joinPage(r, token, ji)
 	name, pw := r.PostFormValue("name"), r.PostFormValue("password")
 	p.Name = clipForm(name)
 	if ji.HasPassword {
@@ -208,7 +225,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if pw != r.PostFormValue("confirm") {
-		p.ConfirmError = "The two passwords are not the same."
+		p.ConfirmError = p.tr.T("reset.mismatch")
 		s.render(w, r, http.StatusBadRequest, "set_password", p)
 		return
 	}
@@ -218,18 +235,18 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		s.signIn(w, r, si)
 		http.Redirect(w, r, "/portals", http.StatusSeeOther)
 	case errors.Is(err, core.ErrBadCredentials):
-		p.FieldError = "That is not the password of this account."
+		p.FieldError = p.tr.T("join.wrong_password")
 		s.render(w, r, http.StatusUnauthorized, "set_password", p)
 	case errors.Is(err, core.ErrInvalid):
 		var ve *core.ValidationError
 		if errors.As(err, &ve) && ve.Field == "name" {
-			p.PageError = "Your name " + ve.Reason + "."
+			p.PageError = p.tr.T("join.name_invalid", ve.Reason)
 		} else {
 			p.FieldError = fieldError(err)
 		}
 		s.render(w, r, http.StatusBadRequest, "set_password", p)
 	case errors.Is(err, core.ErrTokenInvalid):
-		s.expiredLink(w, r, "/login", "Sign in")
+		s.expiredLink(w, r, "/login", "action.sign_in")
 	default:
 		s.internalError(w, r, err)
 	}

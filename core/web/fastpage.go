@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"latchkey/core/i18n"
 )
 
 // A fastPage is a page executed once through html/template with markers in
@@ -93,41 +95,49 @@ func landingFields(p *page) []*string {
 	return []*string{&p.Org, &p.Portal, &p.Project, &p.Email, &p.Token}
 }
 
-// fastPages holds the pre-rendered variants of the hottest page: the
-// landing page of an active link, for a browser without a session; [0]
-// for a link of an invitation, [1] for one the visitor asked for.
-type fastPages struct {
+// fastPages holds the pre-rendered variants of the hottest page, per
+// language: the landing page of an active link, for a browser without a
+// session; [0] for a link of an invitation, [1] for one the visitor asked for.
+type fastPages map[string]*fastLanding
+
+type fastLanding struct {
 	landing        [2]*fastPage // project name differs from portal title
 	landingProject [2]*fastPage // project name equals portal title
 }
 
-func compileFastPages(t *templates) (*fastPages, error) {
-	f := &fastPages{}
-	for i, requested := range []bool{false, true} {
-		base := page{Title: "Open portal", Requested: requested}
-		var err error
-		if f.landing[i], err = compileFast(t, "landing", base, landingFields, nil); err != nil {
-			return nil, fmt.Errorf("landing: %w", err)
+func compileFastPages(t *templates, b *i18n.Bundle) (fastPages, error) {
+	f := fastPages{}
+	for _, code := range b.Languages() {
+		tr := b.Lang(code)
+		fl := &fastLanding{}
+		for i, requested := range []bool{false, true} {
+			base := page{Title: tr.T("action.open_portal"), Requested: requested, Lang: code, tr: tr}
+			var err error
+			if fl.landing[i], err = compileFast(t, "landing", base, landingFields, nil); err != nil {
+				return nil, fmt.Errorf("landing: %w", err)
+			}
+			if fl.landingProject[i], err = compileFast(t, "landing", base, landingFields, map[int]int{2: 1}); err != nil { // Project holds the portal title
+				return nil, fmt.Errorf("landing: %w", err)
+			}
 		}
-		if f.landingProject[i], err = compileFast(t, "landing", base, landingFields, map[int]int{2: 1}); err != nil { // Project holds the portal title
-			return nil, fmt.Errorf("landing: %w", err)
-		}
+		f[code] = fl
 	}
 	return f, nil
 }
 
 // landing serves the anonymous landing page when it can, and reports whether it did.
-func (f *fastPages) serveLanding(w http.ResponseWriter, r *http.Request, p page) bool {
-	if p.User != nil || p.SignedInAs != "" || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
+func (f fastPages) serveLanding(w http.ResponseWriter, r *http.Request, p page) bool {
+	fl, ok := f[p.Lang]
+	if !ok || p.User != nil || p.SignedInAs != "" || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
 		return false
 	}
 	variant := 0
 	if p.Requested {
 		variant = 1
 	}
-	fp := f.landing[variant]
+	fp := fl.landing[variant]
 	if p.Project == p.Portal {
-		fp = f.landingProject[variant]
+		fp = fl.landingProject[variant]
 	}
 	fp.write(w, r, http.StatusOK, []string{p.Org, p.Portal, p.Project, p.Email, p.Token})
 	return true

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"latchkey/core"
+	"latchkey/core/i18n"
 )
 
 // The pre-rendered landing page is byte for byte what html/template makes
@@ -19,11 +20,16 @@ func TestFastPagesMatchTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, err := compileFastPages(tmpl)
+	bundle, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{tmpl: tmpl, fast: fast, log: slog.New(slog.DiscardHandler)}
+	fast, err := compileFastPages(tmpl, bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{tmpl: tmpl, fast: fast, i18n: bundle, log: slog.New(slog.DiscardHandler)}
+	langs := bundle.Languages()
 	pieces := []string{"<", ">", "&", "'", `"`, "+", "\x00", "é", "\xff", "{{.Token}}", marker(0), marker(3), " ", "a", "Z", "<script>alert(1)</script>", "&amp;", "\uFDD0", "\uFFFE", "\n", "/"}
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	gen := func() string {
@@ -35,7 +41,8 @@ func TestFastPagesMatchTemplates(t *testing.T) {
 	}
 	for i := 0; i < 3000; i++ {
 		tok, _ := core.NewToken(rand.Reader)
-		p := page{Title: "Open portal", Org: gen(), Portal: gen(), Project: gen(), Email: gen(), Token: tok}
+		tr := bundle.Lang(langs[i%len(langs)]) // every language's variants
+		p := page{Title: tr.T("action.open_portal"), Org: gen(), Portal: gen(), Project: gen(), Email: gen(), Token: tok, Lang: tr.Code(), tr: tr}
 		if i%3 == 0 {
 			p.Project = p.Portal
 		}

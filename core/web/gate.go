@@ -122,9 +122,10 @@ func (s *Server) hostGate(w http.ResponseWriter, r *http.Request, host string) {
 	if !g.Allowed || g.Portal.Upstream == "" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			setPageHeaders(w.Header(), s.cookie.secure)
-			s.render(w, r, http.StatusForbidden, "error", page{Status: http.StatusForbidden, Title: "Sign in first",
-				Message: "This portal is open to people with access. Open it again and sign in.", Org: g.Org.Name, Portal: g.Portal.Title,
-				Static: ownPrefix + "/static", Action: "/", ActionText: "Open " + g.Portal.Title})
+			p := s.newPage(r, g.Portal.Language)
+			p.Status, p.Title, p.Message = http.StatusForbidden, p.tr.T("page.sign_in_first.title"), p.tr.T("page.sign_in_first.body")
+			p.Org, p.Portal, p.Static, p.Action, p.ActionText = g.Org.Name, g.Portal.Title, ownPrefix+"/static", "/", p.tr.T("action.open_named", g.Portal.Title)
+			s.render(w, r, http.StatusForbidden, "error", p)
 			return
 		}
 		http.Redirect(w, r, s.authorizeURL(g.Portal.Slug, r.URL.RequestURI()), http.StatusFound)
@@ -166,9 +167,10 @@ func (s *Server) hostOwn(w http.ResponseWriter, r *http.Request, host, rest stri
 		si, ret, err := s.svc.ExchangeHostCode(r.Context(), r.URL.Query().Get("code"), host, s.visitor(r))
 		switch {
 		case errors.Is(err, core.ErrTokenInvalid):
-			s.render(w, r, http.StatusBadRequest, "error", page{Status: http.StatusBadRequest, Title: "This sign-in has expired",
-				Message: "Signing in here takes a moment only, and this one took too long or was used already.", Static: ownPrefix + "/static",
-				Action: "/", ActionText: "Sign in again"})
+			p := s.newPage(r, "")
+			p.Status, p.Title, p.Message = http.StatusBadRequest, p.tr.T("page.sign_in_expired.title"), p.tr.T("page.sign_in_expired.body")
+			p.Static, p.Action, p.ActionText = ownPrefix+"/static", "/", p.tr.T("action.sign_in_again")
+			s.render(w, r, http.StatusBadRequest, "error", p)
 		case err != nil:
 			s.internalError(w, r, err)
 		default:
@@ -199,8 +201,10 @@ func (s *Server) hostOwn(w http.ResponseWriter, r *http.Request, host, rest stri
 			http.Redirect(w, r, s.svc.PublicURL()+"/p/"+g.Portal.Slug+"?signed_out=1", http.StatusSeeOther)
 		})).ServeHTTP(w, r)
 	default:
-		s.render(w, r, http.StatusNotFound, "error", page{Status: http.StatusNotFound, Title: "Page not found",
-			Message: "latchkey serves nothing at this address.", Static: ownPrefix + "/static", Action: "/", ActionText: "Open the portal"})
+		p := s.newPage(r, "")
+		p.Status, p.Title, p.Message = http.StatusNotFound, p.tr.T("page.not_found.title"), p.tr.T("page.not_found.own")
+		p.Static, p.Action, p.ActionText = ownPrefix+"/static", "/", p.tr.T("action.open_the_portal")
+		s.render(w, r, http.StatusNotFound, "error", p)
 	}
 }
 

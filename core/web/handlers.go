@@ -17,11 +17,10 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "That was too much",
-			"The form sent more data than any form here needs. Go back and try again.")
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "page.too_big")
 		return false
 	}
-	s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "Go back, reload the page and send the form again.")
+	s.errorPage(w, r, http.StatusBadRequest, "page.bad_form")
 	return false
 }
 
@@ -42,9 +41,11 @@ func fieldError(err error) string {
 	return err.Error()
 }
 
-func refPage(ref core.PortalRef) page {
-	return page{Org: ref.Org.Name, Portal: ref.Portal.Title, PortalSlug: ref.Portal.Slug, Project: ref.Project.Name,
-		Access: ref.Portal.Access}
+// refPage is a page about a portal, in the language for its visitor.
+func (s *Server) refPage(r *http.Request, ref core.PortalRef) page {
+	p := s.newPage(r, ref.Portal.Language)
+	p.Org, p.Portal, p.PortalSlug, p.Project, p.Access = ref.Org.Name, ref.Portal.Title, ref.Portal.Slug, ref.Project.Name, ref.Portal.Access
+	return p
 }
 
 // ---- magic links
@@ -58,8 +59,8 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 			// Open portal leads, through redirects, to the portal's own host.
 			w.Header().Set("Content-Security-Policy", pageCSP(s.hostURL(l.Portal.Host)))
 		}
-		p := refPage(l.PortalRef)
-		p.Title, p.Email, p.Token, p.User = "Open portal", l.Email, token, l.SignedIn
+		p := s.refPage(r, l.PortalRef)
+		p.Title, p.Email, p.Token, p.User = p.tr.T("action.open_portal"), l.Email, token, l.SignedIn
 		p.Requested, p.Used = l.Requested, l.Used
 		if l.SignedIn != nil {
 			p.SignedInAs = l.SignedIn.Email
@@ -68,11 +69,13 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 			s.render(w, r, http.StatusOK, "landing", p)
 		}
 	case errors.Is(err, core.ErrLinkInactive):
-		p := refPage(l.PortalRef)
-		p.Title, p.Email, p.User = "Link no longer active", l.Email, l.SignedIn
+		p := s.refPage(r, l.PortalRef)
+		p.Title, p.Email, p.User = p.tr.T("dead.title"), l.Email, l.SignedIn
 		s.render(w, r, http.StatusGone, "link_dead", p)
 	case errors.Is(err, core.ErrLinkUnknown):
-		s.render(w, r, http.StatusNotFound, "link_dead", page{Title: "We could not find this link", User: s.signedIn(r)})
+		p := s.newPage(r, "")
+		p.Title, p.User = p.tr.T("unknown.heading"), s.signedIn(r)
+		s.render(w, r, http.StatusNotFound, "link_dead", p)
 	default:
 		s.internalError(w, r, err)
 	}
@@ -95,7 +98,8 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request) {
 		s.landing(w, r) // the same page the link's address shows now
 	case errors.Is(err, core.ErrNoAccess):
 		s.metrics.redemptions.WithLabelValues("no_access").Inc()
-		s.errorPage(w, r, http.StatusForbidden, "Your access has ended", core.FirstUpper(err.Error())+". Ask the organization that invited you if you need it again.")
+		p := s.newPage(r, "")
+		s.errorPage(w, r, http.StatusForbidden, "page.no_access", p.errorText(err))
 	default:
 		s.metrics.redemptions.WithLabelValues("error").Inc()
 		s.internalError(w, r, err)
@@ -107,7 +111,7 @@ func (s *Server) redeem(w http.ResponseWriter, r *http.Request) {
 // portalError answers a failed lookup of a portal: 404 for no such portal.
 func (s *Server) portalError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, core.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound, "No such portal", "There is no portal at this address. Check the link you were given.")
+		s.errorPage(w, r, http.StatusNotFound, "page.no_portal")
 		return
 	}
 	s.internalError(w, r, err)
@@ -122,12 +126,12 @@ func (s *Server) portal(w http.ResponseWriter, r *http.Request) {
 	if pv.User != nil {
 		pv.User = s.signedIn(r) // refreshes the session's idle timer
 	}
-	p := refPage(pv.PortalRef)
+	p := s.refPage(r, pv.PortalRef)
 	p.Title, p.User, p.Role, p.HasAccess = pv.Portal.Title, pv.User, pv.Role, pv.HasAccess
 	if pv.User != nil {
 		p.Email = pv.User.Email
 	} else if r.FormValue("signed_out") != "" {
-		p.Notice = "You are signed out. Your link still works: open it from your email to come back."
+		p.Notice = p.tr.T("notice.signed_out_link")
 	}
 	upstream, host := pv.Portal.Upstream != "", pv.Portal.Host != ""
 	switch {
@@ -180,8 +184,8 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 		s.portalError(w, r, err)
 		return
 	}
-	p := refPage(res.PortalRef)
-	p.Title, p.Email, p.User, p.FirstUse = "Send access link", email, s.signedIn(r), res.FirstUse
+	p := s.refPage(r, res.PortalRef)
+	p.Title, p.Email, p.User, p.FirstUse = p.tr.T("page.send_access_link.title"), email, s.signedIn(r), res.FirstUse
 	status := http.StatusOK
 	switch {
 	case res.Generic:
@@ -202,7 +206,7 @@ func (s *Server) accessFormError(w http.ResponseWriter, r *http.Request, slug, r
 		s.portalError(w, r, perr)
 		return
 	}
-	p := refPage(pv.PortalRef)
+	p := s.refPage(r, pv.PortalRef)
 	p.Title, p.User, p.Role, p.HasAccess = pv.Portal.Title, pv.User, pv.Role, pv.HasAccess
 	p.Email, p.FieldError = clipForm(raw), fieldError(err)
 	name := "closed"
@@ -215,7 +219,9 @@ func (s *Server) accessFormError(w http.ResponseWriter, r *http.Request, slug, r
 // myLinksForm is "Send me my links": one email with a link to every portal
 // an address opens.
 func (s *Server) myLinksForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "my_links", page{Title: "Send me my links", User: s.signedIn(r)})
+	p := s.newPage(r, "")
+	p.Title, p.User = p.tr.T("action.send_my_links"), s.signedIn(r)
+	s.render(w, r, http.StatusOK, "my_links", p)
 }
 
 func (s *Server) myLinks(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +229,8 @@ func (s *Server) myLinks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := r.PostFormValue("email")
-	p := page{Title: "Send me my links", Email: clipForm(raw), User: s.signedIn(r)}
+	p := s.newPage(r, "")
+	p.Title, p.Email, p.User = p.tr.T("action.send_my_links"), clipForm(raw), s.signedIn(r)
 	email, err := core.NormalizeEmail(raw)
 	if err != nil {
 		p.FieldError = fieldError(err)
@@ -252,7 +259,9 @@ func (s *Server) portals(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "portals", page{Title: "Your portals", User: u, Portals: mine})
+	p := s.newPage(r, "")
+	p.Title, p.User, p.Portals = p.tr.T("nav.your_portals"), u, mine
+	s.render(w, r, http.StatusOK, "portals", p)
 }
 
 // clipForm keeps an echoed form value short.

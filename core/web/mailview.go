@@ -57,7 +57,9 @@ func (s *Server) mailList(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	s.renderAny(w, r, http.StatusOK, "mail_list", mailPage{page: page{Title: "Caught mail", Portal: "Caught mail"}, Mails: mails, Count: core.MaxCaught})
+	p := s.newPage(r, "")
+	p.Title, p.Portal = p.tr.T("mail.title"), p.tr.T("mail.title")
+	s.renderAny(w, r, http.StatusOK, "mail_list", p.tr, mailPage{page: p, Mails: mails, Count: core.MaxCaught})
 }
 
 func (s *Server) caught(w http.ResponseWriter, r *http.Request) (mail.Parsed, uint64, bool) {
@@ -68,7 +70,7 @@ func (s *Server) caught(w http.ResponseWriter, r *http.Request) (mail.Parsed, ui
 	}
 	m, err := s.svc.CaughtMail(r.Context(), catcherViewer, id)
 	if errors.Is(err, core.ErrNotFound) {
-		s.errorPage(w, r, http.StatusNotFound, "No such message", "The catcher keeps the newest 1,000 messages; this one is gone or never was.")
+		s.errorPage(w, r, http.StatusNotFound, "mail.no_message")
 		return mail.Parsed{}, 0, false
 	}
 	if err != nil {
@@ -87,7 +89,9 @@ func (s *Server) mailView(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderAny(w, r, http.StatusOK, "mail_view", mailPage{page: page{Title: p.Subject, Portal: "Caught mail"}, ID: id, Mail: p,
+	pg := s.newPage(r, "")
+	pg.Title, pg.Portal = p.Subject, pg.tr.T("mail.title")
+	s.renderAny(w, r, http.StatusOK, "mail_view", pg.tr, mailPage{page: pg, ID: id, Mail: p,
 		Segments: segments(p.Text), HasHTML: p.HTML != ""})
 }
 

@@ -87,8 +87,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic serving request", "panic", fmt.Sprint(p), "request", id, "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					s.errorPage(sw, r, http.StatusInternalServerError, "Something went wrong",
-						"Something went wrong on our side. Try again in a moment.")
+					s.errorPage(sw, r, http.StatusInternalServerError, "page.panic")
 				}
 			}
 			route := r.Pattern

@@ -279,18 +279,17 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client left
 	}
-	status, title, msg := http.StatusBadGateway, "This portal is not answering",
-		t.gate.Org.Name+"'s portal application is not reachable just now. Try again in a minute; if it goes on, tell "+t.gate.Org.Name+"."
+	status, key := http.StatusBadGateway, "page.upstream_down"
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		status, title = http.StatusGatewayTimeout, "This portal is taking too long"
-		msg = t.gate.Org.Name + "'s portal application did not answer in time. Try again in a minute; if it goes on, tell " + t.gate.Org.Name + "."
+		status, key = http.StatusGatewayTimeout, "page.upstream_slow"
 	}
 	s.log.Warn("upstream failed", "portal", t.gate.Portal.Slug, "upstream", t.upstream.Redacted(), "status", status, "err", err, "request", requestID(r))
 	t.metrics.latency.Observe(time.Since(t.start).Seconds())
 	setPageHeaders(w.Header(), s.cookie.secure)
-	p := page{Status: status, Title: title, Message: msg, Org: t.gate.Org.Name, Portal: t.gate.Portal.Title, PortalSlug: t.gate.Portal.Slug,
-		Static: s.staticBase(t), User: t.gate.User}
+	p := s.newPage(r, t.gate.Portal.Language)
+	p.Status, p.Title, p.Message = status, p.tr.T(key+".title"), p.tr.T(key+".body", t.gate.Org.Name)
+	p.Org, p.Portal, p.PortalSlug, p.Static, p.User = t.gate.Org.Name, t.gate.Portal.Title, t.gate.Portal.Slug, s.staticBase(t), t.gate.User
 	s.render(w, r, status, "error", p)
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"latchkey/core"
+	"latchkey/core/i18n"
 )
 
 //go:embed templates/*.html
@@ -67,6 +68,9 @@ type page struct {
 	Requested bool // landing: the link was asked for, not an invitation
 	FirstUse  bool // access form: the link sent gives access on its first use
 	Used      bool // landing: the link was opened before
+
+	Lang string    // the page's language ("de"), for <html lang> and the forms' lang field
+	tr   i18n.Lang // its messages (see T)
 }
 
 // templates holds one parsed template set per page.
@@ -81,7 +85,6 @@ func parseTemplates() (*templates, error) {
 		"join":     func(xs []string) string { return strings.Join(xs, ", ") },
 		"markdown": md.Render,
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"day":      func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
@@ -113,11 +116,15 @@ func parseTemplates() (*templates, error) {
 // buffer first, so a template error becomes a clean 500.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.RequestID = requestID(r)
-	s.renderAny(w, r, status, name, p)
+	if p.Lang == "" {
+		tr := s.lang(r, "")
+		p.tr, p.Lang = tr, tr.Code()
+	}
+	s.renderAny(w, r, status, name, p.tr, p)
 }
 
-// renderAny renders a template whose data embeds a page.
-func (s *Server) renderAny(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+// renderAny renders a template whose data embeds a page in the language tr.
+func (s *Server) renderAny(w http.ResponseWriter, r *http.Request, status int, name string, tr i18n.Lang, data any) {
 	tmpl, ok := s.tmpl.pages[name]
 	if !ok {
 		panic("web: no template " + name)
@@ -129,7 +136,7 @@ func (s *Server) renderAny(w http.ResponseWriter, r *http.Request, status int, n
 		s.log.Error("render page", "page", name, "err", err, "request", requestID(r))
 		status = http.StatusInternalServerError
 		buf.Reset()
-		fmt.Fprintf(buf, "<!doctype html><title>Error</title><p>Something went wrong on our side (reference %s). Try again in a moment.</p>", requestID(r))
+		fmt.Fprintf(buf, "<!doctype html><html lang=\"%s\"><title>%s</title><p>%s</p>", tr.Code(), tr.HTML("page.error.short"), tr.HTML("page.error.render", requestID(r)))
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -140,26 +147,27 @@ func (s *Server) renderAny(w http.ResponseWriter, r *http.Request, status int, n
 	}
 }
 
-// errorPage renders one of the friendly error pages.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
-	p := page{Status: status, Title: title, Message: message}
+// errorPage renders one of the friendly error pages: its title and message
+// are the catalog's key+".title" and key+".body" (with args).
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, key string, args ...any) {
+	p := s.newPage(r, "")
+	p.Status, p.Title, p.Message = status, p.tr.T(key+".title"), p.tr.T(key+".body", args...)
 	switch status {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		p.Action, p.ActionText = "/portals", "Go to your portals"
+		p.Action, p.ActionText = "/portals", p.tr.T("action.go_portals")
 	}
 	s.render(w, r, status, "error", p)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address. Check the link, or open the one from your email.")
+	s.errorPage(w, r, http.StatusNotFound, "page.not_found")
 }
 
 // internalError logs err with the request's reference and shows a page
 // that reveals nothing of it.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("request failed", "err", err, "request", requestID(r), "route", r.Pattern)
-	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
-		"Something went wrong on our side and nothing was changed. Try again in a moment; if it keeps happening, tell the organization that invited you and give them the reference below.")
+	s.errorPage(w, r, http.StatusInternalServerError, "page.error")
 }
 
 // tooMany answers 429 with Retry-After and a page that says when to try
@@ -169,14 +177,15 @@ func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, limit string, r
 	s.metrics.rateLimited.WithLabelValues(limit).Inc()
 	secs := max(int((retry+time.Second-1)/time.Second), 1)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	p := page{Status: http.StatusTooManyRequests, Title: "Too many requests",
-		Message: "This was tried too often just now. Please try again in " + core.HumanWait(time.Duration(secs)*time.Second) + "."}
-	p.Hint = "A link we emailed you before still works: open it from your inbox."
+	p := page{Status: http.StatusTooManyRequests}
 	s.requestPortal(r, &p)
+	tr := p.tr
+	p.Title, p.Message = tr.T("page.too_many.title"), tr.T("page.too_many.body", tr.Wait(time.Duration(secs)*time.Second))
+	p.Hint = tr.T("page.too_many.hint")
 	if p.PortalSlug != "" {
-		p.Action, p.ActionText = "/p/"+p.PortalSlug, "Back to "+p.Portal
+		p.Action, p.ActionText = "/p/"+p.PortalSlug, tr.T("action.back_to", p.Portal)
 	} else {
-		p.Action, p.ActionText = "/portals", "Go to your portals"
+		p.Action, p.ActionText = "/portals", tr.T("action.go_portals")
 	}
 	s.render(w, r, http.StatusTooManyRequests, "error", p)
 }
@@ -197,4 +206,6 @@ func (s *Server) requestPortal(r *http.Request, p *page) {
 	if ref.Portal.Slug != "" {
 		p.Org, p.Portal, p.PortalSlug = ref.Org.Name, ref.Portal.Title, ref.Portal.Slug
 	}
+	p.tr = s.lang(r, ref.Portal.Language)
+	p.Lang = p.tr.Code()
 }

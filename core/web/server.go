@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"latchkey/core"
+	"latchkey/core/i18n"
 )
 
 // Config wires the portal listener.
@@ -41,8 +42,9 @@ type Config struct {
 type Server struct {
 	svc        *core.Service
 	log        *slog.Logger
+	i18n       *i18n.Bundle
 	tmpl       *templates
-	fast       *fastPages
+	fast       fastPages
 	md         *markdown
 	metrics    *metrics
 	reg        *prometheus.Registry
@@ -77,11 +79,15 @@ func New(c Config) (*Server, error) {
 	if c.Limits != nil {
 		lim = *c.Limits
 	}
+	bundle, err := i18n.New()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	tmpl, err := parseTemplates()
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	fast, err := compileFastPages(tmpl)
+	fast, err := compileFastPages(tmpl, bundle)
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
@@ -94,7 +100,7 @@ func New(c Config) (*Server, error) {
 		return nil, fmt.Errorf("web: public URL %q: not a URL", c.Service.PublicURL())
 	}
 	s := &Server{
-		svc: c.Service, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, md: newMarkdown(), metrics: m, reg: c.Registry,
+		svc: c.Service, i18n: bundle, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, md: newMarkdown(), metrics: m, reg: c.Registry,
 		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies,
 		cookie: newCookieConfig(c.Service.PublicURL()), pub: pub, pubHost: strings.ToLower(pub.Hostname()),
 	}
@@ -110,8 +116,7 @@ func New(c Config) (*Server, error) {
 		return nil, fmt.Errorf("web: public URL as trusted origin: %w", err)
 	}
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.errorPage(w, r, http.StatusForbidden, "This form came from another site",
-			"For your safety we only accept forms sent from this site's own pages. Open the page again and send the form from there.")
+		s.errorPage(w, r, http.StatusForbidden, "page.cross_site")
 	}))
 	s.pages = s.secure(s.csrf.Handler(mux))
 	s.handler = s.observe(http.HandlerFunc(s.route))
@@ -154,7 +159,7 @@ func (s *Server) routes(mux *http.ServeMux, mailViewer bool) {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			s.errorPage(w, r, http.StatusMethodNotAllowed, "Not allowed here", "This address does not accept that kind of request.")
+			s.errorPage(w, r, http.StatusMethodNotAllowed, "page.not_allowed")
 			return
 		}
 		s.notFound(w, r)

@@ -71,7 +71,20 @@ func (s *Server) signedIn(r *http.Request) *core.User {
 }
 
 func (s *Server) visitor(r *http.Request) core.Visitor {
-	return core.Visitor{Addr: clientAddr(r), UserAgent: r.UserAgent()}
+	return core.Visitor{Addr: clientAddr(r), UserAgent: r.UserAgent(), Lang: s.visitorLang(r)}
+}
+
+// visitorLang is the language of the page a form was sent from (its lang
+// field), else the browser's when latchkey speaks it, else "": core then
+// writes in the portal's language.
+func (s *Server) visitorLang(r *http.Request) string {
+	if r.PostForm != nil {
+		if l := r.PostForm.Get("lang"); s.i18n.Has(l) {
+			return l
+		}
+	}
+	l, _ := s.i18n.Accepted(r.Header.Get("Accept-Language"))
+	return l
 }
 
 // safeNext keeps a redirect target on this site.
