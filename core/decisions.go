@@ -84,6 +84,7 @@ type MemberActions struct {
 	Resend       Decision
 	ChangeRole   Decision
 	RemoveAccess Decision
+	History      Decision     // the history of their links here
 	Roles        []RoleChoice // what Change role offers
 }
 
@@ -115,6 +116,7 @@ func memberActions(a Actor, by Role, pp portalPerson, now time.Time) MemberActio
 		Resend:       both(active),
 		ChangeRole:   change,
 		RemoveAccess: both(hasAccessToRemove(pp)),
+		History:      decide(hasLinks(pp)),
 		Roles:        roles,
 	}
 }

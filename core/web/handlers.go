@@ -52,6 +52,9 @@ func refPage(ref core.PortalRef) page {
 func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	l, err := s.svc.Landing(r.Context(), token, s.sessionID(r))
+	if err == nil || errors.Is(err, core.ErrLinkInactive) { // the link's history: who looked, and how
+		s.svc.NoteView(l.LinkID, s.visitor(r), r.Method, len(r.Header.Values("Cookie")) > 0)
+	}
 	switch {
 	case err == nil:
 		if l.Portal.Host != "" && l.Portal.Upstream != "" {
