@@ -35,9 +35,9 @@ type Options struct {
 	// it off (load tests only).
 	PortalRequests   Limit
 	RateLimitsOff    bool
-	UniformResponses bool         // every portal answers the access form generically
+	UniformResponses bool          // every portal answers the access form generically
 	LinkHistory      time.Duration // how long a link's history is kept; default 180 days
-	Argon2           Argon2Params // default DefaultArgon2
+	Argon2           Argon2Params  // default DefaultArgon2
 }
 
 func (o Options) withDefaults() Options {
