@@ -109,6 +109,18 @@ type LinkEventView struct {
 	Scanner bool
 }
 
+// ScannerNote is how every adapter labels a scanner's view.
+const ScannerNote = "probably a mail scanner"
+
+// Note is what the console and SSH print beside the event: the scanner
+// label, or the event's detail.
+func (e LinkEventView) Note() string {
+	if e.Scanner {
+		return ScannerNote
+	}
+	return e.Detail
+}
+
 // scannerAfterDelivery: a view this soon after the email was delivered,
 // not followed by Open portal from the same client, is a scanner's.
 const scannerAfterDelivery = 20 * time.Second

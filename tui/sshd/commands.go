@@ -23,6 +23,7 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG] [--replace]
                                                  --replace: replace an active link of EMAIL for the portal
   link generate|deactivate|show SLUG EMAIL       manage a person's magic link
+  link history SLUG EMAIL                        every event of their links here; scanners' views marked
   requests [--org SLUG]                          pending access requests
   requests grant ID [--role ROLE] [--confirm]    grant one (as client by default); --confirm grants an
                                                  address that is not plain ASCII or looks like a known one
@@ -381,11 +382,14 @@ func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 
 func (s *Server) link(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
 	if len(args) != 3 {
-		return usagef("usage: link generate|deactivate|show SLUG EMAIL")
+		return usagef("usage: link generate|deactivate|show|history SLUG EMAIL")
 	}
 	verb, slug, email := args[0], args[1], args[2]
+	if verb == "history" {
+		return s.linkHistory(ctx, a, f, slug, email, out)
+	}
 	if verb != "generate" && verb != "deactivate" && verb != "show" {
-		return usagef("link %q: the verbs are generate, deactivate and show", verb)
+		return usagef("link %q: the verbs are generate, deactivate, show and history", verb)
 	}
 	email, err := core.NormalizeEmail(email)
 	if err != nil {
