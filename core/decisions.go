@@ -84,7 +84,7 @@ type MemberActions struct {
 	Resend       Decision
 	ChangeRole   Decision
 	RemoveAccess Decision
-	History      Decision     // the history of their links here
+	History      Decision     // the history of their links here (theirs or the owner's, like the links)
 	Roles        []RoleChoice // what Change role offers
 }
 
@@ -116,7 +116,7 @@ func memberActions(a Actor, by Role, pp portalPerson, now time.Time) MemberActio
 		Resend:       both(active),
 		ChangeRole:   change,
 		RemoveAccess: both(hasAccessToRemove(pp)),
-		History:      decide(hasLinks(pp)),
+		History:      both(hasLinks(pp)),
 		Roles:        roles,
 	}
 }

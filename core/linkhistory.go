@@ -192,11 +192,7 @@ func (s *Links) LinkHistoryOf(ctx context.Context, a Actor, portalID uint64, raw
 		return nil, err
 	}
 	return readResult(s.engine, ctx, func(op *operation) ([]LinkHistory, error) {
-		p, _, err := op.portalFor(a, portalID)
-		if err != nil {
-			return nil, err
-		}
-		pp, err := op.person(p, email)
+		p, _, pp, _, err := op.linkTarget(a, portalID, email)
 		if err != nil {
 			return nil, err
 		}
