@@ -236,6 +236,9 @@ func (w *txw) queueAt(m Message, secret string, due time.Time) (uint64, error) {
 	m.State = MessageQueued
 	m.CreatedAt = w.now
 	m.NextAttemptAt = due
+	if err := w.brandMail(&m); err != nil {
+		return 0, err
+	}
 	if secret != "" {
 		m.SealedToken = w.s.keys.Seal(secret, sealMail)
 	}
