@@ -118,7 +118,7 @@ func compileFastPages(t *templates) (*fastPages, error) {
 
 // landing serves the anonymous landing page when it can, and reports whether it did.
 func (f *fastPages) serveLanding(w http.ResponseWriter, r *http.Request, p page) bool {
-	if p.User != nil || p.SignedInAs != "" || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
+	if p.User != nil || p.SignedInAs != "" || p.Logo != "" || p.Accent != "" || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
 		return false
 	}
 	variant := 0
