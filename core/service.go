@@ -289,6 +289,9 @@ func (op *operation) queueAt(m Message, secret string, due time.Time) (uint64, e
 	m.State = MessageQueued
 	m.CreatedAt = op.now
 	m.NextAttemptAt = due
+	if err := op.brandMail(&m); err != nil {
+		return 0, err
+	}
 	if secret != "" {
 		m.SealedToken = op.s.keys.Seal(secret, sealMail)
 	}

@@ -37,6 +37,7 @@ type Tx interface {
 	CatcherStore
 	SSHKeyStore
 	ContentStore
+	LogoStore // brand.go
 }
 
 // ContentStore holds what a portal's built-in page shows besides its

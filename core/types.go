@@ -84,6 +84,14 @@ type Org struct {
 	Slug      string    `json:"slug"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// The brand its portals and emails carry (see brand.go): the logo by
+	// its hash (""; none), the accent colour (#rrggbb; "": latchkey's),
+	// the address replies go to ("": none) and the sender's name ("": the
+	// organization's).
+	Logo       string `json:"logo,omitempty"`
+	Accent     string `json:"accent,omitempty"`
+	ReplyTo    string `json:"reply_to,omitempty"`
+	SenderName string `json:"sender_name,omitempty"`
 }
 
 // User is a person's account, shared by every organization they belong to.

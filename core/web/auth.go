@@ -15,7 +15,8 @@ func (s *Server) portalHeader(r *http.Request, p *page) {
 		return
 	}
 	if pv, err := s.svc.OpenPortal(r.Context(), slug, ""); err == nil {
-		p.Org, p.Portal, p.PortalSlug = pv.Org.Name, pv.Portal.Title, pv.Portal.Slug
+		p.brand(pv.Org)
+		p.Portal, p.PortalSlug = pv.Portal.Title, pv.Portal.Slug
 	}
 }
 
@@ -169,8 +170,10 @@ func (s *Server) restoreToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) joinPage(token string, ji core.JoinInfo) page {
-	return page{Title: "Join " + ji.Org.Name, Org: ji.Org.Name, Join: true, Action: "/join/" + token, Email: ji.Email,
+	p := page{Title: "Join " + ji.Org.Name, Join: true, Action: "/join/" + token, Email: ji.Email,
 		Name: ji.Name, Role: ji.Role, HasAccount: ji.HasAccount, HasPassword: ji.HasPassword}
+	p.brand(ji.Org)
+	return p
 }
 
 func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {

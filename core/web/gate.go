@@ -122,9 +122,11 @@ func (s *Server) hostGate(w http.ResponseWriter, r *http.Request, host string) {
 	if !g.Allowed || g.Portal.Upstream == "" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			setPageHeaders(w.Header(), s.cookie.secure)
-			s.render(w, r, http.StatusForbidden, "error", page{Status: http.StatusForbidden, Title: "Sign in first",
-				Message: "This portal is open to people with access. Open it again and sign in.", Org: g.Org.Name, Portal: g.Portal.Title,
-				Static: ownPrefix + "/static", Action: "/", ActionText: "Open " + g.Portal.Title})
+			p := page{Status: http.StatusForbidden, Title: "Sign in first",
+				Message: "This portal is open to people with access. Open it again and sign in.", Portal: g.Portal.Title,
+				Static: ownPrefix + "/static", Action: "/", ActionText: "Open " + g.Portal.Title}
+			p.brand(g.Org)
+			s.render(w, r, http.StatusForbidden, "error", p)
 			return
 		}
 		http.Redirect(w, r, s.authorizeURL(g.Portal.Slug, r.URL.RequestURI()), http.StatusFound)
@@ -162,6 +164,10 @@ func (s *Server) hostOwn(w http.ResponseWriter, r *http.Request, host, rest stri
 	switch {
 	case rest == "static/style.css" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		s.style(w, r)
+	case strings.HasPrefix(rest, "static/logo/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		s.logoFile(w, r, strings.TrimPrefix(rest, "static/logo/"))
+	case strings.HasPrefix(rest, "static/accent/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		s.accentFile(w, r, strings.TrimPrefix(rest, "static/accent/"))
 	case rest == "callback" && r.Method == http.MethodGet:
 		si, ret, err := s.svc.ExchangeHostCode(r.Context(), r.URL.Query().Get("code"), host, s.visitor(r))
 		switch {

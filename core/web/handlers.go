@@ -43,8 +43,9 @@ func fieldError(err error) string {
 }
 
 func refPage(ref core.PortalRef) page {
-	return page{Org: ref.Org.Name, Portal: ref.Portal.Title, PortalSlug: ref.Portal.Slug, Project: ref.Project.Name,
-		Access: ref.Portal.Access}
+	p := page{Portal: ref.Portal.Title, PortalSlug: ref.Portal.Slug, Project: ref.Project.Name, Access: ref.Portal.Access}
+	p.brand(ref.Org)
+	return p
 }
 
 // ---- magic links

@@ -289,8 +289,9 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error
 	s.log.Warn("upstream failed", "portal", t.gate.Portal.Slug, "upstream", t.upstream.Redacted(), "status", status, "err", err, "request", requestID(r))
 	t.metrics.latency.Observe(time.Since(t.start).Seconds())
 	setPageHeaders(w.Header(), s.cookie.secure)
-	p := page{Status: status, Title: title, Message: msg, Org: t.gate.Org.Name, Portal: t.gate.Portal.Title, PortalSlug: t.gate.Portal.Slug,
+	p := page{Status: status, Title: title, Message: msg, Portal: t.gate.Portal.Title, PortalSlug: t.gate.Portal.Slug,
 		Static: s.staticBase(t), User: t.gate.User}
+	p.brand(t.gate.Org)
 	s.render(w, r, status, "error", p)
 }
 
