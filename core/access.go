@@ -268,7 +268,7 @@ func (op *operation) noticeRequest(p Portal, r Request, v Visitor) (string, erro
 		if err != nil {
 			return "", err
 		}
-		if err := op.portalMailTo(MailAccessRequest, p, ou.Email, ou.Name, data, "/requests/", secret); err != nil {
+		if err := op.portalMailTo(MailAccessRequest, p, ou.Email, ou.Name, data, "/requests/", secret, 0); err != nil {
 			return "", err
 		}
 		n.LastSentAt = op.now

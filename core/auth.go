@@ -306,7 +306,10 @@ func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
 		if sessions, err = op.DeleteSessionsBefore(op.now, op.now.Add(-s.opts.SessionIdle)); err != nil {
 			return err
 		}
-		tokens, err = op.DeleteTokensBefore(op.now.Add(-24 * time.Hour))
+		if tokens, err = op.DeleteTokensBefore(op.now.Add(-24 * time.Hour)); err != nil {
+			return err
+		}
+		_, err = op.pruneLinkHistory()
 		return err
 	})
 	return sessions, tokens, err

@@ -153,6 +153,9 @@ func (s *Links) UseCode(ctx context.Context, raw string, v Visitor) (Redemption,
 		if err != nil {
 			return Redemption{}, notFoundAs(err, "link", fmt.Sprint(t.LinkID))
 		}
+		if err := op.linkEvent(LinkEvent{LinkID: link.ID, Kind: LinkEventCodeUsed, Addr: v.Addr, UserAgent: v.UserAgent}); err != nil {
+			return Redemption{}, err
+		}
 		r, err := op.redeemLink(link, v, true)
 		if err != nil {
 			return Redemption{}, err

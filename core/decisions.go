@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Decision is core's answer to "may the actor do this, now?": allowed, or
 // refused with the reason a person reads. The read models an adapter shows
@@ -84,6 +87,7 @@ type MemberActions struct {
 	Resend       Decision
 	ChangeRole   Decision
 	RemoveAccess Decision
+	History      Decision     // the history of their links here (theirs or the owner's, like the links)
 	Roles        []RoleChoice // what Change role offers
 }
 
@@ -115,6 +119,7 @@ func memberActions(a Actor, by Role, pp portalPerson, now time.Time) MemberActio
 		Resend:       both(active),
 		ChangeRole:   change,
 		RemoveAccess: both(hasAccessToRemove(pp)),
+		History:      both(hasLinks(pp)),
 		Roles:        roles,
 	}
 }
@@ -183,6 +188,29 @@ type ProjectActions struct {
 	// Portal: its members, activity and content; refused for a project
 	// without a portal.
 	Portal Decision
+}
+
+// OrgActions are what the actor may do about the organization itself.
+type OrgActions struct {
+	ChangeBrand Decision // its name, logo, accent, sender and reply address
+}
+
+func mayChangeOrg(by Role) error {
+	if by != RoleOwner {
+		return forbidden("only the owner changes the organization's name and brand")
+	}
+	return nil
+}
+
+// OrgActionsOf decides what a may do about the organization.
+func (s *Portals) OrgActionsOf(ctx context.Context, a Actor, orgID uint64) (OrgActions, error) {
+	return readResult(s.engine, ctx, func(op *operation) (OrgActions, error) {
+		_, by, err := op.orgFor(a, orgID)
+		if err != nil {
+			return OrgActions{}, err
+		}
+		return OrgActions{ChangeBrand: decide(mayChangeOrg(by))}, nil
+	})
 }
 
 // RequestActions are what the actor may do about an access request.

@@ -70,6 +70,10 @@ func TestMemberDecisionsAreWhatTheWritesDo(t *testing.T) {
 		{"remove access", func(m core.MemberActions) core.Decision { return m.RemoveAccess }, func(e *env, w world, a core.Actor, pm core.PortalMember) error {
 			return e.Svc.RemoveAccess(e.Ctx, a, w.closed.ID, pm.Email)
 		}},
+		{"link history", func(m core.MemberActions) core.Decision { return m.History }, func(e *env, w world, a core.Actor, pm core.PortalMember) error {
+			_, err := e.Svc.LinkHistoryOf(e.Ctx, a, w.closed.ID, pm.Email)
+			return err
+		}},
 	}
 	checked := map[string]bool{}
 	for actorName, actorOf := range actors {

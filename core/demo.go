@@ -56,6 +56,9 @@ func (d *demo) load(ownerHash string, links *[]DemoLink) error {
 	if err != nil {
 		return err
 	}
+	if err := d.brandDemo(&org); err != nil {
+		return err
+	}
 	owner, err := op.UserByEmail("owner@northwind.test")
 	if err != nil {
 		return err

@@ -111,6 +111,10 @@ func fieldLabel(field string) string {
 		return "address"
 	case "key":
 		return "SSH key"
+	case "reply_to":
+		return "reply-to address"
+	case "sender_name":
+		return "sender name"
 	}
 	return field
 }

@@ -47,6 +47,9 @@ func (op *operation) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
 	if err := op.PutLink(&l); err != nil {
 		return IssuedLink{}, err
 	}
+	if err := op.linkEvent(LinkEvent{LinkID: l.ID, Kind: LinkEventCreated, Actor: a.label(), Detail: "as " + string(l.Role)}); err != nil {
+		return IssuedLink{}, err
+	}
 	if err := op.know(l.OrgID, l.Email); err != nil {
 		return IssuedLink{}, err
 	}
@@ -64,6 +67,13 @@ func (op *operation) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
 func (op *operation) endLink(l *Link, state LinkState, a Actor) error {
 	l.State, l.EndedAt, l.EndedBy = state, op.now, a.label()
 	if err := op.PutLink(l); err != nil {
+		return err
+	}
+	kind := LinkEventDeactivated
+	if state == LinkReplaced {
+		kind = LinkEventReplaced
+	}
+	if err := op.linkEvent(LinkEvent{LinkID: l.ID, Kind: kind, Actor: a.label()}); err != nil {
 		return err
 	}
 	op.changed(Change{Kind: ChangeLinkChanged, OrgID: l.OrgID, PortalID: l.PortalID})
@@ -267,12 +277,12 @@ func (op *operation) activeLinkTarget(a Actor, portalID uint64, rawEmail string)
 }
 
 func (op *operation) portalMail(kind MailKind, p Portal, to, toName string, data map[string]string, il IssuedLink) error {
-	return op.portalMailTo(kind, p, to, toName, data, "/m/", il.Token)
+	return op.portalMailTo(kind, p, to, toName, data, "/m/", il.Token, il.Link.ID)
 }
 
 // portalMailTo queues a mail about a portal whose button leads to
 // linkPath+secret (no button without a secret).
-func (op *operation) portalMailTo(kind MailKind, p Portal, to, toName string, data map[string]string, linkPath, secret string) error {
+func (op *operation) portalMailTo(kind MailKind, p Portal, to, toName string, data map[string]string, linkPath, secret string, linkID uint64) error {
 	org, err := op.Org(p.OrgID)
 	if err != nil {
 		return err
@@ -281,7 +291,7 @@ func (op *operation) portalMailTo(kind MailKind, p Portal, to, toName string, da
 	for k, v := range data {
 		d[k] = v
 	}
-	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, Lang: p.Language}
+	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, LinkID: linkID, Lang: p.Language}
 	if secret != "" {
 		m.LinkPath = linkPath
 	}

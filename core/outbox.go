@@ -102,6 +102,11 @@ func (s *Mail) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 			if err := op.audit(mailActor, m.OrgID, action, m.To, detail); err != nil {
 				return err
 			}
+			if m.LinkID != 0 {
+				if err := op.linkEvent(LinkEvent{LinkID: m.LinkID, Kind: LinkEventEmailed, Detail: deliveryWord(m) + ": " + clip(d.Detail)}); err != nil {
+					return err
+				}
+			}
 			op.changed(Change{Kind: ChangeMailChanged, OrgID: m.OrgID})
 		}
 		return nil

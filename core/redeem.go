@@ -37,6 +37,8 @@ type Landing struct {
 	Requested bool
 	// Used: the link was opened (Open portal pressed) at least once.
 	Used bool
+	// LinkID is the link's, for its history (NoteView).
+	LinkID uint64
 }
 
 func (op *operation) linkByToken(token string) (Link, error) {
@@ -74,7 +76,7 @@ func (s *Links) Landing(ctx context.Context, token, sessionID string) (Landing, 
 		if l.PortalRef, err = op.portalRef(p); err != nil {
 			return err
 		}
-		l.Email, l.State = link.Email, link.State
+		l.Email, l.State, l.LinkID = link.Email, link.State, link.ID
 		l.Requested, l.Used = link.CreatedBy == visitorLabel, link.UseCount > 0
 		if link.State != LinkActive {
 			return ErrLinkInactive
@@ -175,6 +177,9 @@ func (op *operation) redeemLink(link Link, v Visitor, withSession bool) (Redempt
 	link.UseCount++
 	link.LastUsedAt = op.now
 	if err := op.PutLink(&link); err != nil {
+		return Redemption{}, err
+	}
+	if err := op.linkEvent(LinkEvent{LinkID: link.ID, Kind: LinkEventRedeemed, Addr: v.Addr, UserAgent: v.UserAgent, Method: "POST"}); err != nil {
 		return Redemption{}, err
 	}
 	r := Redemption{PortalRef: ref, Created: created}

@@ -35,8 +35,9 @@ type Options struct {
 	// it off (load tests only).
 	PortalRequests   Limit
 	RateLimitsOff    bool
-	UniformResponses bool         // every portal answers the access form generically
-	Argon2           Argon2Params // default DefaultArgon2
+	UniformResponses bool          // every portal answers the access form generically
+	LinkHistory      time.Duration // how long a link's history is kept; default 180 days
+	Argon2           Argon2Params  // default DefaultArgon2
 }
 
 func (o Options) withDefaults() Options {
@@ -51,6 +52,7 @@ func (o Options) withDefaults() Options {
 	def(&o.JoinTTL, 7*24*time.Hour)
 	def(&o.NotifyEvery, 24*time.Hour)
 	def(&o.NotifyPortalEvery, 10*time.Minute)
+	def(&o.LinkHistory, 180*24*time.Hour)
 	if o.PortalRequests.Off() {
 		o.PortalRequests = Limit{Every: 2 * time.Minute, Burst: 30}
 	}
@@ -90,6 +92,7 @@ type engine struct {
 	requests  *Keyed // strangers' access requests, per portal
 	codeTries *Keyed // codes typed, per client address
 	gates     *gateCache
+	views     viewLog // link views waiting to be written
 }
 
 // Links creates, reveals, mails and ends magic links, and redeems them.
@@ -298,6 +301,9 @@ func (op *operation) queueAt(m Message, secret string, due time.Time) (uint64, e
 	m.State = MessageQueued
 	m.CreatedAt = op.now
 	m.NextAttemptAt = due
+	if err := op.brandMail(&m); err != nil {
+		return 0, err
+	}
 	if secret != "" {
 		m.SealedToken = op.s.keys.Seal(secret, sealMail)
 	}

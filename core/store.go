@@ -37,6 +37,7 @@ type Tx interface {
 	CatcherStore
 	SSHKeyStore
 	ContentStore
+	LogoStore // brand.go
 }
 
 // ContentStore holds what a portal's built-in page shows besides its
@@ -151,6 +152,13 @@ type TokenStore interface {
 	PutToken(t Token) error
 	// DeleteTokensBefore removes tokens that expired before t; it returns how many.
 	DeleteTokensBefore(t time.Time) (int, error)
+
+	// PutLinkEvent appends an event to its link's history, assigning its id.
+	PutLinkEvent(e *LinkEvent) error
+	// LinkEvents is a link's history, oldest first.
+	LinkEvents(linkID uint64) ([]LinkEvent, error)
+	// DeleteLinkEventsBefore removes the events older than t; it returns how many.
+	DeleteLinkEventsBefore(t time.Time) (int, error)
 }
 
 // SessionStore holds sessions by hash, indexed by user. There is no index

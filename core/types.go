@@ -104,6 +104,14 @@ type Org struct {
 	Slug      string    `json:"slug"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// The brand its portals and emails carry (see brand.go): the logo by
+	// its hash (""; none), the accent colour (#rrggbb; "": latchkey's),
+	// the address replies go to ("": none) and the sender's name ("": the
+	// organization's).
+	Logo       string `json:"logo,omitempty"`
+	Accent     string `json:"accent,omitempty"`
+	ReplyTo    string `json:"reply_to,omitempty"`
+	SenderName string `json:"sender_name,omitempty"`
 }
 
 // User is a person's account, shared by every organization they belong to.
@@ -408,6 +416,7 @@ type Message struct {
 	ToName        string            `json:"to_name,omitempty"`
 	Data          map[string]string `json:"data,omitempty"`
 	LinkPath      string            `json:"link_path,omitempty"` // "/m/", "/join/", "/restore/": the sealed token follows it
+	LinkID        uint64            `json:"link_id,omitempty"`   // the magic link it carries, whose history records its delivery
 	Lang          string            `json:"lang,omitempty"`      // the language it is written in (one of Languages); "" for English
 	SealedToken   []byte            `json:"sealed_token,omitempty"`
 	State         MessageState      `json:"state"`
@@ -416,6 +425,34 @@ type Message struct {
 	LastError     string            `json:"last_error,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
 	SentAt        time.Time         `json:"sent_at,omitzero"`
+}
+
+// LinkEventKind is what happened to a magic link, in its history.
+type LinkEventKind string
+
+// What a link's history records.
+const (
+	LinkEventCreated     LinkEventKind = "created"     // by whom
+	LinkEventEmailed     LinkEventKind = "emailed"     // Detail: the delivery's outcome
+	LinkEventViewed      LinkEventKind = "viewed"      // a GET or HEAD of its page
+	LinkEventRedeemed    LinkEventKind = "redeemed"    // Open portal (POST)
+	LinkEventCodeUsed    LinkEventKind = "code_used"   // its email's code typed in the browser that asked
+	LinkEventDeactivated LinkEventKind = "deactivated" // by whom
+	LinkEventReplaced    LinkEventKind = "replaced"    // by whom
+)
+
+// LinkEvent is one entry of a link's history.
+type LinkEvent struct {
+	ID        uint64        `json:"id"`
+	LinkID    uint64        `json:"link_id"`
+	Kind      LinkEventKind `json:"kind"`
+	At        time.Time     `json:"at"`
+	Actor     string        `json:"actor,omitempty"` // who created, ended or replaced it
+	Addr      string        `json:"addr,omitempty"`  // the client's address
+	UserAgent string        `json:"user_agent,omitempty"`
+	Method    string        `json:"method,omitempty"`  // a view: GET or HEAD
+	Cookies   bool          `json:"cookies,omitempty"` // a view: the request carried cookies
+	Detail    string        `json:"detail,omitempty"`
 }
 
 // Pending reports whether the message still waits for delivery.

@@ -97,6 +97,7 @@ var allBuckets = [][]byte{
 	bSessions, bSessionsUser, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
 	bKnown, bNotices, bPortalsHost, bResources, bResourcesPortal, bUpdates, bUpdatesPortal,
+	bLinkEvents, bLinkEventsTime, bLogos,
 }
 
 var (

@@ -223,6 +223,9 @@ func (m *members) menu(pm core.PortalMember) screen {
 					return doneMsg{status: email + " no longer has access to " + p.Title + ".", pop: 1, reload: true}
 				})))
 		}},
+		{label: "Link history", desc: "Every event of their links here: created, emailed, viewed (a mail scanner's views marked), redeemed, code used, ended.", why: do.History.Why(), action: func() tea.Cmd {
+			return push(newLinkHistory(c, p, email))
+		}},
 	}
 	heading := email
 	if pm.Name != "" {

@@ -33,6 +33,7 @@ type config struct {
 	UniformResponses bool
 	SessionIdle      time.Duration
 	SessionLifetime  time.Duration
+	LinkHistory      time.Duration
 	LogLevel         string
 	TrustedProxies   string
 	RateLimits       string
@@ -74,6 +75,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.UniformResponses, "uniform-responses", false, "the closed-portal form never reveals whether an email has access")
 	fs.DurationVar(&c.SessionIdle, "session-idle", 7*24*time.Hour, "a browser session ends after this long unused")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 30*24*time.Hour, "a browser session ends this long after sign-in")
+	fs.DurationVar(&c.LinkHistory, "link-history", 180*24*time.Hour, "how long each link's history (views, redemptions, emails) is kept")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler on this loopback `addr`ess, for diagnosis (empty: off)")
 	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to turn off the rate limits of the portal listener and the SSH console, for a load test on loopback (never in production)")
@@ -153,6 +155,9 @@ func (c *config) validate() error {
 	}
 	if c.SessionIdle < time.Minute {
 		bad("session-idle", "must be at least 1m")
+	}
+	if c.LinkHistory != 0 && c.LinkHistory < 24*time.Hour { // 0: the default
+		bad("link-history", "must be at least 24h")
 	}
 	if c.SessionLifetime < c.SessionIdle {
 		bad("session-lifetime", "must be at least --session-idle (%s)", c.SessionIdle)

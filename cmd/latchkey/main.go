@@ -197,7 +197,7 @@ func openInstance(c config, log *slog.Logger) (*instance, error) {
 	}
 	svc, err := core.New(core.Config{
 		Store: st, Keys: keys, PublicURL: c.PublicURL, Logger: log,
-		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, UniformResponses: c.UniformResponses,
+		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, LinkHistory: c.LinkHistory, UniformResponses: c.UniformResponses,
 			RateLimitsOff: c.RateLimits == "off"},
 	})
 	if err != nil {
@@ -207,7 +207,13 @@ func openInstance(c config, log *slog.Logger) (*instance, error) {
 	return &instance{store: st, svc: svc, log: log}, nil
 }
 
-func (in *instance) Close() error { return in.store.Close() }
+// Close writes the link views still held in memory, then closes the store.
+func (in *instance) Close() error {
+	if err := in.svc.FlushViews(context.Background()); err != nil {
+		in.svc.Logger().Warn("write link views", "err", err)
+	}
+	return in.store.Close()
+}
 
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level

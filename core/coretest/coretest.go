@@ -123,6 +123,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { svc.FlushViews(context.Background()) }) // before the store closes (cleanups run last first)
 	return &Env{T: t, Ctx: context.Background(), Dir: dir, Store: st, Svc: svc, Clock: clock, Keys: keys, Admin: core.AdminActor("test")}
 }
 

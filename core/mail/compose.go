@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -44,6 +45,9 @@ type Composer struct {
 	// portal.example.com"), which an access request's email gives its owner
 	// to grant it from a terminal; empty when SSH is off. Set it before use.
 	SSHLogin string
+	// Logos gives the logos that an organization's emails embed (see
+	// brand.go); nil: emails carry no logo. A worker sets its service here.
+	Logos LogoSource
 
 	from      mail.Address
 	publicURL string
@@ -101,6 +105,7 @@ type view struct {
 	Addr       string
 	RequestID  string
 	SSHLogin   string
+	ReplyTo    string // the organization's reply address: replies are read
 	// Access requests: the requester's address in ASCII when it is not
 	// plain ASCII, and the known address it reads as.
 	ASCII     string
@@ -219,11 +224,17 @@ func subject(v view) string {
 
 // Compose renders an outbox row. token is its opened secret ("" when it has none).
 func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
+	return c.ComposeContext(context.Background(), m, token)
+}
+
+// ComposeContext is Compose, with the context of the logo's lookup.
+func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token string) (Envelope, error) {
 	d := m.Data
 	tr := c.i18n.Lang(m.Lang)
 	v := view{tr: tr, Lang: tr.Code(), Kind: m.Kind, Name: clean(m.ToName), Email: clean(d["email"]), Org: clean(d["org"]), Portal: clean(d["portal"]),
 		Slug: clean(d["slug"]), By: clean(d["by"]), Role: clean(d["role"]), PublicURL: c.publicURL,
-		RestoreURL: c.publicURL + "/restore", Addr: clean(d["addr"]), RequestID: clean(d["request_id"]), SSHLogin: c.SSHLogin}
+		RestoreURL: c.publicURL + "/restore", Addr: clean(d["addr"]), RequestID: clean(d["request_id"]), SSHLogin: c.SSHLogin,
+		ReplyTo: clean(d[core.MailDataReplyTo])}
 	if v.Slug != "" {
 		v.PortalURL = c.publicURL + "/p/" + v.Slug
 	}
@@ -288,32 +299,42 @@ func (c *Composer) Compose(m core.Message, token string) (Envelope, error) {
 	if err := c.html.ExecuteTemplate(&body, string(m.Kind), v); err != nil {
 		return Envelope{}, err
 	}
+	b := c.brandOf(ctx, m)
 	page := struct {
 		Title string
 		V     view
 		Body  htmltemplate.HTML // rendered (and escaped) by the kind's template above
-	}{subject, v, htmltemplate.HTML(body.String())}
+		Brand mailBrand
+	}{subject, v, htmltemplate.HTML(body.String()), b}
 	if err := c.html.ExecuteTemplate(&html, "layout", page); err != nil {
 		return Envelope{}, err
 	}
+	htmlOut := b.paint(html.Bytes())
 	to := core.AddressASCII(m.To)
 	at := strings.LastIndexByte(to, '@')
 	env := Envelope{From: c.from.Address, To: []string{to}, Subject: subject, NeedsUTF8: !core.IsASCII(to[:max(at, 0)]),
 		MessageID: fmt.Sprintf("%d.%s@%s", m.ID, strconv.FormatInt(m.CreatedAt.UnixNano(), 36), c.domain)}
 	var err error
-	env.Data, err = c.build(m, env, text.Bytes(), html.Bytes())
+	env.Data, err = c.build(m, env, b, text.Bytes(), htmlOut)
 	return env, err
 }
 
 // build writes the RFC 5322 message: headers, then multipart/alternative
 // with a quoted-printable text and HTML part. Everything is derived from the
 // row, so rendering a row twice gives the same bytes.
-func (c *Composer) build(m core.Message, env Envelope, text, html []byte) ([]byte, error) {
+func (c *Composer) build(m core.Message, env Envelope, brand mailBrand, text, html []byte) ([]byte, error) {
 	var b bytes.Buffer
 	sum := sha256.Sum256([]byte(env.MessageID))
 	boundary := "latchkey-" + hex.EncodeToString(sum[:12])
 	header := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
-	header("From", FormatAddress(c.from.Name, c.from.Address))
+	from := c.from.Name
+	if brand.Sender != "" {
+		from = brand.Sender
+	}
+	header("From", FormatAddress(from, c.from.Address))
+	if brand.ReplyTo != "" {
+		header("Reply-To", FormatAddress("", brand.ReplyTo))
+	}
 	header("To", FormatAddress(m.ToName, env.To[0]))
 	header("Subject", EncodeHeader(env.Subject))
 	header("Date", m.CreatedAt.UTC().Format(time.RFC1123Z))
@@ -326,29 +347,36 @@ func (c *Composer) build(m core.Message, env Envelope, text, html []byte) ([]byt
 	if err := mw.SetBoundary(boundary); err != nil {
 		return nil, err
 	}
-	for _, part := range []struct {
-		ctype string
-		body  []byte
-	}{{"text/plain; charset=utf-8", text}, {"text/html; charset=utf-8", html}} {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Type", part.ctype)
-		h.Set("Content-Transfer-Encoding", "quoted-printable")
-		w, err := mw.CreatePart(h)
-		if err != nil {
+	if err := writeText(mw, "text/plain; charset=utf-8", text); err != nil {
+		return nil, err
+	}
+	if brand.Logo == nil {
+		if err := writeText(mw, "text/html; charset=utf-8", html); err != nil {
 			return nil, err
 		}
-		qp := quotedprintable.NewWriter(w)
-		if _, err := qp.Write(crlf(part.body)); err != nil {
-			return nil, err
-		}
-		if err := qp.Close(); err != nil {
-			return nil, err
-		}
+	} else if err := writeRelated(mw, boundary, brand, html); err != nil {
+		return nil, err
 	}
 	if err := mw.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// writeText writes a quoted-printable text part.
+func writeText(mw *multipart.Writer, ctype string, body []byte) error {
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	w, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write(crlf(body)); err != nil {
+		return err
+	}
+	return qp.Close()
 }
 
 func crlf(b []byte) []byte {

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/textproto"
 	"strings"
 )
 
@@ -17,6 +18,19 @@ type Parsed struct {
 	From, To, Subject, Date, MessageID string
 	Text                               string // the text/plain part (or the HTML's text when there is none)
 	HTML                               string // the text/html part, if any
+	// Inline are the images the HTML refers to as cid:ID (an
+	// organization's logo), by ID, as data: URLs.
+	Inline map[string]string
+}
+
+// InlineHTML is the HTML part with its cid: images as data: URLs, for a
+// view that loads nothing from elsewhere.
+func (p Parsed) InlineHTML() string {
+	html := p.HTML
+	for id, data := range p.Inline {
+		html = strings.ReplaceAll(html, `src="cid:`+id+`"`, `src="`+data+`"`)
+	}
+	return html
 }
 
 var wordDecoder = mime.WordDecoder{CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
@@ -43,7 +57,7 @@ func Parse(raw []byte) (Parsed, error) {
 	h := m.Header
 	p := Parsed{From: decodeHeader(h.Get("From")), To: decodeHeader(h.Get("To")), Subject: decodeHeader(h.Get("Subject")),
 		Date: h.Get("Date"), MessageID: h.Get("Message-ID")}
-	if err := p.walk(h.Get("Content-Type"), h.Get("Content-Transfer-Encoding"), m.Body, 0); err != nil {
+	if err := p.walk(textproto.MIMEHeader(h), m.Body, 0); err != nil {
 		return p, err
 	}
 	if p.Text == "" && p.HTML != "" {
@@ -52,7 +66,8 @@ func Parse(raw []byte) (Parsed, error) {
 	return p, nil
 }
 
-func (p *Parsed) walk(ctype, cte string, body io.Reader, depth int) error {
+func (p *Parsed) walk(header textproto.MIMEHeader, body io.Reader, depth int) error {
+	ctype, cte := header.Get("Content-Type"), header.Get("Content-Transfer-Encoding")
 	if ctype == "" {
 		ctype = "text/plain"
 	}
@@ -70,7 +85,7 @@ func (p *Parsed) walk(ctype, cte string, body io.Reader, depth int) error {
 			if err != nil {
 				return err
 			}
-			if err := p.walk(part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part, depth+1); err != nil {
+			if err := p.walk(part.Header, part, depth+1); err != nil {
 				return err
 			}
 		}
@@ -87,6 +102,13 @@ func (p *Parsed) walk(ctype, cte string, body io.Reader, depth int) error {
 		return err
 	}
 	text := strings.ReplaceAll(string(b), "\r\n", "\n")
+	if id := strings.Trim(header.Get("Content-Id"), "<> "); strings.HasPrefix(mt, "image/") && id != "" && (mt == "image/png" || mt == "image/jpeg") {
+		if p.Inline == nil {
+			p.Inline = map[string]string{}
+		}
+		p.Inline[id] = "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(b)
+		return nil
+	}
 	switch {
 	case mt == "text/plain" && p.Text == "":
 		p.Text = text

@@ -64,6 +64,9 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Composer.Logos == nil {
+		cfg.Composer.Logos = cfg.Service // the logos of the organizations' emails
+	}
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 4
 		if r, ok := cfg.Sender.(*Relay); ok {
@@ -183,7 +186,7 @@ func (w *Worker) deliver(ctx context.Context, m core.Message) core.Delivery {
 	if err != nil {
 		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "cannot open the message's link: " + err.Error()}
 	}
-	env, err := w.cfg.Composer.Compose(m, token)
+	env, err := w.cfg.Composer.ComposeContext(ctx, m, token)
 	if err != nil {
 		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "cannot render: " + err.Error()}
 	}

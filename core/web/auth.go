@@ -15,7 +15,8 @@ func (s *Server) portalHeader(r *http.Request, p *page) {
 		return
 	}
 	if pv, err := s.svc.OpenPortal(r.Context(), slug, ""); err == nil {
-		p.Org, p.Portal, p.PortalSlug = pv.Org.Name, pv.Portal.Title, pv.Portal.Slug
+		p.brand(pv.Org)
+		p.Portal, p.PortalSlug = pv.Portal.Title, pv.Portal.Slug
 		p.tr = s.lang(r, pv.Portal.Language)
 		p.Lang = p.tr.Code()
 	}
@@ -185,7 +186,8 @@ func (s *Server) restoreToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) joinPage(r *http.Request, token string, ji core.JoinInfo) page {
 	p := s.newPage(r, "")
-	p.Title, p.Org, p.Join, p.Action, p.Email = p.tr.T("join.heading", ji.Org.Name), ji.Org.Name, true, "/join/"+token, ji.Email
+	p.brand(ji.Org)
+	p.Title, p.Join, p.Action, p.Email = p.tr.T("join.heading", ji.Org.Name), true, "/join/"+token, ji.Email
 	p.Name, p.Role, p.HasAccount, p.HasPassword = ji.Name, ji.Role, ji.HasAccount, ji.HasPassword
 	return p
 }

@@ -7,8 +7,22 @@ import (
 	"strconv"
 	"strings"
 
+	"latchkey/core"
 	"latchkey/core/i18n"
 )
+
+// isHex reports whether s is six lower-case hex digits (an accent's).
+func isHex(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // A fastPage is a page executed once through html/template with markers in
 // place of its string fields, then cut at the markers. Serving it writes the
@@ -95,14 +109,24 @@ func landingFields(p *page) []*string {
 	return []*string{&p.Org, &p.Portal, &p.Project, &p.Email, &p.Token}
 }
 
+// brandedLandingFields add an organization's logo and accent (hex
+// digits both, which no escaper changes).
+func brandedLandingFields(p *page) []*string {
+	return append(landingFields(p), &p.Logo, &p.Accent)
+}
+
 // fastPages holds the pre-rendered variants of the hottest page, per
 // language: the landing page of an active link, for a browser without a
-// session; [0] for a link of an invitation, [1] for one the visitor asked for.
+// session; [0] for a link of an invitation, [1] for one the visitor asked
+// for. The branded variants are those of an organization with a logo and
+// an accent.
 type fastPages map[string]*fastLanding
 
 type fastLanding struct {
 	landing        [2]*fastPage // project name differs from portal title
 	landingProject [2]*fastPage // project name equals portal title
+	branded        [2]*fastPage
+	brandedProject [2]*fastPage
 }
 
 func compileFastPages(t *templates, b *i18n.Bundle) (fastPages, error) {
@@ -112,12 +136,21 @@ func compileFastPages(t *templates, b *i18n.Bundle) (fastPages, error) {
 		fl := &fastLanding{}
 		for i, requested := range []bool{false, true} {
 			base := page{Title: tr.T("action.open_portal"), Requested: requested, Lang: code, tr: tr}
-			var err error
-			if fl.landing[i], err = compileFast(t, "landing", base, landingFields, nil); err != nil {
-				return nil, fmt.Errorf("landing: %w", err)
-			}
-			if fl.landingProject[i], err = compileFast(t, "landing", base, landingFields, map[int]int{2: 1}); err != nil { // Project holds the portal title
-				return nil, fmt.Errorf("landing: %w", err)
+			for _, v := range []struct {
+				into   **fastPage
+				fields func(*page) []*string
+				same   map[int]int
+			}{
+				{&fl.landing[i], landingFields, nil},
+				{&fl.landingProject[i], landingFields, map[int]int{2: 1}}, // Project holds the portal title
+				{&fl.branded[i], brandedLandingFields, nil},
+				{&fl.brandedProject[i], brandedLandingFields, map[int]int{2: 1}},
+			} {
+				fp, err := compileFast(t, "landing", base, v.fields, v.same)
+				if err != nil {
+					return nil, fmt.Errorf("landing: %w", err)
+				}
+				*v.into = fp
 			}
 		}
 		f[code] = fl
@@ -128,12 +161,24 @@ func compileFastPages(t *templates, b *i18n.Bundle) (fastPages, error) {
 // landing serves the anonymous landing page when it can, and reports whether it did.
 func (f fastPages) serveLanding(w http.ResponseWriter, r *http.Request, p page) bool {
 	fl, ok := f[p.Lang]
-	if !ok || p.User != nil || p.SignedInAs != "" || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
+	branded := p.Logo != "" && p.Accent != ""
+	if !ok || p.User != nil || p.SignedInAs != "" || !branded && (p.Logo != "" || p.Accent != "") || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Project == "" || p.Email == "" || p.Token == "" {
 		return false
 	}
 	variant := 0
 	if p.Requested {
 		variant = 1
+	}
+	if branded {
+		if !core.IsLogoHash(p.Logo) || !isHex(p.Accent) {
+			return false
+		}
+		fp := fl.branded[variant]
+		if p.Project == p.Portal {
+			fp = fl.brandedProject[variant]
+		}
+		fp.write(w, r, http.StatusOK, []string{p.Org, p.Portal, p.Project, p.Email, p.Token, p.Logo, p.Accent})
+		return true
 	}
 	fp := fl.landing[variant]
 	if p.Project == p.Portal {

@@ -47,6 +47,9 @@ func TestFastPagesMatchTemplates(t *testing.T) {
 			p.Project = p.Portal
 		}
 		p.Requested = i%2 == 0
+		if i%4 == 1 { // an organization with a logo and an accent
+			p.Logo, p.Accent = strings.Repeat("0123456789abcdef", 4), "0b6e4f"
+		}
 		req := httptest.NewRequest("GET", "/m/"+tok, nil)
 		slow := httptest.NewRecorder()
 		s.render(slow, req, 200, "landing", p)

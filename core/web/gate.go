@@ -124,7 +124,8 @@ func (s *Server) hostGate(w http.ResponseWriter, r *http.Request, host string) {
 			setPageHeaders(w.Header(), s.cookie.secure)
 			p := s.newPage(r, g.Portal.Language)
 			p.Status, p.Title, p.Message = http.StatusForbidden, p.tr.T("page.sign_in_first.title"), p.tr.T("page.sign_in_first.body")
-			p.Org, p.Portal, p.Static, p.Action, p.ActionText = g.Org.Name, g.Portal.Title, ownPrefix+"/static", "/", p.tr.T("action.open_named", g.Portal.Title)
+			p.brand(g.Org)
+			p.Portal, p.Static, p.Action, p.ActionText = g.Portal.Title, ownPrefix+"/static", "/", p.tr.T("action.open_named", g.Portal.Title)
 			s.render(w, r, http.StatusForbidden, "error", p)
 			return
 		}
@@ -163,6 +164,10 @@ func (s *Server) hostOwn(w http.ResponseWriter, r *http.Request, host, rest stri
 	switch {
 	case rest == "static/style.css" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		s.style(w, r)
+	case strings.HasPrefix(rest, "static/logo/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		s.logoFile(w, r, strings.TrimPrefix(rest, "static/logo/"))
+	case strings.HasPrefix(rest, "static/accent/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		s.accentFile(w, r, strings.TrimPrefix(rest, "static/accent/"))
 	case rest == "callback" && r.Method == http.MethodGet:
 		si, ret, err := s.svc.ExchangeHostCode(r.Context(), r.URL.Query().Get("code"), host, s.visitor(r))
 		switch {

@@ -44,7 +44,8 @@ func fieldError(err error) string {
 // refPage is a page about a portal, in the language for its visitor.
 func (s *Server) refPage(r *http.Request, ref core.PortalRef) page {
 	p := s.newPage(r, ref.Portal.Language)
-	p.Org, p.Portal, p.PortalSlug, p.Project, p.Access = ref.Org.Name, ref.Portal.Title, ref.Portal.Slug, ref.Project.Name, ref.Portal.Access
+	p.brand(ref.Org)
+	p.Portal, p.PortalSlug, p.Project, p.Access = ref.Portal.Title, ref.Portal.Slug, ref.Project.Name, ref.Portal.Access
 	return p
 }
 
@@ -53,6 +54,9 @@ func (s *Server) refPage(r *http.Request, ref core.PortalRef) page {
 func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	l, err := s.svc.Landing(r.Context(), token, s.sessionID(r))
+	if err == nil || errors.Is(err, core.ErrLinkInactive) { // the link's history: who looked, and how
+		s.svc.NoteView(l.LinkID, s.visitor(r), r.Method, len(r.Header.Values("Cookie")) > 0)
+	}
 	switch {
 	case err == nil:
 		if l.Portal.Host != "" && l.Portal.Upstream != "" {

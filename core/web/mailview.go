@@ -109,5 +109,5 @@ func (s *Server) mailHTML(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(p.HTML))
+	w.Write([]byte(p.InlineHTML()))
 }

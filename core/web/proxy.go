@@ -289,7 +289,8 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error
 	setPageHeaders(w.Header(), s.cookie.secure)
 	p := s.newPage(r, t.gate.Portal.Language)
 	p.Status, p.Title, p.Message = status, p.tr.T(key+".title"), p.tr.T(key+".body", t.gate.Org.Name)
-	p.Org, p.Portal, p.PortalSlug, p.Static, p.User = t.gate.Org.Name, t.gate.Portal.Title, t.gate.Portal.Slug, s.staticBase(t), t.gate.User
+	p.brand(t.gate.Org)
+	p.Portal, p.PortalSlug, p.Static, p.User = t.gate.Portal.Title, t.gate.Portal.Slug, s.staticBase(t), t.gate.User
 	s.render(w, r, status, "error", p)
 }
 

@@ -63,6 +63,8 @@ type page struct {
 	Hint       string
 
 	Static string // where latchkey's stylesheet is served on this host ("" for /static)
+	Logo   string // the organization's logo, by hash ("": none); see brand.go
+	Accent string // its accent colour, rrggbb ("": latchkey's)
 	Home   bool   // the portal's own page: its title is the page's heading, not repeated in the header
 
 	Requested bool // landing: the link was asked for, not an invitation
@@ -204,7 +206,8 @@ func (s *Server) requestPortal(r *http.Request, p *page) {
 		}
 	}
 	if ref.Portal.Slug != "" {
-		p.Org, p.Portal, p.PortalSlug = ref.Org.Name, ref.Portal.Title, ref.Portal.Slug
+		p.brand(ref.Org)
+		p.Portal, p.PortalSlug = ref.Portal.Title, ref.Portal.Slug
 	}
 	p.tr = s.lang(r, ref.Portal.Language)
 	p.Lang = p.tr.Code()

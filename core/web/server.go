@@ -129,6 +129,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes(mux *http.ServeMux, mailViewer bool) {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/portals", http.StatusSeeOther) })
 	mux.HandleFunc("GET /static/style.css", s.style)
+	mux.HandleFunc("GET /static/logo/{file}", func(w http.ResponseWriter, r *http.Request) { s.logoFile(w, r, r.PathValue("file")) })
+	mux.HandleFunc("GET /static/accent/{file}", func(w http.ResponseWriter, r *http.Request) { s.accentFile(w, r, r.PathValue("file")) })
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET "+ownPrefix+"/authorize", s.authorize)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   invite EMAIL --role ROLE [--portal SLUG] [--name NAME] [--until YYYY-MM-DD] [--org SLUG] [--replace]
                                                  --replace: replace an active link of EMAIL for the portal
   link generate|deactivate|show SLUG EMAIL       manage a person's magic link
+  link history SLUG EMAIL                        every event of their links here; scanners' views marked
   requests [--org SLUG]                          pending access requests
   requests grant ID [--role ROLE] [--confirm]    grant one (as client by default); --confirm grants an
                                                  address that is not plain ASCII or looks like a known one
@@ -37,6 +39,10 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   updates ls SLUG                                a portal's updates, newest first
   updates post SLUG [--email]                    post one (text on standard input); --email mails it to
                                                  everyone with access
+  org show [--org SLUG]                          the organization's name and brand
+  org set [--org SLUG] [--name N] [--logo -|none] [--accent '#RRGGBB'|none] [--reply-to ADDR|none]
+          [--sender-name N]                      change them (owner only; --logo - reads a PNG, JPEG or
+                                                 WebP image from standard input)
   backup > copy.db                               consistent copy of the database (instance admins)
 
 Output is tab-separated, one record per line; --json gives JSON instead. Access is
@@ -108,8 +114,9 @@ type cmdFlags struct {
 	// portal set
 	title, access, disclosure, upstream, host, contact, welcomeFile string
 	// resources add
-	note string
-	set  map[string]bool // the flags given
+	note     string
+	orgFlags                 // org set (org_commands.go)
+	set      map[string]bool // the flags given
 }
 
 // commandFlags lists the flags each command takes.
@@ -122,6 +129,7 @@ var commandFlags = map[string][]string{
 	"portal":    {"json", "title", "access", "disclosure", "upstream", "host", "contact", "welcome-file"},
 	"resources": {"json", "note"},
 	"updates":   {"json", "email"},
+	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name"},
 }
 
 // parse reads flags anywhere among the arguments and returns the positional ones.
@@ -132,6 +140,7 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	strs := map[string]*string{"org": &f.org, "portal": &f.portal, "role": &f.role, "name": &f.name, "until": &f.until,
 		"title": &f.title, "access": &f.access, "disclosure": &f.disclosure, "upstream": &f.upstream, "host": &f.host,
 		"contact": &f.contact, "welcome-file": &f.welcomeFile, "note": &f.note}
+	maps.Copy(strs, f.orgStrings())
 	for _, fl := range commandFlags[name] {
 		if b, ok := bools[fl]; ok {
 			f.fs.BoolVar(b, fl, false, "")
@@ -266,6 +275,8 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, in io.Rea
 		return s.resourcesCmd(ctx, a, f, args, out)
 	case "updates":
 		return s.updatesCmd(ctx, a, f, args, in, out)
+	case "org":
+		return s.orgCmd(ctx, a, f, args, in, out)
 	case "backup":
 		if len(args) != 0 {
 			return usagef("backup takes no arguments; redirect its output: ssh ... backup > copy.db")
@@ -381,11 +392,14 @@ func (s *Server) invite(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 
 func (s *Server) link(ctx context.Context, a core.Actor, f *cmdFlags, args []string, out io.Writer) error {
 	if len(args) != 3 {
-		return usagef("usage: link generate|deactivate|show SLUG EMAIL")
+		return usagef("usage: link generate|deactivate|show|history SLUG EMAIL")
 	}
 	verb, slug, email := args[0], args[1], args[2]
+	if verb == "history" {
+		return s.linkHistory(ctx, a, f, slug, email, out)
+	}
 	if verb != "generate" && verb != "deactivate" && verb != "show" {
-		return usagef("link %q: the verbs are generate, deactivate and show", verb)
+		return usagef("link %q: the verbs are generate, deactivate, show and history", verb)
 	}
 	email, err := core.NormalizeEmail(email)
 	if err != nil {

@@ -1,0 +1,136 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	htmltemplate "html/template"
+	"image/png"
+	"mime/multipart"
+	"net/textproto"
+	"regexp"
+	"strings"
+
+	"latchkey/core"
+)
+
+// An organization's email comes from its sender name (at the instance's
+// --mail-from address), with Reply-To its reply address when it has one,
+// and shows its logo and accent colour. The logo is a part of the message
+// (multipart/related, referred to as cid:), never a remote address that
+// would tell a sender who opened the mail and when. All of it was written
+// into the outbox row when it was queued (core's brand.go).
+
+// LogoSource gives the images of stored logos; *core.Service is one.
+type LogoSource interface {
+	LogoImage(ctx context.Context, hash string, icon bool) ([]byte, error)
+}
+
+// defaultAccent is the colour of buttons and links in html.html.
+const defaultAccent = "#1f4fd1"
+
+// Logo heights in the email's header, in CSS pixels, and widest width.
+const (
+	mailLogoHeight = 48
+	mailLogoWidth  = 280
+)
+
+// mailBrand is what a message shows of its organization.
+type mailBrand struct {
+	Sender  string // the From name ("": the instance's)
+	ReplyTo string
+	Accent  string // #rrggbb ("": latchkey's)
+	Logo    []byte // PNG, nil: none
+	// The logo in the HTML part: its cid: address, its alt text and size.
+	LogoSrc       htmltemplate.URL
+	LogoID        string // Content-ID, without angle brackets
+	Width, Height int
+}
+
+// brandOf reads a message's brand from its row. A logo that cannot be
+// had (removed from an old database, a storage error) leaves the
+// message without one rather than holding it back.
+func (c *Composer) brandOf(ctx context.Context, m core.Message) mailBrand {
+	d := m.Data
+	b := mailBrand{Sender: clean(d[core.MailDataSender]), ReplyTo: core.AddressASCII(clean(d[core.MailDataReplyTo]))}
+	if a, err := core.ParseAccent(d[core.MailDataAccent]); err == nil {
+		b.Accent = a
+	}
+	hash := d[core.MailDataLogo]
+	if hash == "" || c.Logos == nil || !core.IsLogoHash(hash) {
+		return b
+	}
+	img, err := c.Logos.LogoImage(ctx, hash, false)
+	if err != nil {
+		return b
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(img))
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		return b
+	}
+	b.Height = min(mailLogoHeight, cfg.Height)
+	b.Width = max(1, cfg.Width*b.Height/cfg.Height)
+	if b.Width > mailLogoWidth {
+		b.Width, b.Height = mailLogoWidth, max(1, cfg.Height*mailLogoWidth/cfg.Width)
+	}
+	b.Logo = img
+	b.LogoID = "logo-" + hash[:16] + "@" + c.domain
+	b.LogoSrc = htmltemplate.URL("cid:" + b.LogoID)
+	return b
+}
+
+// styleAttr matches a style attribute. Text a template escaped never holds
+// a raw double quote, so every match is the templates' own markup.
+var styleAttr = regexp.MustCompile(`style="[^"]*"`)
+
+// paint gives the buttons and links of a rendered HTML part the accent
+// colour: latchkey's colour in the templates' style attributes becomes
+// the organization's.
+func (b mailBrand) paint(html []byte) []byte {
+	if b.Accent == "" || b.Accent == defaultAccent {
+		return html
+	}
+	return styleAttr.ReplaceAllFunc(html, func(attr []byte) []byte {
+		return bytes.ReplaceAll(attr, []byte(defaultAccent), []byte(b.Accent))
+	})
+}
+
+// writeRelated writes the HTML part with the logo it refers to, as
+// multipart/related.
+func writeRelated(mw *multipart.Writer, boundary string, b mailBrand, html []byte) error {
+	inner := "related-" + strings.TrimPrefix(boundary, "latchkey-") // not one that begins with the outer boundary
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", `multipart/related; boundary="`+inner+`"; type="text/html"`)
+	w, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	rw := multipart.NewWriter(w)
+	if err := rw.SetBoundary(inner); err != nil {
+		return err
+	}
+	if err := writeText(rw, "text/html; charset=utf-8", html); err != nil {
+		return err
+	}
+	ih := textproto.MIMEHeader{}
+	ih.Set("Content-Type", "image/png")
+	ih.Set("Content-Transfer-Encoding", "base64")
+	ih.Set("Content-ID", "<"+b.LogoID+">")
+	ih.Set("Content-Disposition", `inline; filename="logo.png"`)
+	iw, err := rw.CreatePart(ih)
+	if err != nil {
+		return err
+	}
+	enc := base64.StdEncoding.EncodeToString(b.Logo)
+	for len(enc) > 76 {
+		if _, err := fmt.Fprintf(iw, "%s\r\n", enc[:76]); err != nil {
+			return err
+		}
+		enc = enc[76:]
+	}
+	if _, err := fmt.Fprintf(iw, "%s\r\n", enc); err != nil {
+		return err
+	}
+	return rw.Close()
+}
