@@ -27,7 +27,7 @@ const (
 // The refusals of a typed code, each a sentence that says what to do.
 var (
 	// ErrCodeWrong: the code does not match; the person may try again.
-	ErrCodeWrong = errors.New("that code is not right; check the email and type it again")
+	ErrCodeWrong = errors.New("that code is not right; check the email, and type its code in the browser where you asked for the link")
 	// ErrCodeElsewhere: this browser asked for no code (it is typed in
 	// another browser than the one that sent the form).
 	ErrCodeElsewhere = errors.New("type the code in the browser where you asked for the link, or open the link in the email")

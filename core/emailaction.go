@@ -68,15 +68,18 @@ func (op *operation) requestAction(secret string) (Token, Request, Actor, Role, 
 		return fail(ErrActionDead)
 	case err != nil:
 		return fail(err)
-	case !t.UsedAt.IsZero() || !op.now.Before(t.ExpiresAt):
+	case !op.now.Before(t.ExpiresAt):
 		return fail(ErrActionDead)
 	}
 	r, err := op.Request(t.RequestID)
 	if err != nil {
 		return fail(notFoundAs(err, "access request", fmt.Sprint(t.RequestID)))
 	}
-	if r.State != RequestPending {
+	if r.State != RequestPending { // answered, from here or anywhere: say how
 		return fail(&RequestClosedError{Request: r})
+	}
+	if !t.UsedAt.IsZero() {
+		return fail(ErrActionDead)
 	}
 	u, err := op.User(t.UserID)
 	if err != nil {

@@ -88,6 +88,7 @@ func NewComposer(from, publicURL string) (*Composer, error) {
 
 // view is what the templates see.
 type view struct {
+	Code       string // an access link's code, for the browser that asked
 	Kind       core.MailKind
 	Name       string // the recipient's name, or ""
 	Email      string // who asked (access requests)
@@ -255,6 +256,7 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 		v.GrantCommand, v.ListCommand = v.SSHLogin+" requests grant "+v.RequestID, v.SSHLogin+" requests"
 	}
 	v.ASCII, v.LooksLike = clean(d["ascii"]), clean(d["looks_like"])
+	v.Code = clean(d[mailCodeKey])
 	if m.Kind == core.MailAccessDigest {
 		v.Count, _ = strconv.Atoi(d["count"])
 		for _, e := range strings.Split(d["emails"], "\n") {

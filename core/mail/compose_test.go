@@ -28,6 +28,9 @@ func sample(kind core.MailKind) core.Message {
 	case core.MailInvitePortal, core.MailAccessLink, core.MailNewLink:
 		m.LinkPath = "/m/"
 		m.Data["role"] = "client"
+		if kind == core.MailAccessLink {
+			m.Data["code"] = "314159" // opened by the worker from the row's sealed code
+		}
 	case core.MailInviteJoin:
 		m.LinkPath, m.ToName = "/join/", "Zoë Ölander"
 		m.Data["role"], m.Data["expires"] = "member", "2026-03-09T09:30:00Z"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -183,6 +184,9 @@ func (w *Worker) Round(ctx context.Context) (int, error) {
 // deliver renders and sends one message and says what came of it.
 func (w *Worker) deliver(ctx context.Context, m core.Message) core.Delivery {
 	token, err := w.cfg.Service.OpenSealedMail(m)
+	if err == nil {
+		m, err = w.withCode(m)
+	}
 	if err != nil {
 		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "cannot open the message's link: " + err.Error()}
 	}
@@ -276,3 +280,17 @@ func (m *workerMetrics) observe(msg core.Message, d core.Delivery, now time.Time
 		m.failed.Inc()
 	}
 }
+
+// withCode gives the composer an access link's code (sealed in the row).
+func (w *Worker) withCode(m core.Message) (core.Message, error) {
+	code, err := w.cfg.Service.OpenMailCode(m)
+	if err != nil || code == "" {
+		return m, err
+	}
+	m.Data = maps.Clone(m.Data)
+	m.Data[mailCodeKey] = code
+	return m, nil
+}
+
+// mailCodeKey is where the composer finds a message's code, opened.
+const mailCodeKey = "code"

@@ -178,7 +178,9 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 	if !s.limit(w, r, s.limits.email, "email", email) {
 		return
 	}
-	res, err := s.svc.RequestAccess(r.Context(), slug, email, s.visitor(r))
+	v := s.visitor(r)
+	v.Browser = s.codeSecret(w) // the email's code opens the portal in this browser
+	res, err := s.svc.RequestAccess(r.Context(), slug, email, v)
 	var rl *core.RateLimitError
 	if errors.As(err, &rl) {
 		s.tooMany(w, r, "portal", rl.Retry)
@@ -199,6 +201,7 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.Outcome, status = "requested", http.StatusForbidden
 	}
+	p.CodeForm = p.Outcome != "requested" && v.Browser != ""
 	s.metrics.access.WithLabelValues(p.Outcome).Inc()
 	s.render(w, r, status, "access_result", p)
 }

@@ -71,6 +71,12 @@ type page struct {
 	FirstUse  bool // access form: the link sent gives access on its first use
 	Used      bool // landing: the link was opened before
 
+	CodeForm bool // the form for the email's code (access form, code page)
+
+	Req   *core.EmailAction // the request behind a notice's buttons (nil once answered)
+	Roles []core.Role       // the roles its reader may grant
+	Do    string            // the button that led to the page: grant or dismiss
+
 	Lang string    // the page's language ("de"), for <html lang> and the forms' lang field
 	tr   i18n.Lang // its messages (see T)
 }
