@@ -56,7 +56,6 @@ func TestCodePageRevealsNothingUnderGenericDisclosure(t *testing.T) {
 	stranger.post("/code", url.Values{"code": {"123456"}, "portal": {"website-redesign"}}).must(t, http.StatusForbidden, "That code is not right")
 }
 
-
 // Issue 16, part 4, over real HTTP: the notice's button shows the request
 // and changes nothing, however often it is followed (GET or HEAD); the
 // page's POST grants once; the button then says it no longer works.
