@@ -110,7 +110,7 @@ func (s *settings) ShortHelp() []key.Binding {
 	if s.showPeople {
 		open = bind("enter", "enter", "keys")
 	}
-	return []key.Binding{open, toggleSettingsKey, filterKey}
+	return []key.Binding{open, toggleSettingsKey, brandKey, filterKey}
 }
 func (s *settings) FullHelp() [][]key.Binding {
 	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, s.ShortHelp()...)}
@@ -184,6 +184,8 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, toggleSettingsKey):
 			s.showPeople = !s.showPeople
 			return s, nil
+		case key.Matches(msg, brandKey):
+			return s, push(newBrandForm(s.c))
 		case msg.String() == "enter" && !s.showPeople:
 			if i := s.portals.selected(); i >= 0 && i < len(s.projects) {
 				return s, push(newPortalForm(s.c, s.projects[i].Project, s.projects[i].Portal))
