@@ -26,7 +26,7 @@ type portalForm struct {
 	existing                    *core.Portal
 	title, slug, upstream, host textinput.Model
 	welcome                     textarea.Model
-	access, disclosure          int
+	access, disclosure, lang    int
 	contacts                    []contactChoice // [0] is none
 	contact                     int
 	gone                        string // the contact saved, no longer of the organization's staff
@@ -42,7 +42,7 @@ type contactChoice struct{ email, label string }
 // portalValues are what the form holds, to tell whether it changed.
 type portalValues struct {
 	title, slug, upstream, host, contact, welcome string
-	access, disclosure                            int
+	access, disclosure, lang                      int
 }
 
 type portalFormMsg struct {
@@ -54,6 +54,7 @@ type portalFormMsg struct {
 var (
 	accessLevels = []core.AccessLevel{core.AccessClosed, core.AccessEmail, core.AccessOpen}
 	disclosures  = []core.Disclosure{core.DisclosureDefault, core.DisclosureExplicit, core.DisclosureGeneric}
+	languages    = append([]string{""}, core.Languages...) // "" is the default, English
 )
 
 // The form's fields, in their order on screen.
@@ -65,12 +66,13 @@ const (
 	pUpstream
 	pHost
 	pContact
+	pLanguage
 	pWelcome
 	pFields
 )
 
 // portalFields are core's names of the fields (ValidationError.Field).
-var portalFields = map[string]int{"title": pTitle, "slug": pSlug, "access": pAccess, "disclosure": pDisclosure,
+var portalFields = map[string]int{"title": pTitle, "slug": pSlug, "access": pAccess, "disclosure": pDisclosure, "language": pLanguage,
 	"upstream": pUpstream, "host": pHost, "contact": pContact, "welcome text": pWelcome}
 
 func newPortalForm(c *Common, proj core.Project, p *core.Portal) *portalForm {
@@ -92,7 +94,7 @@ func newPortalForm(c *Common, proj core.Project, p *core.Portal) *portalForm {
 	f.restyle()
 	if p != nil {
 		f.set(core.PortalSettings{Title: p.Title, Slug: p.Slug, Access: p.Access, Disclosure: p.Disclosure,
-			Welcome: p.Welcome, Upstream: p.Upstream, Host: p.Host})
+			Welcome: p.Welcome, Upstream: p.Upstream, Host: p.Host, Language: p.Language})
 	} else {
 		f.title.SetValue(proj.Name)
 		f.slug.SetValue(core.Slugify(proj.Name))
@@ -118,18 +120,19 @@ func (f *portalForm) set(ps core.PortalSettings) {
 	f.welcome.MoveToBegin() // shown from its start
 	f.access = max(slices.Index(accessLevels, ps.Access), 0)
 	f.disclosure = max(slices.Index(disclosures, ps.Disclosure), 0)
+	f.lang = max(slices.Index(languages, ps.Language), 0)
 }
 
 // differs: the fields (but the contact) do not hold ps.
 func (f *portalForm) differs(ps core.PortalSettings) bool {
 	v := f.values()
 	return v.title != ps.Title || v.slug != ps.Slug || v.upstream != ps.Upstream || v.host != ps.Host || v.welcome != ps.Welcome ||
-		accessLevels[v.access] != ps.Access || disclosures[v.disclosure] != ps.Disclosure
+		accessLevels[v.access] != ps.Access || disclosures[v.disclosure] != ps.Disclosure || languages[v.lang] != ps.Language
 }
 
 func (f *portalForm) values() portalValues {
 	return portalValues{title: f.title.Value(), slug: f.slug.Value(), upstream: f.upstream.Value(), host: f.host.Value(),
-		contact: f.contacts[f.contact].email, welcome: f.welcome.Value(), access: f.access, disclosure: f.disclosure}
+		contact: f.contacts[f.contact].email, welcome: f.welcome.Value(), access: f.access, disclosure: f.disclosure, lang: f.lang}
 }
 
 // load reads the portal's settings (its contact is an email only there)
@@ -205,7 +208,7 @@ func (f *portalForm) Title() string {
 
 // typing: the field with the keyboard takes text.
 func (f *portalForm) typing() bool {
-	return f.focus != pAccess && f.focus != pDisclosure && f.focus != pContact
+	return f.focus != pAccess && f.focus != pDisclosure && f.focus != pLanguage && f.focus != pContact
 }
 
 // Capturing: a text field takes every key; on a choice the console's keys
@@ -302,6 +305,9 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case f.focus == pDisclosure && key.Matches(msg, choiceKey):
 			f.disclosure = cycle(f.disclosure, len(disclosures), msg.String() == "right")
 			return f, nil
+		case f.focus == pLanguage && key.Matches(msg, choiceKey):
+			f.lang = cycle(f.lang, len(languages), msg.String() == "right")
+			return f, nil
 		case f.focus == pContact && key.Matches(msg, choiceKey):
 			f.contact = cycle(f.contact, len(f.contacts), msg.String() == "right")
 			f.gone = ""
@@ -309,7 +315,7 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.layout()
 			return f, nil
 		case !f.typing() && msg.Text != "":
-			return f, choiceHint(map[int]string{pAccess: "Access", pDisclosure: "Disclosure", pContact: "Contact"}[f.focus])
+			return f, choiceHint(map[int]string{pAccess: "Access", pDisclosure: "Disclosure", pLanguage: "Language", pContact: "Contact"}[f.focus])
 		}
 	}
 	var cmd tea.Cmd
@@ -343,7 +349,7 @@ func (f *portalForm) save() tea.Cmd {
 	}
 	in := core.PortalSettings{Title: f.title.Value(), Slug: f.slug.Value(), Access: accessLevels[f.access],
 		Disclosure: disclosures[f.disclosure], Welcome: f.welcome.Value(), Upstream: f.upstream.Value(),
-		Host: f.host.Value(), Contact: f.contacts[f.contact].email}
+		Host: f.host.Value(), Contact: f.contacts[f.contact].email, Language: languages[f.lang]}
 	f.errs = map[string]string{}
 	f.layout()
 	svc, a, proj := f.c.Service, f.c.Actor, f.project
@@ -397,6 +403,8 @@ func (f *portalForm) hint(field int, withUpstream bool) string {
 			h += " default is generic on this instance (--uniform-responses)."
 		}
 		return h
+	case pLanguage:
+		return "The language of the portal's pages for visitors whose browser asks for none latchkey speaks, and of its invitations and notices. default is English."
 	case pUpstream:
 		return "Your own web app, like https://app.example.com: latchkey passes /p/" + slug + "/… (and the host name below) on to it, for people with access only. Empty: clients see the built-in page."
 	case pHost:
@@ -455,6 +463,7 @@ func (f *portalForm) fieldsView() string {
 		label(pUpstream, "Upstream") + f.upstream.View() + under("upstream"),
 		label(pHost, "Host name") + f.host.View() + under("host"),
 		label(pContact, "Contact") + contact + under("contact"),
+		label(pLanguage, "Language") + choice(append([]string{"default"}, core.Languages...), f.lang) + under("language"),
 		label(pWelcome, "Welcome text") + count + under("welcome text"),
 	}, "\n")
 }

@@ -42,13 +42,16 @@ func TestPortalFormSetsEverySetting(t *testing.T) {
 	c.key("right") // Mia Manager → Sam Member, by email after her
 	c.waitFor("Sam Member")
 	c.key("tab")
+	c.waitFor("› Language")
+	c.key("right", "right") // default → en → de
+	c.key("tab")
 	c.waitFor("enter new line")
 	c.key("# Hello", "enter", "enter", "Read **this** first.", "enter")
 	c.key("ctrl+s")
 	c.waitFor("It fronts https://app.acme.example.")
 	got := settingsOf(c, "website-redesign")
 	want := before
-	want.Upstream, want.Host, want.Contact = "https://app.acme.example", "clients.acme.example", "sam@northwind.test"
+	want.Upstream, want.Host, want.Contact, want.Language = "https://app.acme.example", "clients.acme.example", "sam@northwind.test", "de"
 	want.Welcome = "# Hello\n\nRead **this** first.\n" + before.Welcome
 	if got != want {
 		t.Fatalf("stored %+v\nwant %+v", got, want)

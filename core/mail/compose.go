@@ -157,12 +157,14 @@ func (v view) Button(url, key string) button {
 	return button{URL: url, Label: v.tr.HTML(key), Copy: v.tr.HTML("mail.copy_address")}
 }
 
-// wrap breaks text into lines of at most width characters between words;
-// a longer word (a link) keeps a line of its own.
+// wrap breaks text into lines of at most width characters at its spaces
+// (never at a no-break space, as French puts before a colon); a longer
+// word (a link) keeps a line of its own.
 func wrap(text string, width int) string {
 	var b strings.Builder
 	line := 0
-	for i, w := range strings.Fields(text) {
+	words := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\n' })
+	for i, w := range words {
 		n := utf8.RuneCountInString(w)
 		switch {
 		case i == 0:

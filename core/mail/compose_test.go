@@ -66,9 +66,20 @@ func TestRenderedMessagesMatchGoldenFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.SSHLogin = "ssh -p 2222 portal.example.com"
-	for _, kind := range kinds {
-		t.Run(string(kind), func(t *testing.T) {
+	for _, lang := range core.Languages {
+		for _, kind := range kinds {
+			goldenMessage(t, c, lang, kind)
+		}
+	}
+}
+
+// goldenMessage renders one kind of message in one language and compares
+// it with testdata/{lang}/{kind}.eml.
+func goldenMessage(t *testing.T, c *lkmail.Composer, lang string, kind core.MailKind) {
+	{
+		t.Run(lang+"/"+string(kind), func(t *testing.T) {
 			m := sample(kind)
+			m.Lang = lang
 			token := ""
 			if m.LinkPath != "" {
 				token = fixedToken
@@ -84,9 +95,9 @@ func TestRenderedMessagesMatchGoldenFiles(t *testing.T) {
 			if !bytes.Equal(env.Data, again.Data) {
 				t.Fatal("rendering the same row twice differs")
 			}
-			golden := filepath.Join("testdata", string(kind)+".eml")
+			golden := filepath.Join("testdata", lang, string(kind)+".eml")
 			if *update {
-				os.MkdirAll("testdata", 0o755)
+				os.MkdirAll(filepath.Dir(golden), 0o755)
 				os.WriteFile(golden, env.Data, 0o644)
 			}
 			want, err := os.ReadFile(golden)
@@ -114,6 +125,9 @@ func TestRenderedMessagesMatchGoldenFiles(t *testing.T) {
 			p, err := lkmail.Parse(env.Data)
 			if err != nil || p.Text == "" || p.HTML == "" || p.Subject != env.Subject {
 				t.Fatalf("parts: %v, text %d bytes, html %d bytes, subject %q", err, len(p.Text), len(p.HTML), p.Subject)
+			}
+			if !strings.Contains(p.HTML, `<html lang="`+lang+`">`) {
+				t.Errorf("the HTML part does not say it is in %s", lang)
 			}
 			if strings.Contains(p.HTML, "<img") || strings.Contains(p.HTML, "<link") || strings.Contains(p.HTML, "<script") {
 				t.Error("the HTML part loads something from elsewhere")

@@ -31,8 +31,8 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   requests dismiss ID                            dismiss one
   portal show SLUG                               a portal's settings
   portal set SLUG [--title T] [--access closed|email|open] [--disclosure explicit|generic|default]
-                  [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--welcome-file -]
-                                                 change them (--welcome-file - reads Markdown from standard input)
+                  [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--language en|de|fr|es|default]
+                  [--welcome-file -]             change them (--welcome-file - reads Markdown from standard input)
   resources ls SLUG                              a portal's resources (titled links), in order
   resources add SLUG TITLE URL [--note TEXT]     add one at the end
   resources rm SLUG ID | resources move SLUG ID POSITION
@@ -112,7 +112,7 @@ type cmdFlags struct {
 	json, replace, confirm, email  bool
 	org, portal, role, name, until string
 	// portal set
-	title, access, disclosure, upstream, host, contact, welcomeFile string
+	title, access, disclosure, upstream, host, contact, language, welcomeFile string
 	// resources add
 	note     string
 	orgFlags                 // org set (org_commands.go)
@@ -126,7 +126,7 @@ var commandFlags = map[string][]string{
 	"invite":    {"json", "org", "portal", "role", "name", "until", "replace"},
 	"link":      {"json"},
 	"requests":  {"json", "org", "role", "confirm"},
-	"portal":    {"json", "title", "access", "disclosure", "upstream", "host", "contact", "welcome-file"},
+	"portal":    {"json", "title", "access", "disclosure", "upstream", "host", "contact", "language", "welcome-file"},
 	"resources": {"json", "note"},
 	"updates":   {"json", "email"},
 	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name"},
@@ -139,7 +139,7 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	bools := map[string]*bool{"json": &f.json, "replace": &f.replace, "confirm": &f.confirm, "email": &f.email}
 	strs := map[string]*string{"org": &f.org, "portal": &f.portal, "role": &f.role, "name": &f.name, "until": &f.until,
 		"title": &f.title, "access": &f.access, "disclosure": &f.disclosure, "upstream": &f.upstream, "host": &f.host,
-		"contact": &f.contact, "welcome-file": &f.welcomeFile, "note": &f.note}
+		"contact": &f.contact, "language": &f.language, "welcome-file": &f.welcomeFile, "note": &f.note}
 	maps.Copy(strs, f.orgStrings())
 	for _, fl := range commandFlags[name] {
 		if b, ok := bools[fl]; ok {

@@ -39,6 +39,7 @@ type portalRow struct {
 	Upstream   string `json:"upstream,omitempty"`
 	Host       string `json:"host,omitempty"`
 	Contact    string `json:"contact,omitempty"`
+	Language   string `json:"language"` // "default" when the portal has none (English)
 	Welcome    string `json:"welcome"`
 	Resources  int    `json:"resources"`
 	Updates    int    `json:"updates"`
@@ -46,7 +47,7 @@ type portalRow struct {
 
 func (s *Server) portalCmd(ctx context.Context, a core.Actor, f *cmdFlags, args []string, in io.Reader, out io.Writer) error {
 	if len(args) != 2 || args[0] != "show" && args[0] != "set" {
-		return usagef("usage: portal show SLUG | portal set SLUG [--title T] [--access L] [--disclosure D] [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--welcome-file -]")
+		return usagef("usage: portal show SLUG | portal set SLUG [--title T] [--access L] [--disclosure D] [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--language CODE] [--welcome-file -]")
 	}
 	svc := s.cfg.Service
 	if args[0] == "show" {
@@ -84,7 +85,7 @@ func (s *Server) portalCmd(ctx context.Context, a core.Actor, f *cmdFlags, args 
 		return err
 	}
 	row := portalRow{Slug: ref.Portal.Slug, Title: ref.Portal.Title, Project: ref.Project.Name, Org: ref.Org.Slug, Access: string(ref.Portal.Access),
-		Disclosure: disclosure(ref.Portal.Disclosure), Upstream: set.Upstream, Host: set.Host, Contact: set.Contact, Welcome: set.Welcome,
+		Disclosure: disclosure(ref.Portal.Disclosure), Upstream: set.Upstream, Host: set.Host, Contact: set.Contact, Language: language(set.Language), Welcome: set.Welcome,
 		Resources: len(res), Updates: len(ups)}
 	if f.json {
 		return write(out, true, []portalRow{row}, nil)
@@ -95,8 +96,16 @@ func (s *Server) portalCmd(ctx context.Context, a core.Actor, f *cmdFlags, args 
 	}
 	lines := [][]string{{"slug", row.Slug}, {"title", row.Title}, {"project", row.Project}, {"organization", row.Org},
 		{"access", row.Access}, {"disclosure", row.Disclosure}, {"upstream", dash(row.Upstream)}, {"host", dash(row.Host)},
-		{"contact", dash(row.Contact)}, {"welcome", welcome}, {"resources", strconv.Itoa(row.Resources)}, {"updates", strconv.Itoa(row.Updates)}}
+		{"contact", dash(row.Contact)}, {"language", row.Language}, {"welcome", welcome}, {"resources", strconv.Itoa(row.Resources)}, {"updates", strconv.Itoa(row.Updates)}}
 	return write(out, false, lines, func(l []string) []string { return l })
+}
+
+// language is a portal's language as portal show says it.
+func language(code string) string {
+	if code == "" {
+		return "default"
+	}
+	return code
 }
 
 func disclosure(d core.Disclosure) string {
@@ -111,7 +120,7 @@ func disclosure(d core.Disclosure) string {
 func portalPatch(f *cmdFlags, in io.Reader) (core.PortalPatch, error) {
 	var p core.PortalPatch
 	if len(f.set) == 0 || len(f.set) == 1 && f.set["json"] {
-		return p, usagef("portal set needs at least one of --title, --access, --disclosure, --upstream, --host, --contact, --welcome-file")
+		return p, usagef("portal set needs at least one of --title, --access, --disclosure, --upstream, --host, --contact, --language, --welcome-file")
 	}
 	str := func(name, v string) *string {
 		if !f.set[name] {
@@ -147,6 +156,13 @@ func portalPatch(f *cmdFlags, in io.Reader) (core.PortalPatch, error) {
 			return p, flagValue("host", err)
 		}
 		p.Host = &h
+	}
+	if f.set["language"] {
+		l, err := core.ParseLanguage(f.language)
+		if err != nil {
+			return p, flagValue("language", err)
+		}
+		p.Language = &l
 	}
 	if f.set["welcome-file"] {
 		if f.welcomeFile != "-" {

@@ -90,3 +90,39 @@ func TestPortalCommandsOverSSH(t *testing.T) {
 		t.Fatalf("updates ls, newest first:\n%s", r.stdout)
 	}
 }
+
+// A portal's language over SSH: an unknown code is refused with the codes
+// latchkey speaks and changes nothing; a known one is set, shown (text and
+// --json) and audited.
+func TestPortalLanguageOverSSH(t *testing.T) {
+	in := startInstance(t)
+	env := in.env
+	before := env.Dump()
+	r := in.run(in.mia, "portal set website-redesign --language klingon")
+	if r.code != 2 || !strings.Contains(r.stderr, "--language: ") || !strings.Contains(r.stderr, "en, de, fr, es") {
+		t.Fatalf("unknown language: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if env.Dump() != before {
+		t.Fatal("a refused language changed the database")
+	}
+	if r = in.run(in.mia, "portal show website-redesign"); r.code != 0 || !strings.Contains(r.stdout, "language\tdefault\n") {
+		t.Fatalf("portal show: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = in.run(in.mia, "portal set website-redesign --language DE"); r.code != 0 || !strings.Contains(r.stdout, "language\tde\n") {
+		t.Fatalf("portal set --language: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var shown []map[string]any
+	if err := json.Unmarshal([]byte(in.run(in.mia, "portal show website-redesign --json").stdout), &shown); err != nil || len(shown) != 1 || shown[0]["language"] != "de" {
+		t.Fatalf("portal show --json: %v %v", shown, err)
+	}
+	if p := coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign")).Portal; p.Language != "de" {
+		t.Fatalf("stored language %q", p.Language)
+	}
+	found := false
+	for _, e := range env.Events() {
+		found = found || e.Action == "portal.updated" && strings.Contains(e.Detail, "language de")
+	}
+	if !found {
+		t.Fatal("the audit log does not say the language changed")
+	}
+}
