@@ -282,7 +282,7 @@ func (op *operation) noticeRequest(p Portal, r Request, v Visitor) (string, erro
 		return "", err
 	}
 	data["org"], data["portal"], data["slug"] = org.Name, p.Title, p.Slug
-	m := Message{OrgID: p.OrgID, Kind: MailAccessDigest, To: ou.Email, ToName: ou.Name, Data: data, Lang: p.Language}
+	m := Message{OrgID: p.OrgID, Kind: MailAccessDigest, To: ou.Email, ToName: ou.Name, Data: data, Lang: p.LanguageIn(org)}
 	id, err := op.queueAt(m, "", due)
 	if err != nil {
 		return "", err

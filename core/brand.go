@@ -57,6 +57,7 @@ type OrgChange struct {
 	Accent     *string // #RRGGBB
 	ReplyTo    *string
 	SenderName *string
+	Language   *string // the default of its portals that name none; "" for English
 }
 
 // brand is a checked OrgChange: every value in its stored form.
@@ -102,6 +103,13 @@ func (s *engine) checkOrgChange(ch OrgChange) (brand, error) {
 			return b, invalid("sender_name", "must not contain @, < or >: mail programs would show it as an address")
 		}
 		b.SenderName = &v
+	}
+	if ch.Language != nil {
+		v, err := ParseLanguage(*ch.Language)
+		if err != nil {
+			return b, err
+		}
+		b.Language = &v
 	}
 	if ch.Logo != nil {
 		l, err := ProcessLogo(ch.Logo, s.now())
@@ -165,6 +173,12 @@ func (s *Portals) ChangeOrg(ctx context.Context, a Actor, orgID uint64, ch OrgCh
 		set("accent", &o.Accent, b.Accent, orNone)
 		set("reply-to", &o.ReplyTo, b.ReplyTo, orNone)
 		set("sender name", &o.SenderName, b.SenderName, quoted)
+		set("language", &o.Language, b.Language, func(s string) string {
+			if s == "" {
+				return "en"
+			}
+			return s
+		})
 		switch {
 		case b.logo != nil && b.logo.Hash != o.Logo:
 			if _, err := op.Logo(b.logo.Hash); errors.Is(err, ErrNotFound) {

@@ -291,7 +291,7 @@ func (op *operation) portalMailTo(kind MailKind, p Portal, to, toName string, da
 	for k, v := range data {
 		d[k] = v
 	}
-	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, LinkID: linkID, Lang: p.Language}
+	m := Message{OrgID: p.OrgID, Kind: kind, To: to, ToName: toName, Data: d, LinkID: linkID, Lang: p.LanguageIn(org)}
 	if secret != "" {
 		m.LinkPath = linkPath
 	}

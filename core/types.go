@@ -78,6 +78,15 @@ func ParseDisclosure(s string) (Disclosure, error) {
 	return "", invalid("disclosure", "%q is not a disclosure setting (one of default, explicit, generic)", clip(s))
 }
 
+// LanguageIn is the portal's language: its own, else its organization's
+// ("" for English).
+func (p Portal) LanguageIn(o Org) string {
+	if p.Language != "" {
+		return p.Language
+	}
+	return o.Language
+}
+
 // Languages are the codes of the languages latchkey's pages and emails
 // come in (ISO 639-1), English first: the default.
 var Languages = []string{"en", "de", "fr", "es"}
@@ -112,6 +121,9 @@ type Org struct {
 	Accent     string `json:"accent,omitempty"`
 	ReplyTo    string `json:"reply_to,omitempty"`
 	SenderName string `json:"sender_name,omitempty"`
+	// Language is the default of its portals that name none (one of
+	// Languages; "" for English).
+	Language string `json:"language,omitempty"`
 }
 
 // User is a person's account, shared by every organization they belong to.

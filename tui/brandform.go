@@ -20,13 +20,13 @@ import (
 // the field; only the owner changes them, which core decides.
 type brandForm struct {
 	base
-	name, accent, sender, replyTo, logo textinput.Model
+	name, accent, sender, replyTo, lang, logo textinput.Model
 	removeLogo                          bool
 	focus                               int
 	errs                                map[string]string
 	may                                 core.Decision // the console user may change the brand
 	loaded                              bool
-	initial                             [5]string
+	initial                             [6]string
 }
 
 type brandFormMsg struct {
@@ -40,13 +40,14 @@ const (
 	bAccent
 	bSender
 	bReplyTo
+	bLang
 	bLogo
 	bSave
 	bFields
 )
 
 // brandFields are core's names of the fields (ValidationError.Field).
-var brandFields = map[string]int{"name": bName, "accent": bAccent, "sender_name": bSender, "reply_to": bReplyTo, "logo": bLogo}
+var brandFields = map[string]int{"name": bName, "accent": bAccent, "sender_name": bSender, "reply_to": bReplyTo, "language": bLang, "logo": bLogo}
 
 var (
 	brandKey      = bind("b", "b", "brand")
@@ -56,7 +57,8 @@ var (
 
 func newBrandForm(c *Common) *brandForm {
 	f := &brandForm{base: base{c: c}, errs: map[string]string{}}
-	f.name, f.accent, f.sender, f.replyTo, f.logo = textinput.New(), textinput.New(), textinput.New(), textinput.New(), textinput.New()
+	f.name, f.accent, f.sender, f.replyTo, f.lang, f.logo = textinput.New(), textinput.New(), textinput.New(), textinput.New(), textinput.New(), textinput.New()
+	f.lang.Placeholder = "en, de, fr or es (empty: en)"
 	f.accent.Placeholder = "#RRGGBB, or empty for latchkey's blue"
 	f.sender.Placeholder = "empty: the organization's name"
 	f.replyTo.Placeholder = "empty: replies are not read"
@@ -69,7 +71,7 @@ func newBrandForm(c *Common) *brandForm {
 }
 
 func (f *brandForm) inputs() []*textinput.Model {
-	return []*textinput.Model{&f.name, &f.accent, &f.sender, &f.replyTo, &f.logo}
+	return []*textinput.Model{&f.name, &f.accent, &f.sender, &f.replyTo, &f.lang, &f.logo}
 }
 
 func (f *brandForm) restyle() {
@@ -96,8 +98,8 @@ func (f *brandForm) load() tea.Cmd {
 	})
 }
 
-func (f *brandForm) values() [5]string {
-	return [5]string{f.name.Value(), f.accent.Value(), f.sender.Value(), f.replyTo.Value(), f.logo.Value()}
+func (f *brandForm) values() [6]string {
+	return [6]string{f.name.Value(), f.accent.Value(), f.sender.Value(), f.replyTo.Value(), f.lang.Value(), f.logo.Value()}
 }
 
 func (f *brandForm) Init() tea.Cmd   { return f.load() }
@@ -121,7 +123,7 @@ func (f *brandForm) FullHelp() [][]key.Binding {
 }
 
 func (f *brandForm) refocus() tea.Cmd {
-	return focusOn(f.focus, map[int]focusable{bName: &f.name, bAccent: &f.accent, bSender: &f.sender, bReplyTo: &f.replyTo, bLogo: &f.logo})
+	return focusOn(f.focus, map[int]focusable{bName: &f.name, bAccent: &f.accent, bSender: &f.sender, bReplyTo: &f.replyTo, bLang: &f.lang, bLogo: &f.logo})
 }
 
 func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
@@ -145,6 +147,7 @@ func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.accent.SetValue(o.Accent)
 			f.sender.SetValue(o.SenderName)
 			f.replyTo.SetValue(o.ReplyTo)
+			f.lang.SetValue(o.Language)
 			f.initial, f.loaded = f.values(), true
 		}
 		f.may = msg.may
@@ -185,7 +188,7 @@ func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, nil
 	}
 	var cmd tea.Cmd
-	field := []string{"name", "accent", "sender_name", "reply_to", "logo"}[f.focus]
+	field := []string{"name", "accent", "sender_name", "reply_to", "language", "logo"}[f.focus]
 	*f.inputs()[f.focus], cmd = f.inputs()[f.focus].Update(msg)
 	switch msg.(type) {
 	case tea.KeyPressMsg, tea.PasteMsg:
@@ -202,7 +205,7 @@ func (f *brandForm) save() tea.Cmd {
 	f.errs = map[string]string{}
 	var ch core.OrgChange
 	now := f.values()
-	for i, p := range []**string{&ch.Name, &ch.Accent, &ch.SenderName, &ch.ReplyTo} {
+	for i, p := range []**string{&ch.Name, &ch.Accent, &ch.SenderName, &ch.ReplyTo, &ch.Language} {
 		if now[i] != f.initial[i] {
 			v := strings.TrimSpace(now[i])
 			*p = &v
@@ -242,6 +245,7 @@ func (f *brandForm) View() string {
 		bAccent:  "Buttons and links: #RRGGBB with white text on it at a contrast of 4.5:1 at least.",
 		bSender:  `Emails come from "this name" at the instance's sender address.`,
 		bReplyTo: "Where clients' replies go; the footer then says they may reply.",
+		bLang:    "The language of its portals that name none; a visitor's browser may pick another.",
 		bLogo:    "PNG, JPEG or WebP, at most 512 KB (never SVG). Over SSH: org set --logo - < logo.png",
 		bSave:    "Core checks every value; a refused one is named under its field and nothing changes.",
 	}[f.focus]
@@ -256,6 +260,7 @@ func (f *brandForm) View() string {
 		label(bAccent, "Accent")+f.accent.View()+under("accent"),
 		label(bSender, "Sender name")+f.sender.View()+under("sender_name"),
 		label(bReplyTo, "Reply-to")+f.replyTo.View()+under("reply_to"),
+		label(bLang, "Language")+f.lang.View()+under("language"),
 		label(bLogo, "Logo")+f.logo.View()+under("logo"),
 		strings.Repeat(" ", labelWidth)+st.Muted.Render("current logo: "+logoState),
 		"",

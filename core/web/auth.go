@@ -17,7 +17,7 @@ func (s *Server) portalHeader(r *http.Request, p *page) {
 	if pv, err := s.svc.OpenPortal(r.Context(), slug, ""); err == nil {
 		p.brand(pv.Org)
 		p.Portal, p.PortalSlug = pv.Portal.Title, pv.Portal.Slug
-		p.tr = s.lang(r, pv.Portal.Language)
+		p.tr = s.lang(r, pv.Portal.LanguageIn(pv.Org))
 		p.Lang = p.tr.Code()
 	}
 }

@@ -122,7 +122,7 @@ func (s *Server) hostGate(w http.ResponseWriter, r *http.Request, host string) {
 	if !g.Allowed || g.Portal.Upstream == "" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			setPageHeaders(w.Header(), s.cookie.secure)
-			p := s.newPage(r, g.Portal.Language)
+			p := s.newPage(r, g.Portal.LanguageIn(g.Org))
 			p.Status, p.Title, p.Message = http.StatusForbidden, p.tr.T("page.sign_in_first.title"), p.tr.T("page.sign_in_first.body")
 			p.brand(g.Org)
 			p.Portal, p.Static, p.Action, p.ActionText = g.Portal.Title, ownPrefix+"/static", "/", p.tr.T("action.open_named", g.Portal.Title)

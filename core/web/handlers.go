@@ -43,7 +43,7 @@ func fieldError(err error) string {
 
 // refPage is a page about a portal, in the language for its visitor.
 func (s *Server) refPage(r *http.Request, ref core.PortalRef) page {
-	p := s.newPage(r, ref.Portal.Language)
+	p := s.newPage(r, ref.Portal.LanguageIn(ref.Org))
 	p.brand(ref.Org)
 	p.Portal, p.PortalSlug, p.Project, p.Access = ref.Portal.Title, ref.Portal.Slug, ref.Project.Name, ref.Portal.Access
 	return p

@@ -287,7 +287,7 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error
 	s.log.Warn("upstream failed", "portal", t.gate.Portal.Slug, "upstream", t.upstream.Redacted(), "status", status, "err", err, "request", requestID(r))
 	t.metrics.latency.Observe(time.Since(t.start).Seconds())
 	setPageHeaders(w.Header(), s.cookie.secure)
-	p := s.newPage(r, t.gate.Portal.Language)
+	p := s.newPage(r, t.gate.Portal.LanguageIn(t.gate.Org))
 	p.Status, p.Title, p.Message = status, p.tr.T(key+".title"), p.tr.T(key+".body", t.gate.Org.Name)
 	p.brand(t.gate.Org)
 	p.Portal, p.PortalSlug, p.Static, p.User = t.gate.Portal.Title, t.gate.Portal.Slug, s.staticBase(t), t.gate.User

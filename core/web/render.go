@@ -215,6 +215,6 @@ func (s *Server) requestPortal(r *http.Request, p *page) {
 		p.brand(ref.Org)
 		p.Portal, p.PortalSlug = ref.Portal.Title, ref.Portal.Slug
 	}
-	p.tr = s.lang(r, ref.Portal.Language)
+	p.tr = s.lang(r, ref.Portal.LanguageIn(ref.Org))
 	p.Lang = p.tr.Code()
 }

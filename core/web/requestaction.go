@@ -15,7 +15,7 @@ import (
 
 // requestPage is the page about the request behind a notice's buttons.
 func (s *Server) requestPage(r *http.Request, ea core.EmailAction) page {
-	p := s.newPage(r, ea.Request.Portal.Language)
+	p := s.newPage(r, ea.Request.Portal.LanguageIn(ea.Org))
 	p.brand(ea.Org)
 	p.Portal, p.PortalSlug, p.Email = ea.Request.Portal.Title, ea.Request.Portal.Slug, ea.Request.Email
 	p.Title, p.Req = p.tr.T("request.title"), &ea

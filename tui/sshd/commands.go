@@ -41,7 +41,7 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
                                                  everyone with access
   org show [--org SLUG]                          the organization's name and brand
   org set [--org SLUG] [--name N] [--logo -|none] [--accent '#RRGGBB'|none] [--reply-to ADDR|none]
-          [--sender-name N]                      change them (owner only; --logo - reads a PNG, JPEG or
+          [--sender-name N] [--language CODE]    change them (owner only; --logo - reads a PNG, JPEG or
                                                  WebP image from standard input)
   backup > copy.db                               consistent copy of the database (instance admins)
 
@@ -129,7 +129,7 @@ var commandFlags = map[string][]string{
 	"portal":    {"json", "title", "access", "disclosure", "upstream", "host", "contact", "language", "welcome-file"},
 	"resources": {"json", "note"},
 	"updates":   {"json", "email"},
-	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name"},
+	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name", "language"},
 }
 
 // parse reads flags anywhere among the arguments and returns the positional ones.

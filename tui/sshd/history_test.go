@@ -62,3 +62,28 @@ func TestLinkHistoryOverSSH(t *testing.T) {
 		t.Fatalf("missing email: %+v", r)
 	}
 }
+
+// org set --language sets the default of the organization's portals that
+// name none; an unknown code is refused and changes nothing.
+func TestOrgLanguageOverSSH(t *testing.T) {
+	in := startInstance(t)
+	owner, line := newKey(t)
+	coretest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
+	if r := in.run(owner, "org set --language de"); r.code != 0 {
+		t.Fatalf("set: %+v", r)
+	}
+	if r := in.run(owner, "org show"); !strings.Contains(r.stdout, "language\tde") {
+		t.Fatalf("show: %+v", r)
+	}
+	before := in.env.Dump()
+	if r := in.run(owner, "org set --language xx"); r.code != 1 || !strings.Contains(r.stderr, "en, de, fr, es") {
+		t.Fatalf("unknown code: %+v", r)
+	}
+	if in.env.Dump() != before {
+		t.Fatal("a refused language changed the store")
+	}
+	ref := coretest.Must(in.env.Svc.PortalBySlug(in.env.Ctx, in.env.Admin, "website-redesign"))
+	if got := ref.Portal.LanguageIn(ref.Org); got != "de" {
+		t.Fatalf("a portal without its own language speaks %q", got)
+	}
+}

@@ -37,7 +37,7 @@ func clipArg(s string) string {
 	return s
 }
 
-const orgUsage = "usage: org show [--org SLUG] | org set [--org SLUG] [--name N] [--logo -|none] [--accent '#RRGGBB'|none] [--reply-to ADDR|none] [--sender-name N]"
+const orgUsage = "usage: org show [--org SLUG] | org set [--org SLUG] [--name N] [--logo -|none] [--accent '#RRGGBB'|none] [--reply-to ADDR|none] [--sender-name N] [--language CODE|default]"
 
 // orgRow is `org show`: the organization's name and brand.
 type orgRow struct {
@@ -48,6 +48,7 @@ type orgRow struct {
 	Accent     string `json:"accent,omitempty"`
 	ReplyTo    string `json:"reply_to,omitempty"`
 	SenderName string `json:"sender_name"` // as emails show it: the organization's name unless set
+	Language   string `json:"language"`    // of its portals that name none
 }
 
 func (s *Server) orgCmd(ctx context.Context, a core.Actor, f *cmdFlags, args []string, in io.Reader, out io.Writer) error {
@@ -75,7 +76,10 @@ func (s *Server) orgCmd(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 			return err
 		}
 	}
-	row := orgRow{Slug: org.Slug, Name: org.Name, Accent: org.Accent, ReplyTo: org.ReplyTo, SenderName: org.Sender()}
+	row := orgRow{Slug: org.Slug, Name: org.Name, Accent: org.Accent, ReplyTo: org.ReplyTo, SenderName: org.Sender(), Language: org.Language}
+	if row.Language == "" {
+		row.Language = "en"
+	}
 	if org.Logo != "" {
 		row.Logo, row.Icon = svc.PublicURL()+org.LogoPath(), svc.PublicURL()+org.IconPath()
 	}
@@ -83,7 +87,7 @@ func (s *Server) orgCmd(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 		return write(out, true, []orgRow{row}, nil)
 	}
 	lines := [][]string{{"slug", row.Slug}, {"name", row.Name}, {"logo", dash(row.Logo)}, {"icon", dash(row.Icon)},
-		{"accent", dash(row.Accent)}, {"reply-to", dash(row.ReplyTo)}, {"sender name", row.SenderName}}
+		{"accent", dash(row.Accent)}, {"reply-to", dash(row.ReplyTo)}, {"sender name", row.SenderName}, {"language", row.Language}}
 	return write(out, false, lines, func(l []string) []string { return l })
 }
 
@@ -93,13 +97,13 @@ func (s *Server) orgCmd(ctx context.Context, a core.Actor, f *cmdFlags, args []s
 func orgChange(f *cmdFlags, in io.Reader) (core.OrgChange, error) {
 	var ch core.OrgChange
 	given := 0
-	for _, fl := range []string{"name", "logo", "accent", "reply-to", "sender-name"} {
+	for _, fl := range []string{"name", "logo", "accent", "reply-to", "sender-name", "language"} {
 		if f.set[fl] {
 			given++
 		}
 	}
 	if given == 0 {
-		return ch, usagef("org set needs at least one of --name, --logo, --accent, --reply-to, --sender-name")
+		return ch, usagef("org set needs at least one of --name, --logo, --accent, --reply-to, --sender-name, --language")
 	}
 	clearable := func(name, v string) *string {
 		if !f.set[name] {
@@ -115,6 +119,13 @@ func orgChange(f *cmdFlags, in io.Reader) (core.OrgChange, error) {
 	}
 	if f.set["sender-name"] {
 		ch.SenderName = &f.orgFlags.senderName
+	}
+	if f.set["language"] {
+		lang := strings.TrimSpace(f.language)
+		if strings.EqualFold(lang, "default") || strings.EqualFold(lang, "none") {
+			lang = "" // English
+		}
+		ch.Language = &lang
 	}
 	ch.Accent, ch.ReplyTo = clearable("accent", f.orgFlags.accent), clearable("reply-to", f.orgFlags.replyTo)
 	if f.set["accent"] && *ch.Accent != "" && !accentForm.MatchString(*ch.Accent) {
