@@ -21,12 +21,12 @@ import (
 type brandForm struct {
 	base
 	name, accent, sender, replyTo, lang, logo textinput.Model
-	removeLogo                          bool
-	focus                               int
-	errs                                map[string]string
-	may                                 core.Decision // the console user may change the brand
-	loaded                              bool
-	initial                             [6]string
+	removeLogo                                bool
+	focus                                     int
+	errs                                      map[string]string
+	may                                       core.Decision // the console user may change the brand
+	loaded                                    bool
+	initial                                   [6]string
 }
 
 type brandFormMsg struct {
