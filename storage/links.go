@@ -83,14 +83,5 @@ func (x *tx) PutLink(l *core.Link) error {
 }
 
 func (x *tx) Links(portalID uint64) ([]core.Link, error) {
-	var out []core.Link
-	err := scanPrefix(x.b(bLinksPortal), u64(portalID), false, func(_, lookup []byte) (bool, error) {
-		l, err := x.linkAt(lookup)
-		if err != nil {
-			return false, err
-		}
-		out = append(out, l)
-		return true, nil
-	})
-	return out, err
+	return followIndex(x.b(bLinksPortal), u64(portalID), func(_, lookup []byte) (core.Link, error) { return x.linkAt(lookup) })
 }

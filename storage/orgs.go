@@ -20,21 +20,18 @@ func (x *tx) OrgBySlug(slug string) (core.Org, error) {
 }
 
 func (x *tx) PutOrg(o *core.Org) error {
-	if id := x.b(bOrgsSlug).Get([]byte(o.Slug)); id != nil && binary.BigEndian.Uint64(id) != o.ID {
+	if x.takenBy(bOrgsSlug, []byte(o.Slug), o.ID) {
 		return fmt.Errorf("%w: the organization slug %q is taken", core.ErrConflict, o.Slug)
 	}
-	if o.ID != 0 {
-		if old, err := x.Org(o.ID); err == nil && old.Slug != o.Slug {
-			if err := x.b(bOrgsSlug).Delete([]byte(old.Slug)); err != nil {
-				return err
-			}
-		}
+	var old []byte
+	if prev, err := x.Org(o.ID); o.ID != 0 && err == nil {
+		old = []byte(prev.Slug)
 	}
 	if err := nextID(x.b(bOrgs), &o.ID); err != nil {
 		return err
 	}
 	x.catalogWritten()
-	if err := x.b(bOrgsSlug).Put([]byte(o.Slug), u64(o.ID)); err != nil {
+	if err := x.reindex(bOrgsSlug, old, []byte(o.Slug), o.ID); err != nil {
 		return err
 	}
 	return put(x.b(bOrgs), u64(o.ID), o)
@@ -95,14 +92,5 @@ func (x *tx) Members(orgID uint64) ([]core.Member, error) {
 }
 
 func (x *tx) MembershipsOf(userID uint64) ([]core.Member, error) {
-	var out []core.Member
-	err := scanPrefix(x.b(bMembersUser), u64(userID), false, func(k, _ []byte) (bool, error) {
-		m, err := x.Member(idBytes(k), userID)
-		if err != nil {
-			return false, err
-		}
-		out = append(out, m)
-		return true, nil
-	})
-	return out, err
+	return followIndex(x.b(bMembersUser), u64(userID), func(k, _ []byte) (core.Member, error) { return x.Member(idBytes(k), userID) })
 }

@@ -36,48 +36,34 @@ func (x *tx) PortalByHost(host string) (core.Portal, error) {
 }
 
 func (x *tx) PutPortal(p *core.Portal) error {
-	if id := x.b(bPortalsSlug).Get([]byte(p.Slug)); id != nil && binary.BigEndian.Uint64(id) != p.ID {
+	if x.takenBy(bPortalsSlug, []byte(p.Slug), p.ID) {
 		return fmt.Errorf("%w: the portal slug %q is taken", core.ErrConflict, p.Slug)
 	}
-	if id := x.b(bPortalsProject).Get(u64(p.ProjectID)); id != nil && binary.BigEndian.Uint64(id) != p.ID {
+	if x.takenBy(bPortalsProject, u64(p.ProjectID), p.ID) {
 		return fmt.Errorf("%w: the project has a portal already", core.ErrConflict)
 	}
-	if p.Host != "" {
-		if id := x.b(bPortalsHost).Get([]byte(p.Host)); id != nil && binary.BigEndian.Uint64(id) != p.ID {
-			return fmt.Errorf("%w: the host name %s belongs to another portal", core.ErrConflict, p.Host)
-		}
+	if p.Host != "" && x.takenBy(bPortalsHost, []byte(p.Host), p.ID) {
+		return fmt.Errorf("%w: the host name %s belongs to another portal", core.ErrConflict, p.Host)
 	}
-	if p.ID != 0 {
-		if old, err := x.Portal(p.ID); err == nil {
-			if old.Slug != p.Slug {
-				if err := x.b(bPortalsSlug).Delete([]byte(old.Slug)); err != nil {
-					return err
-				}
-			}
-			if old.Host != "" && old.Host != p.Host {
-				if err := x.b(bPortalsHost).Delete([]byte(old.Host)); err != nil {
-					return err
-				}
-			}
-		}
+	var oldSlug, oldHost []byte
+	if prev, err := x.Portal(p.ID); p.ID != 0 && err == nil {
+		oldSlug, oldHost = []byte(prev.Slug), []byte(prev.Host)
 	}
 	if err := nextID(x.b(bPortals), &p.ID); err != nil {
 		return err
 	}
 	x.catalogWritten()
-	for _, e := range []struct{ b, k, v []byte }{
-		{bPortalsSlug, []byte(p.Slug), u64(p.ID)},
-		{bPortalsProject, u64(p.ProjectID), u64(p.ID)},
-		{bPortalsOrg, cat(u64(p.OrgID), u64(p.ID)), nil},
-	} {
-		if err := x.b(e.b).Put(e.k, e.v); err != nil {
-			return err
-		}
+	if err := x.reindex(bPortalsSlug, oldSlug, []byte(p.Slug), p.ID); err != nil {
+		return err
 	}
-	if p.Host != "" {
-		if err := x.b(bPortalsHost).Put([]byte(p.Host), u64(p.ID)); err != nil {
-			return err
-		}
+	if err := x.reindex(bPortalsHost, oldHost, []byte(p.Host), p.ID); err != nil {
+		return err
+	}
+	if err := x.reindex(bPortalsProject, nil, u64(p.ProjectID), p.ID); err != nil {
+		return err
+	}
+	if err := x.b(bPortalsOrg).Put(cat(u64(p.OrgID), u64(p.ID)), nil); err != nil {
+		return err
 	}
 	return put(x.b(bPortals), u64(p.ID), p)
 }
@@ -113,14 +99,5 @@ func (x *tx) AccessList(portalID uint64) ([]core.Access, error) {
 }
 
 func (x *tx) AccessOf(userID uint64) ([]core.Access, error) {
-	var out []core.Access
-	err := scanPrefix(x.b(bAccessUser), u64(userID), false, func(k, _ []byte) (bool, error) {
-		a, err := x.Access(idBytes(k), userID)
-		if err != nil {
-			return false, err
-		}
-		out = append(out, a)
-		return true, nil
-	})
-	return out, err
+	return followIndex(x.b(bAccessUser), u64(userID), func(k, _ []byte) (core.Access, error) { return x.Access(idBytes(k), userID) })
 }

@@ -35,16 +35,7 @@ func (x *tx) DeleteSession(hash []byte) error {
 }
 
 func (x *tx) sessionsByIndex(index []byte, id uint64) ([]core.Session, error) {
-	var out []core.Session
-	err := scanPrefix(x.b(index), u64(id), false, func(k, _ []byte) (bool, error) {
-		s, err := x.Session(k[8:])
-		if err != nil {
-			return false, err
-		}
-		out = append(out, s)
-		return true, nil
-	})
-	return out, err
+	return followIndex(x.b(index), u64(id), func(k, _ []byte) (core.Session, error) { return x.Session(k[8:]) })
 }
 
 func (x *tx) SessionsOfUser(userID uint64) ([]core.Session, error) {
@@ -52,24 +43,7 @@ func (x *tx) SessionsOfUser(userID uint64) ([]core.Session, error) {
 }
 
 func (x *tx) DeleteSessionsBefore(abs, idle time.Time) (int, error) {
-	var dead [][]byte
-	err := x.b(bSessions).ForEach(func(k, v []byte) error {
-		s, err := decode[core.Session](v)
-		if err != nil {
-			return err
-		}
-		if !s.ExpiresAt.After(abs) || !s.LastSeenAt.After(idle) {
-			dead = append(dead, append([]byte(nil), k...))
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range dead {
-		if err := x.DeleteSession(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(dead), nil
+	return deleteWhere(x.b(bSessions), func(s core.Session) bool {
+		return !s.ExpiresAt.After(abs) || !s.LastSeenAt.After(idle)
+	}, x.DeleteSession)
 }

@@ -34,14 +34,5 @@ func (x *tx) DeleteSSHKey(fp string) error {
 }
 
 func (x *tx) SSHKeysOf(userID uint64) ([]core.SSHKey, error) {
-	var out []core.SSHKey
-	err := scanPrefix(x.b(bSSHKeysUser), u64(userID), false, func(k, _ []byte) (bool, error) {
-		key, err := x.SSHKey(string(k[8:]))
-		if err != nil {
-			return false, err
-		}
-		out = append(out, key)
-		return true, nil
-	})
-	return out, err
+	return followIndex(x.b(bSSHKeysUser), u64(userID), func(k, _ []byte) (core.SSHKey, error) { return x.SSHKey(string(k[8:])) })
 }

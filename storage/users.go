@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"latchkey/core"
@@ -16,20 +15,17 @@ func (x *tx) UserByEmail(email string) (core.User, error) {
 }
 
 func (x *tx) PutUser(u *core.User) error {
-	if id := x.b(bUsersEmail).Get([]byte(u.Email)); id != nil && binary.BigEndian.Uint64(id) != u.ID {
+	if x.takenBy(bUsersEmail, []byte(u.Email), u.ID) {
 		return fmt.Errorf("%w: another account has the email %s", core.ErrConflict, u.Email)
 	}
-	if u.ID != 0 {
-		if old, err := x.User(u.ID); err == nil && old.Email != u.Email {
-			if err := x.b(bUsersEmail).Delete([]byte(old.Email)); err != nil {
-				return err
-			}
-		}
+	var old []byte
+	if prev, err := x.User(u.ID); u.ID != 0 && err == nil {
+		old = []byte(prev.Email)
 	}
 	if err := nextID(x.b(bUsers), &u.ID); err != nil {
 		return err
 	}
-	if err := x.b(bUsersEmail).Put([]byte(u.Email), u64(u.ID)); err != nil {
+	if err := x.reindex(bUsersEmail, old, []byte(u.Email), u.ID); err != nil {
 		return err
 	}
 	return put(x.b(bUsers), u64(u.ID), u)
