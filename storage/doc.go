@@ -9,5 +9,12 @@
 // (and so copied) before a transaction ends. The
 // schema version lives in the meta bucket and migrations run at open.
 //
-// Nothing outside this package imports bbolt.
+// Files: store.go (schema, migrations, open and lock), backup.go, tx.go
+// (the transaction and its generic helpers), helpers.go (following an
+// index, keeping a unique index, deleting what a scan found), records.go
+// (the on-disk form of every entity: storage's own types, so that a change
+// in core cannot silently change the file), and one file per entity.
+//
+// It decides nothing: every rule is core's. Nothing outside this package
+// imports bbolt.
 package storage

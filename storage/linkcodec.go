@@ -44,7 +44,7 @@ func EncodeLink(l *core.Link) []byte {
 func DecodeLink(raw []byte) (core.Link, error) {
 	var l core.Link
 	if len(raw) > 0 && raw[0] == '{' {
-		if err := json.Unmarshal(raw, &l); err != nil {
+		if err := json.Unmarshal(raw, recordOf(&l)); err != nil {
 			return core.Link{}, fmt.Errorf("decode link: %w", err)
 		}
 		return l, nil

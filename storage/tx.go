@@ -36,7 +36,7 @@ func get[T any](b *bolt.Bucket, key []byte) (T, error) {
 // decode reads one JSON record (and so copies it out of the database's map).
 func decode[T any](raw []byte) (T, error) {
 	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := json.Unmarshal(raw, recordOf(&v)); err != nil {
 		return v, fmt.Errorf("decode %T: %w", v, err)
 	}
 	return v, nil
@@ -79,7 +79,7 @@ func newestBefore[T any](b *bolt.Bucket, beforeID uint64, limit int) ([]T, error
 }
 
 func put(b *bolt.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
+	raw, err := json.Marshal(recordOf(v))
 	if err != nil {
 		return fmt.Errorf("encode %T: %w", v, err)
 	}
