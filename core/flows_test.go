@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/storage"
+	"latchkey/storage/storetest"
 )
 
 func TestInviteWithPortalAndRedeem(t *testing.T) {
@@ -299,7 +299,7 @@ func TestSendAccessLink(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var e *env
 			if tc.uniform {
-				e = newEnv(t, coretest.Uniform)
+				e = newEnv(t, storetest.Uniform)
 			} else {
 				e = newEnv(t)
 			}

@@ -4,16 +4,16 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
-// env is a real service on a real bbolt file (see coretest), with the
+// env is a real service on a real bbolt file (see storage/storetest), with the
 // helpers these tests share.
-type env struct{ *coretest.Env }
+type env struct{ *storetest.Env }
 
-func newEnv(t testing.TB, opts ...coretest.Option) *env { return &env{coretest.New(t, opts...)} }
+func newEnv(t testing.TB, opts ...storetest.Option) *env { return &env{storetest.New(t, opts...)} }
 
-func must[T any](v T, err error) T { return coretest.Must(v, err) }
+func must[T any](v T, err error) T { return storetest.Must(v, err) }
 
 var visitor = core.Visitor{Addr: "203.0.113.9", UserAgent: "test"}
 

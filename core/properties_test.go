@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // TestRedeemMatchesModel runs random sequences of link operations against
 // the real service and a tiny model: redeem(t) succeeds exactly when t is
 // the current active token of its (portal, email).
 func TestRedeemMatchesModel(t *testing.T) {
-	e := newEnv(t, coretest.NoRateLimits) // thousands of requests to the same portals
+	e := newEnv(t, storetest.NoRateLimits) // thousands of requests to the same portals
 	w := e.world("Model")
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
@@ -164,7 +164,7 @@ func runSequence(e *env, w world, rng *rand.Rand, seq, steps int) error {
 // replacements (never two active at once), and no session opened by an
 // older link survives.
 func TestConcurrentRedeemAndRotate(t *testing.T) {
-	e := newEnv(t, coretest.GroupCommit)
+	e := newEnv(t, storetest.GroupCommit)
 	w := e.world("Race")
 	email := "c@x.test"
 	first := e.clientWithLink(w, w.closed, email)

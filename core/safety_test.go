@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // TestDumpHoldsNoSecrets: after every flow has run, no bucket holds a link
@@ -209,7 +209,7 @@ func TestCrypto(t *testing.T) {
 			t.Errorf("WellFormedToken(%q) = true", bad)
 		}
 	}
-	h, err := core.HashPassword(context.Background(), "correct horse", coretest.FastArgon, strings.NewReader(strings.Repeat("s", 16)))
+	h, err := core.HashPassword(context.Background(), "correct horse", storetest.FastArgon, strings.NewReader(strings.Repeat("s", 16)))
 	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
 		t.Fatalf("hash %q %v", h, err)
 	}

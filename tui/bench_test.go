@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // BenchmarkMembersScreen: an organization of 10,000 members with 1,000,000
@@ -18,13 +18,13 @@ import (
 //
 //	go test ./tui -run '^$' -bench MembersScreen
 func BenchmarkMembersScreen(b *testing.B) {
-	env := coretest.New(b)
-	org := coretest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Big Agency", OwnerEmail: "owner@big.test"}))
-	proj := coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, org.ID, "Everything"))
-	portal := coretest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "everything", Title: "Everything", Access: core.AccessClosed}))
+	env := storetest.New(b)
+	org := storetest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Big Agency", OwnerEmail: "owner@big.test"}))
+	proj := storetest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, org.ID, "Everything"))
+	portal := storetest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "everything", Title: "Everything", Access: core.AccessClosed}))
 	env.FillMembers(portal, 10000)
 	env.FillAudit(org.ID, 1000000)
-	people := coretest.Must(env.Svc.PortalMembers(env.Ctx, env.Admin, portal.ID))
+	people := storetest.Must(env.Svc.PortalMembers(env.Ctx, env.Admin, portal.ID))
 	if len(people) != 10000 {
 		b.Fatalf("%d people", len(people))
 	}
@@ -71,11 +71,11 @@ func BenchmarkMembersScreen(b *testing.B) {
 //
 //	go test ./tui -run '^$' -bench FirstFrame -benchmem
 func BenchmarkFirstFrame(b *testing.B) {
-	env := coretest.New(b)
-	coretest.Must(env.Svc.LoadDemo(env.Ctx))
-	orgs := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
+	env := storetest.New(b)
+	storetest.Must(env.Svc.LoadDemo(env.Ctx))
+	orgs := storetest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
 	var mia core.User
-	for _, m := range coretest.Must(env.Svc.Members(env.Ctx, env.Admin, orgs[0].ID)) {
+	for _, m := range storetest.Must(env.Svc.Members(env.Ctx, env.Admin, orgs[0].ID)) {
 		if m.User.Email == "mia@northwind.test" {
 			mia = m.User
 		}

@@ -21,7 +21,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 const publicURL = "http://127.0.0.1:8080"
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // console is the real console over a real store with the demo data, run by teatest.
 type console struct {
 	t     *testing.T
-	env   *coretest.Env
+	env   *storetest.Env
 	tm    *teatest.TestModel
 	links map[string]string // portal slug → client@acme.test's token
 	out   bytes.Buffer      // everything the program wrote, for OSC 52 checks
@@ -50,14 +50,14 @@ func startConsoleSized(t *testing.T, w, h int) *console { return startConsoleAs(
 // email, over SSH; of the instance admin for "".
 func startConsoleAs(t *testing.T, w, h int, email string) *console {
 	t.Helper()
-	env := coretest.New(t, coretest.PublicURL(publicURL), coretest.At(fixed), coretest.Seeded(7))
+	env := storetest.New(t, storetest.PublicURL(publicURL), storetest.At(fixed), storetest.Seeded(7))
 	demo, err := env.Svc.LoadDemo(env.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &console{t: t, env: env, links: map[string]string{}}
 	for _, l := range demo {
-		c.links[l.Portal] = coretest.TokenOf(l.URL)
+		c.links[l.Portal] = storetest.TokenOf(l.URL)
 	}
 	deps := Deps{Service: env.Svc, Actor: core.AdminActor("console"), CatcherOn: true, Where: "console"}
 	if email != "" {
@@ -264,11 +264,11 @@ func TestConsoleRefreshesOnChanges(t *testing.T) {
 	c := startConsole(t)
 	c.key("enter")
 	c.waitFor("cfo@acme.test")
-	coretest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
+	storetest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
 	c.waitFor("active ") // cfo's link: deactivated → active
 	c.key("3")
 	c.waitFor("newcomer@acme.test")
-	coretest.Must(c.env.Svc.RequestAccess(c.env.Ctx, "website-redesign", "latecomer@acme.test", core.Visitor{Addr: "192.0.2.9"}))
+	storetest.Must(c.env.Svc.RequestAccess(c.env.Ctx, "website-redesign", "latecomer@acme.test", core.Visitor{Addr: "192.0.2.9"}))
 	c.waitFor("latecomer@acme.test")
 	c.screen()
 }
@@ -351,7 +351,7 @@ func TestFlowFromProjectToGrant(t *testing.T) {
 	c.waitFor("Deactivate client@acme.test")
 	c.key("y")
 	c.waitFor("deactivated.")
-	if _, err := c.env.Svc.Redeem(c.env.Ctx, coretest.TokenOf(il.URL), core.Visitor{Addr: "127.0.0.1"}); err == nil {
+	if _, err := c.env.Svc.Redeem(c.env.Ctx, storetest.TokenOf(il.URL), core.Visitor{Addr: "127.0.0.1"}); err == nil {
 		t.Fatal("the deactivated link still opens the portal")
 	}
 
@@ -399,7 +399,7 @@ func TestRenameProject(t *testing.T) {
 	c.tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
 	c.key("Website Relaunch", "enter")
 	c.waitFor("Renamed Website Redesign to Website Relaunch.")
-	if p := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign")); p.Project.Name != "Website Relaunch" {
+	if p := storetest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign")); p.Project.Name != "Website Relaunch" {
 		t.Fatalf("project %+v", p.Project)
 	}
 }
@@ -440,7 +440,7 @@ func TestProjectWithoutAPortalCountsNoPeople(t *testing.T) {
 func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
 	c := startConsole(t)
 	c.env.Clock.Advance(2 * time.Hour)
-	coretest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
+	storetest.Must(c.env.Svc.GenerateLink(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), "cfo@acme.test"))
 	c.key("enter")
 	c.waitFor("cfo@acme.test")
 	out := c.screen()
@@ -525,7 +525,7 @@ func TestManagerDialogsFit(t *testing.T) {
 func TestCountsAreSingularOrPlural(t *testing.T) {
 	c := startConsole(t)
 	for i, email := range []string{"owner@northwind.test", "mia@northwind.test", "mia@northwind.test"} {
-		coretest.Must(c.env.Svc.AddSSHKey(c.env.Ctx, c.env.Admin, email, sshKey(t, byte(i))))
+		storetest.Must(c.env.Svc.AddSSHKey(c.env.Ctx, c.env.Admin, email, sshKey(t, byte(i))))
 	}
 	c.key("6")
 	c.waitFor("Disclosure")
@@ -655,7 +655,7 @@ var helpDrives = []struct {
 	{"content_updates", func(c *console) { toContent(c); c.key("v"); c.waitFor("Posted") }, []string{"n post update", "esc back", "? all keys"}},
 	{"content_upstream", func(c *console) {
 		up := "https://app.acme.example"
-		coretest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), core.PortalPatch{Upstream: &up}))
+		storetest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), core.PortalPatch{Upstream: &up}))
 		toContent(c)
 	}, []string{"n add resource", "esc back"}},
 	{"resource_details", func(c *console) { toContent(c); c.key("enter"); c.waitFor("Position") }, []string{"scroll", "esc back"}},
@@ -896,11 +896,11 @@ func TestPortalFormPassesSectionKeysOnChoices(t *testing.T) {
 func TestAuditShowsNewEventsAtOnce(t *testing.T) {
 	start := func(t *testing.T) (*console, func(string)) {
 		c := startConsole(t)
-		org := coretest.Must(c.env.Svc.Orgs(c.env.Ctx, c.env.Admin))[0]
+		org := storetest.Must(c.env.Svc.Orgs(c.env.Ctx, c.env.Admin))[0]
 		c.env.FillAudit(org.ID, 60)
 		c.key("5")
 		c.waitFor("member59@x.test")
-		return c, func(name string) { coretest.Must(c.env.Svc.CreateProject(c.env.Ctx, c.env.Admin, org.ID, name)) }
+		return c, func(name string) { storetest.Must(c.env.Svc.CreateProject(c.env.Ctx, c.env.Admin, org.ID, name)) }
 	}
 	t.Run("on the newest", func(t *testing.T) {
 		c, newProject := start(t)
@@ -936,8 +936,8 @@ func TestAuditEventShowsItsWholeDetail(t *testing.T) {
 			c := startConsoleSized(t, size[0], size[1])
 			owner := core.UserActor(c.env.User("owner@northwind.test"), "ssh:SHA256:ZmluZ2VycHJpbnQgb2YgdGhlIG93bmVyJ3Mga2V5IGhlcmU")
 			title := "Website Redesign — the long title an agency gives its biggest client's portal, with every word of it kept"
-			ref := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign"))
-			coretest.Must(c.env.Svc.SetPortal(c.env.Ctx, owner, ref.Project.ID, core.PortalSettings{
+			ref := storetest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "website-redesign"))
+			storetest.Must(c.env.Svc.SetPortal(c.env.Ctx, owner, ref.Project.ID, core.PortalSettings{
 				Title: title, Slug: "website-redesign", Access: core.AccessClosed}))
 			c.key("5")
 			c.waitFor("portal.updated")

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // eventually polls cond until it holds, or fails the test after a while.
@@ -29,7 +29,7 @@ func toContent(c *console) {
 
 func resourceTitles(c *console, slug string) []string {
 	var out []string
-	for _, r := range coretest.Must(c.env.Svc.Resources(c.env.Ctx, c.env.Admin, portalID(c, slug))) {
+	for _, r := range storetest.Must(c.env.Svc.Resources(c.env.Ctx, c.env.Admin, portalID(c, slug))) {
 		out = append(out, r.Title)
 	}
 	return out
@@ -49,7 +49,7 @@ func TestPortalContentResources(t *testing.T) {
 	c.waitFor("A titled link")
 	c.key("Brief", "tab", "https://docs.example.com/brief", "tab", "what to read first", "ctrl+s")
 	c.waitFor("Added")
-	list := coretest.Must(c.env.Svc.Resources(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign")))
+	list := storetest.Must(c.env.Svc.Resources(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign")))
 	if n := len(list); n != len(demo)+1 || list[n-1] != (core.Resource{ID: list[n-1].ID, PortalID: list[n-1].PortalID, Position: n, Title: "Brief",
 		URL: "https://docs.example.com/brief", Note: "what to read first", CreatedAt: list[n-1].CreatedAt, CreatedBy: list[n-1].CreatedBy}) {
 		t.Fatalf("resources %+v", list)
@@ -68,7 +68,7 @@ func TestPortalContentResources(t *testing.T) {
 		t.Fatalf("after removing: %q", got)
 	}
 	var actions []string
-	for _, e := range coretest.Must(c.env.Svc.Audit(c.env.Ctx, c.env.Admin, core.AuditQuery{OrgID: 1, Limit: 10})) {
+	for _, e := range storetest.Must(c.env.Svc.Audit(c.env.Ctx, c.env.Admin, core.AuditQuery{OrgID: 1, Limit: 10})) {
 		if strings.HasPrefix(e.Action, "resource.") {
 			actions = append(actions, e.Action)
 		}
@@ -112,9 +112,9 @@ func TestPortalContentPostsUpdates(t *testing.T) {
 		c := startConsole(t)
 		pid := portalID(c, "website-redesign")
 		// Someone invited, not in yet, gets it too.
-		coretest.Must(c.env.Svc.Invite(c.env.Ctx, c.env.Admin, core.InviteInput{OrgID: 1, Email: "new@acme.test", Role: core.RoleClient, PortalID: pid}))
+		storetest.Must(c.env.Svc.Invite(c.env.Ctx, c.env.Admin, core.InviteInput{OrgID: 1, Email: "new@acme.test", Role: core.RoleClient, PortalID: pid}))
 		var access []string
-		for _, pm := range coretest.Must(c.env.Svc.PortalMembers(c.env.Ctx, c.env.Admin, pid)) {
+		for _, pm := range storetest.Must(c.env.Svc.PortalMembers(c.env.Ctx, c.env.Admin, pid)) {
 			if w := pm.AccessWord(); w == core.AccessYes || w == core.AccessInvited {
 				access = append(access, pm.Email)
 			}
@@ -134,7 +134,7 @@ func TestPortalContentPostsUpdates(t *testing.T) {
 		}
 		c.key("ctrl+s")
 		c.waitFor("emailed") // "…emailed it to 4 people.", or "…not emailed."
-		ups := coretest.Must(c.env.Svc.Updates(c.env.Ctx, c.env.Admin, pid))
+		ups := storetest.Must(c.env.Svc.Updates(c.env.Ctx, c.env.Admin, pid))
 		want := 0
 		if email {
 			want = len(access)
@@ -165,7 +165,7 @@ func TestPortalContentListsUpdatesNewestFirst(t *testing.T) {
 	c := startConsole(t)
 	pid := portalID(c, "website-redesign")
 	mia := core.UserActor(c.env.User("mia@northwind.test"), "ssh:test")
-	coretest.Must(c.env.Svc.PostUpdate(c.env.Ctx, mia, pid, "Launch next week.", true))
+	storetest.Must(c.env.Svc.PostUpdate(c.env.Ctx, mia, pid, "Launch next week.", true))
 	toContent(c)
 	c.key("v")
 	c.waitFor("Launch")
@@ -188,7 +188,7 @@ func TestPortalContentSaysAnUpstreamHidesIt(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {100, 30}} {
 		c := startConsoleSized(t, size[0], size[1])
 		up := "https://app.acme.example"
-		coretest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), core.PortalPatch{Upstream: &up}))
+		storetest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "website-redesign"), core.PortalPatch{Upstream: &up}))
 		toContent(c)
 		c.key("n")
 		c.waitFor("A titled link")

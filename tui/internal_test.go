@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // boom is a screen whose Update panics.
@@ -26,7 +26,7 @@ func (b *boom) Update(tea.Msg) (screen, tea.Cmd) { panic("kaboom") }
 
 // A panic in a screen is recovered, reported, and the section starts over.
 func TestPanicInAScreenIsReported(t *testing.T) {
-	a := adminConsole(t, coretest.New(t))
+	a := adminConsole(t, storetest.New(t))
 	a.stack = []screen{&boom{base{c: a.c}}}
 	a.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
 	if !a.isErr || !strings.Contains(a.status, "Internal error in Boom") || !strings.Contains(a.status, "kaboom") {
@@ -63,7 +63,7 @@ func TestMemberMenuOffersOnlyWhatTheActorMay(t *testing.T) {
 	mia := env.User("mia@northwind.test")
 	owner := env.User("owner@northwind.test")
 	manager := core.UserActor(mia, "ssh:test")
-	ref := coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign"))
+	ref := storetest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign"))
 	if by, err := env.Svc.RoleIn(env.Ctx, manager, ref.Org.ID); err != nil || by != core.RoleManager {
 		t.Fatalf("RoleIn(mia) = %v, %v", by, err)
 	}
@@ -79,7 +79,7 @@ func TestMemberMenuOffersOnlyWhatTheActorMay(t *testing.T) {
 	}{{core.RoleManager, true}, {core.RoleOwner, false}} {
 		m := newMembers(a.c, ref.Portal, ref.Project)
 		var target core.PortalMember // the owner's row, as core lists it for this actor
-		for _, pm := range coretest.Must(env.Svc.PortalMembers(env.Ctx, actors[tc.by], ref.Portal.ID)) {
+		for _, pm := range storetest.Must(env.Svc.PortalMembers(env.Ctx, actors[tc.by], ref.Portal.ID)) {
 			if pm.Email == owner.Email {
 				target = pm
 			}
@@ -246,9 +246,9 @@ func TestSetSizeBeforePreload(t *testing.T) {
 }
 
 // demoEnv is a service holding the demo data.
-func demoEnv(t *testing.T) *coretest.Env {
+func demoEnv(t *testing.T) *storetest.Env {
 	t.Helper()
-	env := coretest.New(t)
+	env := storetest.New(t)
 	if _, err := env.Svc.LoadDemo(env.Ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func demoEnv(t *testing.T) *coretest.Env {
 }
 
 // adminConsole is the instance admin's console, closed with the test.
-func adminConsole(t *testing.T, env *coretest.Env) *App {
+func adminConsole(t *testing.T, env *storetest.Env) *App {
 	a := New(Deps{Service: env.Svc, Actor: core.AdminActor("test"), Where: "test"})
 	t.Cleanup(a.Close)
 	return a
@@ -264,7 +264,7 @@ func adminConsole(t *testing.T, env *coretest.Env) *App {
 
 // preloaded is the admin's console over the demo data at width×height, its
 // first screen loaded as the SSH server loads it.
-func preloaded(t *testing.T, width, height int) (*coretest.Env, *App) {
+func preloaded(t *testing.T, width, height int) (*storetest.Env, *App) {
 	env := demoEnv(t)
 	a := adminConsole(t, env)
 	a.SetSize(width, height)
@@ -329,7 +329,7 @@ func TestPromptShowsWhyItsValueWasRefused(t *testing.T) {
 func TestNewProjectIsSelected(t *testing.T) {
 	env, a := preloaded(t, 100, 30)
 	p := a.top().(*projects)
-	proj := coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, p.c.Org.ID, "Zeta Launch"))
+	proj := storetest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, p.c.Org.ID, "Zeta Launch"))
 	a.Update(doneMsg{reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project Zeta Launch."})
 	if sel, _ := p.selected(); sel.Project.ID == proj.ID {
 		t.Fatal("selected before the list has it")
@@ -342,9 +342,9 @@ func TestNewProjectIsSelected(t *testing.T) {
 
 // auditOf is the admin's audit screen, 98x24, for the demo organization
 // with n more events.
-func auditOf(t *testing.T, n int) (*coretest.Env, core.Org, *audit) {
+func auditOf(t *testing.T, n int) (*storetest.Env, core.Org, *audit) {
 	env := demoEnv(t)
-	org := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))[0]
+	org := storetest.Must(env.Svc.Orgs(env.Ctx, env.Admin))[0]
 	env.FillAudit(org.ID, n)
 	c := &Common{Deps: Deps{Service: env.Svc, Actor: env.Admin}, Width: 100, Height: 30, IsDark: true, Styles: newStyles(true), Org: org}
 	v := newAudit(c)
@@ -376,7 +376,7 @@ func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
 	}
 	v.list.navigate(tea.KeyPressMsg{Code: tea.KeyEnd})
 	chosen := v.events[v.list.selected()].ID
-	coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, org.ID, "One more event"))
+	storetest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, org.ID, "One more event"))
 	load(0) // the refresh a change brings
 	if len(v.events) != 1001 || v.events[0].Action != "project.created" {
 		t.Fatalf("%d events after a refresh, the newest %q", len(v.events), v.events[0].Action)
@@ -455,7 +455,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 // mail server's answer can span lines and outgrow its column).
 func TestOutboxShowsADeliveryWhole(t *testing.T) {
 	env := demoEnv(t)
-	due := coretest.Must(env.Svc.DueMail(env.Ctx, 10))
+	due := storetest.Must(env.Svc.DueMail(env.Ctx, 10))
 	answer := "421-4.7.0 Try again later, closing connection.\n421 4.7.0 For more information, go to https://support.example.com/mail/answer/7606 and read the part about rate limits"
 	if err := env.Svc.RecordDeliveries(env.Ctx, []core.Delivery{{ID: due[0].ID, Outcome: core.Retry, Detail: answer, Next: env.Clock.Now().Add(time.Minute)}}); err != nil {
 		t.Fatal(err)
@@ -492,13 +492,13 @@ func TestAuditScopeAndLateAnswers(t *testing.T) {
 	env, org, v := auditOf(t, 700)
 	answer := func(before uint64) auditMsg {
 		q := v.query(before)
-		return auditMsg{q, coretest.Must(env.Svc.Audit(env.Ctx, env.Admin, q)), nil}
+		return auditMsg{q, storetest.Must(env.Svc.Audit(env.Ctx, env.Admin, q)), nil}
 	}
 	v.Update(answer(0))
 	m := answer(v.events[len(v.events)-1].ID)
 	v.Update(m)
 	v.Update(m) // m pressed twice: the second answer repeats the first
-	if all := coretest.Must(env.Svc.Audit(env.Ctx, env.Admin, core.AuditQuery{OrgID: org.ID, Limit: 10000})); len(v.events) != len(all) {
+	if all := storetest.Must(env.Svc.Audit(env.Ctx, env.Admin, core.AuditQuery{OrgID: org.ID, Limit: 10000})); len(v.events) != len(all) {
 		t.Fatalf("%d events after m twice, of %d", len(v.events), len(all))
 	}
 	seen := map[uint64]bool{}
@@ -577,8 +577,8 @@ func TestKeysWaitForATerminalLargeEnough(t *testing.T) {
 // The header says which of the organizations is being managed.
 func TestHeaderCountsTheOrganization(t *testing.T) {
 	env, a := preloaded(t, 100, 30)
-	second := coretest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Second Org", OwnerEmail: "boss@second.test"}))
-	a.c.Orgs = coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
+	second := storetest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Second Org", OwnerEmail: "boss@second.test"}))
+	a.c.Orgs = storetest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
 	a.Update(switchOrgMsg(second))
 	if out := ansi.Strip(a.render()); !strings.Contains(out, "Second Org  (2 of 2 · o switches)") {
 		t.Fatalf("header:\n%s", out[:200])

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 16, part 5: the member menu's Link history shows every event of
@@ -15,9 +15,9 @@ func TestLinkHistoryScreen(t *testing.T) {
 	env := c.env
 	website := portalID(c, "website-redesign")
 	var linkID uint64
-	for _, pm := range coretest.Must(env.Svc.PortalMembers(env.Ctx, env.Admin, website)) {
+	for _, pm := range storetest.Must(env.Svc.PortalMembers(env.Ctx, env.Admin, website)) {
 		if pm.Email == "client@acme.test" {
-			linkID = coretest.Must(env.Svc.LinkHistoryOf(env.Ctx, env.Admin, website, pm.Email))[0].Link.ID
+			linkID = storetest.Must(env.Svc.LinkHistoryOf(env.Ctx, env.Admin, website, pm.Email))[0].Link.ID
 		}
 	}
 	env.Svc.NoteView(linkID, core.Visitor{Addr: "40.94.1.1", UserAgent: "Mozilla/5.0 (compatible; SafeLinks)"}, "HEAD", false)

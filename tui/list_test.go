@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // listScreen is a list of n rows "row 0" … at 80 columns, 10 lines: the
@@ -184,7 +184,7 @@ func TestListFitsNarrowTerminals(t *testing.T) {
 // A terminal too small for the console says how small is too small, in
 // lines that fit it.
 func TestTooSmallATerminalIsToldSo(t *testing.T) {
-	a := adminConsole(t, coretest.New(t))
+	a := adminConsole(t, storetest.New(t))
 	a.SetSize(40, 10)
 	out := ansi.Strip(a.render())
 	for _, line := range strings.Split(out, "\n") {

@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // toPortalForm opens the portal form of Website Redesign from Settings and
@@ -22,7 +22,7 @@ func toPortalForm(c *console) {
 
 func settingsOf(c *console, slug string) core.PortalSettings {
 	c.t.Helper()
-	return coretest.Must(c.env.Svc.PortalSettingsOf(c.env.Ctx, c.env.Admin, portalID(c, slug)))
+	return storetest.Must(c.env.Svc.PortalSettingsOf(c.env.Ctx, c.env.Admin, portalID(c, slug)))
 }
 
 var ctrlU = tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl} // clears a text field before the cursor
@@ -62,7 +62,7 @@ func TestPortalFormSetsEverySetting(t *testing.T) {
 	c = startConsole(t)
 	pid := portalID(c, "website-redesign")
 	up, host := "https://app.acme.example", "clients.acme.example"
-	coretest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, pid, core.PortalPatch{Upstream: &up, Host: &host}))
+	storetest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, pid, core.PortalPatch{Upstream: &up, Host: &host}))
 	c.key("e") // from Projects, the same form
 	c.waitFor("· manager")
 	c.key("tab", "tab", "tab", "tab")
@@ -112,7 +112,7 @@ func TestPortalFormShowsAnErrorUnderItsField(t *testing.T) {
 func TestPortalFormPlacesAConflictUnderItsField(t *testing.T) {
 	c := startConsole(t)
 	host := "clients.acme.example"
-	coretest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "brand-guidelines"), core.PortalPatch{Host: &host}))
+	storetest.Must(c.env.Svc.PatchPortal(c.env.Ctx, c.env.Admin, portalID(c, "brand-guidelines"), core.PortalPatch{Host: &host}))
 	toPortalForm(c)
 	c.key("tab", "tab", "tab", "tab", "tab", host, "tab", "ctrl+s")
 	c.waitFor("belongs to the portal")
@@ -162,7 +162,7 @@ func TestPortalFormAsksBeforeDiscarding(t *testing.T) {
 func TestPortalFormSaysTheContactLeftTheStaff(t *testing.T) {
 	c := startConsole(t)
 	sam := c.env.User("sam@northwind.test")
-	ref := coretest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "onboarding"))
+	ref := storetest.Must(c.env.Svc.PortalBySlug(c.env.Ctx, c.env.Admin, "onboarding"))
 	if err := c.env.Svc.ChangeRole(c.env.Ctx, c.env.Admin, ref.Org.ID, sam.ID, core.RoleClient, time.Time{}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,8 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/storage"
+	"latchkey/storage/storetest"
 )
 
 // TestCrashes kills the real binary at random moments under a mixed load
@@ -216,7 +216,7 @@ type binary struct {
 	cmd     *exec.Cmd
 	base    string
 	sshAddr string
-	out     *coretest.SyncBuffer
+	out     *storetest.SyncBuffer
 	client  *http.Client
 	done    chan struct{}
 }
@@ -224,7 +224,7 @@ type binary struct {
 func startBinary(t *testing.T, bin, data, adminKeys string) *binary {
 	t.Helper()
 	hp, sp := freePort(t), freePort(t)
-	p := &binary{base: "http://127.0.0.1:" + hp, sshAddr: "127.0.0.1:" + sp, out: &coretest.SyncBuffer{}, done: make(chan struct{}),
+	p := &binary{base: "http://127.0.0.1:" + hp, sshAddr: "127.0.0.1:" + sp, out: &storetest.SyncBuffer{}, done: make(chan struct{}),
 		client: &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	p.cmd = exec.Command(bin, "serve", "--data", data, "--demo", "--http", "127.0.0.1:"+hp, "--ssh", p.sshAddr,
 		"--smtp-catcher", "127.0.0.1:"+freePort(t), "--admin-keys", adminKeys, "--rate-limits", "off", "--log-level", "warn")

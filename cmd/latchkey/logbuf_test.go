@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 func TestLogBufferWritesWarningsAtOnceAndTheRestOnTime(t *testing.T) {
-	var out coretest.SyncBuffer
+	var out storetest.SyncBuffer
 	buf := newLogBuffer(&out, time.Hour) // the timer never fires in this test
 	log := newLogger(buf, "info")
 	log.Info("request", "path", "/m/…")
@@ -29,7 +29,7 @@ func TestLogBufferWritesWarningsAtOnceAndTheRestOnTime(t *testing.T) {
 		t.Fatalf("Close lost a line: %q", out.String())
 	}
 
-	var timed coretest.SyncBuffer
+	var timed storetest.SyncBuffer
 	buf = newLogBuffer(&timed, 5*time.Millisecond)
 	defer buf.Close()
 	newLogger(buf, "info").Info("on time")

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 type result struct {
@@ -28,7 +28,7 @@ func runCmd(t *testing.T, vars map[string]string, stdin string, args ...string) 
 }
 
 func runCtx(ctx context.Context, vars map[string]string, stdin string, args ...string) result {
-	var out, errb coretest.SyncBuffer
+	var out, errb storetest.SyncBuffer
 	code := run(ctx, args, env{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
 		lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
@@ -319,7 +319,7 @@ func TestNoConsoleWithoutATerminal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() {
-		var out, errb coretest.SyncBuffer
+		var out, errb storetest.SyncBuffer
 		code := run(ctx, []string{"--data", t.TempDir(), "--http", "127.0.0.1:" + port, "--ssh", "off", "--smtp-catcher", "off",
 			"--smtp-relay", "smtp://127.0.0.1:" + freePort(t)}, env{stdin: devNull, stdout: &out, stderr: &errb, lookup: func(string) (string, bool) { return "", false }})
 		done <- result{code, out.String(), errb.String()}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // The OpenSSH client against the built binary: invite, then link show, then
@@ -34,7 +34,7 @@ func TestOpenSSHClient(t *testing.T) {
 	httpPort, sshPort := freePort(t), freePort(t)
 	srv := exec.Command(bin, "serve", "--data", filepath.Join(dir, "data"), "--demo", "--http", "127.0.0.1:"+httpPort,
 		"--ssh", "127.0.0.1:"+sshPort, "--smtp-catcher", "127.0.0.1:"+freePort(t), "--admin-keys", key+".pub")
-	logs := &coretest.SyncBuffer{}
+	logs := &storetest.SyncBuffer{}
 	srv.Stdout, srv.Stderr = logs, logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/core/mail"
+	"latchkey/storage/storetest"
 )
 
 // startCatcher runs the catcher on 127.0.0.1 and returns its port.
-func startCatcher(t testing.TB, env *coretest.Env) string {
+func startCatcher(t testing.TB, env *storetest.Env) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,11 +43,11 @@ func TestWorkerDeliversToTheCatcher(t *testing.T) {
 	e.worker = newWorker(t, e.Env, mail.NewRelay(mail.RelayConfig{Host: "127.0.0.1", Port: port}))
 	res := e.invite("client@acme.test")
 	e.round()
-	caught := coretest.Must(e.Svc.CaughtMails(e.Ctx, e.Admin, 0, 10))
+	caught := storetest.Must(e.Svc.CaughtMails(e.Ctx, e.Admin, 0, 10))
 	if len(caught) != 1 || caught[0].To[0] != "client@acme.test" || caught[0].Subject != "Northwind Studio invited you to Website Redesign" {
 		t.Fatalf("caught %+v", caught)
 	}
-	full := coretest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID))
+	full := storetest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID))
 	p, err := mail.Parse(full.Raw)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestWorkerDeliversToTheCatcher(t *testing.T) {
 	if !strings.Contains(p.Text, link) {
 		t.Fatalf("the caught text lacks the link:\n%s", p.Text)
 	}
-	if _, err := e.Svc.Redeem(e.Ctx, coretest.TokenOf(link), core.Visitor{Addr: "127.0.0.1"}); err != nil {
+	if _, err := e.Svc.Redeem(e.Ctx, storetest.TokenOf(link), core.Visitor{Addr: "127.0.0.1"}); err != nil {
 		t.Fatalf("the caught link does not open the portal: %v", err)
 	}
 	// The catcher keeps mail sealed: a copy of the database holds no link.
@@ -70,7 +70,7 @@ func TestWorkerDeliversToTheCatcher(t *testing.T) {
 
 // Any SMTP client can send to the catcher: here a bare conversation, as swaks would have it.
 func TestCatcherTakesAnyClient(t *testing.T) {
-	e := coretest.New(t)
+	e := storetest.New(t)
 	port := startCatcher(t, e)
 	c, err := textproto.Dial("tcp", "127.0.0.1:"+port)
 	if err != nil {
@@ -95,18 +95,18 @@ func TestCatcherTakesAnyClient(t *testing.T) {
 	expect(250)
 	c.PrintfLine("QUIT")
 	expect(221)
-	caught := coretest.Must(e.Svc.CaughtMails(e.Ctx, e.Admin, 0, 1))
+	caught := storetest.Must(e.Svc.CaughtMails(e.Ctx, e.Admin, 0, 1))
 	if len(caught) != 1 || caught[0].Subject != "Grüße" || caught[0].From != "me@swaks.test" {
 		t.Fatalf("caught %+v", caught)
 	}
-	p, _ := mail.Parse(coretest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID)).Raw)
+	p, _ := mail.Parse(storetest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID)).Raw)
 	if strings.TrimSpace(p.Text) != "hello from swaks" {
 		t.Fatalf("text %q", p.Text)
 	}
 }
 
 func TestCatcherKeepsTheLastThousand(t *testing.T) {
-	e := coretest.New(t)
+	e := storetest.New(t)
 	port := startCatcher(t, e)
 	r := mail.NewRelay(mail.RelayConfig{Host: "127.0.0.1", Port: port})
 	defer r.Close()
@@ -116,7 +116,7 @@ func TestCatcherKeepsTheLastThousand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all := coretest.Must(e.Svc.CaughtMails(e.Ctx, e.Admin, 0, 0))
+	all := storetest.Must(e.Svc.CaughtMails(e.Ctx, e.Admin, 0, 0))
 	if len(all) != core.MaxCaught || all[0].Subject != fmt.Sprintf("message %d", core.MaxCaught+2) || all[len(all)-1].Subject != "message 3" {
 		t.Fatalf("%d kept, newest %q, oldest %q", len(all), all[0].Subject, all[len(all)-1].Subject)
 	}
@@ -135,7 +135,7 @@ func BenchmarkDeliverToCatcher(b *testing.B) {
 	for _, reuse := range []bool{true, false} {
 		b.Run(map[bool]string{true: "reuse", false: "connection-per-message"}[reuse], func(b *testing.B) {
 			for b.Loop() {
-				e := newMailEnv(b, nil, coretest.GroupCommit)
+				e := newMailEnv(b, nil, storetest.GroupCommit)
 				port := startCatcher(b, e.Env)
 				e.worker = newWorker(b, e.Env, mail.NewRelay(mail.RelayConfig{Host: "127.0.0.1", Port: port, NoReuse: !reuse, Pool: mail.LocalPool}))
 				for i := 0; i < n; i += 500 {

@@ -5,29 +5,29 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/core/mail"
+	"latchkey/storage/storetest"
 )
 
 // Every mail any flow queues renders, and every link in it works or points
 // at this instance.
 func TestEveryQueuedMailRenders(t *testing.T) {
-	e := coretest.New(t, coretest.PublicURL(publicURL))
-	coretest.Must(e.Svc.LoadDemo(e.Ctx))
-	org := coretest.Must(e.Svc.Orgs(e.Ctx, e.Admin))[0]
+	e := storetest.New(t, storetest.PublicURL(publicURL))
+	storetest.Must(e.Svc.LoadDemo(e.Ctx))
+	org := storetest.Must(e.Svc.Orgs(e.Ctx, e.Admin))[0]
 	v := core.Visitor{Addr: "198.51.100.1"}
-	web := coretest.Must(e.Svc.PortalBySlug(e.Ctx, e.Admin, "website-redesign"))
-	coretest.Must(e.Svc.GenerateLink(e.Ctx, e.Admin, web.Portal.ID, "client@acme.test"))
-	coretest.Must(0, e.Svc.ResendLink(e.Ctx, e.Admin, web.Portal.ID, "client@acme.test"))
-	coretest.Must(e.Svc.Invite(e.Ctx, e.Admin, core.InviteInput{OrgID: org.ID, Email: "joiner@northwind.test", Role: core.RoleMember}))
-	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "client@acme.test", v))
-	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "stranger@acme.test", v))
-	coretest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "another@acme.test", v)) // within 10 minutes: the summary
-	coretest.Must(0, e.Svc.SendMyLinks(e.Ctx, "client@acme.test", v))
-	coretest.Must(e.Svc.PostUpdate(e.Ctx, e.Admin, web.Portal.ID, "The designs are up.\n\nTell us what you think.", true))
-	coretest.Must(e.Svc.RequestAccess(e.Ctx, "onboarding", "new@acme.test", v))
-	coretest.Must(0, e.Svc.RequestRestore(e.Ctx, "client@acme.test", v))
-	coretest.Must(e.Svc.CompleteRestore(e.Ctx, e.LastToken("client@acme.test", core.MailPasswordReset), "a new password", v))
+	web := storetest.Must(e.Svc.PortalBySlug(e.Ctx, e.Admin, "website-redesign"))
+	storetest.Must(e.Svc.GenerateLink(e.Ctx, e.Admin, web.Portal.ID, "client@acme.test"))
+	storetest.Must(0, e.Svc.ResendLink(e.Ctx, e.Admin, web.Portal.ID, "client@acme.test"))
+	storetest.Must(e.Svc.Invite(e.Ctx, e.Admin, core.InviteInput{OrgID: org.ID, Email: "joiner@northwind.test", Role: core.RoleMember}))
+	storetest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "client@acme.test", v))
+	storetest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "stranger@acme.test", v))
+	storetest.Must(e.Svc.RequestAccess(e.Ctx, "website-redesign", "another@acme.test", v)) // within 10 minutes: the summary
+	storetest.Must(0, e.Svc.SendMyLinks(e.Ctx, "client@acme.test", v))
+	storetest.Must(e.Svc.PostUpdate(e.Ctx, e.Admin, web.Portal.ID, "The designs are up.\n\nTell us what you think.", true))
+	storetest.Must(e.Svc.RequestAccess(e.Ctx, "onboarding", "new@acme.test", v))
+	storetest.Must(0, e.Svc.RequestRestore(e.Ctx, "client@acme.test", v))
+	storetest.Must(e.Svc.CompleteRestore(e.Ctx, e.LastToken("client@acme.test", core.MailPasswordReset), "a new password", v))
 
 	c, err := mail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
 	if err != nil {

@@ -17,15 +17,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/core/mail"
 	"latchkey/storage"
+	"latchkey/storage/storetest"
 )
 
 const publicURL = "https://portal.example.com"
 
 type mailEnv struct {
-	*coretest.Env
+	*storetest.Env
 	worker *mail.Worker
 	portal core.Portal
 	org    core.Org
@@ -34,20 +34,20 @@ type mailEnv struct {
 
 var quiet = slog.New(slog.DiscardHandler)
 
-func newMailEnv(t testing.TB, sender mail.Sender, opts ...coretest.Option) *mailEnv {
+func newMailEnv(t testing.TB, sender mail.Sender, opts ...storetest.Option) *mailEnv {
 	t.Helper()
-	e := &mailEnv{Env: coretest.New(t, append([]coretest.Option{coretest.PublicURL(publicURL)}, opts...)...)}
-	e.org = coretest.Must(e.Svc.CreateOrg(e.Ctx, e.Admin, core.NewOrg{Name: "Northwind Studio", OwnerEmail: "owner@northwind.test", OwnerName: "Olivia Owner"}))
+	e := &mailEnv{Env: storetest.New(t, append([]storetest.Option{storetest.PublicURL(publicURL)}, opts...)...)}
+	e.org = storetest.Must(e.Svc.CreateOrg(e.Ctx, e.Admin, core.NewOrg{Name: "Northwind Studio", OwnerEmail: "owner@northwind.test", OwnerName: "Olivia Owner"}))
 	e.owner = core.UserActor(e.User("owner@northwind.test"), "test")
-	proj := coretest.Must(e.Svc.CreateProject(e.Ctx, e.owner, e.org.ID, "Website Redesign"))
-	e.portal = coretest.Must(e.Svc.SetPortal(e.Ctx, e.owner, proj.ID, core.PortalSettings{Slug: "website-redesign", Title: "Website Redesign", Access: core.AccessClosed}))
+	proj := storetest.Must(e.Svc.CreateProject(e.Ctx, e.owner, e.org.ID, "Website Redesign"))
+	e.portal = storetest.Must(e.Svc.SetPortal(e.Ctx, e.owner, proj.ID, core.PortalSettings{Slug: "website-redesign", Title: "Website Redesign", Access: core.AccessClosed}))
 	if sender != nil {
 		e.worker = newWorker(t, e.Env, sender)
 	}
 	return e
 }
 
-func newWorker(t testing.TB, env *coretest.Env, sender mail.Sender) *mail.Worker {
+func newWorker(t testing.TB, env *storetest.Env, sender mail.Sender) *mail.Worker {
 	t.Helper()
 	c, err := mail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
 	if err != nil {
@@ -67,7 +67,7 @@ func relayTo(r *relayServer) *mail.Relay {
 
 func (e *mailEnv) invite(email string) core.InviteResult {
 	e.T.Helper()
-	return coretest.Must(e.Svc.Invite(e.Ctx, e.owner, core.InviteInput{OrgID: e.org.ID, Email: email, Role: core.RoleClient, PortalID: e.portal.ID}))
+	return storetest.Must(e.Svc.Invite(e.Ctx, e.owner, core.InviteInput{OrgID: e.org.ID, Email: email, Role: core.RoleClient, PortalID: e.portal.ID}))
 }
 
 func (e *mailEnv) round() int {
@@ -307,8 +307,8 @@ func TestCrashAfterAcceptanceSendsOneDuplicate(t *testing.T) {
 	srv := newRelayServer(t)
 	dir := t.TempDir()
 	seed := openDir(t, dir)
-	org := coretest.Must(seed.Svc.CreateOrg(seed.Ctx, seed.Admin, core.NewOrg{Name: "Acme", OwnerEmail: "o@acme.test"}))
-	coretest.Must(seed.Svc.Invite(seed.Ctx, seed.Admin, core.InviteInput{OrgID: org.ID, Email: "new@acme.test", Role: core.RoleMember}))
+	org := storetest.Must(seed.Svc.CreateOrg(seed.Ctx, seed.Admin, core.NewOrg{Name: "Acme", OwnerEmail: "o@acme.test"}))
+	storetest.Must(seed.Svc.Invite(seed.Ctx, seed.Admin, core.InviteInput{OrgID: org.ID, Email: "new@acme.test", Role: core.RoleMember}))
 	seed.Store.Close()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashAfterAcceptanceSendsOneDuplicate$")
@@ -343,7 +343,7 @@ func TestCrashAfterAcceptanceSendsOneDuplicate(t *testing.T) {
 }
 
 // openDir opens a data directory the way latchkey does (durable writes).
-func openDir(t testing.TB, dir string) *coretest.Env {
+func openDir(t testing.TB, dir string) *storetest.Env {
 	st, err := storage.Open(filepath.Join(dir, "latchkey.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -353,11 +353,11 @@ func openDir(t testing.TB, dir string) *coretest.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := core.New(core.Config{Store: st, Keys: keys, PublicURL: publicURL, Options: core.Options{Argon2: coretest.FastArgon}})
+	svc, err := core.New(core.Config{Store: st, Keys: keys, PublicURL: publicURL, Options: core.Options{Argon2: storetest.FastArgon}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &coretest.Env{T: t, Ctx: context.Background(), Dir: dir, Store: st, Svc: svc, Clock: coretest.NewClock(time.Now()), Keys: keys, Admin: core.AdminActor("test")}
+	return &storetest.Env{T: t, Ctx: context.Background(), Dir: dir, Store: st, Svc: svc, Clock: storetest.NewClock(time.Now()), Keys: keys, Admin: core.AdminActor("test")}
 }
 
 // crashHelper runs in a child process: it delivers the due mail and exits
@@ -369,7 +369,7 @@ func crashHelper() {
 		os.Exit(1)
 	}
 	keys, _, _ := storage.LoadOrCreateKeys(filepath.Join(dir, "latchkey.key"))
-	svc, _ := core.New(core.Config{Store: st, Keys: keys, PublicURL: publicURL, Options: core.Options{Argon2: coretest.FastArgon}})
+	svc, _ := core.New(core.Config{Store: st, Keys: keys, PublicURL: publicURL, Options: core.Options{Argon2: storetest.FastArgon}})
 	c, _ := mail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
 	relay := mail.NewRelay(mail.RelayConfig{Host: "127.0.0.1", Port: port})
 	w, _ := mail.NewWorker(mail.WorkerConfig{Service: svc, Composer: c, Logger: quiet, Sender: senderFunc(func(ctx context.Context, env mail.Envelope) error {
@@ -475,16 +475,16 @@ func TestPortalUpdateReachesEveryoneWithAccessOverSMTP(t *testing.T) {
 	srv := newRelayServer(t)
 	e := newMailEnv(t, relayTo(srv))
 	res := e.invite("active@acme.test")
-	coretest.Must(e.Svc.Redeem(e.Ctx, res.Link.Token, core.Visitor{Addr: "192.0.2.1"}))
+	storetest.Must(e.Svc.Redeem(e.Ctx, res.Link.Token, core.Visitor{Addr: "192.0.2.1"}))
 	e.invite("invited@acme.test")
 	gone := e.invite("gone@acme.test")
-	coretest.Must(e.Svc.Redeem(e.Ctx, gone.Link.Token, core.Visitor{Addr: "192.0.2.1"}))
+	storetest.Must(e.Svc.Redeem(e.Ctx, gone.Link.Token, core.Visitor{Addr: "192.0.2.1"}))
 	if err := e.Svc.RemoveAccess(e.Ctx, e.owner, e.portal.ID, "gone@acme.test"); err != nil {
 		t.Fatal(err)
 	}
 	e.round() // the invitations
 	before := len(srv.messages())
-	coretest.Must(e.Svc.PostUpdate(e.Ctx, e.owner, e.portal.ID, "The designs are up.", true))
+	storetest.Must(e.Svc.PostUpdate(e.Ctx, e.owner, e.portal.ID, "The designs are up.", true))
 	e.round()
 	got := map[string]int{}
 	for _, m := range srv.messages()[before:] {

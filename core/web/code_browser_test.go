@@ -6,7 +6,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 16 in chromium: the code of the email, typed in the browser that
@@ -18,7 +18,7 @@ func TestBrowserCodeForTheOtherDevice(t *testing.T) {
 	laptop.expect(laptop.open(s.url+"/p/onboarding"), 200)
 	laptop.do(chromedp.SendKeys(chromedp.CSS("#email"), "new@example.org"))
 	laptop.expect(laptop.submit(`form[action$="/access"] button[type=submit]`), 200, "Check your email", "six-digit code")
-	code := coretest.Must(s.Svc.OpenMailCode(s.LastMail("new@example.org", core.MailAccessLink)))
+	code := storetest.Must(s.Svc.OpenMailCode(s.LastMail("new@example.org", core.MailAccessLink)))
 
 	// The phone has the email, not the laptop's cookie: its page for the
 	// code is the same, and the code is refused there.

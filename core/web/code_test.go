@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 16, part 3, over real HTTP: the "check your email" page has a
@@ -22,7 +22,7 @@ func TestCodeOpensThePortalInTheBrowserThatAsked(t *testing.T) {
 		!strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Strict") || !strings.Contains(sc, "Max-Age=600") {
 		t.Fatalf("code cookie %q", sc)
 	}
-	code := coretest.Must(s.Svc.OpenMailCode(s.LastMail("new@example.org", core.MailAccessLink)))
+	code := storetest.Must(s.Svc.OpenMailCode(s.LastMail("new@example.org", core.MailAccessLink)))
 	form := url.Values{"code": {code}, "portal": {"onboarding"}}
 
 	phone.post("/code", form).must(t, http.StatusForbidden, "Type the code in the browser where you asked for the link")
@@ -46,7 +46,7 @@ func TestCodeOpensThePortalInTheBrowserThatAsked(t *testing.T) {
 func TestCodePageRevealsNothingUnderGenericDisclosure(t *testing.T) {
 	s := newSite(t)
 	p := s.portal("website-redesign")
-	coretest.Must(s.Svc.PatchPortal(s.Ctx, s.Admin, p.ID, core.PortalPatch{Disclosure: ptr(core.DisclosureGeneric)}))
+	storetest.Must(s.Svc.PatchPortal(s.Ctx, s.Admin, p.ID, core.PortalPatch{Disclosure: ptr(core.DisclosureGeneric)}))
 	stranger, client := s.client(), s.client()
 	a := stranger.post("/p/website-redesign/access", url.Values{"email": {"stranger@example.org"}})
 	b := client.post("/p/website-redesign/access", url.Values{"email": {"client@acme.test"}})

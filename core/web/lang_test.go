@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	lkmail "latchkey/core/mail"
+	"latchkey/storage/storetest"
 )
 
 // getIn is a GET with an Accept-Language header.
@@ -88,7 +88,7 @@ func TestAccessLinkEmailFromAFrenchPageIsFrench(t *testing.T) {
 		t.Fatalf("without a page language the email is in %q, want the portal's de", m.Lang)
 	}
 	// A new link sent from the console is in the portal's language.
-	coretest.Must(s.Svc.GenerateLink(s.Ctx, s.Admin, p.ID, "client@acme.test"))
+	storetest.Must(s.Svc.GenerateLink(s.Ctx, s.Admin, p.ID, "client@acme.test"))
 	if m := s.LastMail("client@acme.test", core.MailNewLink); m.Lang != "de" {
 		t.Fatalf("a new link's email is in %q, want the portal's de", m.Lang)
 	}

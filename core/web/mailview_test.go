@@ -7,20 +7,20 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/core/mail"
 	"latchkey/core/web"
+	"latchkey/storage/storetest"
 )
 
-func withMailViewer(c *web.Config, _ *[]coretest.Option) { c.MailViewer = true }
+func withMailViewer(c *web.Config, _ *[]storetest.Option) { c.MailViewer = true }
 
 // catch renders the newest outbox mail to email and stores it as caught.
 func (s *site) catch(email string, kind core.MailKind) core.CaughtMail {
 	s.T.Helper()
-	c := coretest.Must(mail.NewComposer("latchkey <no-reply@localhost>", s.url))
+	c := storetest.Must(mail.NewComposer("latchkey <no-reply@localhost>", s.url))
 	m := s.LastMail(email, kind)
-	env := coretest.Must(c.Compose(m, s.LastToken(email, kind)))
-	return coretest.Must(s.Svc.StoreCaught(s.Ctx, core.CaughtMail{From: env.From, To: env.To, Subject: env.Subject, Raw: env.Data}))
+	env := storetest.Must(c.Compose(m, s.LastToken(email, kind)))
+	return storetest.Must(s.Svc.StoreCaught(s.Ctx, core.CaughtMail{From: env.From, To: env.To, Subject: env.Subject, Raw: env.Data}))
 }
 
 func TestMailViewer(t *testing.T) {

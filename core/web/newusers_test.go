@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 13, point 2: the access form refuses addresses with invisible,
@@ -119,7 +119,7 @@ func TestPagesWithoutAPortalAndWordingSlips(t *testing.T) {
 	// Before its first use, a link does not claim that its address has access.
 	c.post("/p/onboarding/access", url.Values{"email": {"fresh@acme.test"}}).must(t, http.StatusOK, "We emailed fresh@acme.test a link")
 	// The join page reads "as a guest".
-	org := coretest.Must(s.Svc.Orgs(s.Ctx, s.Admin))[0]
+	org := storetest.Must(s.Svc.Orgs(s.Ctx, s.Admin))[0]
 	_, err = s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: org.ID, Email: "guest@acme.test", Role: core.RoleGuest})
 	must(err)
 	c.get("/join/"+s.LastToken("guest@acme.test", core.MailInviteJoin)).must(t, http.StatusOK, "invited as a <strong>guest</strong>")

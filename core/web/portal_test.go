@@ -14,13 +14,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // setPortal changes a demo portal's settings as an owner would.
 func (s *site) setPortal(slug string, patch core.PortalPatch) core.Portal {
 	s.T.Helper()
-	return coretest.Must(s.Svc.PatchPortal(s.Ctx, s.Admin, s.portal(slug).ID, patch))
+	return storetest.Must(s.Svc.PatchPortal(s.Ctx, s.Admin, s.portal(slug).ID, patch))
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/core/web"
+	"latchkey/storage/storetest"
 )
 
 func TestLandingOpenPortalAndStayIn(t *testing.T) {
@@ -55,8 +55,8 @@ func TestLinkGETAndHEADChangeNothing(t *testing.T) {
 	s := newSite(t)
 	signedIn := s.client()
 	signedIn.redeem(s.links["brand-guidelines"])
-	il := coretest.Must(s.Svc.GenerateLink(s.Ctx, s.Admin, s.portal("website-redesign").ID, "cfo@acme.test"))
-	coretest.Must(0, s.Svc.DeactivateLink(s.Ctx, s.Admin, s.portal("website-redesign").ID, "cfo@acme.test"))
+	il := storetest.Must(s.Svc.GenerateLink(s.Ctx, s.Admin, s.portal("website-redesign").ID, "cfo@acme.test"))
+	storetest.Must(0, s.Svc.DeactivateLink(s.Ctx, s.Admin, s.portal("website-redesign").ID, "cfo@acme.test"))
 	before := s.Dump()
 	for _, c := range []*client{s.client(), signedIn} {
 		for _, tok := range []string{s.links["website-redesign"], il.Token, strings.Repeat("Z", core.TokenLen), "x"} {
@@ -74,7 +74,7 @@ func TestDeadAndUnknownLinks(t *testing.T) {
 	c := s.client()
 	p := s.portal("website-redesign")
 	old := s.links["website-redesign"]
-	coretest.Must(s.Svc.GenerateLink(s.Ctx, s.Admin, p.ID, "client@acme.test"))
+	storetest.Must(s.Svc.GenerateLink(s.Ctx, s.Admin, p.ID, "client@acme.test"))
 	for _, method := range []string{"GET", "POST"} {
 		var r response
 		if method == "GET" {
@@ -95,8 +95,8 @@ func TestDeadAndUnknownLinks(t *testing.T) {
 
 func TestGuestWhoseAccessEnded(t *testing.T) {
 	s := newSite(t)
-	org := coretest.Must(s.Svc.Orgs(s.Ctx, s.Admin))[0]
-	res := coretest.Must(s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: org.ID, Email: "guest@x.test", Role: core.RoleGuest,
+	org := storetest.Must(s.Svc.Orgs(s.Ctx, s.Admin))[0]
+	res := storetest.Must(s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: org.ID, Email: "guest@x.test", Role: core.RoleGuest,
 		GuestUntil: s.Clock.Now().Add(time.Hour), PortalID: s.portal("website-redesign").ID}))
 	s.Clock.Advance(2 * time.Hour)
 	s.client().post("/m/"+res.Link.Token, nil).must(t, http.StatusForbidden, "Your access has ended", "guest access ended")
@@ -120,7 +120,7 @@ func TestSpoofedHostNeverChangesLinks(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("access form with a spoofed Host: %d", r.status)
 	}
-	il := coretest.Must(s.Svc.RevealLink(s.Ctx, s.Admin, s.portal("website-redesign").ID, "client@acme.test"))
+	il := storetest.Must(s.Svc.RevealLink(s.Ctx, s.Admin, s.portal("website-redesign").ID, "client@acme.test"))
 	if !strings.HasPrefix(il.URL, s.url+"/m/") {
 		t.Fatalf("link URL %s does not use the public URL", il.URL)
 	}
@@ -205,7 +205,7 @@ func TestClosedPortal(t *testing.T) {
 }
 
 func TestGenericDisclosureAnswersAlike(t *testing.T) {
-	s := newSite(t, withCore(coretest.Uniform))
+	s := newSite(t, withCore(storetest.Uniform))
 	c := s.client()
 	known := c.post("/p/website-redesign/access", url.Values{"email": {"client@acme.test"}})
 	unknown := c.post("/p/website-redesign/access", url.Values{"email": {"zz@acme.test"}})
@@ -324,8 +324,8 @@ func TestRestorePasswordThenLogin(t *testing.T) {
 
 func TestJoin(t *testing.T) {
 	s := newSite(t)
-	org := coretest.Must(s.Svc.Orgs(s.Ctx, s.Admin))[0]
-	coretest.Must(s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: org.ID, Email: "new@northwind.test", Name: "Nora", Role: core.RoleMember}))
+	org := storetest.Must(s.Svc.Orgs(s.Ctx, s.Admin))[0]
+	storetest.Must(s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: org.ID, Email: "new@northwind.test", Name: "Nora", Role: core.RoleMember}))
 	token := s.LastToken("new@northwind.test", core.MailInviteJoin)
 	c := s.client()
 	c.get("/join/"+token).must(t, 200, "Join Northwind Studio", "member", `value="Nora"`)
@@ -339,8 +339,8 @@ func TestJoin(t *testing.T) {
 	}
 	c.get("/join/"+token).must(t, http.StatusGone, "expired or was already used")
 	// An existing account joins another organization with its own password.
-	other := coretest.Must(s.Svc.CreateOrg(s.Ctx, s.Admin, core.NewOrg{Name: "Other Firm", OwnerEmail: "boss@other.test"}))
-	coretest.Must(s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: other.ID, Email: "owner@northwind.test", Role: core.RoleManager}))
+	other := storetest.Must(s.Svc.CreateOrg(s.Ctx, s.Admin, core.NewOrg{Name: "Other Firm", OwnerEmail: "boss@other.test"}))
+	storetest.Must(s.Svc.Invite(s.Ctx, s.Admin, core.InviteInput{OrgID: other.ID, Email: "owner@northwind.test", Role: core.RoleManager}))
 	token = s.LastToken("owner@northwind.test", core.MailInviteJoin)
 	c = s.client()
 	c.get("/join/"+token).must(t, 200, "Join Other Firm", "has an account already", `autocomplete="current-password"`)
@@ -348,7 +348,7 @@ func TestJoin(t *testing.T) {
 	if r := c.post("/join/"+token, url.Values{"password": {core.DemoPassword}}); r.status != http.StatusSeeOther {
 		t.Fatalf("join with the existing password: %d %s", r.status, r.body)
 	}
-	if orgs := coretest.Must(s.Svc.Orgs(s.Ctx, core.UserActor(s.User("owner@northwind.test"), "t"))); len(orgs) != 2 {
+	if orgs := storetest.Must(s.Svc.Orgs(s.Ctx, core.UserActor(s.User("owner@northwind.test"), "t"))); len(orgs) != 2 {
 		t.Fatalf("owner is in %d organizations, want 2", len(orgs))
 	}
 }
@@ -486,10 +486,10 @@ func TestLogsNeverHoldTokens(t *testing.T) {
 }
 
 func TestHTTPSCookiesAreHostBound(t *testing.T) {
-	env := coretest.New(t, coretest.PublicURL("https://portal.example.com"))
-	links := coretest.Must(env.Svc.LoadDemo(env.Ctx))
-	srv := coretest.Must(web.New(web.Config{Service: env.Svc, Logger: slog.New(slog.DiscardHandler)}))
-	req := httptest.NewRequest("POST", "https://portal.example.com/m/"+coretest.TokenOf(links[0].URL), nil)
+	env := storetest.New(t, storetest.PublicURL("https://portal.example.com"))
+	links := storetest.Must(env.Svc.LoadDemo(env.Ctx))
+	srv := storetest.Must(web.New(web.Config{Service: env.Svc, Logger: slog.New(slog.DiscardHandler)}))
+	req := httptest.NewRequest("POST", "https://portal.example.com/m/"+storetest.TokenOf(links[0].URL), nil)
 	req.Header.Set("Origin", "https://portal.example.com")
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, req)

@@ -17,36 +17,36 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/core/web"
+	"latchkey/storage/storetest"
 )
 
 // site is the real portal listener on 127.0.0.1 over a real store with the demo data.
 type site struct {
-	*coretest.Env
+	*storetest.Env
 	url   string
 	srv   *web.Server
 	links map[string]string // portal slug → client@acme.test's token
-	logs  *coretest.SyncBuffer
+	logs  *storetest.SyncBuffer
 	stop  func()
 }
 
-type siteOption func(*web.Config, *[]coretest.Option)
+type siteOption func(*web.Config, *[]storetest.Option)
 
 func withLimits(l web.Limits) siteOption {
-	return func(c *web.Config, _ *[]coretest.Option) { c.Limits = &l }
+	return func(c *web.Config, _ *[]storetest.Option) { c.Limits = &l }
 }
 
 func withProxies(p ...string) siteOption {
-	return func(c *web.Config, _ *[]coretest.Option) {
+	return func(c *web.Config, _ *[]storetest.Option) {
 		for _, s := range p {
 			c.TrustedProxies = append(c.TrustedProxies, netip.MustParsePrefix(s))
 		}
 	}
 }
 
-func withCore(o coretest.Option) siteOption {
-	return func(_ *web.Config, opts *[]coretest.Option) { *opts = append(*opts, o) }
+func withCore(o storetest.Option) siteOption {
+	return func(_ *web.Config, opts *[]storetest.Option) { *opts = append(*opts, o) }
 }
 
 // noLimits lets a test send as much as it likes.
@@ -60,20 +60,20 @@ func newSite(t testing.TB, opts ...siteOption) *site {
 	}
 	base := "http://" + ln.Addr().String()
 	cfg := web.Config{Registry: prometheus.NewRegistry()}
-	coreOpts := []coretest.Option{coretest.PublicURL(base)}
+	coreOpts := []storetest.Option{storetest.PublicURL(base)}
 	for _, o := range opts {
 		o(&cfg, &coreOpts)
 	}
-	env := coretest.New(t, coreOpts...)
+	env := storetest.New(t, coreOpts...)
 	demo, err := env.Svc.LoadDemo(env.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	links := map[string]string{}
 	for _, l := range demo {
-		links[l.Portal] = coretest.TokenOf(l.URL)
+		links[l.Portal] = storetest.TokenOf(l.URL)
 	}
-	logs := &coretest.SyncBuffer{}
+	logs := &storetest.SyncBuffer{}
 	cfg.Service, cfg.Logger, cfg.Now = env.Svc, slog.New(slog.NewTextHandler(logs, nil)), env.Clock.Now
 	srv, err := web.New(cfg)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // FuzzCommandLine runs any command line through the SSH commands as a
@@ -19,8 +19,8 @@ func FuzzCommandLine(f *testing.F) {
 		"link show website-redesign client@acme.test", "requests grant 1 --role", "--json", "invite --role", "link show -- x y", "backup x"} {
 		f.Add(s)
 	}
-	env := coretest.New(f)
-	coretest.Must(env.Svc.LoadDemo(env.Ctx))
+	env := storetest.New(f)
+	storetest.Must(env.Svc.LoadDemo(env.Ctx))
 	srv, err := New(Config{Service: env.Svc, HostKeyPath: filepath.Join(f.TempDir(), "key"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)

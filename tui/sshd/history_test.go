@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 16, part 5: `link history` lists every event of a person's links
@@ -19,9 +19,9 @@ func TestLinkHistoryOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	var linkID uint64
-	for _, pm := range coretest.Must(in.env.Svc.PortalMembers(in.env.Ctx, in.env.Admin, ref.Portal.ID)) {
+	for _, pm := range storetest.Must(in.env.Svc.PortalMembers(in.env.Ctx, in.env.Admin, ref.Portal.ID)) {
 		if pm.Email == "client@acme.test" && pm.LinkState == core.LinkActive {
-			hist := coretest.Must(in.env.Svc.LinkHistoryOf(in.env.Ctx, in.env.Admin, ref.Portal.ID, pm.Email))
+			hist := storetest.Must(in.env.Svc.LinkHistoryOf(in.env.Ctx, in.env.Admin, ref.Portal.ID, pm.Email))
 			linkID = hist[0].Link.ID
 		}
 	}
@@ -68,7 +68,7 @@ func TestLinkHistoryOverSSH(t *testing.T) {
 func TestOrgLanguageOverSSH(t *testing.T) {
 	in := startInstance(t)
 	owner, line := newKey(t)
-	coretest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
+	storetest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
 	if r := in.run(owner, "org set --language de"); r.code != 0 {
 		t.Fatalf("set: %+v", r)
 	}
@@ -82,7 +82,7 @@ func TestOrgLanguageOverSSH(t *testing.T) {
 	if in.env.Dump() != before {
 		t.Fatal("a refused language changed the store")
 	}
-	ref := coretest.Must(in.env.Svc.PortalBySlug(in.env.Ctx, in.env.Admin, "website-redesign"))
+	ref := storetest.Must(in.env.Svc.PortalBySlug(in.env.Ctx, in.env.Admin, "website-redesign"))
 	if got := ref.Portal.LanguageIn(ref.Org); got != "de" {
 		t.Fatalf("a portal without its own language speaks %q", got)
 	}

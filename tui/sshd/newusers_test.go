@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 13, point 2: over SSH, invite refuses addresses with hidden
@@ -32,7 +32,7 @@ func TestInviteRefusesHiddenAndUndeliverableAddressesOverSSH(t *testing.T) {
 func TestLookalikeRequestsOverSSH(t *testing.T) {
 	in := startInstance(t)
 	env := in.env
-	coretest.Must(env.Svc.RequestAccess(env.Ctx, "website-redesign", "client@аcme.test", core.Visitor{Addr: "192.0.2.1"})) // Cyrillic а
+	storetest.Must(env.Svc.RequestAccess(env.Ctx, "website-redesign", "client@аcme.test", core.Visitor{Addr: "192.0.2.1"})) // Cyrillic а
 	r := in.run(in.mia, "requests")
 	if r.code != 0 || !strings.Contains(r.stdout, "client@аcme.test") || !strings.Contains(r.stdout, "client@xn--cme-5cd.test") || !strings.Contains(r.stdout, "looks like client@acme.test") {
 		t.Fatalf("requests: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -100,8 +100,8 @@ func TestReinviteOverSSHTakesReplace(t *testing.T) {
 // columns that describe the current link.
 func TestSSHSpeaksTheConsolesWords(t *testing.T) {
 	in := startInstance(t)
-	coretest.Must(in.env.Svc.Invite(in.env.Ctx, in.env.Admin, core.InviteInput{OrgID: coretest.Must(in.env.Svc.Orgs(in.env.Ctx, in.env.Admin))[0].ID,
-		Email: "invitee@acme.test", Role: core.RoleClient, PortalID: coretest.Must(in.env.Svc.PortalBySlug(in.env.Ctx, in.env.Admin, "website-redesign")).Portal.ID}))
+	storetest.Must(in.env.Svc.Invite(in.env.Ctx, in.env.Admin, core.InviteInput{OrgID: storetest.Must(in.env.Svc.Orgs(in.env.Ctx, in.env.Admin))[0].ID,
+		Email: "invitee@acme.test", Role: core.RoleClient, PortalID: storetest.Must(in.env.Svc.PortalBySlug(in.env.Ctx, in.env.Admin, "website-redesign")).Portal.ID}))
 	r := in.run(in.mia, "members website-redesign")
 	var line string
 	for _, l := range strings.Split(r.stdout, "\n") {

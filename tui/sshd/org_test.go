@@ -14,7 +14,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 func pngImage(t testing.TB, w, h int, noise bool) []byte {
@@ -46,7 +46,7 @@ func bomb(t testing.TB) []byte {
 func TestOrgShowAndSet(t *testing.T) {
 	in := startInstance(t)
 	olivia, line := newKey(t)
-	coretest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
+	storetest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
 
 	r := in.run(olivia, "org show")
 	if r.code != 0 || !strings.Contains(r.stdout, "name\tNorthwind Studio\n") || !strings.Contains(r.stdout, "accent\t#0b6e4f\n") ||
@@ -69,7 +69,7 @@ func TestOrgShowAndSet(t *testing.T) {
 		t.Fatalf("org set --logo: %+v", r)
 	}
 	hash := strings.TrimSuffix(rows[0].Logo[strings.LastIndexByte(rows[0].Logo, '/')+1:], ".png")
-	if img := coretest.Must(in.env.Svc.LogoImage(in.env.Ctx, hash, false)); len(img) == 0 {
+	if img := storetest.Must(in.env.Svc.LogoImage(in.env.Ctx, hash, false)); len(img) == 0 {
 		t.Fatal("the logo is not stored")
 	}
 	if !in.env.HasEvent("org.changed", "Northwind Studio") {
@@ -89,7 +89,7 @@ func TestOrgShowAndSet(t *testing.T) {
 func TestOrgSetRefusals(t *testing.T) {
 	in := startInstance(t)
 	olivia, line := newKey(t)
-	coretest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
+	storetest.Must(in.env.Svc.AddSSHKey(in.env.Ctx, in.env.Admin, "owner@northwind.test", line))
 	svg := `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
 	for _, c := range []struct {
 		name  string

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // A manager manages the organization's people, but not its owner: over SSH,
@@ -16,22 +16,22 @@ func TestManagerCannotTouchOwnersLinkOverSSH(t *testing.T) {
 	in := startInstance(t)
 	env := in.env
 	const owner = "owner@northwind.test"
-	ref := coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign"))
+	ref := storetest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign"))
 	// The owner asks for access to a second closed portal, and has an
 	// active link (made by the instance admin) to the demo's closed one.
-	proj := coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, ref.Org.ID, "Owner Review"))
-	coretest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "owner-review", Title: "Owner Review", Access: core.AccessClosed}))
-	asked := coretest.Must(env.Svc.RequestAccess(env.Ctx, "owner-review", owner, core.Visitor{Addr: "127.0.0.1"}))
+	proj := storetest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, ref.Org.ID, "Owner Review"))
+	storetest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "owner-review", Title: "Owner Review", Access: core.AccessClosed}))
+	asked := storetest.Must(env.Svc.RequestAccess(env.Ctx, "owner-review", owner, core.Visitor{Addr: "127.0.0.1"}))
 	if asked.Outcome != core.OutcomeRequested {
 		t.Fatalf("the owner's request was not recorded: %+v", asked)
 	}
 	var requestID uint64
-	for _, r := range coretest.Must(env.Svc.Requests(env.Ctx, env.Admin, ref.Org.ID, true)) {
+	for _, r := range storetest.Must(env.Svc.Requests(env.Ctx, env.Admin, ref.Org.ID, true)) {
 		if r.Email == owner {
 			requestID = r.ID
 		}
 	}
-	coretest.Must(0, env.Svc.AddPortalAccess(env.Ctx, env.Admin, ref.Portal.ID, env.User(owner).ID))
+	storetest.Must(0, env.Svc.AddPortalAccess(env.Ctx, env.Admin, ref.Portal.ID, env.User(owner).ID))
 	token := ""
 	// activeLink gives the owner an active link again when a step before
 	// ended it, so that each step is judged on its own.
@@ -39,7 +39,7 @@ func TestManagerCannotTouchOwnersLinkOverSSH(t *testing.T) {
 		if _, err := env.Svc.Landing(env.Ctx, token, ""); err == nil {
 			return
 		}
-		token = coretest.TokenOf(coretest.Must(env.Svc.GenerateLink(env.Ctx, env.Admin, ref.Portal.ID, owner)).URL)
+		token = storetest.TokenOf(storetest.Must(env.Svc.GenerateLink(env.Ctx, env.Admin, ref.Portal.ID, owner)).URL)
 	}
 
 	for _, cmd := range []string{
@@ -63,8 +63,8 @@ func TestManagerCannotTouchOwnersLinkOverSSH(t *testing.T) {
 	if _, err := env.Svc.Redeem(env.Ctx, token, core.Visitor{Addr: "127.0.0.1"}); err != nil {
 		t.Fatalf("the owner's link no longer opens the portal: %v", err)
 	}
-	orgs := coretest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
-	if role := coretest.Must(env.Svc.RoleIn(env.Ctx, core.UserActor(env.User(owner), "test"), orgs[0].ID)); role != core.RoleOwner {
+	orgs := storetest.Must(env.Svc.Orgs(env.Ctx, env.Admin))
+	if role := storetest.Must(env.Svc.RoleIn(env.Ctx, core.UserActor(env.User(owner), "test"), orgs[0].ID)); role != core.RoleOwner {
 		t.Fatalf("the owner is now %s", role)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
+	"latchkey/storage/storetest"
 )
 
 // Issue 14 over SSH: portal show and set, resources and updates, each flag's
@@ -57,7 +57,7 @@ func TestPortalCommandsOverSSH(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "title\tWebsite Redesign 2027\n") || !strings.Contains(r.stdout, "contact\towner@northwind.test\n") {
 		t.Fatalf("portal set: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	set := coretest.Must(env.Svc.PortalSettingsOf(env.Ctx, env.Admin, coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign")).Portal.ID))
+	set := storetest.Must(env.Svc.PortalSettingsOf(env.Ctx, env.Admin, storetest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign")).Portal.ID))
 	if set.Welcome != "# New welcome\n\nHello." {
 		t.Fatalf("welcome %q", set.Welcome)
 	}
@@ -115,7 +115,7 @@ func TestPortalLanguageOverSSH(t *testing.T) {
 	if err := json.Unmarshal([]byte(in.run(in.mia, "portal show website-redesign --json").stdout), &shown); err != nil || len(shown) != 1 || shown[0]["language"] != "de" {
 		t.Fatalf("portal show --json: %v %v", shown, err)
 	}
-	if p := coretest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign")).Portal; p.Language != "de" {
+	if p := storetest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, "website-redesign")).Portal; p.Language != "de" {
 		t.Fatalf("stored language %q", p.Language)
 	}
 	found := false

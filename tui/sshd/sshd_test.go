@@ -22,15 +22,15 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"latchkey/core"
-	"latchkey/core/coretest"
 	"latchkey/storage"
+	"latchkey/storage/storetest"
 	"latchkey/tui/sshd"
 )
 
 // instance is the demo data, a second organization, and the SSH server on 127.0.0.1.
 type instance struct {
 	t      testing.TB
-	env    *coretest.Env
+	env    *storetest.Env
 	addr   string
 	stop   func()
 	admin  gossh.Signer // --admin-keys
@@ -56,21 +56,21 @@ func newKey(t testing.TB) (gossh.Signer, string) {
 
 func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 	t.Helper()
-	env := coretest.New(t, coretest.PublicURL("http://127.0.0.1:8080"))
-	demo := coretest.Must(env.Svc.LoadDemo(env.Ctx))
+	env := storetest.New(t, storetest.PublicURL("http://127.0.0.1:8080"))
+	demo := storetest.Must(env.Svc.LoadDemo(env.Ctx))
 	in := &instance{t: t, env: env, links: map[string]string{}}
 	for _, l := range demo {
-		in.links[l.Portal] = coretest.TokenOf(l.URL)
+		in.links[l.Portal] = storetest.TokenOf(l.URL)
 	}
 	var miaLine, otherLine string
 	in.admin, _ = newKey(t)
 	in.mia, miaLine = newKey(t)
 	in.other, otherLine = newKey(t)
-	coretest.Must(env.Svc.AddSSHKey(env.Ctx, env.Admin, "mia@northwind.test", miaLine))
-	other := coretest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Other Firm", OwnerEmail: "boss@other.test"}))
-	proj := coretest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, other.ID, "Secret Project"))
-	in.otherP = coretest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "secret", Title: "Secret", Access: core.AccessClosed}))
-	coretest.Must(env.Svc.AddSSHKey(env.Ctx, env.Admin, "boss@other.test", otherLine))
+	storetest.Must(env.Svc.AddSSHKey(env.Ctx, env.Admin, "mia@northwind.test", miaLine))
+	other := storetest.Must(env.Svc.CreateOrg(env.Ctx, env.Admin, core.NewOrg{Name: "Other Firm", OwnerEmail: "boss@other.test"}))
+	proj := storetest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, other.ID, "Secret Project"))
+	in.otherP = storetest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "secret", Title: "Secret", Access: core.AccessClosed}))
+	storetest.Must(env.Svc.AddSSHKey(env.Ctx, env.Admin, "boss@other.test", otherLine))
 
 	cfg := sshd.Config{Service: env.Svc, Backup: env.Store, HostKeyPath: filepath.Join(t.TempDir(), "host_key"),
 		AdminKeys: map[string]bool{core.Fingerprint(in.admin.PublicKey()): true}, CatcherOn: true,
@@ -181,9 +181,9 @@ func TestUnknownAndClientKeysAreRefused(t *testing.T) {
 		t.Fatalf("an accepted key was shown %q", shown)
 	}
 	// A manager demoted to client keeps the key but loses the console.
-	org := coretest.Must(in.env.Svc.Orgs(in.env.Ctx, in.env.Admin))[0]
+	org := storetest.Must(in.env.Svc.Orgs(in.env.Ctx, in.env.Admin))[0]
 	mia := in.env.User("mia@northwind.test")
-	coretest.Must(0, in.env.Svc.ChangeRole(in.env.Ctx, in.env.Admin, org.ID, mia.ID, core.RoleClient, time.Time{}))
+	storetest.Must(0, in.env.Svc.ChangeRole(in.env.Ctx, in.env.Admin, org.ID, mia.ID, core.RoleClient, time.Time{}))
 	if _, err := in.dial(in.mia); err == nil {
 		t.Fatal("a client's key opened the console")
 	}
@@ -225,7 +225,7 @@ func TestAManagerSeesOnlyTheirOrganization(t *testing.T) {
 
 // openConsole opens a session with a terminal and waits until it shows want.
 // The connection closes when the test ends.
-func (in *instance) openConsole(key gossh.Signer, want string) (*gossh.Session, io.Writer, *coretest.SyncBuffer) {
+func (in *instance) openConsole(key gossh.Signer, want string) (*gossh.Session, io.Writer, *storetest.SyncBuffer) {
 	in.t.Helper()
 	c, err := in.dial(key)
 	if err != nil {
@@ -240,7 +240,7 @@ func (in *instance) openConsole(key gossh.Signer, want string) (*gossh.Session, 
 		in.t.Fatal(err)
 	}
 	stdin, _ := s.StdinPipe()
-	out := &coretest.SyncBuffer{}
+	out := &storetest.SyncBuffer{}
 	s.Stdout = out
 	if err := s.Shell(); err != nil {
 		in.t.Fatal(err)

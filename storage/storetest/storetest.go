@@ -1,8 +1,8 @@
-// Package coretest builds real latchkey services for tests: a bbolt file in
+// Package storetest builds real latchkey services for tests: a bbolt file in
 // a temp dir, a real key file, a settable clock, and helpers that read the
 // outbox and the audit log the way a person checking the product would.
 // Only tests import it.
-package coretest
+package storetest
 
 import (
 	"bytes"
