@@ -28,6 +28,13 @@ func TestLayering(t *testing.T) {
 			}
 		}
 	}
+	// The console and the web read caught mail through core/mail/message,
+	// which sends nothing: go-smtp is not in them at all.
+	for _, dep := range goList("-deps", "latchkey/tui", "latchkey/core/web") {
+		if strings.HasPrefix(dep, "github.com/emersion/go-smtp") {
+			t.Errorf("the console or the web depends on %s", dep)
+		}
+	}
 	const bench = "latchkey/cmd/latchkey-bench"
 	for _, line := range goList("-f", "{{.ImportPath}} {{join .Imports \" \"}}", "latchkey/...") {
 		pkg, imports, _ := strings.Cut(line, " ")

@@ -1,4 +1,4 @@
-package mail
+package message
 
 import (
 	"bytes"
@@ -39,6 +39,10 @@ var wordDecoder = mime.WordDecoder{CharsetReader: func(charset string, input io.
 	}
 	return nil, errors.New("unsupported charset " + charset)
 }}
+
+// DecodeHeader decodes a header's RFC 2047 words ("=?utf-8?q?…?="); a
+// value it cannot decode is returned as it is.
+func DecodeHeader(s string) string { return decodeHeader(s) }
 
 func decodeHeader(s string) string {
 	if d, err := wordDecoder.DecodeHeader(s); err == nil {
@@ -97,7 +101,7 @@ func (p *Parsed) walk(header textproto.MIMEHeader, body io.Reader, depth int) er
 	case "base64":
 		r = base64.NewDecoder(base64.StdEncoding, body)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, MaxCaughtBytes))
+	b, err := io.ReadAll(io.LimitReader(r, MaxBytes))
 	if err != nil {
 		return err
 	}
