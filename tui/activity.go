@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -34,7 +33,7 @@ func newActivity(c *Common, p core.Portal) *activity { return &activity{base: ba
 func (v *activity) load() tea.Cmd {
 	svc, a, id := v.c.Service, v.c.Actor, v.portal.ID
 	return work("Counting activity", func() tea.Msg {
-		days, err := svc.Activity(context.Background(), a, id, activityDays)
+		days, err := svc.Activity(v.c.Ctx, a, id, activityDays)
 		return activityMsg{id, days, err}
 	})
 }

@@ -53,6 +53,7 @@ var sections = []section{
 
 // App is the console's root model.
 type App struct {
+	cancel   context.CancelFunc // ends c.Ctx
 	c        *Common
 	sections []section
 	keys     globalKeys
@@ -90,6 +91,12 @@ type App struct {
 
 // New builds the console for deps.Actor.
 func New(deps Deps) *App {
+	parent := deps.Ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	var cancel context.CancelFunc
+	deps.Ctx, cancel = context.WithCancel(parent)
 	c := &Common{Deps: deps, Width: 100, Height: 30, IsDark: true}
 	c.Styles = newStyles(true)
 	a := &App{c: c, sections: slices.Clone(sections), keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
@@ -97,11 +104,16 @@ func New(deps Deps) *App {
 	a.SetSize(c.Width, c.Height) // as a WindowSizeMsg of the default size would
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
 	a.events, a.unsub = deps.Service.Events().Subscribe()
+	a.cancel = cancel
 	return a
 }
 
-// Close ends the console's subscription to changes.
-func (a *App) Close() { a.unsub() }
+// Close ends the console's subscription to changes and cancels the work
+// its screens still have in flight.
+func (a *App) Close() {
+	a.unsub()
+	a.cancel()
+}
 
 // Messages of the root.
 type (
@@ -160,7 +172,7 @@ func (a *App) listen() tea.Cmd {
 func (a *App) loadOrgs() tea.Cmd {
 	svc, actor := a.c.Service, a.c.Actor
 	return work("Loading", func() tea.Msg {
-		orgs, err := svc.Orgs(context.Background(), actor)
+		orgs, err := svc.Orgs(a.c.Ctx, actor)
 		return orgsMsg{orgs, err}
 	})
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -68,7 +67,7 @@ func (v *audit) query(before uint64) core.AuditQuery {
 func (v *audit) load(before uint64) tea.Cmd {
 	svc, a, q := v.c.Service, v.c.Actor, v.query(before)
 	return work("Loading the audit log", func() tea.Msg {
-		events, err := svc.Audit(context.Background(), a, q)
+		events, err := svc.Audit(v.c.Ctx, a, q)
 		return auditMsg{q, events, err}
 	})
 }

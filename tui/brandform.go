@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"os"
 	"strings"
 
@@ -83,7 +82,7 @@ func (f *brandForm) restyle() {
 func (f *brandForm) load() tea.Cmd {
 	svc, a, id := f.c.Service, f.c.Actor, f.c.Org.ID
 	return work("Reading the brand", func() tea.Msg {
-		ctx := context.Background()
+		ctx := f.c.Ctx
 		may, err := svc.OrgActionsOf(ctx, a, id)
 		if err != nil {
 			return brandFormMsg{err: err}
@@ -222,7 +221,7 @@ func (f *brandForm) save() tea.Cmd {
 	}
 	svc, a, id := f.c.Service, f.c.Actor, f.c.Org.ID
 	return work("Saving the brand", func() tea.Msg {
-		if _, err := svc.ChangeOrg(context.Background(), a, id, ch); err != nil {
+		if _, err := svc.ChangeOrg(f.c.Ctx, a, id, ch); err != nil {
 			return doneMsg{err: err}
 		}
 		return doneMsg{status: "The brand is saved: every page and email of the organization shows it now.", pop: 1, reload: true}

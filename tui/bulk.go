@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	netmail "net/mail"
 	"strings"
@@ -219,7 +218,7 @@ func (b *bulkInvite) send(i int) tea.Cmd {
 	}
 	svc, a := b.c.Service, b.c.Actor
 	return func() tea.Msg {
-		res, err := svc.Invite(context.Background(), a, in)
+		res, err := svc.Invite(b.c.Ctx, a, in)
 		return bulkStepMsg{i: i, res: res, err: err, portal: in.PortalID}
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"strings"
@@ -27,6 +28,11 @@ type Deps struct {
 	Where string
 	// Notice is shown in the status line at start.
 	Notice string
+	// Ctx ends with the console's session: over SSH the session's (closing
+	// the connection cancels the work in flight), locally the program's.
+	// Every command a screen runs calls core with it. Default: one that
+	// Close cancels.
+	Ctx context.Context
 }
 
 // Common is shared by every screen: dependencies, size, styles and the

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -169,7 +168,7 @@ func (f *resourceForm) add() tea.Cmd {
 	f.errs = map[string]string{}
 	svc, a, p := f.c.Service, f.c.Actor, f.portal
 	return work("Adding the resource", func() tea.Msg {
-		r, err := svc.AddResource(context.Background(), a, p.ID, in)
+		r, err := svc.AddResource(f.c.Ctx, a, p.ID, in)
 		if err != nil {
 			return doneMsg{err: err}
 		}
@@ -249,7 +248,7 @@ func newUpdateComposer(c *Common, p core.Portal) *updateComposer {
 func (u *updateComposer) count() tea.Cmd {
 	svc, a, id := u.c.Service, u.c.Actor, u.portal.ID
 	return work("Counting the people with access", func() tea.Msg {
-		people, err := svc.PortalMembers(context.Background(), a, id)
+		people, err := svc.PortalMembers(u.c.Ctx, a, id)
 		n := 0
 		for _, pm := range people {
 			if w := pm.AccessWord(); w == core.AccessYes || w == core.AccessInvited {
@@ -361,7 +360,7 @@ func (u *updateComposer) post() tea.Cmd {
 	u.errText = ""
 	u.layout()
 	return work("Posting the update", func() tea.Msg {
-		up, err := svc.PostUpdate(context.Background(), a, p.ID, body, email)
+		up, err := svc.PostUpdate(u.c.Ctx, a, p.ID, body, email)
 		if err != nil {
 			return doneMsg{err: err}
 		}

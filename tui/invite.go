@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -80,7 +79,7 @@ func newInviteSection(c *Common) *invite {
 func (f *invite) Init() tea.Cmd {
 	svc, a, org := f.c.Service, f.c.Actor, f.c.Org.ID
 	load := work("Loading portals", func() tea.Msg {
-		ctx := context.Background()
+		ctx := f.c.Ctx
 		by, err := svc.RoleIn(ctx, a, org)
 		if err != nil {
 			return invitePortalsMsg{err: err}
@@ -348,7 +347,7 @@ func (f *invite) send(replace bool) tea.Cmd {
 	}
 	svc, a := f.c.Service, f.c.Actor
 	return work("Sending the invitation", func() tea.Msg {
-		res, err := svc.Invite(context.Background(), a, in)
+		res, err := svc.Invite(f.c.Ctx, a, in)
 		if err != nil {
 			return inviteResultMsg{err: err}
 		}

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
@@ -45,7 +44,7 @@ func newLinkHistory(c *Common, p core.Portal, email string) *linkHistory {
 func (h *linkHistory) load() tea.Cmd {
 	svc, a, id, email := h.c.Service, h.c.Actor, h.portal.ID, h.email
 	return work("Reading the link history", func() tea.Msg {
-		hist, err := svc.LinkHistoryOf(context.Background(), a, id, email)
+		hist, err := svc.LinkHistoryOf(h.c.Ctx, a, id, email)
 		return linkHistoryMsg{id, email, hist, err}
 	})
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -144,7 +143,7 @@ func (f *portalForm) load() tea.Cmd {
 		id = f.existing.ID
 	}
 	return work("Loading the portal's settings", func() tea.Msg {
-		ctx := context.Background()
+		ctx := f.c.Ctx
 		var msg portalFormMsg
 		if id != 0 {
 			ps, err := svc.PortalSettingsOf(ctx, a, id)
@@ -354,7 +353,7 @@ func (f *portalForm) save() tea.Cmd {
 	f.layout()
 	svc, a, proj := f.c.Service, f.c.Actor, f.project
 	return work("Saving the portal", func() tea.Msg {
-		p, err := svc.SetPortal(context.Background(), a, proj.ID, in)
+		p, err := svc.SetPortal(f.c.Ctx, a, proj.ID, in)
 		if err != nil {
 			return doneMsg{err: err}
 		}

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
@@ -52,7 +51,7 @@ func (p *projects) fetch() tea.Msg { return p.loader()() }
 func (p *projects) loader() func() tea.Msg {
 	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
 	return func() tea.Msg {
-		items, err := svc.Projects(context.Background(), a, org)
+		items, err := svc.Projects(p.c.Ctx, a, org)
 		return projectsMsg{org, items, err}
 	}
 }
@@ -160,7 +159,7 @@ func (p *projects) newProject() tea.Cmd {
 	return push(newPrompt(p.c, "New project", "Name of the new project", "A project can get a portal afterwards (e on the project).", "",
 		func(name string) tea.Cmd {
 			return work("Creating project", func() tea.Msg {
-				proj, err := svc.CreateProject(context.Background(), a, org, name)
+				proj, err := svc.CreateProject(p.c.Ctx, a, org, name)
 				if err != nil {
 					return doneMsg{err: err}
 				}
@@ -174,7 +173,7 @@ func (p *projects) rename(proj core.Project) tea.Cmd {
 	return push(newPrompt(p.c, "Rename project", "New name of "+proj.Name, "Its portal keeps its title and address (e on the project changes them).", proj.Name,
 		func(name string) tea.Cmd {
 			return work("Renaming project", func() tea.Msg {
-				renamed, err := svc.RenameProject(context.Background(), a, proj.ID, name)
+				renamed, err := svc.RenameProject(p.c.Ctx, a, proj.ID, name)
 				if err != nil {
 					return doneMsg{err: err}
 				}

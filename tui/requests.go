@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -48,7 +47,7 @@ func newRequests(c *Common) *requests {
 func (r *requests) load() tea.Cmd {
 	svc, a, org := r.c.Service, r.c.Actor, r.c.Org.ID
 	return work("Loading requests", func() tea.Msg {
-		ctx := context.Background()
+		ctx := r.c.Ctx
 		by, err := svc.RoleIn(ctx, a, org)
 		if err != nil {
 			return requestsMsg{org: org, err: err}
@@ -120,7 +119,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return r, push(newConfirm(r.c, "Dismiss "+q.Email+"'s request for "+q.Portal.Title+"?",
 				"They are not told. If they ask again, you hear about it (at most once a day).",
 				work("Dismissing", func() tea.Msg {
-					if err := svc.DismissRequest(context.Background(), a, q.ID); err != nil {
+					if err := svc.DismissRequest(r.c.Ctx, a, q.ID); err != nil {
 						return doneMsg{err: err}
 					}
 					return doneMsg{status: "Dismissed " + q.Email + "'s request.", reload: true}
@@ -152,7 +151,7 @@ func newRolePickerFor(c *Common, q core.RequestView) screen {
 	var grant func(role core.Role, confirmed bool) tea.Cmd
 	grant = func(role core.Role, confirmed bool) tea.Cmd {
 		return work("Granting", func() tea.Msg {
-			res, err := svc.GrantRequest(context.Background(), a, core.GrantInput{RequestID: q.ID, Role: role, Confirmed: confirmed})
+			res, err := svc.GrantRequest(c.Ctx, a, core.GrantInput{RequestID: q.ID, Role: role, Confirmed: confirmed})
 			var ce *core.ConfirmationError
 			if errors.As(err, &ce) { // a look-alike address: ask once more
 				return doneMsg{pop: 1, push: newConfirm(c, ce.Question, ce.Detail, grant(role, true))}

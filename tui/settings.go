@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -60,7 +59,7 @@ func (s *settings) load() tea.Cmd {
 	svc, a, org := s.c.Service, s.c.Actor, s.c.Org.ID
 	return tea.Batch(
 		work("Loading portals", func() tea.Msg {
-			items, err := svc.Projects(context.Background(), a, org)
+			items, err := svc.Projects(s.c.Ctx, a, org)
 			return settingsProjectsMsg{org, items, err}
 		}),
 		work("Loading people", s.peopleLoader()))
@@ -72,7 +71,7 @@ func (s *settings) load() tea.Cmd {
 func (s *settings) peopleLoader() func() tea.Msg {
 	svc, a, org := s.c.Service, s.c.Actor, s.c.Org.ID
 	return func() tea.Msg {
-		ctx := context.Background()
+		ctx := s.c.Ctx
 		items, err := svc.Members(ctx, a, org)
 		var console []core.OrgMember
 		keys := map[uint64]string{}
@@ -210,7 +209,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 		}
 		return push(newPrompt(c, "Add a key", "Paste "+email+"'s public key (the contents of their .pub file)", hint, "", func(line string) tea.Cmd {
 			return work("Adding the key", func() tea.Msg {
-				k, err := svc.AddSSHKey(context.Background(), a, email, line)
+				k, err := svc.AddSSHKey(s.c.Ctx, a, email, line)
 				if err != nil {
 					return doneMsg{err: err}
 				}
@@ -227,7 +226,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 		items = append(items, menuItem{label: label, why: why, action: func() tea.Cmd {
 			return push(newConfirm(c, "Remove this key of "+email+"?", k.Fingerprint+"\nSSH sessions opened with it keep running until they end; new ones are refused.",
 				work("Removing the key", func() tea.Msg {
-					if err := svc.RemoveSSHKey(context.Background(), a, k.Fingerprint); err != nil {
+					if err := svc.RemoveSSHKey(s.c.Ctx, a, k.Fingerprint); err != nil {
 						return doneMsg{err: err}
 					}
 					return doneMsg{status: "Removed " + k.Fingerprint + ".", pop: 1, reload: true}
@@ -263,7 +262,7 @@ func newCreateOrg(c *Common) screen {
 			return push(newPrompt(c, "Owner", "Email of "+name+"'s owner", "The owner gets every right in the organization and can sign in with Restore password.", "",
 				func(email string) tea.Cmd {
 					return work("Creating the organization", func() tea.Msg {
-						if _, err := svc.CreateOrg(context.Background(), a, core.NewOrg{Name: name, OwnerEmail: email}); err != nil {
+						if _, err := svc.CreateOrg(c.Ctx, a, core.NewOrg{Name: name, OwnerEmail: email}); err != nil {
 							return doneMsg{err: err}
 						}
 						return orgCreatedMsg{name}

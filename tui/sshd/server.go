@@ -23,13 +23,11 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	charmlog "charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	bm "charm.land/wish/v2/bubbletea"
@@ -101,10 +99,6 @@ func New(cfg Config) (*Server, error) {
 		perKey: core.NewKeyed(limits.PerKey, cfg.Clock.Now), failures: core.NewKeyed(limits.FailedSignIns, cfg.Clock.Now),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_ssh_rate_limited_total",
 			Help: "SSH connections and sessions refused by a rate limit, by limit: key_sessions (per key), failed_sign_ins (per client address)."}, []string{"limit"})}
-	// wish's Bubble Tea middleware logs through charm's log, to standard
-	// error by default: that is the local console's terminal. Send it to
-	// our log instead ("program was killed" just means a client left).
-	charmlog.SetOutput(logWriter{s.log})
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithPublicKeyAuth(s.allowKey),
@@ -112,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMiddleware( // the last one runs first
 			s.commands,
-			bm.MiddlewareWithProgramHandler(s.program),
+			s.console,
 			s.limitSessions,
 			s.checkKey,
 			s.logging,
@@ -238,7 +232,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	if err != nil {
 		return nil
 	}
-	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh"})
+	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh",
+		Ctx: sess.Context()}) // closing the connection cancels the console's work in flight
 	app.SetSize(pty.Window.Width, pty.Window.Height)
 	app.Preload(sess.Context())
 	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
@@ -288,14 +283,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// logWriter turns charm log lines into debug records.
-type logWriter struct{ l *slog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.l.Debug(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 func (s *Server) shuttingDown() bool {
