@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// The scenarios of the table: each measures latchkey and its baseline in
+// the same run and adds their rows.
+
+// landing: GET /m/{token} with 1,000,000 links against a bare 1 KB page,
+// and its cost growth from 10,000 to 1,000,000 links.
+func landing(ctx context.Context, c *benchConfig, big, small *dataDir, add func(row)) error {
+	addr := freeAddr()
+	bare, _, err := start(c.dir, "bare", addr, "/", c.self, "serve-bare", addr)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	lkBig, _, err := runLatchkey(c, big, "landing-1m")
+	if err != nil {
+		return err
+	}
+	defer lkBig.stop()
+	lkSmall, _, err := runLatchkey(c, small, "landing-10k")
+	if err != nil {
+		return err
+	}
+	defer lkSmall.stop()
+	tokBig, tokSmall := pick(big.landing), pick(small.landing)
+	rs := interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
+		target{lkBig, status(200), get(func(i int) string { return "/m/" + tokBig(i) })},
+		target{lkSmall, status(200), get(func(i int) string { return "/m/" + tokSmall(i) })})
+	baseline, atBig, atSmall := rs[0], rs[1], rs[2]
+	if atBig.errs+atSmall.errs+baseline.errs > 0 {
+		return fmt.Errorf("landing load had errors: %d, %d, %d", atBig.errs, atSmall.errs, baseline.errs)
+	}
+	ratio := atBig.rate / baseline.rate
+	add(row{Scenario: "landing page GET /m/{token}, 1,000,000 links, req/s", Measured: atBig.rate, Baseline: baseline.rate, Ratio: ratio, Target: ">= 0.80", Met: ratio >= 0.80})
+	growth := atSmall.rate / atBig.rate
+	add(row{Scenario: "cost growth: landing page at 1,000,000 vs 10,000 links", Measured: atBig.rate, Baseline: atSmall.rate, Ratio: growth, Target: "<= 1.15", Met: growth <= 1.15})
+	return nil
+}
+
+// durableBaseline runs the bare durable-write server through the same load.
+func durableBaseline(ctx context.Context, c *benchConfig, name string) (result, error) {
+	addr := freeAddr()
+	p, _, err := start(c.dir, name, addr, "/", c.self, "serve-durable", addr, filepath.Join(c.dir, name+".db"))
+	if err != nil {
+		return result{}, err
+	}
+	defer p.stop()
+	r := warmThenLoad(ctx, c, p, status(200), post(func(int) string { return "/" }, nil))
+	if r.errs > 0 {
+		return r, fmt.Errorf("%s: %d errors", name, r.errs)
+	}
+	return r, nil
+}
+
+// redemption: POST /m/{token}, durable, against one durable write per request.
+func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
+	base, err := durableBaseline(ctx, c, "durable-redeem")
+	if err != nil {
+		return err
+	}
+	lk, _, err := runLatchkey(c, big, "redeem")
+	if err != nil {
+		return err
+	}
+	defer lk.stop()
+	tok := pick(big.redeem)
+	r := warmThenLoad(ctx, c, lk, status(http.StatusSeeOther), post(func(i int) string { return "/m/" + tok(i) }, nil))
+	if r.errs > 0 {
+		return fmt.Errorf("redemption load had %d errors", r.errs)
+	}
+	ratio := r.rate / base.rate
+	add(row{Scenario: "redemption POST /m/{token} (durable), req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.80", Met: ratio >= 0.80})
+	p99 := ms(r.p99)
+	add(row{Scenario: "redemption p99 latency, ms", Measured: p99, Baseline: ms(base.p99), Ratio: p99 / math.Max(ms(base.p99), 0.001), Target: "<= 15 ms", Met: p99 <= 15})
+	return nil
+}
+
+// floors measures, after every scenario of the table (so that nothing they
+// write disturbs it), the bare handlers that do only the least a scenario
+// needs, each in turns with its baseline: serveFloorLanding against the bare
+// page, and serveFloor, on a copy of the big database, against the durable
+// write. They are printed, not added to the table.
+func floors(ctx context.Context, c *benchConfig, big, _ *dataDir, _ func(row)) error {
+	if !c.floor {
+		return nil
+	}
+	addr := freeAddr()
+	bare, _, err := start(c.dir, "bare-floor", addr, "/", c.self, "serve-bare", addr)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	addr = freeAddr()
+	landingFloor, _, err := start(c.dir, "floor-landing", addr, "/", c.self, "serve-floor-landing", addr, big.path)
+	if err != nil {
+		return err
+	}
+	defer landingFloor.stop()
+	tok := pick(big.landing)
+	rs := interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
+		target{landingFloor, status(200), get(func(i int) string { return "/m/" + tok(i) })})
+	bare.stop()
+	landingFloor.stop()
+	if rs[0].errs+rs[1].errs > 0 {
+		return fmt.Errorf("landing floor: %d, %d errors", rs[0].errs, rs[1].errs)
+	}
+	say("floor: MAC of the token + one bbolt read among 1,000,000 links + the 1 KB page: %.1f req/s, ratio %.2f to the bare page",
+		rs[1].rate, rs[1].rate/rs[0].rate)
+
+	cp := filepath.Join(c.dir, "floor.db")
+	if err := copyFile(filepath.Join(big.path, "latchkey.db"), cp); err != nil {
+		return err
+	}
+	defer os.Remove(cp)
+	syscall.Sync()
+	addr = freeAddr()
+	durable, _, err := start(c.dir, "durable-floor", addr, "/", c.self, "serve-durable", addr, filepath.Join(c.dir, "durable-floor.db"))
+	if err != nil {
+		return err
+	}
+	defer durable.stop()
+	addr = freeAddr()
+	writeFloor, _, err := start(c.dir, "floor-redeem", addr, "/", c.self, "serve-floor", addr, cp)
+	if err != nil {
+		return err
+	}
+	defer writeFloor.stop()
+	rs = interleave(ctx, c, target{durable, status(200), post(func(int) string { return "/" }, nil)},
+		target{writeFloor, status(200), post(func(int) string { return "/" }, nil)})
+	if rs[0].errs+rs[1].errs > 0 {
+		return fmt.Errorf("redemption floor: %d, %d errors", rs[0].errs, rs[1].errs)
+	}
+	say("floor: one link of 1,000,000 rewritten in place + two appends, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
+		rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// accessForm: POST /p/{slug}/access, with emails that have access and
+// emails that do not, against one durable write per request.
+func accessForm(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
+	base, err := durableBaseline(ctx, c, "durable-access")
+	if err != nil {
+		return err
+	}
+	lk, _, err := runLatchkey(c, big, "access")
+	if err != nil {
+		return err
+	}
+	defer lk.stop()
+	email := pick(big.emails)
+	form := func(i int) url.Values {
+		if i%2 == 0 {
+			return url.Values{"email": {email(i)}} // has access: 200, a link mailed
+		}
+		return url.Values{"email": {fmt.Sprintf("stranger%d@acme.test", i%20000)}} // 403, a request recorded
+	}
+	// Both answers are right: 200 (a link mailed) and 403 (a request recorded).
+	r := warmThenLoad(ctx, c, lk, status(200, 403), post(func(int) string { return "/p/website-redesign/access" }, form))
+	if r.errs > 0 {
+		return fmt.Errorf("access form load had %d errors", r.errs)
+	}
+	ratio := r.rate / base.rate
+	add(row{Scenario: "closed-portal form POST /p/{slug}/access, req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.70", Met: ratio >= 0.70})
+	return nil
+}
+
+// startup: time from exec to the first 200 on /healthz with 1,000,000 links,
+// against a bare program opening the same bbolt file (medians of five).
+func startup(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
+	var ours, bare []time.Duration
+	for i := 0; i < 5; i++ {
+		p, d, err := runLatchkey(c, big, fmt.Sprintf("startup-%d", i))
+		if err != nil {
+			return err
+		}
+		p.stop()
+		ours = append(ours, d)
+		addr := freeAddr()
+		b, d, err := start(c.dir, fmt.Sprintf("open-db-%d", i), addr, "/", c.self, "open-db", filepath.Join(big.path, "latchkey.db"), addr)
+		if err != nil {
+			return err
+		}
+		b.stop()
+		bare = append(bare, d)
+	}
+	slices.Sort(ours)
+	slices.Sort(bare)
+	m, b := ms(ours[2]), ms(bare[2])
+	add(row{Scenario: "time from exec to first 200 on /healthz, 1,000,000 links, ms", Measured: m, Baseline: b, Ratio: m / b, Target: "<= 5x", Met: m/b <= 5})
+	return nil
+}
