@@ -6,12 +6,16 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
 )
@@ -129,6 +133,31 @@ type (
 	switchOrgMsg core.Org
 )
 
+// showBusyAfter: work that takes longer shows the spinner; quicker work
+// never does, which spares the frames (and the flicker) for it.
+const showBusyAfter = 150 * time.Millisecond
+
+var workIDs atomic.Uint64
+
+// work runs fn in a command; if it runs long, the status line shows label
+// with a spinner meanwhile. A panic in fn becomes an error in the status line.
+func work(label string, fn func() tea.Msg) tea.Cmd {
+	id := workIDs.Add(1)
+	return tea.Batch(
+		tea.Tick(showBusyAfter, func(time.Time) tea.Msg { return busyMsg{id, label} }),
+		func() tea.Msg { return finishedMsg{id, recovered(label, fn)} })
+}
+
+// recovered runs fn; a panic in it becomes an error for the status line.
+func recovered(label string, fn func() tea.Msg) (msg tea.Msg) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = errMsg{fmt.Errorf("internal error while %s: %v", strings.ToLower(label), p)}
+		}
+	}()
+	return fn()
+}
+
 func (a *App) listen() tea.Cmd {
 	ch := a.events
 	return func() tea.Msg {
@@ -190,6 +219,77 @@ func (a *App) top() screen {
 		return nil
 	}
 	return a.stack[len(a.stack)-1]
+}
+
+// chrome is how many lines the header, tabs, crumb, status and help take.
+func (a *App) chrome() int {
+	return 3 + len(a.statusLines()) + a.helpHeight() // header, tabs, crumb; status; help
+}
+
+// helpHeight is how many lines the help takes: the bar's one, or all of ?.
+func (a *App) helpHeight() int {
+	if !a.help.ShowAll {
+		return 1
+	}
+	return lipgloss.Height(a.helpView())
+}
+
+// minBody is the fewest lines the screen's body keeps for itself.
+const minBody = 3
+
+// statusLines is the status line's text wrapped to the terminal's width,
+// at word boundaries: a long message takes the rows it needs, which the
+// body gives up, rather than being cut. While work runs, its spinner shows
+// in the first of those rows.
+func (a *App) statusLines() []string {
+	width := a.c.Width - 2
+	lines := wrapWords(a.status, width)
+	// What the help and the body need comes first; a message longer than
+	// the rest (not one the console writes) ends with "…".
+	if room := max(a.c.Height-3-a.helpHeight()-minBody, 1); len(lines) > room {
+		lines = lines[:room]
+		lines[room-1] = fit(lines[room-1]+" …", width)
+	}
+	st := a.c.Styles
+	for i, l := range lines {
+		if a.isErr {
+			lines[i] = st.Bad.Render(l)
+		}
+	}
+	if a.inflight > 0 {
+		lines[0] = a.spinner.View() + " " + a.busy + "…"
+		for i := 1; i < len(lines); i++ {
+			lines[i] = ""
+		}
+	}
+	return lines
+}
+
+// wrapWords breaks text into lines of at most width cells at its spaces;
+// only a word longer than a line is broken. It is one empty line for "".
+func wrapWords(text string, width int) []string {
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
+		for _, w := range strings.Fields(para) {
+			for ansi.StringWidth(w) > width { // an address or a URL longer than the line
+				if line != "" {
+					lines, line = append(lines, line), ""
+				}
+				lines, w = append(lines, ansi.Truncate(w, width, "")), ansi.TruncateLeft(w, width, "")
+			}
+			switch {
+			case line == "":
+				line = w
+			case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+				line += " " + w
+			default:
+				lines, line = append(lines, line), w
+			}
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 func (a *App) bodySize() tea.WindowSizeMsg {
@@ -408,4 +508,372 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.key(msg)
 	}
 	return a, a.sendTop(msg)
+}
+
+type (
+	refreshTick struct{}
+	restyleMsg  struct{}
+)
+
+func (a *App) orgsLoaded(msg orgsMsg) tea.Cmd {
+	if msg.err != nil {
+		a.status, a.isErr = core.Describe(msg.err), true
+		return nil
+	}
+	a.c.Orgs = msg.orgs
+	if len(msg.orgs) == 0 {
+		if core.InstanceActionsOf(a.c.Actor).CreateOrg.OK() {
+			a.ready = true
+			a.stack = []screen{newCreateOrg(a.c)}
+			return a.push(nil, a.stack[0])
+		}
+		a.status, a.isErr = "You are not an owner or manager of any organization.", true
+		return nil
+	}
+	found := false
+	for _, o := range msg.orgs {
+		if o.ID == a.c.Org.ID {
+			a.c.Org, found = o, true
+		}
+	}
+	if !found {
+		a.c.Org = msg.orgs[0]
+	}
+	if a.ready {
+		return nil
+	}
+	a.ready = true
+	return a.open(0)
+}
+
+func (a *App) done(msg doneMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	switch {
+	case msg.err != nil:
+		a.status, a.isErr = core.Describe(msg.err), true
+		if msg.pop == 0 && msg.push == nil {
+			cmds = append(cmds, a.sendTop(failedNotice{msg.err}))
+		}
+	case msg.status != "":
+		a.status, a.isErr = msg.status, false
+	}
+	if msg.clipboard != "" {
+		cmds = append(cmds, tea.SetClipboard(msg.clipboard))
+	}
+	if msg.pop > 0 {
+		cmds = append(cmds, a.pop(msg.pop))
+	}
+	if msg.push != nil {
+		cmds = append(cmds, a.push(a.top(), msg.push))
+	} else if msg.reload && msg.pop == 0 {
+		cmds = append(cmds, a.sendTop(refreshMsg{}))
+	}
+	if msg.err == nil && msg.push == nil {
+		cmds = append(cmds, a.sendTop(doneNotice{selectKey: msg.selectKey}))
+	}
+	return tea.Batch(cmds...)
+}
+
+// doneNotice tells the screen on top that an operation it started finished,
+// and which of its rows that operation made, if any.
+type doneNotice struct{ selectKey string }
+
+// failedNotice tells the screen on top that an operation failed (the status
+// line says so too), so that a dialog can show why next to its field.
+type failedNotice struct{ err error }
+
+// unlessDirty runs then, or first asks whether to do what (then) when
+// some screen holds input it would lose.
+func (a *App) unlessDirty(what string, then func() tea.Cmd) tea.Cmd {
+	if !a.dirty() {
+		return then()
+	}
+	a.discard, a.onlyY = then, false
+	a.status, a.isErr = "You have unsaved input. "+what+" anyway? (y/n)", true
+	return nil
+}
+
+// tooSmall: the terminal shows only a note that it is too small.
+func (a *App) tooSmall() bool { return a.c.Width < 60 || a.c.Height < 16 }
+
+func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	if then := a.discard; then != nil {
+		onlyY := a.onlyY
+		a.discard, a.onlyY = nil, false
+		a.status, a.isErr = "", false
+		if s := k.String(); s == "y" || s == "Y" || (s == "enter" && !onlyY) {
+			return then()
+		}
+		return nil
+	}
+	if a.tooSmall() && k.String() != "ctrl+c" {
+		return nil // nothing that a key would change can be seen
+	}
+	s := a.top()
+	capturing := s != nil && s.Capturing()
+	switch {
+	case k.String() == "ctrl+c" || (!capturing && key.Matches(k, a.keys.Quit)):
+		return a.unlessDirty("Quit", func() tea.Cmd { return tea.Quit })
+	case s == nil:
+		return nil
+	case capturing, claims(s, k):
+		return a.sendTop(k)
+	case key.Matches(k, a.keys.Help):
+		a.help.ShowAll = !a.help.ShowAll
+		return a.resizeBody()
+	case key.Matches(k, a.keys.NextTab) && a.ready && len(a.c.Orgs) > 0:
+		return a.switchTo((a.section + 1) % len(a.sections))
+	case key.Matches(k, a.keys.PrevTab) && a.ready && len(a.c.Orgs) > 0:
+		return a.switchTo((a.section + len(a.sections) - 1) % len(a.sections))
+	case k.String() == "o" && len(a.c.Orgs) > 1:
+		return a.push(s, newOrgPicker(a.c))
+	case key.Matches(k, a.keys.Back) && len(a.stack) > 1 && !holdsEsc(s):
+		return a.pop(1)
+	}
+	for i, b := range a.keys.Sections {
+		if key.Matches(k, b) && a.ready && len(a.c.Orgs) > 0 {
+			return a.switchTo(i)
+		}
+	}
+	return a.sendTop(k)
+}
+
+func (a *App) resizeBody() tea.Cmd {
+	body := a.bodySize()
+	a.laid = body
+	var cmds []tea.Cmd
+	for i, s := range a.stack {
+		var cmd tea.Cmd
+		a.stack[i], cmd = a.safeUpdate(s, body)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// claims reports whether the screen uses the key itself just now, before
+// the console's shortcuts, while it does not take every key (a form being
+// edited, on a field that takes no text, keeps tab, arrows and esc).
+func claims(s screen, k tea.KeyPressMsg) bool {
+	c, ok := s.(interface{ claims(tea.KeyPressMsg) bool })
+	return ok && c.claims(k)
+}
+
+// holdsEsc reports whether the screen uses esc itself just now (a list
+// clearing its filter) rather than letting it close the screen.
+func holdsEsc(s screen) bool {
+	h, ok := s.(interface{ holdsEsc() bool })
+	return ok && h.holdsEsc()
+}
+
+var (
+	quitKey   = bind("ctrl+c", "ctrl+c", "quit")
+	closeHelp = bind("?", "?", "close this help")
+)
+
+// shortHelp is the help bar: the screen's keys, the most important first,
+// then the root's (which a screen that has the keyboard leaves to ctrl+c).
+// Keys that do not fit the width are left to ? (the screen's last first),
+// so the bar is never cut with "…".
+func (a *App) shortHelp() []key.Binding {
+	s := a.top()
+	var own, root []key.Binding
+	if s != nil {
+		own = s.ShortHelp()
+	}
+	switch {
+	case s != nil && s.Capturing():
+		root = []key.Binding{quitKey}
+	default:
+		if len(a.stack) > 1 && !holdsEsc(s) {
+			root = append(root, a.keys.Back)
+		}
+		root = append(root, a.keys.Help, a.keys.Quit)
+	}
+	for {
+		keys := append(slices.Clip(own), root...)
+		if len(keys) <= 1 || shortHelpWidth(keys) <= a.c.Width-2 {
+			return keys
+		}
+		if len(own) > 1 {
+			own = own[:len(own)-1]
+		} else {
+			root = root[:len(root)-1]
+		}
+	}
+}
+
+// shortHelpWidth is how wide help.ShortHelpView draws keys: "key desc"
+// items joined by " • " (its styles add colour, no width).
+func shortHelpWidth(keys []key.Binding) int {
+	w, n := 0, 0
+	for _, k := range keys {
+		if k.Enabled() {
+			w += ansi.StringWidth(k.Help().Key) + 1 + ansi.StringWidth(k.Help().Desc)
+			n++
+		}
+	}
+	return w + 3*max(n-1, 0)
+}
+
+// fullHelp is what ? shows: the screen's columns of keys, then the
+// console's.
+func (a *App) fullHelp() [][]key.Binding {
+	s := a.top()
+	if s != nil && s.Capturing() { // keys go to the screen: only its own, and ctrl+c
+		return [][]key.Binding{a.shortHelp()}
+	}
+	var out [][]key.Binding
+	if s != nil {
+		out = append(out, s.FullHelp()...)
+	}
+	var nav []key.Binding // the console's keys, but those the screen uses itself now
+	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab}) {
+		nav = append(nav, a.keys.NextTab)
+	}
+	if !claims(s, tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}) {
+		nav = append(nav, a.keys.PrevTab)
+	}
+	nav = append(nav, bind("1", fmt.Sprintf("1-%d", len(a.sections)), "sections")) // one line for the digits the tabs show
+	if len(a.stack) > 1 && !holdsEsc(s) {
+		nav = append(nav, a.keys.Back)
+	}
+	if len(a.c.Orgs) > 1 {
+		nav = append(nav, bind("o", "o", "switch organization"))
+	}
+	return append(out, append(nav, closeHelp, a.keys.Quit))
+}
+
+// helpView is the help bar, or with ? every key: its columns side by side
+// as far as the width goes, the rest in rows below, none cut.
+func (a *App) helpView() string {
+	h := a.help
+	h.SetWidth(0)
+	if !a.help.ShowAll {
+		return h.ShortHelpView(a.shortHelp())
+	}
+	const sep = "    "
+	width := a.c.Width - 2
+	var rows, row []string
+	used := 0
+	for _, g := range a.fullHelp() {
+		col := h.FullHelpView([][]key.Binding{g})
+		if col == "" {
+			continue
+		}
+		w := lipgloss.Width(col)
+		if len(row) > 0 && used+len(sep)+w > width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		if len(row) > 0 {
+			row, used = append(row, sep), used+len(sep)
+		}
+		row, used = append(row, col), used+w
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n\n")
+}
+
+// View composes the header, section tabs, the screen, status and help.
+func (a *App) View() tea.View {
+	if a.frame == "" {
+		a.frame = a.render()
+	}
+	v := tea.NewView(a.frame)
+	v.AltScreen = true
+	v.WindowTitle = "latchkey"
+	if a.c.Org.Name != "" {
+		v.WindowTitle = "latchkey · " + a.c.Org.Name
+	}
+	return v
+}
+
+func (a *App) render() string {
+	st := a.c.Styles
+	w := a.c.Width
+	if a.tooSmall() {
+		msg := fmt.Sprintf("latchkey needs at least 60×16; this terminal is %d×%d.", w, a.c.Height)
+		if a.status != "" {
+			msg += "\n\n" + a.status
+		}
+		return center(st.Warn.Width(max(min(w-2, lipgloss.Width(msg)), 10)).Render(msg), w, a.c.Height)
+	}
+	who := a.c.Actor.Email
+	if a.c.Actor.Admin {
+		who = "admin"
+	}
+	left := st.Title.Render("latchkey")
+	if a.c.Org.Name != "" {
+		left += "  " + st.Crumb.Render(a.c.Org.Name)
+		if len(a.c.Orgs) > 1 {
+			at := slices.IndexFunc(a.c.Orgs, func(o core.Org) bool { return o.ID == a.c.Org.ID }) + 1
+			left += st.Muted.Render(fmt.Sprintf("  (%d of %d · o switches)", at, len(a.c.Orgs)))
+		}
+	}
+	right := st.Muted.Render(who + " · " + a.c.Where)
+	gap := max(w-2-lipgloss.Width(left)-lipgloss.Width(right), 1)
+	header := left + strings.Repeat(" ", gap) + right
+
+	var tabs []string
+	for i, s := range a.sections {
+		label := fmt.Sprintf("%d %s", i+1, s.name)
+		if i == a.section {
+			tabs = append(tabs, st.TabActive.Render(label))
+		} else {
+			tabs = append(tabs, st.Tab.Render(label))
+		}
+	}
+	tabLine := fit(strings.Join(tabs, ""), w-2)
+
+	var crumbs []string
+	for _, s := range a.stack {
+		if t := s.Title(); t != "" {
+			crumbs = append(crumbs, t)
+		}
+	}
+	crumb := st.Crumb.Render(fit(strings.Join(crumbs, " › "), w-2))
+
+	body := ""
+	bs := a.bodySize()
+	if s := a.top(); s != nil {
+		body = s.View()
+	} else if !a.ready {
+		body = st.Muted.Render("Loading…")
+	}
+
+	// Compose by hand, line by line: the renderer takes lines of any width
+	// up to the terminal's, and styling the whole screen again was the
+	// largest cost of a frame.
+	var b strings.Builder
+	b.Grow((w + 16) * a.c.Height)
+	line := func(s string) {
+		b.WriteByte(' ')
+		b.WriteString(ansi.Truncate(s, w-2, "…"))
+		b.WriteByte('\n')
+	}
+	line(header)
+	line(tabLine)
+	line(crumb)
+	lines := strings.Split(body, "\n")
+	for i := 0; i < bs.Height; i++ {
+		if i < len(lines) {
+			line(lines[i])
+		} else {
+			b.WriteByte('\n')
+		}
+	}
+	for _, l := range a.statusLines() {
+		line(l)
+	}
+	helpLines := strings.Split(a.helpView(), "\n")
+	for i, h := range helpLines {
+		b.WriteByte(' ')
+		b.WriteString(ansi.Truncate(h, w-2, "…"))
+		if i < len(helpLines)-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
