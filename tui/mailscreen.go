@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
-	"latchkey/core/mail"
+	"latchkey/core/mail/message"
 )
 
 // mailScreen shows the outbox with each message's delivery state, and the
@@ -179,7 +179,7 @@ func (m *mailScreen) open(id uint64) tea.Cmd {
 		if err != nil {
 			return doneMsg{err: err}
 		}
-		p, err := mail.Parse(cm.Raw)
+		p, err := message.Parse(cm.Raw)
 		if err != nil {
 			p.Text = string(cm.Raw)
 		}
@@ -221,7 +221,7 @@ func newTextViewer(c *Common, title string, head [][2]string, body string) *text
 }
 
 // newMailViewer shows a caught message's text part.
-func newMailViewer(c *Common, p mail.Parsed) *textViewer {
+func newMailViewer(c *Common, p message.Parsed) *textViewer {
 	return newTextViewer(c, fit(p.Subject, 50), [][2]string{{"From", p.From}, {"To", p.To}, {"Subject", p.Subject}, {"Date", p.Date}}, p.Text)
 }
 

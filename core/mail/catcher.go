@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"latchkey/core/mail/message"
 	"log/slog"
 	"net"
 	"net/mail"
@@ -18,7 +19,7 @@ import (
 )
 
 // MaxCaughtBytes bounds one message the catcher accepts.
-const MaxCaughtBytes = 10 << 20
+const MaxCaughtBytes = message.MaxBytes
 
 // Catcher is the built-in SMTP server that keeps the last core.MaxCaught
 // messages in the database instead of delivering them, so that latchkey
@@ -92,7 +93,7 @@ func (s *catchSession) Data(r io.Reader) error {
 	}
 	subject := ""
 	if m, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
-		subject = decodeHeader(m.Header.Get("Subject"))
+		subject = message.DecodeHeader(m.Header.Get("Subject"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"latchkey/core/mail/message"
 	"net"
 	"net/textproto"
 	"strings"
@@ -48,7 +49,7 @@ func TestWorkerDeliversToTheCatcher(t *testing.T) {
 		t.Fatalf("caught %+v", caught)
 	}
 	full := coretest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID))
-	p, err := mail.Parse(full.Raw)
+	p, err := message.Parse(full.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestCatcherTakesAnyClient(t *testing.T) {
 	if len(caught) != 1 || caught[0].Subject != "Grüße" || caught[0].From != "me@swaks.test" {
 		t.Fatalf("caught %+v", caught)
 	}
-	p, _ := mail.Parse(coretest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID)).Raw)
+	p, _ := message.Parse(coretest.Must(e.Svc.CaughtMail(e.Ctx, e.Admin, caught[0].ID)).Raw)
 	if strings.TrimSpace(p.Text) != "hello from swaks" {
 		t.Fatalf("text %q", p.Text)
 	}

@@ -3,6 +3,7 @@ package mail_test
 import (
 	"bytes"
 	"flag"
+	"latchkey/core/mail/message"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -108,7 +109,7 @@ func TestRenderedMessagesMatchGoldenFiles(t *testing.T) {
 			if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative;") {
 				t.Errorf("content type %q", msg.Header.Get("Content-Type"))
 			}
-			p, err := lkmail.Parse(env.Data)
+			p, err := message.Parse(env.Data)
 			if err != nil || p.Text == "" || p.HTML == "" || p.Subject != env.Subject {
 				t.Fatalf("parts: %v, text %d bytes, html %d bytes, subject %q", err, len(p.Text), len(p.HTML), p.Subject)
 			}
@@ -194,7 +195,7 @@ func TestAccessRequestNamesTheSSHCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := lkmail.Parse(env.Data)
+		p, err := message.Parse(env.Data)
 		if err != nil {
 			t.Fatal(err)
 		}

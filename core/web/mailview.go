@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"latchkey/core"
-	"latchkey/core/mail"
+	"latchkey/core/mail/message"
 )
 
 // The mail viewer shows what the built-in catcher received: it holds live
@@ -46,7 +46,7 @@ type mailPage struct {
 	Mails    []core.CaughtMail
 	Count    int
 	ID       uint64
-	Mail     mail.Parsed
+	Mail     message.Parsed
 	Segments []segment
 	HasHTML  bool
 }
@@ -60,22 +60,22 @@ func (s *Server) mailList(w http.ResponseWriter, r *http.Request) {
 	s.renderAny(w, r, http.StatusOK, "mail_list", mailPage{page: page{Title: "Caught mail", Portal: "Caught mail"}, Mails: mails, Count: core.MaxCaught})
 }
 
-func (s *Server) caught(w http.ResponseWriter, r *http.Request) (mail.Parsed, uint64, bool) {
+func (s *Server) caught(w http.ResponseWriter, r *http.Request) (message.Parsed, uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
 		s.notFound(w, r)
-		return mail.Parsed{}, 0, false
+		return message.Parsed{}, 0, false
 	}
 	m, err := s.svc.CaughtMail(r.Context(), catcherViewer, id)
 	if errors.Is(err, core.ErrNotFound) {
 		s.errorPage(w, r, http.StatusNotFound, "No such message", "The catcher keeps the newest 1,000 messages; this one is gone or never was.")
-		return mail.Parsed{}, 0, false
+		return message.Parsed{}, 0, false
 	}
 	if err != nil {
 		s.internalError(w, r, err)
-		return mail.Parsed{}, 0, false
+		return message.Parsed{}, 0, false
 	}
-	p, err := mail.Parse(m.Raw)
+	p, err := message.Parse(m.Raw)
 	if err != nil {
 		p.Text = string(m.Raw) // not MIME we understand: show it as it came
 	}

@@ -1,4 +1,4 @@
-package mail
+package message
 
 import (
 	"bytes"
@@ -26,7 +26,13 @@ var wordDecoder = mime.WordDecoder{CharsetReader: func(charset string, input io.
 	return nil, errors.New("unsupported charset " + charset)
 }}
 
-func decodeHeader(s string) string {
+// MaxBytes bounds one message: the catcher accepts no larger, and a part
+// is read up to it.
+const MaxBytes = 10 << 20
+
+// DecodeHeader decodes a header's encoded words (RFC 2047); a header it
+// cannot decode is returned as it is.
+func DecodeHeader(s string) string {
 	if d, err := wordDecoder.DecodeHeader(s); err == nil {
 		return d
 	}
@@ -41,7 +47,7 @@ func Parse(raw []byte) (Parsed, error) {
 		return Parsed{}, err
 	}
 	h := m.Header
-	p := Parsed{From: decodeHeader(h.Get("From")), To: decodeHeader(h.Get("To")), Subject: decodeHeader(h.Get("Subject")),
+	p := Parsed{From: DecodeHeader(h.Get("From")), To: DecodeHeader(h.Get("To")), Subject: DecodeHeader(h.Get("Subject")),
 		Date: h.Get("Date"), MessageID: h.Get("Message-ID")}
 	if err := p.walk(h.Get("Content-Type"), h.Get("Content-Transfer-Encoding"), m.Body, 0); err != nil {
 		return p, err
@@ -82,7 +88,7 @@ func (p *Parsed) walk(ctype, cte string, body io.Reader, depth int) error {
 	case "base64":
 		r = base64.NewDecoder(base64.StdEncoding, body)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, MaxCaughtBytes))
+	b, err := io.ReadAll(io.LimitReader(r, MaxBytes))
 	if err != nil {
 		return err
 	}
