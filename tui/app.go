@@ -90,7 +90,11 @@ type App struct {
 
 // New builds the console for deps.Actor.
 func New(deps Deps) *App {
-	c := &Common{Deps: deps, Width: 100, Height: 30, IsDark: true}
+	ctx := deps.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c := &Common{Deps: deps, Ctx: ctx, Width: 100, Height: 30, IsDark: true}
 	c.Styles = newStyles(true)
 	a := &App{c: c, sections: slices.Clone(sections), keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
 		running: map[uint64]string{}, finished: map[uint64]struct{}{}}
@@ -158,9 +162,9 @@ func (a *App) listen() tea.Cmd {
 }
 
 func (a *App) loadOrgs() tea.Cmd {
-	svc, actor := a.c.Service, a.c.Actor
+	ctx, svc, actor := a.c.Ctx, a.c.Service, a.c.Actor
 	return work("Loading", func() tea.Msg {
-		orgs, err := svc.Orgs(context.Background(), actor)
+		orgs, err := svc.Orgs(ctx, actor)
 		return orgsMsg{orgs, err}
 	})
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -66,9 +65,9 @@ func (v *audit) query(before uint64) core.AuditQuery {
 }
 
 func (v *audit) load(before uint64) tea.Cmd {
-	svc, a, q := v.c.Service, v.c.Actor, v.query(before)
+	ctx, svc, a, q := v.c.Ctx, v.c.Service, v.c.Actor, v.query(before)
 	return work("Loading the audit log", func() tea.Msg {
-		events, err := svc.Audit(context.Background(), a, q)
+		events, err := svc.Audit(ctx, a, q)
 		return auditMsg{q, events, err}
 	})
 }

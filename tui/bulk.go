@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	netmail "net/mail"
 	"strings"
@@ -217,9 +216,9 @@ func (b *bulkInvite) send(i int) tea.Cmd {
 	if b.portal != nil {
 		in.PortalID = b.portal.Portal.ID
 	}
-	svc, a := b.c.Service, b.c.Actor
+	ctx, svc, a := b.c.Ctx, b.c.Service, b.c.Actor
 	return func() tea.Msg {
-		res, err := svc.Invite(context.Background(), a, in)
+		res, err := svc.Invite(ctx, a, in)
 		return bulkStepMsg{i: i, res: res, err: err, portal: in.PortalID}
 	}
 }

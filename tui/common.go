@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"strings"
@@ -27,12 +28,20 @@ type Deps struct {
 	Where string
 	// Notice is shown in the status line at start.
 	Notice string
+	// Context ends with the session: over SSH the connection's, locally the
+	// program's (Run ends it when the program stops). Every command a screen
+	// runs passes it on, so that closing the session cancels the work in
+	// flight. Nil: work is never cancelled (tests).
+	Context context.Context
 }
 
 // Common is shared by every screen: dependencies, size, styles and the
 // organization being managed. Only the root model changes it, in Update.
 type Common struct {
 	Deps
+	// Ctx is Deps.Context, never nil: every store call and mail action a
+	// screen's command makes takes it.
+	Ctx           context.Context
 	Width, Height int
 	IsDark        bool
 	Styles        Styles

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -85,9 +84,8 @@ func newPortalContent(c *Common, p core.Portal, proj core.Project) *portalConten
 }
 
 func (v *portalContent) load() tea.Cmd {
-	svc, a, id, gen := v.c.Service, v.c.Actor, v.portal.ID, v.gen
+	ctx, svc, a, id, gen := v.c.Ctx, v.c.Service, v.c.Actor, v.portal.ID, v.gen
 	return work("Loading the portal's content", func() tea.Msg {
-		ctx := context.Background()
 		msg := contentMsg{portal: id, gen: gen}
 		var err error
 		if msg.settings, err = svc.PortalSettingsOf(ctx, a, id); err != nil {
@@ -231,11 +229,11 @@ func (v *portalContent) resourceKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, moveDownKey):
 		return v.move(i, 1), true
 	case key.Matches(k, removeKey):
-		svc, a, p := v.c.Service, v.c.Actor, v.portal
+		ctx, svc, a, p := v.c.Ctx, v.c.Service, v.c.Actor, v.portal
 		return push(newConfirm(v.c, fmt.Sprintf("Remove %q from /p/%s?", r.Title, p.Slug),
 			"It goes from the portal's page at once ("+r.URL+"); the resources after it move up.",
 			work("Removing the resource", func() tea.Msg {
-				if err := svc.RemoveResource(context.Background(), a, p.ID, r.ID); err != nil {
+				if err := svc.RemoveResource(ctx, a, p.ID, r.ID); err != nil {
 					return doneMsg{err: err}
 				}
 				return doneMsg{status: fmt.Sprintf("Removed %q from /p/%s.", r.Title, p.Slug), reload: true}
@@ -298,9 +296,9 @@ func (v *portalContent) nextMove() tea.Cmd {
 	m := v.moves[0]
 	v.moves = v.moves[1:]
 	v.moving = true
-	svc, a, id := v.c.Service, v.c.Actor, v.portal.ID
+	ctx, svc, a, id := v.c.Ctx, v.c.Service, v.c.Actor, v.portal.ID
 	return work("Moving the resource", func() tea.Msg {
-		return movedMsg{id, m, svc.MoveResource(context.Background(), a, id, m.id, m.position)}
+		return movedMsg{id, m, svc.MoveResource(ctx, a, id, m.id, m.position)}
 	})
 }
 

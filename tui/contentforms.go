@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -167,9 +166,9 @@ func (f *resourceForm) clearOn(msg tea.Msg, field string) {
 func (f *resourceForm) add() tea.Cmd {
 	in := core.ResourceInput{Title: f.title.Value(), URL: f.url.Value(), Note: f.note.Value()}
 	f.errs = map[string]string{}
-	svc, a, p := f.c.Service, f.c.Actor, f.portal
+	ctx, svc, a, p := f.c.Ctx, f.c.Service, f.c.Actor, f.portal
 	return work("Adding the resource", func() tea.Msg {
-		r, err := svc.AddResource(context.Background(), a, p.ID, in)
+		r, err := svc.AddResource(ctx, a, p.ID, in)
 		if err != nil {
 			return doneMsg{err: err}
 		}
@@ -247,9 +246,9 @@ func newUpdateComposer(c *Common, p core.Portal) *updateComposer {
 // count reads how many people may open the portal now: those an update
 // is emailed to (access, or an invitation not used yet).
 func (u *updateComposer) count() tea.Cmd {
-	svc, a, id := u.c.Service, u.c.Actor, u.portal.ID
+	ctx, svc, a, id := u.c.Ctx, u.c.Service, u.c.Actor, u.portal.ID
 	return work("Counting the people with access", func() tea.Msg {
-		people, err := svc.PortalMembers(context.Background(), a, id)
+		people, err := svc.PortalMembers(ctx, a, id)
 		n := 0
 		for _, pm := range people {
 			if w := pm.AccessWord(); w == core.AccessYes || w == core.AccessInvited {
@@ -357,11 +356,11 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (u *updateComposer) post() tea.Cmd {
 	body, email := u.body.Value(), u.email
-	svc, a, p := u.c.Service, u.c.Actor, u.portal
+	ctx, svc, a, p := u.c.Ctx, u.c.Service, u.c.Actor, u.portal
 	u.errText = ""
 	u.layout()
 	return work("Posting the update", func() tea.Msg {
-		up, err := svc.PostUpdate(context.Background(), a, p.ID, body, email)
+		up, err := svc.PostUpdate(ctx, a, p.ID, body, email)
 		if err != nil {
 			return doneMsg{err: err}
 		}

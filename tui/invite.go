@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -78,9 +77,8 @@ func newInviteSection(c *Common) *invite {
 }
 
 func (f *invite) Init() tea.Cmd {
-	svc, a, org := f.c.Service, f.c.Actor, f.c.Org.ID
+	ctx, svc, a, org := f.c.Ctx, f.c.Service, f.c.Actor, f.c.Org.ID
 	load := work("Loading portals", func() tea.Msg {
-		ctx := context.Background()
 		by, err := svc.RoleIn(ctx, a, org)
 		if err != nil {
 			return invitePortalsMsg{err: err}
@@ -346,9 +344,9 @@ func (f *invite) send(replace bool) tea.Cmd {
 		}
 		in.GuestUntil = d
 	}
-	svc, a := f.c.Service, f.c.Actor
+	ctx, svc, a := f.c.Ctx, f.c.Service, f.c.Actor
 	return work("Sending the invitation", func() tea.Msg {
-		res, err := svc.Invite(context.Background(), a, in)
+		res, err := svc.Invite(ctx, a, in)
 		if err != nil {
 			return inviteResultMsg{err: err}
 		}

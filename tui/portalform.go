@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -135,13 +134,12 @@ func (f *portalForm) values() portalValues {
 // load reads the portal's settings (its contact is an email only there)
 // and the people who may be its contact: the owner, managers and members.
 func (f *portalForm) load() tea.Cmd {
-	svc, a, org := f.c.Service, f.c.Actor, f.project.OrgID
+	ctx, svc, a, org := f.c.Ctx, f.c.Service, f.c.Actor, f.project.OrgID
 	var id uint64
 	if f.existing != nil {
 		id = f.existing.ID
 	}
 	return work("Loading the portal's settings", func() tea.Msg {
-		ctx := context.Background()
 		var msg portalFormMsg
 		if id != 0 {
 			ps, err := svc.PortalSettingsOf(ctx, a, id)
@@ -346,9 +344,9 @@ func (f *portalForm) save() tea.Cmd {
 		Host: f.host.Value(), Contact: f.contacts[f.contact].email}
 	f.errs = map[string]string{}
 	f.layout()
-	svc, a, proj := f.c.Service, f.c.Actor, f.project
+	ctx, svc, a, proj := f.c.Ctx, f.c.Service, f.c.Actor, f.project
 	return work("Saving the portal", func() tea.Msg {
-		p, err := svc.SetPortal(context.Background(), a, proj.ID, in)
+		p, err := svc.SetPortal(ctx, a, proj.ID, in)
 		if err != nil {
 			return doneMsg{err: err}
 		}

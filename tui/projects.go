@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
@@ -50,9 +49,9 @@ func (p *projects) fetch() tea.Msg { return p.loader()() }
 
 // loader reads what it needs now: the load may run in another goroutine.
 func (p *projects) loader() func() tea.Msg {
-	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
+	ctx, svc, a, org := p.c.Ctx, p.c.Service, p.c.Actor, p.c.Org.ID
 	return func() tea.Msg {
-		items, err := svc.Projects(context.Background(), a, org)
+		items, err := svc.Projects(ctx, a, org)
 		return projectsMsg{org, items, err}
 	}
 }
@@ -156,11 +155,11 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (p *projects) newProject() tea.Cmd {
-	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
+	ctx, svc, a, org := p.c.Ctx, p.c.Service, p.c.Actor, p.c.Org.ID
 	return push(newPrompt(p.c, "New project", "Name of the new project", "A project can get a portal afterwards (e on the project).", "",
 		func(name string) tea.Cmd {
 			return work("Creating project", func() tea.Msg {
-				proj, err := svc.CreateProject(context.Background(), a, org, name)
+				proj, err := svc.CreateProject(ctx, a, org, name)
 				if err != nil {
 					return doneMsg{err: err}
 				}
@@ -170,11 +169,11 @@ func (p *projects) newProject() tea.Cmd {
 }
 
 func (p *projects) rename(proj core.Project) tea.Cmd {
-	svc, a := p.c.Service, p.c.Actor
+	ctx, svc, a := p.c.Ctx, p.c.Service, p.c.Actor
 	return push(newPrompt(p.c, "Rename project", "New name of "+proj.Name, "Its portal keeps its title and address (e on the project changes them).", proj.Name,
 		func(name string) tea.Cmd {
 			return work("Renaming project", func() tea.Msg {
-				renamed, err := svc.RenameProject(context.Background(), a, proj.ID, name)
+				renamed, err := svc.RenameProject(ctx, a, proj.ID, name)
 				if err != nil {
 					return doneMsg{err: err}
 				}
