@@ -23,20 +23,16 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	charmlog "charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	bm "charm.land/wish/v2/bubbletea"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"latchkey/core"
-	"latchkey/tui"
 )
 
 // Backuper writes a consistent copy of the database (storage.Store does).
@@ -101,10 +97,6 @@ func New(cfg Config) (*Server, error) {
 		perKey: core.NewKeyed(limits.PerKey, cfg.Clock.Now), failures: core.NewKeyed(limits.FailedSignIns, cfg.Clock.Now),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latchkey_ssh_rate_limited_total",
 			Help: "SSH connections and sessions refused by a rate limit, by limit: key_sessions (per key), failed_sign_ins (per client address)."}, []string{"limit"})}
-	// wish's Bubble Tea middleware logs through charm's log, to standard
-	// error by default: that is the local console's terminal. Send it to
-	// our log instead ("program was killed" just means a client left).
-	charmlog.SetOutput(logWriter{s.log})
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPath(cfg.HostKeyPath),
 		wish.WithPublicKeyAuth(s.allowKey),
@@ -112,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 		wish.WithIdleTimeout(cfg.IdleTimeout),
 		wish.WithMiddleware( // the last one runs first
 			s.commands,
-			bm.MiddlewareWithProgramHandler(s.program),
+			s.console,
 			s.limitSessions,
 			s.checkKey,
 			s.logging,
@@ -227,41 +219,6 @@ func (s *Server) recover(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// program starts the console for a session with a terminal (nil: none, so
-// the session is a command).
-func (s *Server) program(sess ssh.Session) *tea.Program {
-	pty, _, ok := sess.Pty()
-	if !ok {
-		return nil
-	}
-	actor, err := s.actor(sess)
-	if err != nil {
-		return nil
-	}
-	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh"})
-	app.SetSize(pty.Window.Width, pty.Window.Height)
-	app.Preload(sess.Context())
-	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
-	p := tea.NewProgram(app, opts...)
-	s.mu.Lock()
-	stopping := s.stopping
-	if !stopping {
-		s.programs[p] = true
-	}
-	s.mu.Unlock()
-	go func() {
-		<-sess.Context().Done()
-		app.Close()
-		s.mu.Lock()
-		delete(s.programs, p)
-		s.mu.Unlock()
-	}()
-	if stopping {
-		go p.Quit()
-	}
-	return p
-}
-
 // Serve runs the server on ln until ctx ends. Open consoles are told that
 // latchkey is stopping and closed; running commands get a few seconds to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
@@ -278,7 +235,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		p.Quit()
 	}
 	s.mu.Unlock()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := s.srv.Shutdown(sctx); err != nil {
 		s.srv.Close()
@@ -288,14 +245,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// logWriter turns charm log lines into debug records.
-type logWriter struct{ l *slog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.l.Debug(strings.TrimSpace(string(p)))
-	return len(p), nil
 }
 
 func (s *Server) shuttingDown() bool {
