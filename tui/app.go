@@ -348,6 +348,18 @@ func (a *App) pop(n int) tea.Cmd {
 	return a.sendTop(refreshMsg{})
 }
 
+// popDialogs closes the dialogs on top of the stack (menus, prompts,
+// confirmations), however many an operation went through, back to the
+// screen they were opened from; never the section's first screen.
+func (a *App) popDialogs() tea.Cmd {
+	n := 0
+	for n < len(a.stack)-1 && isDialog(a.stack[len(a.stack)-1-n]) {
+		n++
+	}
+	a.stack = a.stack[:len(a.stack)-n]
+	return a.sendTop(refreshMsg{})
+}
+
 func (a *App) sendTop(msg tea.Msg) tea.Cmd {
 	s := a.top()
 	if s == nil {
@@ -489,7 +501,7 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case doneMsg:
 		return a, a.done(msg)
 	case closeMsg:
-		closeIt := func() tea.Cmd { return a.done(doneMsg{pop: 1, status: msg.status}) }
+		closeIt := func() tea.Cmd { return a.done(doneMsg{close: true, status: msg.status}) }
 		if s := a.top(); s == nil || !s.Dirty() {
 			return a, closeIt()
 		}
@@ -543,7 +555,7 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 	switch {
 	case msg.err != nil:
 		a.status, a.isErr = core.Describe(msg.err), true
-		if msg.pop == 0 && msg.push == nil {
+		if !msg.close && !msg.back && msg.push == nil {
 			cmds = append(cmds, a.sendTop(failedNotice{msg.err}))
 		}
 	case msg.status != "":
@@ -552,12 +564,15 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 	if msg.clipboard != "" {
 		cmds = append(cmds, tea.SetClipboard(msg.clipboard))
 	}
-	if msg.pop > 0 {
-		cmds = append(cmds, a.pop(msg.pop))
+	switch {
+	case msg.close:
+		cmds = append(cmds, a.pop(1))
+	case msg.back:
+		cmds = append(cmds, a.popDialogs())
 	}
 	if msg.push != nil {
 		cmds = append(cmds, a.push(a.top(), msg.push))
-	} else if msg.reload && msg.pop == 0 {
+	} else if msg.reload && !msg.close && !msg.back {
 		cmds = append(cmds, a.sendTop(refreshMsg{}))
 	}
 	if msg.err == nil && msg.push == nil {
@@ -617,7 +632,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return a.switchTo((a.section + 1) % len(a.sections))
 	case key.Matches(k, a.keys.PrevTab) && a.ready && len(a.c.Orgs) > 0:
 		return a.switchTo((a.section + len(a.sections) - 1) % len(a.sections))
-	case k.String() == "o" && len(a.c.Orgs) > 1:
+	case key.Matches(k, a.keys.SwitchOrg) && len(a.c.Orgs) > 1:
 		return a.push(s, newOrgPicker(a.c))
 	case key.Matches(k, a.keys.Back) && len(a.stack) > 1 && !holdsEsc(s):
 		return a.pop(1)
@@ -730,7 +745,7 @@ func (a *App) fullHelp() [][]key.Binding {
 		nav = append(nav, a.keys.Back)
 	}
 	if len(a.c.Orgs) > 1 {
-		nav = append(nav, bind("o", "o", "switch organization"))
+		nav = append(nav, a.keys.SwitchOrg)
 	}
 	return append(out, append(nav, closeHelp, a.keys.Quit))
 }

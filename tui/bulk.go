@@ -157,7 +157,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case bulkEditing:
 			switch msg.String() {
 			case "esc":
-				return b, func() tea.Msg { return doneMsg{pop: 1, status: "Nobody was invited."} }
+				return b, closeSelf("Nobody was invited.")
 			case "ctrl+s":
 				b.lines = parseBulk(b.area.Value())
 				b.valid = nil
@@ -196,7 +196,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return b, nil
 		case bulkDone:
 			if msg.String() == "enter" || msg.String() == "esc" {
-				return b, func() tea.Msg { return doneMsg{pop: 1} }
+				return b, closeSelf("")
 			}
 			return b, nil
 		}

@@ -112,7 +112,8 @@ type doneMsg struct {
 	err       error
 	clipboard string // copy this with OSC 52
 	reload    bool   // reload the current screen
-	pop       int    // close this many screens
+	close     bool   // close the screen that sent it (the one on top)
+	back      bool   // close the dialogs on top, back to the page they were opened from
 	push      screen // then open this one
 	selectKey string // then select this row (by its key) of the screen on top
 }
@@ -128,16 +129,18 @@ func status(format string, args ...any) tea.Cmd {
 // Key bindings shared by the root.
 type globalKeys struct {
 	Quit, Help, NextTab, PrevTab, Back key.Binding
+	SwitchOrg                          key.Binding // shown, and acting, with more than one organization
 	Sections                           []key.Binding
 }
 
 func newGlobalKeys() globalKeys {
 	g := globalKeys{
-		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
-		NextTab: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
-		PrevTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous section")),
-		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
+		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous section")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		SwitchOrg: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "switch organization")),
 	}
 	for i := range sections {
 		n := fmt.Sprint(i + 1)

@@ -173,7 +173,7 @@ func (f *resourceForm) add() tea.Cmd {
 			return doneMsg{err: err}
 		}
 		return doneMsg{status: fmt.Sprintf("Added %q to /p/%s, at position %d.", r.Title, p.Slug, r.Position),
-			pop: 1, reload: true, selectKey: fmt.Sprint("r", r.ID)}
+			close: true, reload: true, selectKey: fmt.Sprint("r", r.ID)}
 	})
 }
 
@@ -368,7 +368,7 @@ func (u *updateComposer) post() tea.Cmd {
 		if email {
 			text = fmt.Sprintf("Posted the update on /p/%s and emailed it to %s.", p.Slug, count(up.Emailed, "person", "people"))
 		}
-		return doneMsg{status: text, pop: 1, reload: true, selectKey: fmt.Sprint("u", up.ID)}
+		return doneMsg{status: text, close: true, reload: true, selectKey: fmt.Sprint("u", up.ID)}
 	})
 }
 

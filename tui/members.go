@@ -141,7 +141,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 				return doneMsg{err: err}
 			}
 			return doneMsg{status: "New link for " + email + ": emailed and copied to your clipboard.", clipboard: il.URL,
-				pop: 1, push: newLinkDialog(c, "New magic link for "+email, email, il)}
+				back: true, push: newLinkDialog(c, "New magic link for "+email, email, il)}
 		})
 	}
 	// What each item does, shown under the items while it is chosen.
@@ -178,7 +178,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					if err := svc.DeactivateLink(ctx, a, p.ID, email); err != nil {
 						return doneMsg{err: err}
 					}
-					return doneMsg{status: email + "'s link is deactivated.", pop: 1, reload: true}
+					return doneMsg{status: email + "'s link is deactivated.", back: true, reload: true}
 				})))
 		}},
 		{label: "Copy magic link", desc: "Copies the active link to your clipboard again and shows it, with a QR code.", why: do.Copy.Why(), action: func() tea.Cmd {
@@ -188,7 +188,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					return doneMsg{err: err}
 				}
 				return doneMsg{status: "Copied " + email + "'s link to your clipboard.", clipboard: il.URL,
-					pop: 1, push: newLinkDialog(c, email+"'s magic link", "", il)}
+					back: true, push: newLinkDialog(c, email+"'s magic link", "", il)}
 			})
 		}},
 		{label: "Resend link email", desc: "Emails " + email + " the active link again.", why: do.Resend.Why(), action: func() tea.Cmd {
@@ -196,7 +196,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 				if err := svc.ResendLink(ctx, a, p.ID, email); err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{status: "Emailed " + email + " their link again.", pop: 1}
+				return doneMsg{status: "Emailed " + email + " their link again.", back: true}
 			})
 		}},
 		{label: "Change role", desc: "Their role in the organization, for every portal of it.", why: do.ChangeRole.Why(), action: func() tea.Cmd {
@@ -209,7 +209,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					if !until.IsZero() {
 						s = fmt.Sprintf("%s is now a guest until %s.", email, fmtDate(until))
 					}
-					return doneMsg{status: s, pop: 2, reload: true}
+					return doneMsg{status: s, back: true, reload: true}
 				})
 			}))
 		}},
@@ -219,7 +219,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 					if err := svc.RemoveAccess(ctx, a, p.ID, email); err != nil {
 						return doneMsg{err: err}
 					}
-					return doneMsg{status: email + " no longer has access to " + p.Title + ".", pop: 1, reload: true}
+					return doneMsg{status: email + " no longer has access to " + p.Title + ".", back: true, reload: true}
 				})))
 		}},
 	}
@@ -284,7 +284,7 @@ func newRolePicker(c *Common, heading string, current core.Role, choices []core.
 
 // pickThenClose closes the date prompt once the role change is sent.
 func pickThenClose(cmd tea.Cmd) tea.Cmd {
-	return tea.Sequence(func() tea.Msg { return doneMsg{pop: 1} }, cmd)
+	return tea.Sequence(closeSelf(""), cmd)
 }
 
 func (r *rolePicker) Update(msg tea.Msg) (screen, tea.Cmd) {

@@ -354,7 +354,7 @@ func (f *portalForm) save() tea.Cmd {
 		if p.Upstream != "" {
 			text += " It fronts " + p.Upstream + "."
 		}
-		return doneMsg{status: text, pop: 1, reload: true}
+		return doneMsg{status: text, close: true, reload: true}
 	})
 }
 

@@ -163,7 +163,7 @@ func (p *projects) newProject() tea.Cmd {
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{pop: 1, reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
+				return doneMsg{back: true, reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
 			})
 		}))
 }
@@ -177,7 +177,7 @@ func (p *projects) rename(proj core.Project) tea.Cmd {
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{pop: 1, reload: true, status: "Renamed " + proj.Name + " to " + renamed.Name + "."}
+				return doneMsg{back: true, reload: true, status: "Renamed " + proj.Name + " to " + renamed.Name + "."}
 			})
 		}))
 }

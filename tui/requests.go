@@ -153,12 +153,12 @@ func newRolePickerFor(c *Common, q core.RequestView) screen {
 			res, err := svc.GrantRequest(ctx, a, core.GrantInput{RequestID: q.ID, Role: role, Confirmed: confirmed})
 			var ce *core.ConfirmationError
 			if errors.As(err, &ce) { // a look-alike address: ask once more
-				return doneMsg{pop: 1, push: newConfirm(c, ce.Question, ce.Detail, grant(role, true))}
+				return doneMsg{back: true, push: newConfirm(c, ce.Question, ce.Detail, grant(role, true))}
 			}
 			if err != nil {
 				return doneMsg{err: err}
 			}
-			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, res.Role), pop: 1, reload: true}
+			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, res.Role), back: true, reload: true}
 		})
 	}
 	p := newRolePicker(c, heading, "", q.Actions.Roles, func(role core.Role, until time.Time) tea.Cmd { return grant(role, false) })

@@ -210,7 +210,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", pop: 2, reload: true}
+				return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", back: true, reload: true}
 			})
 		}))
 	}}}
@@ -226,7 +226,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 					if err := svc.RemoveSSHKey(ctx, a, k.Fingerprint); err != nil {
 						return doneMsg{err: err}
 					}
-					return doneMsg{status: "Removed " + k.Fingerprint + ".", pop: 1, reload: true}
+					return doneMsg{status: "Removed " + k.Fingerprint + ".", back: true, reload: true}
 				})))
 		}})
 	}
