@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"latchkey/tui/components/status"
 	"maps"
 	"runtime/debug"
 	"slices"
@@ -60,18 +61,19 @@ type App struct {
 	spinner  spinner.Model
 	section  int
 	stack    []screen
-	status   string
-	isErr    bool
-	inflight int                 // work shown as running (longer than showBusyAfter)
-	busy     string              // what the running work is doing
-	running  map[uint64]string   // work shown as running, by id
-	finished map[uint64]struct{} // work that finished before it was shown
-	discard  func() tea.Cmd      // asking whether to discard input for this (quitting, starting a section afresh)
-	onlyY    bool                // and only y says yes (closing a form: enter, out of habit, keeps the input)
-	ready    bool                // organizations loaded
-	events   <-chan core.Change
-	unsub    func()
-	pending  bool // a refresh is scheduled
+	status   status.Model
+	// noticeExpiry clears Deps.Notice when its lifetime ends (Init starts it).
+	noticeExpiry tea.Cmd
+	inflight     int                 // work shown as running (longer than showBusyAfter)
+	busy         string              // what the running work is doing
+	running      map[uint64]string   // work shown as running, by id
+	finished     map[uint64]struct{} // work that finished before it was shown
+	discard      func() tea.Cmd      // asking whether to discard input for this (quitting, starting a section afresh)
+	onlyY        bool                // and only y says yes (closing a form: enter, out of habit, keeps the input)
+	ready        bool                // organizations loaded
+	events       <-chan core.Change
+	unsub        func()
+	pending      bool // a refresh is scheduled
 	// frame is the last rendered screen, "" once a message may have changed
 	// it: bubbletea asks for a view after every message, and most of the
 	// terminal's own reports change nothing.
@@ -96,8 +98,9 @@ func New(deps Deps) *App {
 	}
 	c := &Common{Deps: deps, Ctx: ctx, Width: 100, Height: 30, IsDark: true}
 	c.Styles = newStyles(true)
-	a := &App{c: c, sections: slices.Clone(sections), keys: newGlobalKeys(), help: help.New(), status: deps.Notice,
+	a := &App{c: c, sections: slices.Clone(sections), keys: newGlobalKeys(), help: help.New(),
 		running: map[uint64]string{}, finished: map[uint64]struct{}{}}
+	a.noticeExpiry = a.status.Set(status.Msg{Kind: status.KindInfo, Text: deps.Notice})
 	a.SetSize(c.Width, c.Height) // as a WindowSizeMsg of the default size would
 	a.spinner = spinner.New(spinner.WithSpinner(spinner.Dot))
 	a.events, a.unsub = deps.Service.Events().Subscribe()
@@ -176,7 +179,7 @@ func (a *App) Init() tea.Cmd {
 	if a.preloaded {
 		load = a.initial
 	}
-	return tea.Batch(tea.RequestBackgroundColor, load, a.listen())
+	return tea.Batch(tea.RequestBackgroundColor, load, a.listen(), a.noticeExpiry)
 }
 
 // Preload loads the organizations and the first screen's data before the
@@ -235,7 +238,7 @@ const minBody = 3
 // in the first of those rows.
 func (a *App) statusLines() []string {
 	width := a.c.Width - 2
-	lines := wrapWords(a.status, width)
+	lines := wrapWords(a.status.Text(), width)
 	// What the help and the body need comes first; a message longer than
 	// the rest (not one the console writes) ends with "…".
 	if room := max(a.c.Height-3-a.helpHeight()-minBody, 1); len(lines) > room {
@@ -244,7 +247,7 @@ func (a *App) statusLines() []string {
 	}
 	st := a.c.Styles
 	for i, l := range lines {
-		if a.isErr {
+		if a.status.IsError() {
 			lines[i] = st.Bad.Render(l)
 		}
 	}
@@ -301,7 +304,7 @@ func (a *App) open(i int) tea.Cmd {
 // back as it was, its data loaded again; the current section's own key
 // starts it afresh.
 func (a *App) switchTo(i int) tea.Cmd {
-	a.status, a.isErr = "", false
+	a.status.Clear()
 	if i == a.section {
 		return a.unlessDirty("Start "+a.sections[i].name+" afresh", func() tea.Cmd { return a.open(i) })
 	}
@@ -327,7 +330,7 @@ func (a *App) push(prev screen, s screen) tea.Cmd {
 	if f, ok := s.(fetcher); ok && a.loadNow {
 		msg := recovered("Loading", f.fetch) // as work runs its function
 		if e, failed := msg.(errMsg); failed {
-			a.status, a.isErr = core.Describe(e.err), true
+			a.fail(core.Describe(e.err))
 			return c1
 		}
 		s, c2 := a.safeUpdate(s, msg)
@@ -375,7 +378,7 @@ func (a *App) safeUpdate(s screen, msg tea.Msg) (out screen, cmd tea.Cmd) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.c.Service.Logger().Error("console screen panicked", "screen", s.Title(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			a.status, a.isErr = fmt.Sprintf("Internal error in %s (%v); the screen was reset.", s.Title(), p), true
+			a.fail(fmt.Sprintf("Internal error in %s (%v); the screen was reset.", s.Title(), p))
 			a.loadNow = false // the fresh screen loads in a command: a fetch that panics again must not recurse
 			out, cmd = a.sections[a.section].open(a.c), nil
 			a.stack = []screen{out}
@@ -395,6 +398,18 @@ func (a *App) dirty() bool {
 	}
 	return false
 }
+
+// inform shows text in the status line until its lifetime ends (the
+// command returned ends it).
+func (a *App) inform(text string) tea.Cmd {
+	return a.status.Set(status.Msg{Kind: status.KindInfo, Text: text})
+}
+
+// fail shows what failed, until another message replaces it.
+func (a *App) fail(text string) { a.status.Set(status.Msg{Kind: status.KindError, Text: text}) }
+
+// ask shows a question that waits for its answer.
+func (a *App) ask(text string) { a.status.Set(status.Msg{Kind: status.KindQuestion, Text: text}) }
 
 // Update handles the root's messages and passes the rest to the screen on top.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -434,6 +449,9 @@ func (a *App) changesNothing(msg tea.Msg) bool {
 }
 
 func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ours := a.status.Update(msg); ours { // a screen's status.Info, Error, or an expiry
+		return a, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.SetSize(msg.Width, msg.Height)
@@ -474,13 +492,11 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.orgsLoaded(msg)
 	case orgCreatedMsg:
 		a.ready, a.stack, a.kept = false, nil, nil
-		a.status, a.isErr = "Created "+msg.name+".", false
-		return a, a.loadOrgs()
+		return a, tea.Batch(a.inform("Created "+msg.name+"."), a.loadOrgs())
 	case switchOrgMsg:
 		return a, a.unlessDirty("Switch to "+msg.Name, func() tea.Cmd {
 			a.c.Org, a.kept = core.Org(msg), nil
-			a.status, a.isErr = "Managing "+a.c.Org.Name+".", false
-			return tea.Batch(a.pop(len(a.stack)), a.open(0))
+			return tea.Batch(a.inform("Managing "+a.c.Org.Name+"."), a.pop(len(a.stack)), a.open(0))
 		})
 	case changeMsg:
 		cmds := []tea.Cmd{a.listen()}
@@ -492,11 +508,8 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refreshTick:
 		a.pending = false
 		return a, a.sendTop(refreshMsg{})
-	case statusMsg:
-		a.status, a.isErr = msg.text, msg.err
-		return a, nil
 	case errMsg:
-		a.status, a.isErr = core.Describe(msg.err), true
+		a.fail(core.Describe(msg.err))
 		return a, a.sendTop(failedNotice{msg.err})
 	case doneMsg:
 		return a, a.done(msg)
@@ -506,7 +519,7 @@ func (a *App) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, closeIt()
 		}
 		a.discard, a.onlyY = closeIt, true
-		a.status, a.isErr = "You have unsaved input here. Discard it? (y discards; any other key keeps it)", true
+		a.ask("You have unsaved input here. Discard it? (y discards; any other key keeps it)")
 		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
@@ -521,7 +534,7 @@ type (
 
 func (a *App) orgsLoaded(msg orgsMsg) tea.Cmd {
 	if msg.err != nil {
-		a.status, a.isErr = core.Describe(msg.err), true
+		a.fail(core.Describe(msg.err))
 		return nil
 	}
 	a.c.Orgs = msg.orgs
@@ -531,7 +544,7 @@ func (a *App) orgsLoaded(msg orgsMsg) tea.Cmd {
 			a.stack = []screen{newCreateOrg(a.c)}
 			return a.push(nil, a.stack[0])
 		}
-		a.status, a.isErr = "You are not an owner or manager of any organization.", true
+		a.fail("You are not an owner or manager of any organization.")
 		return nil
 	}
 	found := false
@@ -554,12 +567,12 @@ func (a *App) done(msg doneMsg) tea.Cmd {
 	var cmds []tea.Cmd
 	switch {
 	case msg.err != nil:
-		a.status, a.isErr = core.Describe(msg.err), true
+		a.fail(core.Describe(msg.err))
 		if !msg.close && !msg.back && msg.push == nil {
 			cmds = append(cmds, a.sendTop(failedNotice{msg.err}))
 		}
 	case msg.status != "":
-		a.status, a.isErr = msg.status, false
+		cmds = append(cmds, a.inform(msg.status))
 	}
 	if msg.clipboard != "" {
 		cmds = append(cmds, tea.SetClipboard(msg.clipboard))
@@ -596,7 +609,7 @@ func (a *App) unlessDirty(what string, then func() tea.Cmd) tea.Cmd {
 		return then()
 	}
 	a.discard, a.onlyY = then, false
-	a.status, a.isErr = "You have unsaved input. "+what+" anyway? (y/n)", true
+	a.ask("You have unsaved input. " + what + " anyway? (y/n)")
 	return nil
 }
 
@@ -607,7 +620,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if then := a.discard; then != nil {
 		onlyY := a.onlyY
 		a.discard, a.onlyY = nil, false
-		a.status, a.isErr = "", false
+		a.status.Clear()
 		if s := k.String(); s == "y" || s == "Y" || (s == "enter" && !onlyY) {
 			return then()
 		}
@@ -802,8 +815,8 @@ func (a *App) render() string {
 	w := a.c.Width
 	if a.tooSmall() {
 		msg := fmt.Sprintf("latchkey needs at least 60×16; this terminal is %d×%d.", w, a.c.Height)
-		if a.status != "" {
-			msg += "\n\n" + a.status
+		if t := a.status.Text(); t != "" {
+			msg += "\n\n" + t
 		}
 		return center(st.Warn.Width(max(min(w-2, lipgloss.Width(msg)), 10)).Render(msg), w, a.c.Height)
 	}

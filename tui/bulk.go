@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	netmail "net/mail"
 	"strings"
 
@@ -167,7 +168,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 					}
 				}
 				if len(b.lines) == 0 {
-					return b, status("Paste one email address per line first.")
+					return b, status.Infof("Paste one email address per line first.")
 				}
 				b.stage = bulkPreview
 				b.area.Blur()
@@ -183,7 +184,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 				return b, nil
 			case msg.String() == "enter":
 				if len(b.valid) == 0 {
-					return b, status("No line can be invited; press e to edit the list.")
+					return b, status.Infof("No line can be invited; press e to edit the list.")
 				}
 				b.stage = bulkRunning
 				return b, b.send(0)
@@ -237,7 +238,7 @@ func (b *bulkInvite) step(msg bulkStepMsg) tea.Cmd {
 	cmd := b.bar.SetPercent(float64(b.next) / float64(len(b.valid)))
 	if b.next >= len(b.valid) || b.canceled {
 		b.stage = bulkDone
-		return tea.Batch(cmd, status("Invited %d, skipped %d, failed %d.", b.invited, len(b.skipped), len(b.failed)))
+		return tea.Batch(cmd, status.Infof("Invited %d, skipped %d, failed %d.", b.invited, len(b.skipped), len(b.failed)))
 	}
 	return tea.Batch(cmd, b.send(b.next))
 }

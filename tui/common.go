@@ -96,12 +96,6 @@ func newStyles(isDark bool) Styles {
 
 // Messages every screen may return.
 
-// statusMsg shows a line in the status bar.
-type statusMsg struct {
-	text string
-	err  bool
-}
-
 // errMsg reports a failed operation in the status bar.
 type errMsg struct{ err error }
 
@@ -120,11 +114,6 @@ type doneMsg struct {
 
 // refreshMsg asks the current screen to load its data again.
 type refreshMsg struct{}
-
-func status(format string, args ...any) tea.Cmd {
-	text := fmt.Sprintf(format, args...)
-	return func() tea.Msg { return statusMsg{text: text} }
-}
 
 // Key bindings shared by the root.
 type globalKeys struct {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -122,7 +123,7 @@ func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, nil
 	case tea.PasteMsg:
 		if f.focus == rAdd {
-			return f, status("Paste into a field: tab goes to them.")
+			return f, status.Infof("Paste into a field: tab goes to them.")
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -137,7 +138,7 @@ func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.focus = (f.focus + rFields - 1) % rFields
 			return f, f.refocus()
 		case f.focus == rAdd && msg.Text != "":
-			return f, status("This is the button: enter adds the resource; tab goes back to the fields.")
+			return f, status.Infof("This is the button: enter adds the resource; tab goes back to the fields.")
 		}
 	}
 	var cmd tea.Cmd
@@ -317,7 +318,7 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return u, nil
 	case tea.PasteMsg:
 		if u.focus != uBody {
-			return u, status("Paste into the update: shift+tab goes back to it.")
+			return u, status.Infof("Paste into the update: shift+tab goes back to it.")
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -336,9 +337,9 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 			u.email = !u.email
 			return u, nil
 		case u.focus == uEmail && msg.Text != "":
-			return u, status("Email or not is a choice: space changes it, tab goes to the next field.")
+			return u, status.Infof("Email or not is a choice: space changes it, tab goes to the next field.")
 		case u.focus == uPost && msg.Text != "":
-			return u, status("This is the button: enter posts the update; tab goes on to the update's text.")
+			return u, status.Infof("This is the button: enter posts the update; tab goes on to the update's text.")
 		}
 	}
 	if u.focus != uBody {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -48,8 +49,8 @@ func (*prompt) isDialog()     {}
 func (*linkDialog) isDialog() {}
 
 // closeSelf is what a screen returns to close itself.
-func closeSelf(status string) tea.Cmd {
-	return func() tea.Msg { return doneMsg{close: true, status: status} }
+func closeSelf(text string) tea.Cmd {
+	return func() tea.Msg { return doneMsg{close: true, status: text} }
 }
 
 // ---- confirmation
@@ -175,7 +176,7 @@ func (m *menu) Update(msg tea.Msg) (screen, tea.Cmd) {
 func (m *menu) choose() tea.Cmd {
 	it := m.items[m.cursor]
 	if it.why != "" {
-		return status("%s: %s", it.label, it.why)
+		return status.Infof("%s: %s", it.label, it.why)
 	}
 	return it.action()
 }

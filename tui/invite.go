@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -243,7 +244,7 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		f.errs = map[string]string{}
 		f.focus = fEmail
 		f.sent = false
-		return f, tea.Batch(f.focusInput(), func() tea.Msg { return statusMsg{text: msg.status} })
+		return f, tea.Batch(f.focusInput(), status.Info(msg.status))
 	case tea.PasteMsg:
 		if !f.active {
 			return f, notEdited()
@@ -299,7 +300,7 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 // notEdited answers a key that would have typed into the form while it is
 // not being edited.
 func notEdited() tea.Cmd {
-	return status("The form is not being edited: press enter to edit it.")
+	return status.Infof("The form is not being edited: press enter to edit it.")
 }
 
 // focusOn blurs every text field, then focuses the one at field, if any.

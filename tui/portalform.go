@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -280,7 +281,7 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, nil
 	case tea.PasteMsg:
 		if !f.typing() {
-			return f, status("Paste into a text field: this one is a choice.")
+			return f, status.Infof("Paste into a text field: this one is a choice.")
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -337,7 +338,7 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (f *portalForm) save() tea.Cmd {
 	if !f.loaded {
-		return status("Still reading the portal's settings; press ctrl+s again in a moment.")
+		return status.Infof("Still reading the portal's settings; press ctrl+s again in a moment.")
 	}
 	in := core.PortalSettings{Title: f.title.Value(), Slug: f.slug.Value(), Access: accessLevels[f.access],
 		Disclosure: disclosures[f.disclosure], Welcome: f.welcome.Value(), Upstream: f.upstream.Value(),

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -126,7 +127,7 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case !ok:
 		case key.Matches(msg, openKey):
 			if d := sel.Actions.Portal; !d.OK() {
-				return p, status("%s. Press e to create one.", d.Reason())
+				return p, status.Infof("%s. Press e to create one.", d.Reason())
 			}
 			return p, push(newMembers(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, inviteKey):
@@ -137,12 +138,12 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, push(newInvite(p.c, portalID))
 		case key.Matches(msg, activityKey):
 			if d := sel.Actions.Portal; !d.OK() {
-				return p, status("%s, so no activity.", d.Reason())
+				return p, status.Infof("%s, so no activity.", d.Reason())
 			}
 			return p, push(newActivity(p.c, *sel.Portal))
 		case key.Matches(msg, contentKey):
 			if d := sel.Actions.Portal; !d.OK() {
-				return p, status("%s, so no content. Press e to create one.", d.Reason())
+				return p, status.Infof("%s, so no content. Press e to create one.", d.Reason())
 			}
 			return p, push(newPortalContent(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, portalKey):
