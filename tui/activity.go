@@ -31,9 +31,9 @@ const activityDays = 30
 func newActivity(c *Common, p core.Portal) *activity { return &activity{base: base{c: c}, portal: p} }
 
 func (v *activity) load() tea.Cmd {
-	svc, a, id := v.c.Service, v.c.Actor, v.portal.ID
+	ctx, svc, a, id := v.c.Ctx, v.c.Service, v.c.Actor, v.portal.ID
 	return work("Counting activity", func() tea.Msg {
-		days, err := svc.Activity(v.c.Ctx, a, id, activityDays)
+		days, err := svc.Activity(ctx, a, id, activityDays)
 		return activityMsg{id, days, err}
 	})
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -65,9 +66,9 @@ func (v *audit) query(before uint64) core.AuditQuery {
 }
 
 func (v *audit) load(before uint64) tea.Cmd {
-	svc, a, q := v.c.Service, v.c.Actor, v.query(before)
+	ctx, svc, a, q := v.c.Ctx, v.c.Service, v.c.Actor, v.query(before)
 	return work("Loading the audit log", func() tea.Msg {
-		events, err := svc.Audit(v.c.Ctx, a, q)
+		events, err := svc.Audit(ctx, a, q)
 		return auditMsg{q, events, err}
 	})
 }
@@ -177,7 +178,7 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 			v.list.moveTo(0) // follow the newest
 		}
 		if msg.q.BeforeID != 0 {
-			return v, status("%s loaded.", core.FirstUpper(count(len(v.events), "event", "events")))
+			return v, status.Infof("%s loaded.", core.FirstUpper(count(len(v.events), "event", "events")))
 		}
 	case tea.KeyPressMsg:
 		if cmd, used := v.list.update(msg); used {
@@ -191,16 +192,16 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 			return v, nil
 		case key.Matches(msg, moreKey):
 			if !v.more || len(v.events) == 0 {
-				return v, status("That is the whole log (%s).", count(len(v.events), "event", "events"))
+				return v, status.Infof("That is the whole log (%s).", count(len(v.events), "event", "events"))
 			}
 			return v, v.load(v.events[len(v.events)-1].ID)
 		case key.Matches(msg, allOrgKey) && core.InstanceActionsOf(v.c.Actor).ReadEveryAudit.OK():
 			v.all = !v.all
 			v.events, v.more, v.seen = nil, false, 0 // another log: nothing loaded of it yet (the list shows the last until it is)
 			if v.all {
-				return v, tea.Batch(status("The log of every organization."), v.load(0))
+				return v, tea.Batch(status.Infof("The log of every organization."), v.load(0))
 			}
-			return v, tea.Batch(status("The log of %s.", v.c.Org.Name), v.load(0))
+			return v, tea.Batch(status.Infof("The log of %s.", v.c.Org.Name), v.load(0))
 		}
 	}
 	return v, v.list.navigate(msg)

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"latchkey/core"
+	"latchkey/tui/components/status"
 )
 
 // brandForm edits the organization's name and brand (Settings › b): the
@@ -170,9 +171,9 @@ func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.removeLogo = !f.removeLogo
 			if f.removeLogo {
 				f.logo.SetValue("")
-				return f, status("The logo goes when you save (ctrl+x again keeps it).")
+				return f, status.Info("The logo goes when you save (ctrl+x again keeps it).")
 			}
-			return f, status("The logo stays.")
+			return f, status.Info("The logo stays.")
 		case key.Matches(msg, nextFieldKey), msg.String() == "enter":
 			f.focus = (f.focus + 1) % bFields
 			return f, f.refocus()
@@ -180,7 +181,7 @@ func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.focus = (f.focus + bFields - 1) % bFields
 			return f, f.refocus()
 		case f.focus == bSave && msg.Text != "":
-			return f, status("This is the button: enter saves; tab goes back to the fields.")
+			return f, status.Info("This is the button: enter saves; tab goes back to the fields.")
 		}
 	}
 	if f.focus >= bSave {
@@ -224,7 +225,7 @@ func (f *brandForm) save() tea.Cmd {
 		if _, err := svc.ChangeOrg(f.c.Ctx, a, id, ch); err != nil {
 			return doneMsg{err: err}
 		}
-		return doneMsg{status: "The brand is saved: every page and email of the organization shows it now.", pop: 1, reload: true}
+		return doneMsg{status: "The brand is saved: every page and email of the organization shows it now.", close: true, reload: true}
 	})
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	netmail "net/mail"
 	"strings"
 
@@ -157,7 +158,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case bulkEditing:
 			switch msg.String() {
 			case "esc":
-				return b, func() tea.Msg { return doneMsg{pop: 1, status: "Nobody was invited."} }
+				return b, closeSelf("Nobody was invited.")
 			case "ctrl+s":
 				b.lines = parseBulk(b.area.Value())
 				b.valid = nil
@@ -167,7 +168,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 					}
 				}
 				if len(b.lines) == 0 {
-					return b, status("Paste one email address per line first.")
+					return b, status.Infof("Paste one email address per line first.")
 				}
 				b.stage = bulkPreview
 				b.area.Blur()
@@ -183,7 +184,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 				return b, nil
 			case msg.String() == "enter":
 				if len(b.valid) == 0 {
-					return b, status("No line can be invited; press e to edit the list.")
+					return b, status.Infof("No line can be invited; press e to edit the list.")
 				}
 				b.stage = bulkRunning
 				return b, b.send(0)
@@ -196,7 +197,7 @@ func (b *bulkInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return b, nil
 		case bulkDone:
 			if msg.String() == "enter" || msg.String() == "esc" {
-				return b, func() tea.Msg { return doneMsg{pop: 1} }
+				return b, closeSelf("")
 			}
 			return b, nil
 		}
@@ -216,9 +217,9 @@ func (b *bulkInvite) send(i int) tea.Cmd {
 	if b.portal != nil {
 		in.PortalID = b.portal.Portal.ID
 	}
-	svc, a := b.c.Service, b.c.Actor
+	ctx, svc, a := b.c.Ctx, b.c.Service, b.c.Actor
 	return func() tea.Msg {
-		res, err := svc.Invite(b.c.Ctx, a, in)
+		res, err := svc.Invite(ctx, a, in)
 		return bulkStepMsg{i: i, res: res, err: err, portal: in.PortalID}
 	}
 }
@@ -237,7 +238,7 @@ func (b *bulkInvite) step(msg bulkStepMsg) tea.Cmd {
 	cmd := b.bar.SetPercent(float64(b.next) / float64(len(b.valid)))
 	if b.next >= len(b.valid) || b.canceled {
 		b.stage = bulkDone
-		return tea.Batch(cmd, status("Invited %d, skipped %d, failed %d.", b.invited, len(b.skipped), len(b.failed)))
+		return tea.Batch(cmd, status.Infof("Invited %d, skipped %d, failed %d.", b.invited, len(b.skipped), len(b.failed)))
 	}
 	return tea.Batch(cmd, b.send(b.next))
 }

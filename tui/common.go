@@ -28,17 +28,20 @@ type Deps struct {
 	Where string
 	// Notice is shown in the status line at start.
 	Notice string
-	// Ctx ends with the console's session: over SSH the session's (closing
-	// the connection cancels the work in flight), locally the program's.
-	// Every command a screen runs calls core with it. Default: one that
-	// Close cancels.
-	Ctx context.Context
+	// Context ends with the session: over SSH the connection's, locally the
+	// program's (Run ends it when the program stops). Every command a screen
+	// runs passes it on, so that closing the session cancels the work in
+	// flight. Nil: work is never cancelled (tests).
+	Context context.Context
 }
 
 // Common is shared by every screen: dependencies, size, styles and the
 // organization being managed. Only the root model changes it, in Update.
 type Common struct {
 	Deps
+	// Ctx is Deps.Context, never nil: every store call and mail action a
+	// screen's command makes takes it.
+	Ctx           context.Context
 	Width, Height int
 	IsDark        bool
 	Styles        Styles
@@ -93,12 +96,6 @@ func newStyles(isDark bool) Styles {
 
 // Messages every screen may return.
 
-// statusMsg shows a line in the status bar.
-type statusMsg struct {
-	text string
-	err  bool
-}
-
 // errMsg reports a failed operation in the status bar.
 type errMsg struct{ err error }
 
@@ -109,7 +106,8 @@ type doneMsg struct {
 	err       error
 	clipboard string // copy this with OSC 52
 	reload    bool   // reload the current screen
-	pop       int    // close this many screens
+	close     bool   // close the screen that sent it (the one on top)
+	back      bool   // close the dialogs on top, back to the page they were opened from
 	push      screen // then open this one
 	selectKey string // then select this row (by its key) of the screen on top
 }
@@ -117,24 +115,21 @@ type doneMsg struct {
 // refreshMsg asks the current screen to load its data again.
 type refreshMsg struct{}
 
-func status(format string, args ...any) tea.Cmd {
-	text := fmt.Sprintf(format, args...)
-	return func() tea.Msg { return statusMsg{text: text} }
-}
-
 // Key bindings shared by the root.
 type globalKeys struct {
 	Quit, Help, NextTab, PrevTab, Back key.Binding
+	SwitchOrg                          key.Binding // shown, and acting, with more than one organization
 	Sections                           []key.Binding
 }
 
 func newGlobalKeys() globalKeys {
 	g := globalKeys{
-		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
-		NextTab: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
-		PrevTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous section")),
-		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
+		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
+		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous section")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		SwitchOrg: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "switch organization")),
 	}
 	for i := range sections {
 		n := fmt.Sprint(i + 1)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -84,9 +85,8 @@ func newPortalContent(c *Common, p core.Portal, proj core.Project) *portalConten
 }
 
 func (v *portalContent) load() tea.Cmd {
-	svc, a, id, gen := v.c.Service, v.c.Actor, v.portal.ID, v.gen
+	ctx, svc, a, id, gen := v.c.Ctx, v.c.Service, v.c.Actor, v.portal.ID, v.gen
 	return work("Loading the portal's content", func() tea.Msg {
-		ctx := v.c.Ctx
 		msg := contentMsg{portal: id, gen: gen}
 		var err error
 		if msg.settings, err = svc.PortalSettingsOf(ctx, a, id); err != nil {
@@ -185,7 +185,7 @@ func (v *portalContent) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if len(v.moves) > 0 {
 			return v, v.nextMove()
 		}
-		return v, tea.Batch(v.load(), status("%q is now %d of %d.", msg.move.title, msg.move.position, len(v.res)))
+		return v, tea.Batch(v.load(), status.Infof("%q is now %d of %d.", msg.move.title, msg.move.position, len(v.res)))
 	case tea.KeyPressMsg:
 		l := v.current()
 		if cmd, used := l.update(msg); used {
@@ -219,7 +219,7 @@ func (v *portalContent) resourceKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	i := v.resources.selected()
 	if i < 0 || i >= len(v.res) {
 		if key.Matches(k, removeKey, moveUpKey, moveDownKey, wholeKey) {
-			return status("There is no resource to act on; n adds one."), true
+			return status.Infof("There is no resource to act on; n adds one."), true
 		}
 		return nil, false
 	}
@@ -230,11 +230,11 @@ func (v *portalContent) resourceKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, moveDownKey):
 		return v.move(i, 1), true
 	case key.Matches(k, removeKey):
-		svc, a, p := v.c.Service, v.c.Actor, v.portal
+		ctx, svc, a, p := v.c.Ctx, v.c.Service, v.c.Actor, v.portal
 		return push(newConfirm(v.c, fmt.Sprintf("Remove %q from /p/%s?", r.Title, p.Slug),
 			"It goes from the portal's page at once ("+r.URL+"); the resources after it move up.",
 			work("Removing the resource", func() tea.Msg {
-				if err := svc.RemoveResource(v.c.Ctx, a, p.ID, r.ID); err != nil {
+				if err := svc.RemoveResource(ctx, a, p.ID, r.ID); err != nil {
 					return doneMsg{err: err}
 				}
 				return doneMsg{status: fmt.Sprintf("Removed %q from /p/%s.", r.Title, p.Slug), reload: true}
@@ -259,14 +259,14 @@ func (v *portalContent) updateKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, wholeKey):
 		i := v.updates.selected()
 		if i < 0 || i >= len(v.ups) {
-			return status("There is no update to read; n posts one."), true
+			return status.Infof("There is no update to read; n posts one."), true
 		}
 		u := v.ups[i]
 		return push(newTextViewer(v.c, "Update of "+fmtDate(u.CreatedAt), [][2]string{
 			{"Posted", u.CreatedAt.Local().Format("Mon 2 Jan 2006 15:04")}, {"By", u.Author}, {"Emailed", emailedWord(u)},
 		}, u.Body)), true
 	case key.Matches(k, removeKey, moveUpKey, moveDownKey):
-		return status("Updates stay as posted, newest first: they are not removed or moved."), true
+		return status.Infof("Updates stay as posted, newest first: they are not removed or moved."), true
 	}
 	return nil, false
 }
@@ -280,7 +280,7 @@ func (v *portalContent) move(i, delta int) tea.Cmd {
 		if delta > 0 {
 			where = "last"
 		}
-		return status("%q is %s already.", v.res[i].Title, where)
+		return status.Infof("%q is %s already.", v.res[i].Title, where)
 	}
 	v.res[i], v.res[j] = v.res[j], v.res[i]
 	v.res[i].Position, v.res[j].Position = i+1, j+1
@@ -297,9 +297,9 @@ func (v *portalContent) nextMove() tea.Cmd {
 	m := v.moves[0]
 	v.moves = v.moves[1:]
 	v.moving = true
-	svc, a, id := v.c.Service, v.c.Actor, v.portal.ID
+	ctx, svc, a, id := v.c.Ctx, v.c.Service, v.c.Actor, v.portal.ID
 	return work("Moving the resource", func() tea.Msg {
-		return movedMsg{id, m, svc.MoveResource(v.c.Ctx, a, id, m.id, m.position)}
+		return movedMsg{id, m, svc.MoveResource(ctx, a, id, m.id, m.position)}
 	})
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -122,7 +123,7 @@ func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, nil
 	case tea.PasteMsg:
 		if f.focus == rAdd {
-			return f, status("Paste into a field: tab goes to them.")
+			return f, status.Infof("Paste into a field: tab goes to them.")
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -137,7 +138,7 @@ func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 			f.focus = (f.focus + rFields - 1) % rFields
 			return f, f.refocus()
 		case f.focus == rAdd && msg.Text != "":
-			return f, status("This is the button: enter adds the resource; tab goes back to the fields.")
+			return f, status.Infof("This is the button: enter adds the resource; tab goes back to the fields.")
 		}
 	}
 	var cmd tea.Cmd
@@ -166,14 +167,14 @@ func (f *resourceForm) clearOn(msg tea.Msg, field string) {
 func (f *resourceForm) add() tea.Cmd {
 	in := core.ResourceInput{Title: f.title.Value(), URL: f.url.Value(), Note: f.note.Value()}
 	f.errs = map[string]string{}
-	svc, a, p := f.c.Service, f.c.Actor, f.portal
+	ctx, svc, a, p := f.c.Ctx, f.c.Service, f.c.Actor, f.portal
 	return work("Adding the resource", func() tea.Msg {
-		r, err := svc.AddResource(f.c.Ctx, a, p.ID, in)
+		r, err := svc.AddResource(ctx, a, p.ID, in)
 		if err != nil {
 			return doneMsg{err: err}
 		}
 		return doneMsg{status: fmt.Sprintf("Added %q to /p/%s, at position %d.", r.Title, p.Slug, r.Position),
-			pop: 1, reload: true, selectKey: fmt.Sprint("r", r.ID)}
+			close: true, reload: true, selectKey: fmt.Sprint("r", r.ID)}
 	})
 }
 
@@ -246,9 +247,9 @@ func newUpdateComposer(c *Common, p core.Portal) *updateComposer {
 // count reads how many people may open the portal now: those an update
 // is emailed to (access, or an invitation not used yet).
 func (u *updateComposer) count() tea.Cmd {
-	svc, a, id := u.c.Service, u.c.Actor, u.portal.ID
+	ctx, svc, a, id := u.c.Ctx, u.c.Service, u.c.Actor, u.portal.ID
 	return work("Counting the people with access", func() tea.Msg {
-		people, err := svc.PortalMembers(u.c.Ctx, a, id)
+		people, err := svc.PortalMembers(ctx, a, id)
 		n := 0
 		for _, pm := range people {
 			if w := pm.AccessWord(); w == core.AccessYes || w == core.AccessInvited {
@@ -317,7 +318,7 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return u, nil
 	case tea.PasteMsg:
 		if u.focus != uBody {
-			return u, status("Paste into the update: shift+tab goes back to it.")
+			return u, status.Infof("Paste into the update: shift+tab goes back to it.")
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -336,9 +337,9 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 			u.email = !u.email
 			return u, nil
 		case u.focus == uEmail && msg.Text != "":
-			return u, status("Email or not is a choice: space changes it, tab goes to the next field.")
+			return u, status.Infof("Email or not is a choice: space changes it, tab goes to the next field.")
 		case u.focus == uPost && msg.Text != "":
-			return u, status("This is the button: enter posts the update; tab goes on to the update's text.")
+			return u, status.Infof("This is the button: enter posts the update; tab goes on to the update's text.")
 		}
 	}
 	if u.focus != uBody {
@@ -356,11 +357,11 @@ func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (u *updateComposer) post() tea.Cmd {
 	body, email := u.body.Value(), u.email
-	svc, a, p := u.c.Service, u.c.Actor, u.portal
+	ctx, svc, a, p := u.c.Ctx, u.c.Service, u.c.Actor, u.portal
 	u.errText = ""
 	u.layout()
 	return work("Posting the update", func() tea.Msg {
-		up, err := svc.PostUpdate(u.c.Ctx, a, p.ID, body, email)
+		up, err := svc.PostUpdate(ctx, a, p.ID, body, email)
 		if err != nil {
 			return doneMsg{err: err}
 		}
@@ -368,7 +369,7 @@ func (u *updateComposer) post() tea.Cmd {
 		if email {
 			text = fmt.Sprintf("Posted the update on /p/%s and emailed it to %s.", p.Slug, count(up.Emailed, "person", "people"))
 		}
-		return doneMsg{status: text, pop: 1, reload: true, selectKey: fmt.Sprint("u", up.ID)}
+		return doneMsg{status: text, close: true, reload: true, selectKey: fmt.Sprint("u", up.ID)}
 	})
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -32,6 +33,26 @@ func (b *base) Capturing() bool           { return false }
 func (b *base) Dirty() bool               { return false }
 func (b *base) FullHelp() [][]key.Binding { return nil }
 
+// dialog is a screen opened for one question on top of a page (a menu, a
+// prompt, a confirmation, a link shown): an operation finished from it
+// closes every dialog on top of that page (doneMsg.back), however many.
+type dialog interface{ isDialog() }
+
+func isDialog(s screen) bool {
+	_, ok := s.(dialog)
+	return ok
+}
+
+func (*confirm) isDialog()    {}
+func (*menu) isDialog()       {}
+func (*prompt) isDialog()     {}
+func (*linkDialog) isDialog() {}
+
+// closeSelf is what a screen returns to close itself.
+func closeSelf(text string) tea.Cmd {
+	return func() tea.Msg { return doneMsg{close: true, status: text} }
+}
+
 // ---- confirmation
 
 // confirm asks a yes/no question before a destructive action.
@@ -59,9 +80,9 @@ func (d *confirm) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(k, yesKey):
-			return d, tea.Sequence(func() tea.Msg { return doneMsg{pop: 1} }, d.action)
+			return d, tea.Sequence(closeSelf(""), d.action)
 		case key.Matches(k, noKey):
-			return d, func() tea.Msg { return doneMsg{pop: 1, status: "Nothing was changed."} }
+			return d, closeSelf("Nothing was changed.")
 		}
 	}
 	return d, nil
@@ -133,7 +154,7 @@ func (m *menu) Update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	switch {
 	case k.String() == "esc":
-		return m, func() tea.Msg { return doneMsg{pop: 1} }
+		return m, closeSelf("")
 	case k.String() == "ctrl+c":
 		return m, nil
 	case key.Matches(k, upKey):
@@ -155,7 +176,7 @@ func (m *menu) Update(msg tea.Msg) (screen, tea.Cmd) {
 func (m *menu) choose() tea.Cmd {
 	it := m.items[m.cursor]
 	if it.why != "" {
-		return status("%s: %s", it.label, it.why)
+		return status.Infof("%s: %s", it.label, it.why)
 	}
 	return it.action()
 }
@@ -267,7 +288,7 @@ func (d *linkDialog) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "enter", "esc", "q":
-			return d, func() tea.Msg { return doneMsg{pop: 1} }
+			return d, closeSelf("")
 		case "c":
 			return d, func() tea.Msg { return doneMsg{status: "Copied the link to the clipboard again.", clipboard: d.il.URL} }
 		}

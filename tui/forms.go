@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"latchkey/tui/components/status"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -58,5 +59,5 @@ func closeForm(status string) tea.Cmd { return func() tea.Msg { return closeMsg{
 // choiceHint answers a key that a choice does not take (a letter), so
 // that no key goes unanswered.
 func choiceHint(what string) tea.Cmd {
-	return status("%s is a choice: ←/→ changes it, tab goes to the next field.", what)
+	return status.Infof("%s is a choice: ←/→ changes it, tab goes to the next field.", what)
 }

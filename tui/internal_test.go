@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 	"testing"
@@ -29,8 +30,8 @@ func TestPanicInAScreenIsReported(t *testing.T) {
 	a := adminConsole(t, storetest.New(t))
 	a.stack = []screen{&boom{base{c: a.c}}}
 	a.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
-	if !a.isErr || !strings.Contains(a.status, "Internal error in Boom") || !strings.Contains(a.status, "kaboom") {
-		t.Fatalf("status %q", a.status)
+	if !a.status.IsError() || !strings.Contains(a.status.Text(), "Internal error in Boom") || !strings.Contains(a.status.Text(), "kaboom") {
+		t.Fatalf("status %q", a.status.Text())
 	}
 	if _, ok := a.top().(*projects); !ok {
 		t.Fatalf("the section did not start over: %T", a.top())
@@ -218,8 +219,8 @@ func TestPreloadSurvivesAPanickingScreen(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("Preload did not return")
 		}
-		if !a.isErr || !strings.Contains(a.status, tc.status) {
-			t.Errorf("status %q, want %q", a.status, tc.status)
+		if !a.status.IsError() || !strings.Contains(a.status.Text(), tc.status) {
+			t.Errorf("status %q, want %q", a.status.Text(), tc.status)
 		}
 		if a.loadNow {
 			t.Error("screens opened later would load in the UI's goroutine")
@@ -299,10 +300,10 @@ func TestKeyMenuOffersOnlyKeysTheUserMayManage(t *testing.T) {
 func TestSwitchingSectionsClearsTheStatus(t *testing.T) {
 	a := adminConsole(t, demoEnv(t))
 	a.Preload(t.Context())
-	a.status, a.isErr = "Nothing was changed.", false
+	a.status.Set(status.Msg{Kind: status.KindInfo, Text: "Nothing was changed."})
 	a.Update(tea.KeyPressMsg{Code: '3', Text: "3"})
-	if a.status != "" || a.section != 2 {
-		t.Fatalf("section %d, status %q", a.section, a.status)
+	if a.status.Text() != "" || a.section != 2 {
+		t.Fatalf("section %d, status %q", a.section, a.status.Text())
 	}
 }
 
@@ -540,8 +541,8 @@ func TestSectionsComeBackAsLeft(t *testing.T) {
 	}
 	// Its own key starts a section afresh, asking first while input would be lost.
 	press(tea.KeyPressMsg{Code: tea.KeyEscape}, char('1'), char('1'))
-	if !strings.Contains(a.status, "unsaved input. Start Projects afresh anyway?") {
-		t.Fatalf("status %q", a.status)
+	if !strings.Contains(a.status.Text(), "unsaved input. Start Projects afresh anyway?") {
+		t.Fatalf("status %q", a.status.Text())
 	}
 	press(char('n'))
 	if got, _ := a.top().(*projects).selected(); got.Project.ID != want.Project.ID {

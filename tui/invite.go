@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -77,9 +78,8 @@ func newInviteSection(c *Common) *invite {
 }
 
 func (f *invite) Init() tea.Cmd {
-	svc, a, org := f.c.Service, f.c.Actor, f.c.Org.ID
+	ctx, svc, a, org := f.c.Ctx, f.c.Service, f.c.Actor, f.c.Org.ID
 	load := work("Loading portals", func() tea.Msg {
-		ctx := f.c.Ctx
 		by, err := svc.RoleIn(ctx, a, org)
 		if err != nil {
 			return invitePortalsMsg{err: err}
@@ -244,7 +244,7 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 		f.errs = map[string]string{}
 		f.focus = fEmail
 		f.sent = false
-		return f, tea.Batch(f.focusInput(), func() tea.Msg { return statusMsg{text: msg.status} })
+		return f, tea.Batch(f.focusInput(), status.Info(msg.status))
 	case tea.PasteMsg:
 		if !f.active {
 			return f, notEdited()
@@ -300,7 +300,7 @@ func (f *invite) Update(msg tea.Msg) (screen, tea.Cmd) {
 // notEdited answers a key that would have typed into the form while it is
 // not being edited.
 func notEdited() tea.Cmd {
-	return status("The form is not being edited: press enter to edit it.")
+	return status.Infof("The form is not being edited: press enter to edit it.")
 }
 
 // focusOn blurs every text field, then focuses the one at field, if any.
@@ -345,9 +345,9 @@ func (f *invite) send(replace bool) tea.Cmd {
 		}
 		in.GuestUntil = d
 	}
-	svc, a := f.c.Service, f.c.Actor
+	ctx, svc, a := f.c.Ctx, f.c.Service, f.c.Actor
 	return work("Sending the invitation", func() tea.Msg {
-		res, err := svc.Invite(f.c.Ctx, a, in)
+		res, err := svc.Invite(ctx, a, in)
 		if err != nil {
 			return inviteResultMsg{err: err}
 		}

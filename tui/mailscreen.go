@@ -59,14 +59,14 @@ func (m *mailScreen) catcher() bool {
 }
 
 func (m *mailScreen) load() tea.Cmd {
-	svc, a := m.c.Service, m.c.Actor
+	ctx, svc, a := m.c.Ctx, m.c.Service, m.c.Actor
 	cmds := []tea.Cmd{work("Loading the outbox", func() tea.Msg {
-		items, err := svc.Outbox(m.c.Ctx, a, 0, 500)
+		items, err := svc.Outbox(ctx, a, 0, 500)
 		return outboxMsg{items, err}
 	})}
 	if m.catcher() {
 		cmds = append(cmds, work("Loading caught mail", func() tea.Msg {
-			items, err := svc.CaughtMails(m.c.Ctx, a, 0, core.MaxCaught)
+			items, err := svc.CaughtMails(ctx, a, 0, core.MaxCaught)
 			return caughtMsg{items, err}
 		}))
 	}
@@ -172,9 +172,9 @@ func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (m *mailScreen) open(id uint64) tea.Cmd {
-	svc, a, c := m.c.Service, m.c.Actor, m.c
+	ctx, svc, a, c := m.c.Ctx, m.c.Service, m.c.Actor, m.c
 	return work("Opening the message", func() tea.Msg {
-		cm, err := svc.CaughtMail(m.c.Ctx, a, id)
+		cm, err := svc.CaughtMail(ctx, a, id)
 		if err != nil {
 			return doneMsg{err: err}
 		}

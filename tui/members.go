@@ -46,13 +46,13 @@ func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 }
 
 func (m *members) load() tea.Cmd {
-	svc, a, id, org := m.c.Service, m.c.Actor, m.portal.ID, m.portal.OrgID
+	ctx, svc, a, id, org := m.c.Ctx, m.c.Service, m.c.Actor, m.portal.ID, m.portal.OrgID
 	return work("Loading members", func() tea.Msg {
-		items, err := svc.PortalMembers(m.c.Ctx, a, id)
+		items, err := svc.PortalMembers(ctx, a, id)
 		if err != nil {
 			return membersMsg{portal: id, err: err}
 		}
-		by, err := svc.RoleIn(m.c.Ctx, a, org)
+		by, err := svc.RoleIn(ctx, a, org)
 		return membersMsg{id, items, by, err}
 	})
 }
@@ -130,18 +130,18 @@ func (m *members) View() string { return m.list.view() }
 
 // menu is the member menu of DESIGN.md.
 func (m *members) menu(pm core.PortalMember) screen {
-	c, svc, a, p := m.c, m.c.Service, m.c.Actor, m.portal
+	c, ctx, svc, a, p := m.c, m.c.Ctx, m.c.Service, m.c.Actor, m.portal
 	email := pm.Email
 	active := pm.LinkState == core.LinkActive
 	do := pm.Actions // core's decisions: the menu only renders them
 	generate := func() tea.Cmd {
 		return work("Generating a new link", func() tea.Msg {
-			il, err := svc.GenerateLink(m.c.Ctx, a, p.ID, email)
+			il, err := svc.GenerateLink(ctx, a, p.ID, email)
 			if err != nil {
 				return doneMsg{err: err}
 			}
 			return doneMsg{status: "New link for " + email + ": emailed and copied to your clipboard.", clipboard: il.URL,
-				pop: 1, push: newLinkDialog(c, "New magic link for "+email, email, il)}
+				back: true, push: newLinkDialog(c, "New magic link for "+email, email, il)}
 		})
 	}
 	// What each item does, shown under the items while it is chosen.
@@ -175,51 +175,51 @@ func (m *members) menu(pm core.PortalMember) screen {
 		{label: "Deactivate", desc: deactivateDesc, why: do.Deactivate.Why(), action: func() tea.Cmd {
 			return push(newConfirm(c, "Deactivate "+email+"'s magic link?", deactivateNote,
 				work("Deactivating", func() tea.Msg {
-					if err := svc.DeactivateLink(m.c.Ctx, a, p.ID, email); err != nil {
+					if err := svc.DeactivateLink(ctx, a, p.ID, email); err != nil {
 						return doneMsg{err: err}
 					}
-					return doneMsg{status: email + "'s link is deactivated.", pop: 1, reload: true}
+					return doneMsg{status: email + "'s link is deactivated.", back: true, reload: true}
 				})))
 		}},
 		{label: "Copy magic link", desc: "Copies the active link to your clipboard again and shows it, with a QR code.", why: do.Copy.Why(), action: func() tea.Cmd {
 			return work("Copying the link", func() tea.Msg {
-				il, err := svc.RevealLink(m.c.Ctx, a, p.ID, email)
+				il, err := svc.RevealLink(ctx, a, p.ID, email)
 				if err != nil {
 					return doneMsg{err: err}
 				}
 				return doneMsg{status: "Copied " + email + "'s link to your clipboard.", clipboard: il.URL,
-					pop: 1, push: newLinkDialog(c, email+"'s magic link", "", il)}
+					back: true, push: newLinkDialog(c, email+"'s magic link", "", il)}
 			})
 		}},
 		{label: "Resend link email", desc: "Emails " + email + " the active link again.", why: do.Resend.Why(), action: func() tea.Cmd {
 			return work("Queueing the email", func() tea.Msg {
-				if err := svc.ResendLink(m.c.Ctx, a, p.ID, email); err != nil {
+				if err := svc.ResendLink(ctx, a, p.ID, email); err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{status: "Emailed " + email + " their link again.", pop: 1}
+				return doneMsg{status: "Emailed " + email + " their link again.", back: true}
 			})
 		}},
 		{label: "Change role", desc: "Their role in the organization, for every portal of it.", why: do.ChangeRole.Why(), action: func() tea.Cmd {
 			return push(newRolePicker(c, "Change "+email+"'s role", pm.Role, do.Roles, func(role core.Role, until time.Time) tea.Cmd {
 				return work("Changing the role", func() tea.Msg {
-					if err := svc.ChangeRole(m.c.Ctx, a, p.OrgID, pm.UserID, role, until); err != nil {
+					if err := svc.ChangeRole(ctx, a, p.OrgID, pm.UserID, role, until); err != nil {
 						return doneMsg{err: err}
 					}
 					s := fmt.Sprintf("%s is now %s.", email, role)
 					if !until.IsZero() {
 						s = fmt.Sprintf("%s is now a guest until %s.", email, fmtDate(until))
 					}
-					return doneMsg{status: s, pop: 2, reload: true}
+					return doneMsg{status: s, back: true, reload: true}
 				})
 			}))
 		}},
 		{label: "Remove portal access", desc: removeDesc, why: do.RemoveAccess.Why(), action: func() tea.Cmd {
 			return push(newConfirm(c, "Remove "+email+"'s access to "+p.Title+"?", removeNote,
 				work("Removing access", func() tea.Msg {
-					if err := svc.RemoveAccess(m.c.Ctx, a, p.ID, email); err != nil {
+					if err := svc.RemoveAccess(ctx, a, p.ID, email); err != nil {
 						return doneMsg{err: err}
 					}
-					return doneMsg{status: email + " no longer has access to " + p.Title + ".", pop: 1, reload: true}
+					return doneMsg{status: email + " no longer has access to " + p.Title + ".", back: true, reload: true}
 				})))
 		}},
 		{label: "Link history", desc: "Every event of their links here: created, emailed, viewed (a mail scanner's views marked), redeemed, code used, ended.", why: do.History.Why(), action: func() tea.Cmd {
@@ -287,7 +287,7 @@ func newRolePicker(c *Common, heading string, current core.Role, choices []core.
 
 // pickThenClose closes the date prompt once the role change is sent.
 func pickThenClose(cmd tea.Cmd) tea.Cmd {
-	return tea.Sequence(func() tea.Msg { return doneMsg{pop: 1} }, cmd)
+	return tea.Sequence(closeSelf(""), cmd)
 }
 
 func (r *rolePicker) Update(msg tea.Msg) (screen, tea.Cmd) {

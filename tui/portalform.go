@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 	"slices"
 	"strings"
 
@@ -137,13 +138,12 @@ func (f *portalForm) values() portalValues {
 // load reads the portal's settings (its contact is an email only there)
 // and the people who may be its contact: the owner, managers and members.
 func (f *portalForm) load() tea.Cmd {
-	svc, a, org := f.c.Service, f.c.Actor, f.project.OrgID
+	ctx, svc, a, org := f.c.Ctx, f.c.Service, f.c.Actor, f.project.OrgID
 	var id uint64
 	if f.existing != nil {
 		id = f.existing.ID
 	}
 	return work("Loading the portal's settings", func() tea.Msg {
-		ctx := f.c.Ctx
 		var msg portalFormMsg
 		if id != 0 {
 			ps, err := svc.PortalSettingsOf(ctx, a, id)
@@ -284,7 +284,7 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, nil
 	case tea.PasteMsg:
 		if !f.typing() {
-			return f, status("Paste into a text field: this one is a choice.")
+			return f, status.Infof("Paste into a text field: this one is a choice.")
 		}
 	case tea.KeyPressMsg:
 		switch {
@@ -344,16 +344,16 @@ func (f *portalForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (f *portalForm) save() tea.Cmd {
 	if !f.loaded {
-		return status("Still reading the portal's settings; press ctrl+s again in a moment.")
+		return status.Infof("Still reading the portal's settings; press ctrl+s again in a moment.")
 	}
 	in := core.PortalSettings{Title: f.title.Value(), Slug: f.slug.Value(), Access: accessLevels[f.access],
 		Disclosure: disclosures[f.disclosure], Welcome: f.welcome.Value(), Upstream: f.upstream.Value(),
 		Host: f.host.Value(), Contact: f.contacts[f.contact].email, Language: languages[f.lang]}
 	f.errs = map[string]string{}
 	f.layout()
-	svc, a, proj := f.c.Service, f.c.Actor, f.project
+	ctx, svc, a, proj := f.c.Ctx, f.c.Service, f.c.Actor, f.project
 	return work("Saving the portal", func() tea.Msg {
-		p, err := svc.SetPortal(f.c.Ctx, a, proj.ID, in)
+		p, err := svc.SetPortal(ctx, a, proj.ID, in)
 		if err != nil {
 			return doneMsg{err: err}
 		}
@@ -361,7 +361,7 @@ func (f *portalForm) save() tea.Cmd {
 		if p.Upstream != "" {
 			text += " It fronts " + p.Upstream + "."
 		}
-		return doneMsg{status: text, pop: 1, reload: true}
+		return doneMsg{status: text, close: true, reload: true}
 	})
 }
 

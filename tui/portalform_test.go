@@ -132,8 +132,8 @@ func TestPortalFormAsksBeforeDiscarding(t *testing.T) {
 	c.key("enter") // out of habit: keeps the input
 	c.screen()
 	app := c.tm.FinalModel(t).(*App)
-	if f, ok := app.top().(*portalForm); !ok || f.title.Value() != "Website Redesign and more" || app.status != "" {
-		t.Fatalf("after enter: %T, status %q", app.top(), app.status)
+	if f, ok := app.top().(*portalForm); !ok || f.title.Value() != "Website Redesign and more" || app.status.Text() != "" {
+		t.Fatalf("after enter: %T, status %q", app.top(), app.status.Text())
 	}
 
 	c = startConsole(t)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/status"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -49,9 +50,9 @@ func (p *projects) fetch() tea.Msg { return p.loader()() }
 
 // loader reads what it needs now: the load may run in another goroutine.
 func (p *projects) loader() func() tea.Msg {
-	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
+	ctx, svc, a, org := p.c.Ctx, p.c.Service, p.c.Actor, p.c.Org.ID
 	return func() tea.Msg {
-		items, err := svc.Projects(p.c.Ctx, a, org)
+		items, err := svc.Projects(ctx, a, org)
 		return projectsMsg{org, items, err}
 	}
 }
@@ -126,7 +127,7 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case !ok:
 		case key.Matches(msg, openKey):
 			if d := sel.Actions.Portal; !d.OK() {
-				return p, status("%s. Press e to create one.", d.Reason())
+				return p, status.Infof("%s. Press e to create one.", d.Reason())
 			}
 			return p, push(newMembers(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, inviteKey):
@@ -137,12 +138,12 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, push(newInvite(p.c, portalID))
 		case key.Matches(msg, activityKey):
 			if d := sel.Actions.Portal; !d.OK() {
-				return p, status("%s, so no activity.", d.Reason())
+				return p, status.Infof("%s, so no activity.", d.Reason())
 			}
 			return p, push(newActivity(p.c, *sel.Portal))
 		case key.Matches(msg, contentKey):
 			if d := sel.Actions.Portal; !d.OK() {
-				return p, status("%s, so no content. Press e to create one.", d.Reason())
+				return p, status.Infof("%s, so no content. Press e to create one.", d.Reason())
 			}
 			return p, push(newPortalContent(p.c, *sel.Portal, sel.Project))
 		case key.Matches(msg, portalKey):
@@ -155,29 +156,29 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (p *projects) newProject() tea.Cmd {
-	svc, a, org := p.c.Service, p.c.Actor, p.c.Org.ID
+	ctx, svc, a, org := p.c.Ctx, p.c.Service, p.c.Actor, p.c.Org.ID
 	return push(newPrompt(p.c, "New project", "Name of the new project", "A project can get a portal afterwards (e on the project).", "",
 		func(name string) tea.Cmd {
 			return work("Creating project", func() tea.Msg {
-				proj, err := svc.CreateProject(p.c.Ctx, a, org, name)
+				proj, err := svc.CreateProject(ctx, a, org, name)
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{pop: 1, reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
+				return doneMsg{back: true, reload: true, selectKey: fmt.Sprint(proj.ID), status: "Created the project " + proj.Name + ". Press e on it to give it a portal."}
 			})
 		}))
 }
 
 func (p *projects) rename(proj core.Project) tea.Cmd {
-	svc, a := p.c.Service, p.c.Actor
+	ctx, svc, a := p.c.Ctx, p.c.Service, p.c.Actor
 	return push(newPrompt(p.c, "Rename project", "New name of "+proj.Name, "Its portal keeps its title and address (e on the project changes them).", proj.Name,
 		func(name string) tea.Cmd {
 			return work("Renaming project", func() tea.Msg {
-				renamed, err := svc.RenameProject(p.c.Ctx, a, proj.ID, name)
+				renamed, err := svc.RenameProject(ctx, a, proj.ID, name)
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{pop: 1, reload: true, status: "Renamed " + proj.Name + " to " + renamed.Name + "."}
+				return doneMsg{back: true, reload: true, status: "Renamed " + proj.Name + " to " + renamed.Name + "."}
 			})
 		}))
 }

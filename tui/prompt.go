@@ -10,7 +10,7 @@ import (
 )
 
 // prompt asks for one line of text; submit runs the change (and on success
-// closes the prompt with doneMsg{pop: 1}).
+// closes the dialogs it was asked from, doneMsg.back).
 type prompt struct {
 	base
 	title, label, hint string
@@ -56,7 +56,7 @@ func (p *prompt) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case "enter":
 			return p, p.submit(p.input.Value())
 		case "esc":
-			return p, func() tea.Msg { return doneMsg{pop: 1, status: "Nothing was changed."} }
+			return p, closeSelf("Nothing was changed.")
 		}
 	case tea.PasteMsg:
 	case restyleMsg:

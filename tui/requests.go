@@ -45,9 +45,8 @@ func newRequests(c *Common) *requests {
 }
 
 func (r *requests) load() tea.Cmd {
-	svc, a, org := r.c.Service, r.c.Actor, r.c.Org.ID
+	ctx, svc, a, org := r.c.Ctx, r.c.Service, r.c.Actor, r.c.Org.ID
 	return work("Loading requests", func() tea.Msg {
-		ctx := r.c.Ctx
 		by, err := svc.RoleIn(ctx, a, org)
 		if err != nil {
 			return requestsMsg{org: org, err: err}
@@ -111,7 +110,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 			break
 		}
 		q := r.items[i]
-		svc, a := r.c.Service, r.c.Actor
+		ctx, svc, a := r.c.Ctx, r.c.Service, r.c.Actor
 		switch {
 		case key.Matches(msg, grantKey):
 			return r, push(newRolePickerFor(r.c, q))
@@ -119,7 +118,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return r, push(newConfirm(r.c, "Dismiss "+q.Email+"'s request for "+q.Portal.Title+"?",
 				"They are not told. If they ask again, you hear about it (at most once a day).",
 				work("Dismissing", func() tea.Msg {
-					if err := svc.DismissRequest(r.c.Ctx, a, q.ID); err != nil {
+					if err := svc.DismissRequest(ctx, a, q.ID); err != nil {
 						return doneMsg{err: err}
 					}
 					return doneMsg{status: "Dismissed " + q.Email + "'s request.", reload: true}
@@ -143,7 +142,7 @@ func (r *requests) View() string {
 
 // newRolePickerFor grants a request with a chosen role (client by default).
 func newRolePickerFor(c *Common, q core.RequestView) screen {
-	svc, a := c.Service, c.Actor
+	ctx, svc, a := c.Ctx, c.Service, c.Actor
 	heading := "Grant " + q.Email + " access to " + q.Portal.Title + " as…"
 	if w := q.Note.Warning(); w != "" {
 		heading += "\n" + c.Styles.Warn.Render("This address is "+w+".")
@@ -151,15 +150,15 @@ func newRolePickerFor(c *Common, q core.RequestView) screen {
 	var grant func(role core.Role, confirmed bool) tea.Cmd
 	grant = func(role core.Role, confirmed bool) tea.Cmd {
 		return work("Granting", func() tea.Msg {
-			res, err := svc.GrantRequest(c.Ctx, a, core.GrantInput{RequestID: q.ID, Role: role, Confirmed: confirmed})
+			res, err := svc.GrantRequest(ctx, a, core.GrantInput{RequestID: q.ID, Role: role, Confirmed: confirmed})
 			var ce *core.ConfirmationError
 			if errors.As(err, &ce) { // a look-alike address: ask once more
-				return doneMsg{pop: 1, push: newConfirm(c, ce.Question, ce.Detail, grant(role, true))}
+				return doneMsg{back: true, push: newConfirm(c, ce.Question, ce.Detail, grant(role, true))}
 			}
 			if err != nil {
 				return doneMsg{err: err}
 			}
-			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, res.Role), pop: 1, reload: true}
+			return doneMsg{status: fmt.Sprintf("Granted: %s is invited to %s as %s; the email is on its way.", res.Invitation.Email, q.Portal.Title, res.Role), back: true, reload: true}
 		})
 	}
 	p := newRolePicker(c, heading, "", q.Actions.Roles, func(role core.Role, until time.Time) tea.Cmd { return grant(role, false) })

@@ -13,9 +13,9 @@ import (
 // Run shows the console on a terminal until the person quits or ctx ends
 // (then it returns nil).
 func Run(ctx context.Context, deps Deps, in io.Reader, out io.Writer, opts ...tea.ProgramOption) error {
-	if deps.Ctx == nil {
-		deps.Ctx = ctx // the program's: leaving the console cancels its work
-	}
+	ctx, cancel := context.WithCancel(ctx) // the work a screen started ends with the program
+	defer cancel()
+	deps.Context = ctx
 	app := New(deps)
 	defer app.Close()
 	if f, ok := out.(*os.File); ok {

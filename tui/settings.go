@@ -56,10 +56,10 @@ func newSettings(c *Common) *settings {
 }
 
 func (s *settings) load() tea.Cmd {
-	svc, a, org := s.c.Service, s.c.Actor, s.c.Org.ID
+	ctx, svc, a, org := s.c.Ctx, s.c.Service, s.c.Actor, s.c.Org.ID
 	return tea.Batch(
 		work("Loading portals", func() tea.Msg {
-			items, err := svc.Projects(s.c.Ctx, a, org)
+			items, err := svc.Projects(ctx, a, org)
 			return settingsProjectsMsg{org, items, err}
 		}),
 		work("Loading people", s.peopleLoader()))
@@ -69,9 +69,8 @@ func (s *settings) load() tea.Cmd {
 // the console's user may manage those keys; it reads what it needs now, as
 // it runs in another goroutine.
 func (s *settings) peopleLoader() func() tea.Msg {
-	svc, a, org := s.c.Service, s.c.Actor, s.c.Org.ID
+	ctx, svc, a, org := s.c.Ctx, s.c.Service, s.c.Actor, s.c.Org.ID
 	return func() tea.Msg {
-		ctx := s.c.Ctx
 		items, err := svc.Members(ctx, a, org)
 		var console []core.OrgMember
 		keys := map[uint64]string{}
@@ -199,7 +198,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (s *settings) keyMenu(m core.OrgMember) screen {
-	c, svc, a := s.c, s.c.Service, s.c.Actor
+	c, ctx, svc, a := s.c, s.c.Ctx, s.c.Service, s.c.Actor
 	email := m.User.Email
 	why := s.keysWhy[m.User.ID] // the keys of others are an owner's (of all their organizations) to manage
 	items := []menuItem{{label: "Add an SSH key", why: why, action: func() tea.Cmd {
@@ -209,11 +208,11 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 		}
 		return push(newPrompt(c, "Add a key", "Paste "+email+"'s public key (the contents of their .pub file)", hint, "", func(line string) tea.Cmd {
 			return work("Adding the key", func() tea.Msg {
-				k, err := svc.AddSSHKey(s.c.Ctx, a, email, line)
+				k, err := svc.AddSSHKey(ctx, a, email, line)
 				if err != nil {
 					return doneMsg{err: err}
 				}
-				return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", pop: 2, reload: true}
+				return doneMsg{status: "Added " + k.Fingerprint + " for " + email + ".", back: true, reload: true}
 			})
 		}))
 	}}}
@@ -226,10 +225,10 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 		items = append(items, menuItem{label: label, why: why, action: func() tea.Cmd {
 			return push(newConfirm(c, "Remove this key of "+email+"?", k.Fingerprint+"\nSSH sessions opened with it keep running until they end; new ones are refused.",
 				work("Removing the key", func() tea.Msg {
-					if err := svc.RemoveSSHKey(s.c.Ctx, a, k.Fingerprint); err != nil {
+					if err := svc.RemoveSSHKey(ctx, a, k.Fingerprint); err != nil {
 						return doneMsg{err: err}
 					}
-					return doneMsg{status: "Removed " + k.Fingerprint + ".", pop: 1, reload: true}
+					return doneMsg{status: "Removed " + k.Fingerprint + ".", back: true, reload: true}
 				})))
 		}})
 	}
@@ -256,13 +255,13 @@ type createOrg struct{ *prompt }
 type orgCreatedMsg struct{ name string }
 
 func newCreateOrg(c *Common) screen {
-	svc, a := c.Service, c.Actor
+	ctx, svc, a := c.Ctx, c.Service, c.Actor
 	p := newPrompt(c, "Welcome", "Name of your organization", "latchkey is empty. Create the first organization; you are its instance admin.", "",
 		func(name string) tea.Cmd {
 			return push(newPrompt(c, "Owner", "Email of "+name+"'s owner", "The owner gets every right in the organization and can sign in with Restore password.", "",
 				func(email string) tea.Cmd {
 					return work("Creating the organization", func() tea.Msg {
-						if _, err := svc.CreateOrg(c.Ctx, a, core.NewOrg{Name: name, OwnerEmail: email}); err != nil {
+						if _, err := svc.CreateOrg(ctx, a, core.NewOrg{Name: name, OwnerEmail: email}); err != nil {
 							return doneMsg{err: err}
 						}
 						return orgCreatedMsg{name}

@@ -3,6 +3,7 @@ package mail_test
 import (
 	"bytes"
 	"flag"
+	"latchkey/core/mail/message"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -122,7 +123,7 @@ func goldenMessage(t *testing.T, c *lkmail.Composer, lang string, kind core.Mail
 			if !strings.HasPrefix(msg.Header.Get("Content-Type"), "multipart/alternative;") {
 				t.Errorf("content type %q", msg.Header.Get("Content-Type"))
 			}
-			p, err := lkmail.Parse(env.Data)
+			p, err := message.Parse(env.Data)
 			if err != nil || p.Text == "" || p.HTML == "" || p.Subject != env.Subject {
 				t.Fatalf("parts: %v, text %d bytes, html %d bytes, subject %q", err, len(p.Text), len(p.HTML), p.Subject)
 			}
@@ -211,7 +212,7 @@ func TestAccessRequestNamesTheSSHCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := lkmail.Parse(env.Data)
+		p, err := message.Parse(env.Data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package mail_test
 
 import (
+	"latchkey/core/mail/message"
 	"strings"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestEveryQueuedMailRenders(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s to %s: %v", m.Kind, m.To, err)
 		}
-		p, err := mail.Parse(env.Data)
+		p, err := message.Parse(env.Data)
 		if err != nil {
 			t.Fatal(err)
 		}

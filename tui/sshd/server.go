@@ -233,7 +233,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	app := tui.New(tui.Deps{Service: s.cfg.Service, Actor: actor, CatcherOn: s.cfg.CatcherOn, SSHLogin: s.cfg.SSHLogin, Where: "ssh",
-		Ctx: sess.Context()}) // closing the connection cancels the console's work in flight
+		Context: sess.Context()}) // closing the connection cancels the console's work in flight
 	app.SetSize(pty.Window.Width, pty.Window.Height)
 	app.Preload(sess.Context())
 	opts := append(bm.MakeOptions(sess), tea.WithContext(sess.Context()), tea.WithoutSignalHandler())
