@@ -46,13 +46,13 @@ func newAudit(c *Common) *audit {
 	v.list = newListView(c, []column{
 		// At 100 columns: when, who, what, on whom, on which portal;
 		// where from and the detail as the width allows, and whole with enter.
-		{title: "When", min: 12},
-		{title: "Who", min: 14, flex: 2},
-		{title: "Action", min: 16, flex: 1},
-		{title: "Target", min: 16, flex: 2},
-		{title: "Portal", min: 19, drop: 1}, // "/p/website-redesign"
-		{title: "From", min: 17, flex: 1, drop: 2},
-		{title: "Detail", min: 16, flex: 3, drop: 3},
+		{Title: "When", Min: 12},
+		{Title: "Who", Min: 14, Flex: 2},
+		{Title: "Action", Min: 16, Flex: 1},
+		{Title: "Target", Min: 16, Flex: 2},
+		{Title: "Portal", Min: 19, Drop: 1}, // "/p/website-redesign"
+		{Title: "From", Min: 17, Flex: 1, Drop: 2},
+		{Title: "Detail", Min: 16, Flex: 3, Drop: 3},
 	}, "Nothing has happened yet.")
 	return v
 }
@@ -80,10 +80,10 @@ func (v *audit) Title() string {
 	}
 	return "Audit log"
 }
-func (v *audit) Capturing() bool { return v.list.capturing() }
-func (v *audit) holdsEsc() bool  { return v.list.holdsEsc() }
+func (v *audit) Capturing() bool { return v.list.Capturing() }
+func (v *audit) holdsEsc() bool  { return v.list.HoldsEsc() }
 func (v *audit) ShortHelp() []key.Binding {
-	if h := v.list.typingHelp(); h != nil {
+	if h := v.list.TypingHelp(); h != nil {
 		return h
 	}
 	keys := []key.Binding{detailsKey, newestKey}
@@ -114,19 +114,19 @@ func (v *audit) Update(msg tea.Msg) (screen, tea.Cmd) {
 // line the new events above the rows shown.
 func (v *audit) mark() {
 	l := v.list
-	l.note = ""
-	if len(l.visible) == 0 || l.offset >= len(l.visible) || len(l.rows) != len(v.events) {
+	l.Note = ""
+	if len(l.Visible()) == 0 || l.Offset() >= len(l.Visible()) || l.Len() != len(v.events) {
 		return
 	}
-	v.seen = max(v.seen, v.events[l.visible[l.offset]].ID) // the newest of the rows shown
+	v.seen = max(v.seen, v.events[l.Visible()[l.Offset()]].ID) // the newest of the rows shown
 	n := 0
-	for _, i := range l.visible[:l.offset] {
+	for _, i := range l.Visible()[:l.Offset()] {
 		if v.events[i].ID > v.seen {
 			n++
 		}
 	}
 	if n > 0 {
-		l.note = "↑ " + count(n, "new event", "new events") + " above · g shows them"
+		l.Note = "↑ " + count(n, "new event", "new events") + " above · g shows them"
 	}
 }
 
@@ -137,7 +137,7 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		v.list.restyle()
+		v.list.Restyle()
 	case refreshMsg, doneNotice:
 		return v, v.load(0)
 	case auditMsg:
@@ -168,25 +168,25 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 			v.more = len(msg.events) == auditPage
 		}
 		v.layout()
-		onNewest := msg.q.BeforeID == 0 && v.list.cursor == 0 // or nothing listed yet
+		onNewest := msg.q.BeforeID == 0 && v.list.Cursor() == 0 // or nothing listed yet
 		rows, keys := make([][]string, len(v.events)), make([]string, len(v.events))
 		for i, e := range v.events {
 			rows[i], keys[i] = []string{fmtTime(e.At), e.Actor, e.Action, e.Target, portalOf(e), e.Source, e.Detail}, fmt.Sprint(e.ID)
 		}
-		v.list.setRows(rows, keys)
+		v.list.SetRows(rows, keys)
 		if onNewest {
-			v.list.moveTo(0) // follow the newest
+			v.list.MoveTo(0) // follow the newest
 		}
 		if msg.q.BeforeID != 0 {
 			return v, status.Infof("%s loaded.", core.FirstUpper(count(len(v.events), "event", "events")))
 		}
 	case tea.KeyPressMsg:
-		if cmd, used := v.list.update(msg); used {
+		if cmd, used := v.list.Update(msg); used {
 			return v, cmd
 		}
 		switch {
 		case key.Matches(msg, detailsKey):
-			if i := v.list.selected(); i >= 0 && i < len(v.events) {
+			if i := v.list.Selected(); i >= 0 && i < len(v.events) {
 				return v, push(newEventViewer(v.c, v.events[i]))
 			}
 			return v, nil
@@ -204,7 +204,7 @@ func (v *audit) update(msg tea.Msg) (screen, tea.Cmd) {
 			return v, tea.Batch(status.Infof("The log of %s.", v.c.Org.Name), v.load(0))
 		}
 	}
-	return v, v.list.navigate(msg)
+	return v, v.list.Navigate(msg)
 }
 
 // overlaps reports whether a page of the newest events reaches back into
@@ -223,11 +223,11 @@ func (v *audit) layout() {
 	if v.more {
 		h--
 	}
-	v.list.resize(v.w, h)
+	v.list.Resize(v.w, h)
 }
 
 func (v *audit) View() string {
-	out := v.list.view()
+	out := v.list.View()
 	if v.more {
 		out += "\n" + v.c.Styles.Muted.Render(fmt.Sprintf("Showing the newest %d; m loads older events.", len(v.events)))
 	}

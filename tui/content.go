@@ -69,17 +69,17 @@ var (
 func newPortalContent(c *Common, p core.Portal, proj core.Project) *portalContent {
 	v := &portalContent{base: base{c: c}, portal: p, project: proj}
 	v.resources = newListView(c, []column{
-		{title: "#", min: 2},
-		{title: "Title", min: 20, flex: 1},
-		{title: "Address", min: 20, flex: 3},
-		{title: "Note", min: 14, flex: 2, drop: 1},
-		{title: "Added", min: 11, drop: 2}, // "12 Mar 2026", whole: the last column is never cut
+		{Title: "#", Min: 2},
+		{Title: "Title", Min: 20, Flex: 1},
+		{Title: "Address", Min: 20, Flex: 3},
+		{Title: "Note", Min: 14, Flex: 2, Drop: 1},
+		{Title: "Added", Min: 11, Drop: 2}, // "12 Mar 2026", whole: the last column is never cut
 	}, "No resources yet. Press n to add a titled link: a shared folder, the staging site, the timeline.")
 	v.updates = newListView(c, []column{
-		{title: "Posted", min: 11},
-		{title: "By", min: 12, flex: 1, drop: 1},
-		{title: "Update", min: 24, flex: 4},
-		{title: "Emailed", min: 10, drop: 2}, // "120 people", whole: the last column is never cut
+		{Title: "Posted", Min: 11},
+		{Title: "By", Min: 12, Flex: 1, Drop: 1},
+		{Title: "Update", Min: 24, Flex: 4},
+		{Title: "Emailed", Min: 10, Drop: 2}, // "120 people", whole: the last column is never cut
 	}, "No updates yet. Press n to post one; you may email it to everyone with access.")
 	return v
 }
@@ -110,11 +110,11 @@ func (v *portalContent) current() *listView {
 	}
 	return v.resources
 }
-func (v *portalContent) Capturing() bool { return v.current().capturing() }
-func (v *portalContent) holdsEsc() bool  { return v.current().holdsEsc() }
+func (v *portalContent) Capturing() bool { return v.current().Capturing() }
+func (v *portalContent) holdsEsc() bool  { return v.current().HoldsEsc() }
 
 func (v *portalContent) ShortHelp() []key.Binding {
-	if h := v.current().typingHelp(); h != nil {
+	if h := v.current().TypingHelp(); h != nil {
 		return h
 	}
 	if v.showUpdates {
@@ -136,22 +136,22 @@ func (v *portalContent) pending() bool { return v.moving || len(v.moves) > 0 }
 
 func (v *portalContent) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if v.size(msg) {
-		v.resources.resize(v.w, v.h-len(v.head(false)))
-		v.updates.resize(v.w, v.h-len(v.head(true)))
+		v.resources.Resize(v.w, v.h-len(v.head(false)))
+		v.updates.Resize(v.w, v.h-len(v.head(true)))
 		return v, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		v.resources.restyle()
-		v.updates.restyle()
+		v.resources.Restyle()
+		v.updates.Restyle()
 	case refreshMsg:
 		return v, v.load()
 	case doneNotice:
 		switch {
 		case strings.HasPrefix(msg.selectKey, "r"):
-			v.resources.choose(msg.selectKey)
+			v.resources.Choose(msg.selectKey)
 		case strings.HasPrefix(msg.selectKey, "u"):
-			v.updates.choose(msg.selectKey)
+			v.updates.Choose(msg.selectKey)
 		}
 		return v, v.load()
 	case contentMsg:
@@ -188,7 +188,7 @@ func (v *portalContent) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return v, tea.Batch(v.load(), status.Infof("%q is now %d of %d.", msg.move.title, msg.move.position, len(v.res)))
 	case tea.KeyPressMsg:
 		l := v.current()
-		if cmd, used := l.update(msg); used {
+		if cmd, used := l.Update(msg); used {
 			return v, cmd
 		}
 		switch {
@@ -208,7 +208,7 @@ func (v *portalContent) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 		}
 	}
-	return v, v.current().navigate(msg)
+	return v, v.current().Navigate(msg)
 }
 
 // resourceKey handles the resources' own keys.
@@ -216,7 +216,7 @@ func (v *portalContent) resourceKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	if key.Matches(k, addResourceKey) {
 		return push(newResourceForm(v.c, v.portal)), true
 	}
-	i := v.resources.selected()
+	i := v.resources.Selected()
 	if i < 0 || i >= len(v.res) {
 		if key.Matches(k, removeKey, moveUpKey, moveDownKey, wholeKey) {
 			return status.Infof("There is no resource to act on; n adds one."), true
@@ -257,7 +257,7 @@ func (v *portalContent) updateKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, postUpdateKey):
 		return push(newUpdateComposer(v.c, v.portal)), true
 	case key.Matches(k, wholeKey):
-		i := v.updates.selected()
+		i := v.updates.Selected()
 		if i < 0 || i >= len(v.ups) {
 			return status.Infof("There is no update to read; n posts one."), true
 		}
@@ -308,7 +308,7 @@ func (v *portalContent) showResources() {
 	for i, r := range v.res {
 		rows[i], keys[i] = []string{fmt.Sprint(r.Position), r.Title, r.URL, r.Note, fmtDate(r.CreatedAt)}, fmt.Sprint("r", r.ID)
 	}
-	v.resources.setRows(rows, keys)
+	v.resources.SetRows(rows, keys)
 }
 
 func (v *portalContent) showUpdatesList() {
@@ -316,7 +316,7 @@ func (v *portalContent) showUpdatesList() {
 	for i, u := range v.ups {
 		rows[i], keys[i] = []string{fmtDate(u.CreatedAt), u.Author, u.Body, emailedWord(u)}, fmt.Sprint("u", u.ID)
 	}
-	v.updates.setRows(rows, keys)
+	v.updates.SetRows(rows, keys)
 }
 
 // emailedWord says to how many people an update was emailed.
@@ -356,5 +356,5 @@ func (v *portalContent) head(updates bool) []string {
 }
 
 func (v *portalContent) View() string {
-	return strings.Join(v.head(v.showUpdates), "\n") + "\n" + v.current().view()
+	return strings.Join(v.head(v.showUpdates), "\n") + "\n" + v.current().View()
 }

@@ -375,14 +375,14 @@ func TestAuditKeepsOlderEventsThroughRefresh(t *testing.T) {
 	if len(v.events) != 1000 {
 		t.Fatalf("%d events after m", len(v.events))
 	}
-	v.list.navigate(tea.KeyPressMsg{Code: tea.KeyEnd})
-	chosen := v.events[v.list.selected()].ID
+	v.list.Navigate(tea.KeyPressMsg{Code: tea.KeyEnd})
+	chosen := v.events[v.list.Selected()].ID
 	storetest.Must(env.Svc.CreateProject(env.Ctx, env.Admin, org.ID, "One more event"))
 	load(0) // the refresh a change brings
 	if len(v.events) != 1001 || v.events[0].Action != "project.created" {
 		t.Fatalf("%d events after a refresh, the newest %q", len(v.events), v.events[0].Action)
 	}
-	if v.events[v.list.selected()].ID != chosen {
+	if v.events[v.list.Selected()].ID != chosen {
 		t.Fatal("the selection moved off its event")
 	}
 }
@@ -403,8 +403,8 @@ func TestFilterLetsKeysThroughOnceTyped(t *testing.T) {
 		t.Fatal("no filter help while typing")
 	}
 	press(enter, esc)
-	if a.top() != m || m.list.filter.Value() != "" {
-		t.Fatalf("esc with a filter: top %T, filter %q", a.top(), m.list.filter.Value())
+	if a.top() != m || m.list.Filter() != "" {
+		t.Fatalf("esc with a filter: top %T, filter %q", a.top(), m.list.Filter())
 	}
 	press(esc)
 	if _, ok := a.top().(*projects); !ok {
@@ -469,7 +469,7 @@ func TestOutboxShowsADeliveryWhole(t *testing.T) {
 		a.Update(m)
 	}
 	ms := a.top().(*mailScreen)
-	ms.outbox.choose(fmt.Sprint(due[0].ID))
+	ms.outbox.Choose(fmt.Sprint(due[0].ID))
 	_, cmd := a.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
 	for _, m := range runCmd(cmd) {
 		a.Update(m)

@@ -31,12 +31,12 @@ type linkHistoryMsg struct {
 func newLinkHistory(c *Common, p core.Portal, email string) *linkHistory {
 	h := &linkHistory{base: base{c: c}, portal: p, email: email}
 	h.list = newListView(c, []column{
-		{title: "Link", min: 11},
-		{title: "When", min: 12},
-		{title: "Event", min: 11},
-		{title: "By or from", min: 16, flex: 2},
-		{title: "Browser", min: 10, flex: 1, drop: 2},
-		{title: "Note", min: 26, flex: 3, drop: 1},
+		{Title: "Link", Min: 11},
+		{Title: "When", Min: 12},
+		{Title: "Event", Min: 11},
+		{Title: "By or from", Min: 16, Flex: 2},
+		{Title: "Browser", Min: 10, Flex: 1, Drop: 2},
+		{Title: "Note", Min: 26, Flex: 3, Drop: 1},
 	}, "No events yet.")
 	return h
 }
@@ -51,10 +51,10 @@ func (h *linkHistory) load() tea.Cmd {
 
 func (h *linkHistory) Init() tea.Cmd   { return h.load() }
 func (h *linkHistory) Title() string   { return "Link history" } // the crumb before it names the person
-func (h *linkHistory) Capturing() bool { return h.list.capturing() }
-func (h *linkHistory) holdsEsc() bool  { return h.list.holdsEsc() }
+func (h *linkHistory) Capturing() bool { return h.list.Capturing() }
+func (h *linkHistory) holdsEsc() bool  { return h.list.HoldsEsc() }
 func (h *linkHistory) ShortHelp() []key.Binding {
-	if t := h.list.typingHelp(); t != nil {
+	if t := h.list.TypingHelp(); t != nil {
 		return t
 	}
 	return []key.Binding{filterKey}
@@ -65,12 +65,12 @@ func (h *linkHistory) FullHelp() [][]key.Binding {
 
 func (h *linkHistory) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if h.size(msg) {
-		h.list.resize(h.w, h.h)
+		h.list.Resize(h.w, h.h)
 		return h, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		h.list.restyle()
+		h.list.Restyle()
 	case refreshMsg:
 		return h, h.load()
 	case linkHistoryMsg:
@@ -105,17 +105,17 @@ func (h *linkHistory) Update(msg tea.Msg) (screen, tea.Cmd) {
 				keys = append(keys, fmt.Sprint(e.ID))
 			}
 		}
-		h.list.setRows(rows, keys)
+		h.list.SetRows(rows, keys)
 		return h, nil
 	case tea.KeyPressMsg:
-		if cmd, used := h.list.update(msg); used {
+		if cmd, used := h.list.Update(msg); used {
 			return h, cmd
 		}
 	}
-	return h, h.list.navigate(msg)
+	return h, h.list.Navigate(msg)
 }
 
-func (h *linkHistory) View() string { return h.list.view() }
+func (h *linkHistory) View() string { return h.list.View() }
 
 // dashed shows an empty cell as a dash.
 func dashed(s string) string {

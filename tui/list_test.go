@@ -15,9 +15,9 @@ import (
 // filter line, the header, its rule and 7 rows.
 func listScreen(n int) *listView {
 	c := &Common{Width: 80, Height: 24, IsDark: true, Styles: newStyles(true)}
-	l := newListView(c, []column{{title: "Name", min: 10, flex: 1}, {title: "Note", min: 8, drop: 1}}, "Nothing yet.")
-	l.resize(80, 10)
-	l.setRows(numbered(0, n))
+	l := newListView(c, []column{{Title: "Name", Min: 10, Flex: 1}, {Title: "Note", Min: 8, Drop: 1}}, "Nothing yet.")
+	l.Resize(80, 10)
+	l.SetRows(numbered(0, n))
 	return l
 }
 
@@ -35,17 +35,17 @@ func numbered(from, to int) ([][]string, []string) {
 // shownRows is which rows the view draws, and which one is selected.
 func shownRows(t *testing.T, l *listView) (rows []string, selected string) {
 	t.Helper()
-	lines := strings.Split(l.view(), "\n")
-	if len(lines) != l.height {
-		t.Fatalf("the list drew %d lines, not its %d:\n%s", len(lines), l.height, ansi.Strip(l.view()))
+	lines := strings.Split(l.View(), "\n")
+	if len(lines) != l.Height() {
+		t.Fatalf("the list drew %d lines, not its %d:\n%s", len(lines), l.Height(), ansi.Strip(l.View()))
 	}
 	for _, line := range lines[3:] {
 		if f := strings.Fields(ansi.Strip(line)); len(f) >= 2 {
 			rows = append(rows, f[0]+" "+f[1])
 		}
 	}
-	if i := l.selected(); i >= 0 {
-		selected = l.rows[i][0]
+	if i := l.Selected(); i >= 0 {
+		selected = l.Row(i)[0]
 	}
 	return rows, selected
 }
@@ -54,7 +54,7 @@ func TestListScrollsToKeepTheSelectionShown(t *testing.T) {
 	l := listScreen(100)
 	key := func(k tea.KeyPressMsg, times int) {
 		for range times {
-			l.navigate(k)
+			l.Navigate(k)
 		}
 	}
 	check := func(step, first, last, selected string) {
@@ -88,7 +88,7 @@ func TestListScrollsToKeepTheSelectionShown(t *testing.T) {
 	// A taller terminal shows more rows, with none left blank at the bottom.
 	l = listScreen(100)
 	key(tea.KeyPressMsg{Code: tea.KeyEnd}, 1)
-	l.resize(80, 12)
+	l.Resize(80, 12)
 	if rows, _ := shownRows(t, l); len(rows) != 9 || rows[0] != "row 91" {
 		t.Fatalf("after growing: %q", rows)
 	}
@@ -103,42 +103,42 @@ func TestListKeepsTheSelectionThroughFilterAndNewData(t *testing.T) {
 		}
 	}
 	for range 50 {
-		l.navigate(tea.KeyPressMsg{Code: tea.KeyDown})
+		l.Navigate(tea.KeyPressMsg{Code: tea.KeyDown})
 	}
-	l.update(tea.KeyPressMsg{Code: '/', Text: "/"})
-	l.update(tea.KeyPressMsg{Code: '5', Text: "5"})
-	if len(l.visible) != 19 { // 5, 15 … 45, 50 … 59, 65 … 95
-		t.Fatalf("%d rows match", len(l.visible))
+	l.Update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	l.Update(tea.KeyPressMsg{Code: '5', Text: "5"})
+	if len(l.Visible()) != 19 { // 5, 15 … 45, 50 … 59, 65 … 95
+		t.Fatalf("%d rows match", len(l.Visible()))
 	}
 	selected("filtered", "row 50")
-	l.update(tea.KeyPressMsg{Code: '7', Text: "7"})
+	l.Update(tea.KeyPressMsg{Code: '7', Text: "7"})
 	selected("the filter hides it", "row 57")
-	l.update(tea.KeyPressMsg{Code: tea.KeyEsc})
+	l.Update(tea.KeyPressMsg{Code: tea.KeyEsc})
 	selected("the filter cleared", "row 50")
 
 	// New rows above the selection (a request arrives, someone is invited):
 	// it stays on its row, so that an action reaches whom it shows.
 	rows, keys := numbered(0, 100)
 	more, mkeys := numbered(100, 110)
-	l.setRows(append(more, rows...), append(mkeys, keys...))
+	l.SetRows(append(more, rows...), append(mkeys, keys...))
 	selected("rows added above", "row 50")
 	// Its row gone (a request dismissed): the selection stays in its place,
 	// on the next row, and follows that one.
 	rows, keys = numbered(0, 100)
 	rows, keys = append(rows[:50], rows[51:]...), append(keys[:50], keys[51:]...)
-	l.setRows(append(more, rows...), append(mkeys, keys...))
+	l.SetRows(append(more, rows...), append(mkeys, keys...))
 	selected("its row gone", "row 51")
-	l.setRows(rows, keys)
+	l.SetRows(rows, keys)
 	selected("rows above gone", "row 51")
 	// A row chosen before it is listed (a project just created) is selected
 	// once it is.
-	l.choose("row 200")
+	l.Choose("row 200")
 	selected("not listed yet", "row 51")
 	r2, k2 := numbered(200, 201)
-	l.setRows(append(rows, r2...), append(keys, k2...))
+	l.SetRows(append(rows, r2...), append(keys, k2...))
 	selected("listed", "row 200")
 	// Fewer rows than the selection's place: the last one.
-	l.setRows(numbered(0, 5))
+	l.SetRows(numbered(0, 5))
 	selected("shrunk", "row 4")
 }
 
@@ -146,7 +146,7 @@ func TestListKeepsTheSelectionThroughFilterAndNewData(t *testing.T) {
 // stays on its row.
 func TestListCellsStayOnTheirRow(t *testing.T) {
 	l := listScreen(0)
-	l.setRows([][]string{
+	l.SetRows([][]string{
 		{"421-4.7.0 Try again later,\r\n421 closing connection", "a\tb"},
 		{"row 1", "note"},
 	}, []string{"a", "b"})
@@ -154,7 +154,7 @@ func TestListCellsStayOnTheirRow(t *testing.T) {
 	if len(rows) != 2 || rows[1] != "row 1" {
 		t.Fatalf("rows %q", rows)
 	}
-	view := ansi.Strip(l.view())
+	view := ansi.Strip(l.View())
 	if !strings.Contains(view, "later, 421 closing connection") || !strings.Contains(view, " a b ") {
 		t.Fatalf("the cells lost their text:\n%s", view)
 	}
@@ -171,9 +171,9 @@ func TestListFitsNarrowTerminals(t *testing.T) {
 	c := &Common{Width: 60, Height: 16, IsDark: true, Styles: newStyles(true)}
 	v := newAudit(c)
 	for _, w := range []int{58, 50, 40} {
-		v.list.resize(w, 10)
-		v.list.setRows([][]string{{"25 Nov 01:31", "someone.with.a.long.address@example.test", "access.requested", "newcomer@acme.test", "web:198.51.100.23", "detail"}}, []string{"1"})
-		for _, line := range strings.Split(ansi.Strip(v.list.view()), "\n") {
+		v.list.Resize(w, 10)
+		v.list.SetRows([][]string{{"25 Nov 01:31", "someone.with.a.long.address@example.test", "access.requested", "newcomer@acme.test", "web:198.51.100.23", "detail"}}, []string{"1"})
+		for _, line := range strings.Split(ansi.Strip(v.list.View()), "\n") {
 			if ansi.StringWidth(line) > w {
 				t.Fatalf("at %d columns, a line of %d: %q", w, ansi.StringWidth(line), line)
 			}
@@ -200,19 +200,18 @@ func TestTooSmallATerminalIsToldSo(t *testing.T) {
 // The filter ignores accents and case: "angstrom" finds "Ångström".
 func TestFilterIgnoresAccents(t *testing.T) {
 	l := listScreen(0)
-	l.setRows([][]string{{"Anders Ångström", "x"}, {"Zoë Müller", "y"}, {"Plain", "z"}}, []string{"a", "b", "c"})
+	l.SetRows([][]string{{"Anders Ångström", "x"}, {"Zoë Müller", "y"}, {"Plain", "z"}}, []string{"a", "b", "c"})
 	for filter, want := range map[string]int{"angstrom": 1, "ÅNGSTRÖM": 1, "zoe muller": 1, "Mu\u0308ller": 1, "plain": 1, "o": 2} {
-		l.filter.SetValue(filter)
-		l.apply()
-		if len(l.visible) != want {
-			t.Errorf("%q shows %d rows, want %d", filter, len(l.visible), want)
+		l.SetFilter(filter)
+		if len(l.Visible()) != want {
+			t.Errorf("%q shows %d rows, want %d", filter, len(l.Visible()), want)
 		}
 	}
 }
 
 // An empty list says what it would hold, with no count or filter to offer.
 func TestEmptyListSaysSo(t *testing.T) {
-	out := ansi.Strip(listScreen(0).view())
+	out := ansi.Strip(listScreen(0).View())
 	if out != "Nothing yet." {
 		t.Fatalf("%q", out)
 	}
@@ -222,16 +221,16 @@ func TestEmptyListSaysSo(t *testing.T) {
 // empty list, the filter being typed is shown.
 func TestFilterAppliesToNewRowsAndShowsOnAnEmptyList(t *testing.T) {
 	l := listScreen(10)
-	l.update(tea.KeyPressMsg{Code: '/', Text: "/"})
-	l.update(tea.KeyPressMsg{Code: '7', Text: "7"})
-	l.setRows(numbered(70, 80))
-	if len(l.visible) != 10 {
-		t.Fatalf("%d of the new rows match 7, want all 10", len(l.visible))
+	l.Update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	l.Update(tea.KeyPressMsg{Code: '7', Text: "7"})
+	l.SetRows(numbered(70, 80))
+	if len(l.Visible()) != 10 {
+		t.Fatalf("%d of the new rows match 7, want all 10", len(l.Visible()))
 	}
 	e := listScreen(0)
-	e.update(tea.KeyPressMsg{Code: '/', Text: "/"})
-	e.update(tea.KeyPressMsg{Code: 'x', Text: "x"})
-	if out := ansi.Strip(e.view()); !strings.Contains(out, "/ x") {
+	e.Update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	e.Update(tea.KeyPressMsg{Code: 'x', Text: "x"})
+	if out := ansi.Strip(e.View()); !strings.Contains(out, "/ x") {
 		t.Fatalf("the filter being typed is not shown:\n%s", out)
 	}
 }
@@ -240,14 +239,14 @@ func TestFilterAppliesToNewRowsAndShowsOnAnEmptyList(t *testing.T) {
 // would hide clears the filter, so that what is selected is what is shown.
 func TestChosenRowClearsAFilterHidingIt(t *testing.T) {
 	l := listScreen(10)
-	l.update(tea.KeyPressMsg{Code: '/', Text: "/"})
-	l.update(tea.KeyPressMsg{Code: '3', Text: "3"})
-	l.update(tea.KeyPressMsg{Code: tea.KeyEnter})
-	l.choose("row 42")
+	l.Update(tea.KeyPressMsg{Code: '/', Text: "/"})
+	l.Update(tea.KeyPressMsg{Code: '3', Text: "3"})
+	l.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	l.Choose("row 42")
 	rows, keys := numbered(0, 10)
 	r2, k2 := numbered(42, 43)
-	l.setRows(append(rows, r2...), append(keys, k2...))
-	if _, sel := shownRows(t, l); sel != "row 42" || l.filter.Value() != "" {
-		t.Fatalf("selected %q, filter %q", sel, l.filter.Value())
+	l.SetRows(append(rows, r2...), append(keys, k2...))
+	if _, sel := shownRows(t, l); sel != "row 42" || l.Filter() != "" {
+		t.Fatalf("selected %q, filter %q", sel, l.Filter())
 	}
 }

@@ -39,17 +39,17 @@ var toggleMailKey = bind("v", "v", "outbox ⇄ catcher")
 func newMailScreen(c *Common) *mailScreen {
 	m := &mailScreen{base: base{c: c}}
 	m.outbox = newListView(c, []column{
-		{title: "Queued", min: 12},
-		{title: "To", min: 20, flex: 3},
-		{title: "Kind", min: 16, drop: 1},
-		{title: "State", min: 21, flex: 1}, // "next try 25 Nov 01:31"
-		{title: "Tries", min: 5, drop: 2},
-		{title: "Last error", min: 12, flex: 2, drop: 3},
+		{Title: "Queued", Min: 12},
+		{Title: "To", Min: 20, Flex: 3},
+		{Title: "Kind", Min: 16, Drop: 1},
+		{Title: "State", Min: 21, Flex: 1}, // "next try 25 Nov 01:31"
+		{Title: "Tries", Min: 5, Drop: 2},
+		{Title: "Last error", Min: 12, Flex: 2, Drop: 3},
 	}, "The outbox is empty.")
 	m.caught = newListView(c, []column{
-		{title: "Received", min: 12},
-		{title: "To", min: 20, flex: 2},
-		{title: "Subject", min: 24, flex: 3},
+		{Title: "Received", Min: 12},
+		{Title: "To", Min: 20, Flex: 2},
+		{Title: "Subject", Min: 24, Flex: 3},
 	}, "The catcher has received nothing yet.")
 	return m
 }
@@ -86,10 +86,10 @@ func (m *mailScreen) current() *listView {
 	}
 	return m.outbox
 }
-func (m *mailScreen) Capturing() bool { return m.current().capturing() }
-func (m *mailScreen) holdsEsc() bool  { return m.current().holdsEsc() }
+func (m *mailScreen) Capturing() bool { return m.current().Capturing() }
+func (m *mailScreen) holdsEsc() bool  { return m.current().HoldsEsc() }
 func (m *mailScreen) ShortHelp() []key.Binding {
-	if h := m.current().typingHelp(); h != nil {
+	if h := m.current().TypingHelp(); h != nil {
 		return h
 	}
 	keys := []key.Binding{filterKey}
@@ -119,14 +119,14 @@ func deliveryState(msg core.Message) string {
 
 func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if m.size(msg) {
-		m.outbox.resize(m.w, m.h-len(m.head(false)))
-		m.caught.resize(m.w, m.h-len(m.head(true)))
+		m.outbox.Resize(m.w, m.h-len(m.head(false)))
+		m.caught.Resize(m.w, m.h-len(m.head(true)))
 		return m, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		m.outbox.restyle()
-		m.caught.restyle()
+		m.outbox.Restyle()
+		m.caught.Restyle()
 	case refreshMsg, doneNotice:
 		return m, m.load()
 	case outboxMsg:
@@ -138,7 +138,7 @@ func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		for i, x := range msg.items {
 			rows[i], keys[i] = []string{fmtTime(x.CreatedAt), x.To, string(x.Kind), deliveryState(x), fmt.Sprint(x.Attempts), x.LastError}, fmt.Sprint(x.ID)
 		}
-		m.outbox.setRows(rows, keys)
+		m.outbox.SetRows(rows, keys)
 	case caughtMsg:
 		if msg.err != nil {
 			return m, func() tea.Msg { return errMsg{msg.err} }
@@ -148,10 +148,10 @@ func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		for i, x := range msg.items {
 			rows[i], keys[i] = []string{fmtTime(x.ReceivedAt), strings.Join(x.To, ", "), x.Subject}, fmt.Sprint(x.ID)
 		}
-		m.caught.setRows(rows, keys)
+		m.caught.SetRows(rows, keys)
 	case tea.KeyPressMsg:
 		l := m.current()
-		if cmd, used := l.update(msg); used {
+		if cmd, used := l.Update(msg); used {
 			return m, cmd
 		}
 		switch {
@@ -159,16 +159,16 @@ func (m *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			m.showCaught = !m.showCaught
 			return m, nil
 		case m.showCaught && msg.String() == "enter":
-			if i := m.caught.selected(); i >= 0 && i < len(m.mails) {
+			if i := m.caught.Selected(); i >= 0 && i < len(m.mails) {
 				return m, m.open(m.mails[i].ID)
 			}
 		case msg.String() == "enter":
-			if i := m.outbox.selected(); i >= 0 && i < len(m.msgs) {
+			if i := m.outbox.Selected(); i >= 0 && i < len(m.msgs) {
 				return m, push(newOutboxViewer(m.c, m.msgs[i]))
 			}
 		}
 	}
-	return m, m.current().navigate(msg)
+	return m, m.current().Navigate(msg)
 }
 
 func (m *mailScreen) open(id uint64) tea.Cmd {
@@ -198,7 +198,7 @@ func (m *mailScreen) head(caught bool) []string {
 }
 
 func (m *mailScreen) View() string {
-	return m.c.Styles.Muted.Render(strings.Join(m.head(m.showCaught), "\n")) + "\n" + m.current().view()
+	return m.c.Styles.Muted.Render(strings.Join(m.head(m.showCaught), "\n")) + "\n" + m.current().View()
 }
 
 // textViewer shows a few labelled fields and, under a rule, a text that

@@ -33,14 +33,14 @@ func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 	m.list = newListView(c, []column{
 		// Every column fits 100 columns (98 inside the margins), with the
 		// demo's names and addresses whole.
-		{title: "Name", min: 12, flex: 2, drop: 2},
-		{title: "Email", min: 18, flex: 3},
-		{title: "Role", min: 7},
-		{title: "Access", min: 7}, // "invited"
-		{title: "Link", min: 11},
-		{title: "Created", min: 12, drop: 3},
-		{title: "Last used", min: 12, drop: 1},
-		{title: "Uses", min: 4, drop: 4},
+		{Title: "Name", Min: 12, Flex: 2, Drop: 2},
+		{Title: "Email", Min: 18, Flex: 3},
+		{Title: "Role", Min: 7},
+		{Title: "Access", Min: 7}, // "invited"
+		{Title: "Link", Min: 11},
+		{Title: "Created", Min: 12, Drop: 3},
+		{Title: "Last used", Min: 12, Drop: 1},
+		{Title: "Uses", Min: 4, Drop: 4},
 	}, "Nobody has access yet. Press i to invite someone to this portal.")
 	return m
 }
@@ -59,10 +59,10 @@ func (m *members) load() tea.Cmd {
 
 func (m *members) Init() tea.Cmd   { return m.load() }
 func (m *members) Title() string   { return m.project.Name + " (/p/" + m.portal.Slug + ")" }
-func (m *members) Capturing() bool { return m.list.capturing() }
-func (m *members) holdsEsc() bool  { return m.list.holdsEsc() }
+func (m *members) Capturing() bool { return m.list.Capturing() }
+func (m *members) holdsEsc() bool  { return m.list.HoldsEsc() }
 func (m *members) ShortHelp() []key.Binding {
-	if h := m.list.typingHelp(); h != nil {
+	if h := m.list.TypingHelp(); h != nil {
 		return h
 	}
 	return []key.Binding{bind("enter", "enter", "member menu"), inviteKey, activityKey, contentKey, filterKey}
@@ -73,12 +73,12 @@ func (m *members) FullHelp() [][]key.Binding {
 
 func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if m.size(msg) {
-		m.list.resize(m.w, m.h)
+		m.list.Resize(m.w, m.h)
 		return m, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		m.list.restyle()
+		m.list.Restyle()
 	case refreshMsg, doneNotice:
 		return m, m.load()
 	case membersMsg:
@@ -104,10 +104,10 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i], keys[i] = []string{name, addressCell(pm.Email, pm.Note), string(pm.Role), pm.AccessWord(), pm.LinkWord(), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
 		}
-		m.list.setRows(rows, keys)
+		m.list.SetRows(rows, keys)
 		return m, nil
 	case tea.KeyPressMsg:
-		if cmd, used := m.list.update(msg); used {
+		if cmd, used := m.list.Update(msg); used {
 			return m, cmd
 		}
 		switch {
@@ -118,15 +118,15 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, contentKey):
 			return m, push(newPortalContent(m.c, m.portal, m.project))
 		case key.Matches(msg, openKey):
-			if i := m.list.selected(); i >= 0 && i < len(m.items) {
+			if i := m.list.Selected(); i >= 0 && i < len(m.items) {
 				return m, push(m.menu(m.items[i]))
 			}
 		}
 	}
-	return m, m.list.navigate(msg)
+	return m, m.list.Navigate(msg)
 }
 
-func (m *members) View() string { return m.list.view() }
+func (m *members) View() string { return m.list.View() }
 
 // menu is the member menu of DESIGN.md.
 func (m *members) menu(pm core.PortalMember) screen {

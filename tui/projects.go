@@ -35,12 +35,12 @@ var (
 func newProjects(c *Common) *projects {
 	p := &projects{base: base{c: c}}
 	p.list = newListView(c, []column{
-		{title: "Project", min: 16, flex: 3},
-		{title: "Portal", min: 18, flex: 2},
-		{title: "Access", min: 7},
-		{title: "People", min: 6},
-		{title: "Links", min: 5, drop: 2},
-		{title: "Requests", min: 8, drop: 1},
+		{Title: "Project", Min: 16, Flex: 3},
+		{Title: "Portal", Min: 18, Flex: 2},
+		{Title: "Access", Min: 7},
+		{Title: "People", Min: 6},
+		{Title: "Links", Min: 5, Drop: 2},
+		{Title: "Requests", Min: 8, Drop: 1},
 	}, "No projects yet. Press n to create one.")
 	return p
 }
@@ -59,10 +59,10 @@ func (p *projects) loader() func() tea.Msg {
 
 func (p *projects) Init() tea.Cmd   { return p.load() }
 func (p *projects) Title() string   { return "Projects" }
-func (p *projects) Capturing() bool { return p.list.capturing() }
-func (p *projects) holdsEsc() bool  { return p.list.holdsEsc() }
+func (p *projects) Capturing() bool { return p.list.Capturing() }
+func (p *projects) holdsEsc() bool  { return p.list.HoldsEsc() }
 func (p *projects) ShortHelp() []key.Binding {
-	if h := p.list.typingHelp(); h != nil {
+	if h := p.list.TypingHelp(); h != nil {
 		return h
 	}
 	return []key.Binding{openKey, inviteKey, activityKey, contentKey, filterKey}
@@ -72,7 +72,7 @@ func (p *projects) FullHelp() [][]key.Binding {
 }
 
 func (p *projects) selected() (core.ProjectSummary, bool) {
-	i := p.list.selected()
+	i := p.list.Selected()
 	if i < 0 || i >= len(p.items) {
 		return core.ProjectSummary{}, false
 	}
@@ -81,15 +81,15 @@ func (p *projects) selected() (core.ProjectSummary, bool) {
 
 func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if p.size(msg) {
-		p.list.resize(p.w, p.h)
+		p.list.Resize(p.w, p.h)
 		return p, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		p.list.restyle()
+		p.list.Restyle()
 	case doneNotice:
 		if msg.selectKey != "" {
-			p.list.choose(msg.selectKey)
+			p.list.Choose(msg.selectKey)
 		}
 		return p, p.load()
 	case refreshMsg:
@@ -114,10 +114,10 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i], keys[i] = []string{s.Project.Name, portal, access, people, links, req}, fmt.Sprint(s.Project.ID)
 		}
-		p.list.setRows(rows, keys)
+		p.list.SetRows(rows, keys)
 		return p, nil
 	case tea.KeyPressMsg:
-		if cmd, used := p.list.update(msg); used {
+		if cmd, used := p.list.Update(msg); used {
 			return p, cmd
 		}
 		sel, ok := p.selected()
@@ -152,7 +152,7 @@ func (p *projects) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, p.rename(sel.Project)
 		}
 	}
-	return p, p.list.navigate(msg)
+	return p, p.list.Navigate(msg)
 }
 
 func (p *projects) newProject() tea.Cmd {
@@ -183,7 +183,7 @@ func (p *projects) rename(proj core.Project) tea.Cmd {
 		}))
 }
 
-func (p *projects) View() string { return p.list.view() }
+func (p *projects) View() string { return p.list.View() }
 
 // push opens a screen on top of the current one.
 func push(s screen) tea.Cmd { return func() tea.Msg { return doneMsg{push: s} } }

@@ -34,12 +34,12 @@ var (
 func newRequests(c *Common) *requests {
 	r := &requests{base: base{c: c}}
 	r.list = newListView(c, []column{
-		{title: "Asked", min: 12},
-		{title: "Email", min: 22, flex: 3},
-		{title: "Portal", min: 16, flex: 2},
-		{title: "Times", min: 5, drop: 2},
-		{title: "From", min: 15, drop: 1},
-		{title: "Warning", min: 12, flex: 2, drop: 3},
+		{Title: "Asked", Min: 12},
+		{Title: "Email", Min: 22, Flex: 3},
+		{Title: "Portal", Min: 16, Flex: 2},
+		{Title: "Times", Min: 5, Drop: 2},
+		{Title: "From", Min: 15, Drop: 1},
+		{Title: "Warning", Min: 12, Flex: 2, Drop: 3},
 	}, "No pending access requests. They appear here when someone without access asks on a closed portal.")
 	return r
 }
@@ -58,10 +58,10 @@ func (r *requests) load() tea.Cmd {
 
 func (r *requests) Init() tea.Cmd   { return r.load() }
 func (r *requests) Title() string   { return "Access requests" }
-func (r *requests) Capturing() bool { return r.list.capturing() }
-func (r *requests) holdsEsc() bool  { return r.list.holdsEsc() }
+func (r *requests) Capturing() bool { return r.list.Capturing() }
+func (r *requests) holdsEsc() bool  { return r.list.HoldsEsc() }
 func (r *requests) ShortHelp() []key.Binding {
-	if h := r.list.typingHelp(); h != nil {
+	if h := r.list.TypingHelp(); h != nil {
 		return h
 	}
 	return []key.Binding{grantKey, dismissKey, filterKey}
@@ -72,12 +72,12 @@ func (r *requests) FullHelp() [][]key.Binding {
 
 func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if r.size(msg) {
-		r.list.resize(r.w, r.h-2) // two rows for the selected request's warning
+		r.list.Resize(r.w, r.h-2) // two rows for the selected request's warning
 		return r, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		r.list.restyle()
+		r.list.Restyle()
 	case refreshMsg, doneNotice:
 		return r, r.load()
 	case requestsMsg:
@@ -99,13 +99,13 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i], keys[i] = []string{fmtTime(q.LastAt), addressCell(q.Email, q.Note), q.Portal.Title, fmt.Sprint(q.Count), q.Addr, warning}, fmt.Sprint(q.ID)
 		}
-		r.list.setRows(rows, keys)
+		r.list.SetRows(rows, keys)
 		return r, nil
 	case tea.KeyPressMsg:
-		if cmd, used := r.list.update(msg); used {
+		if cmd, used := r.list.Update(msg); used {
 			return r, cmd
 		}
-		i := r.list.selected()
+		i := r.list.Selected()
 		if i < 0 || i >= len(r.items) {
 			break
 		}
@@ -125,14 +125,14 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 				})))
 		}
 	}
-	return r, r.list.navigate(msg)
+	return r, r.list.Navigate(msg)
 }
 
 // View is the list and, for a selected request whose address is not plain
 // ASCII or reads as one the organization knows, that warning in full.
 func (r *requests) View() string {
-	out := r.list.view()
-	if i := r.list.selected(); i >= 0 && i < len(r.items) {
+	out := r.list.View()
+	if i := r.list.Selected(); i >= 0 && i < len(r.items) {
 		if w := r.items[i].Note.Warning(); w != "" {
 			out += "\n\n" + fit(r.c.Styles.Warn.Render("⚠ "+r.items[i].Email+" is "+w+"."), r.w)
 		}

@@ -39,18 +39,18 @@ var toggleSettingsKey = bind("v", "v", "portals ⇄ console access")
 func newSettings(c *Common) *settings {
 	s := &settings{base: base{c: c}}
 	s.portals = newListView(c, []column{
-		{title: "Project", min: 16, flex: 2},
-		{title: "Portal", min: 18, flex: 2},
-		{title: "Title", min: 16, flex: 2, drop: 2},
-		{title: "Access", min: 7},
-		{title: "Disclosure", min: 10, drop: 1},
-		{title: "Upstream", min: 12, flex: 1, drop: 3},
+		{Title: "Project", Min: 16, Flex: 2},
+		{Title: "Portal", Min: 18, Flex: 2},
+		{Title: "Title", Min: 16, Flex: 2, Drop: 2},
+		{Title: "Access", Min: 7},
+		{Title: "Disclosure", Min: 10, Drop: 1},
+		{Title: "Upstream", Min: 12, Flex: 1, Drop: 3},
 	}, "No projects yet.")
 	s.people = newListView(c, []column{
-		{title: "Name", min: 14, flex: 2, drop: 1},
-		{title: "Email", min: 22, flex: 3},
-		{title: "Role", min: 8},
-		{title: "SSH keys", min: 20, flex: 2},
+		{Title: "Name", Min: 14, Flex: 2, Drop: 1},
+		{Title: "Email", Min: 22, Flex: 3},
+		{Title: "Role", Min: 8},
+		{Title: "SSH keys", Min: 20, Flex: 2},
 	}, "Nobody.")
 	return s
 }
@@ -98,10 +98,10 @@ func (s *settings) current() *listView {
 	}
 	return s.portals
 }
-func (s *settings) Capturing() bool { return s.current().capturing() }
-func (s *settings) holdsEsc() bool  { return s.current().holdsEsc() }
+func (s *settings) Capturing() bool { return s.current().Capturing() }
+func (s *settings) holdsEsc() bool  { return s.current().HoldsEsc() }
 func (s *settings) ShortHelp() []key.Binding {
-	if h := s.current().typingHelp(); h != nil {
+	if h := s.current().TypingHelp(); h != nil {
 		return h
 	}
 	open := bind("enter", "enter", "edit portal")
@@ -116,14 +116,14 @@ func (s *settings) FullHelp() [][]key.Binding {
 
 func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if s.size(msg) {
-		s.portals.resize(s.w, s.h-len(s.head(false)))
-		s.people.resize(s.w, s.h-len(s.head(true)))
+		s.portals.Resize(s.w, s.h-len(s.head(false)))
+		s.people.Resize(s.w, s.h-len(s.head(true)))
 		return s, nil
 	}
 	switch msg := msg.(type) {
 	case restyleMsg:
-		s.portals.restyle()
-		s.people.restyle()
+		s.portals.Restyle()
+		s.people.Restyle()
 	case refreshMsg, doneNotice:
 		return s, s.load()
 	case settingsProjectsMsg:
@@ -151,7 +151,7 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i] = []string{p.Project.Name, "/p/" + p.Portal.Slug, p.Portal.Title, string(p.Portal.Access), d, upstream}
 		}
-		s.portals.setRows(rows, ids)
+		s.portals.SetRows(rows, ids)
 	case settingsPeopleMsg:
 		if msg.org != s.c.Org.ID {
 			break
@@ -172,10 +172,10 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			rows[i] = []string{m.User.Name, m.User.Email, string(m.Member.Role), keys}
 		}
-		s.people.setRows(rows, ids)
+		s.people.SetRows(rows, ids)
 	case tea.KeyPressMsg:
 		l := s.current()
-		if cmd, used := l.update(msg); used {
+		if cmd, used := l.Update(msg); used {
 			return s, cmd
 		}
 		switch {
@@ -185,16 +185,16 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, brandKey):
 			return s, push(newBrandForm(s.c))
 		case msg.String() == "enter" && !s.showPeople:
-			if i := s.portals.selected(); i >= 0 && i < len(s.projects) {
+			if i := s.portals.Selected(); i >= 0 && i < len(s.projects) {
 				return s, push(newPortalForm(s.c, s.projects[i].Project, s.projects[i].Portal))
 			}
 		case msg.String() == "enter" && s.showPeople:
-			if i := s.people.selected(); i >= 0 && i < len(s.members) {
+			if i := s.people.Selected(); i >= 0 && i < len(s.members) {
 				return s, push(s.keyMenu(s.members[i]))
 			}
 		}
 	}
-	return s, s.current().navigate(msg)
+	return s, s.current().Navigate(msg)
 }
 
 func (s *settings) keyMenu(m core.OrgMember) screen {
@@ -245,7 +245,7 @@ func (s *settings) head(people bool) []string {
 }
 
 func (s *settings) View() string {
-	return s.c.Styles.Muted.Render(strings.Join(s.head(s.showPeople), "\n")) + "\n" + s.current().view()
+	return s.c.Styles.Muted.Render(strings.Join(s.head(s.showPeople), "\n")) + "\n" + s.current().View()
 }
 
 // createOrg starts an empty instance: an organization and its owner.

@@ -1,4 +1,4 @@
-package tui
+package list
 
 import (
 	"fmt"
@@ -10,29 +10,37 @@ import (
 	"charm.land/bubbles/v2/table"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
 )
 
-// column describes one column of a list.
-type column struct {
-	title string
-	min   int // width it needs
-	flex  int // share of the width left over
-	drop  int // 0: always shown; when narrow, the highest drop goes first
+// Column describes one column of a list.
+type Column struct {
+	Title string
+	Min   int // width it needs
+	Flex  int // share of the width left over
+	Drop  int // 0: always shown; when narrow, the highest drop goes first
 }
 
-// listView is a table with type-to-filter, used by every list screen. Its
+// Styles are what a list is drawn with: the console's, for the terminal's
+// background.
+type Styles struct {
+	Muted, Warn, Header, Selected lipgloss.Style
+	IsDark                        bool
+}
+
+// Model is a table with type-to-filter, used by every list screen. Its
 // rows keep their index into the screen's data, whatever the filter shows.
 //
 // It draws the table itself: the columns are laid out here already, and
 // drawing them as a few whole lines (a header, its rule, one string per
 // row) costs a fraction of styling every cell, which is most of what a
 // console's first frame over SSH used to spend in this package.
-type listView struct {
-	c         *Common
-	cols      []column
+type Model struct {
+	styles    func() Styles // read at every draw: the console restyles when the background is known
+	cols      []Column
 	widths    []int // each column's width from the last resize; 0: hidden
 	rows      [][]string
 	keys      []string // what each row is about (an id, an email): the selection follows it
@@ -48,28 +56,30 @@ type listView struct {
 	width     int
 	height    int
 	empty     string // shown when there are no rows at all
-	note      string // said on the top line, after the count
+	Note      string // said on the top line, after the count
 }
 
-var filterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
+// FilterKey starts the filter.
+var FilterKey = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))
 
-func newListView(c *Common, cols []column, empty string) *listView {
-	l := &listView{c: c, cols: cols, empty: empty, nav: table.DefaultKeyMap()}
+// New is a list of cols, saying empty when it has no rows.
+func New(styles func() Styles, cols []Column, empty string) *Model {
+	l := &Model{styles: styles, cols: cols, empty: empty, nav: table.DefaultKeyMap()}
 	l.filter = textinput.New()
 	l.filter.Prompt = "/ "
 	l.filter.Placeholder = "type to filter"
-	l.restyle()
+	l.Restyle()
 	return l
 }
 
-func (l *listView) restyle() {
-	l.filter.SetStyles(textinput.DefaultStyles(l.c.IsDark))
+func (l *Model) Restyle() {
+	l.filter.SetStyles(textinput.DefaultStyles(l.styles().IsDark))
 }
 
 // setRows replaces the data; keys[i] is what rows[i] is about. The filter
 // stays, and so does the selection: on the same row when it is still there
 // (new rows above it do not move it onto someone else), else in its place.
-func (l *listView) setRows(rows [][]string, keys []string) {
+func (l *Model) SetRows(rows [][]string, keys []string) {
 	l.rows, l.keys, l.hay = rows, keys, nil
 	l.apply()
 }
@@ -77,14 +87,14 @@ func (l *listView) setRows(rows [][]string, keys []string) {
 // choose selects the row with key, now or, for a row not listed yet (a
 // project just created, before the list reloads), once it is; unless the
 // person moves the selection first.
-func (l *listView) choose(key string) {
+func (l *Model) Choose(key string) {
 	l.pending = key
 	l.apply()
 }
 
 // apply filters the rows by the filter's words, then selects the chosen row
 // if the filter shows it.
-func (l *listView) apply() {
+func (l *Model) apply() {
 	words := strings.Fields(fold(l.filter.Value()))
 	if len(words) > 0 && l.hay == nil { // the rows' text, folded once the filter is first used
 		l.hay = make([]string, len(l.rows))
@@ -109,7 +119,7 @@ func (l *listView) apply() {
 	if l.pending != "" && slices.Contains(l.keys, l.pending) {
 		l.want, l.pending = l.pending, ""
 		if !slices.ContainsFunc(l.visible, func(v int) bool { return l.keys[v] == l.want }) {
-			l.clearFilter() // it hides the row chosen for the person
+			l.ClearFilter() // it hides the row chosen for the person
 			return
 		}
 	}
@@ -120,14 +130,14 @@ func (l *listView) apply() {
 		}
 	}
 	if !slices.Contains(l.keys, l.want) { // gone, or none chosen yet: follow the row in its place
-		if r := l.selected(); r >= 0 {
+		if r := l.Selected(); r >= 0 {
 			l.want = l.keys[r]
 		}
 	}
 }
 
 // selected is the index (into the rows given) of the selected row, or -1.
-func (l *listView) selected() int {
+func (l *Model) Selected() int {
 	if l.cursor < 0 || l.cursor >= len(l.visible) {
 		return -1
 	}
@@ -135,20 +145,20 @@ func (l *listView) selected() int {
 }
 
 // bodyRows is how many rows fit under the filter line, header and rule.
-func (l *listView) bodyRows() int { return max(l.height-3, 1) }
+func (l *Model) bodyRows() int { return max(l.height-3, 1) }
 
 // moveTo selects visible row i (clamped), as the person chose.
-func (l *listView) moveTo(i int) {
+func (l *Model) moveTo(i int) {
 	l.place(i)
 	l.pending = ""
-	if r := l.selected(); r >= 0 {
+	if r := l.Selected(); r >= 0 {
 		l.want = l.keys[r]
 	}
 }
 
 // place puts the cursor on visible row i (clamped) and scrolls as little as
 // keeps it on screen.
-func (l *listView) place(i int) {
+func (l *Model) place(i int) {
 	l.cursor = max(min(i, len(l.visible)-1), 0)
 	n := l.bodyRows()
 	if l.cursor < l.offset {
@@ -162,7 +172,7 @@ func (l *listView) place(i int) {
 
 // resize lays the columns out for the width, dropping the least needed
 // ones when the terminal is narrow.
-func (l *listView) resize(w, h int) {
+func (l *Model) Resize(w, h int) {
 	l.width, l.height = w, h
 	// A cell has a space either side, but the last: nothing follows it.
 	const pad = 2
@@ -170,12 +180,12 @@ func (l *listView) resize(w, h int) {
 	need := -1
 	for i, c := range l.cols {
 		shown[i] = true
-		need += c.min + pad
+		need += c.Min + pad
 	}
 	for need > w {
 		worst := -1
 		for i, c := range l.cols {
-			if shown[i] && c.drop > 0 && (worst < 0 || c.drop > l.cols[worst].drop) {
+			if shown[i] && c.Drop > 0 && (worst < 0 || c.Drop > l.cols[worst].Drop) {
 				worst = i
 			}
 		}
@@ -183,12 +193,12 @@ func (l *listView) resize(w, h int) {
 			break
 		}
 		shown[worst] = false
-		need -= l.cols[worst].min + pad
+		need -= l.cols[worst].Min + pad
 	}
 	extra, flex := max(w-need, 0), 0
 	for i, c := range l.cols {
 		if shown[i] {
-			flex += c.flex
+			flex += c.Flex
 		}
 	}
 	widths := make([]int, len(l.cols))
@@ -197,16 +207,16 @@ func (l *listView) resize(w, h int) {
 		if !shown[i] {
 			continue
 		}
-		widths[i] = c.min
-		if flex > 0 && c.flex > 0 {
-			add := extra * c.flex / flex
+		widths[i] = c.Min
+		if flex > 0 && c.Flex > 0 {
+			add := extra * c.Flex / flex
 			widths[i] += add
 			given += add
 		}
 	}
 	// Give rounding leftovers to the first flexible column.
 	for i, c := range l.cols {
-		if shown[i] && c.flex > 0 {
+		if shown[i] && c.Flex > 0 {
 			widths[i] += extra - given
 			break
 		}
@@ -233,13 +243,13 @@ func (l *listView) resize(w, h int) {
 }
 
 // capturing: keys go to the filter while it is being typed.
-func (l *listView) capturing() bool { return l.filtering }
+func (l *Model) Capturing() bool { return l.filtering }
 
 // holdsEsc: esc clears the filter (rather than closing the screen).
-func (l *listView) holdsEsc() bool { return l.filter.Value() != "" }
+func (l *Model) HoldsEsc() bool { return l.filter.Value() != "" }
 
 // typingHelp is the help while the filter is typed, else nil.
-func (l *listView) typingHelp() []key.Binding {
+func (l *Model) TypingHelp() []key.Binding {
 	if !l.filtering {
 		return nil
 	}
@@ -253,7 +263,7 @@ var (
 )
 
 // clearFilter ends the filter: every row shows again.
-func (l *listView) clearFilter() {
+func (l *Model) ClearFilter() {
 	l.filtering = false
 	l.filter.Blur()
 	l.filter.SetValue("")
@@ -261,13 +271,13 @@ func (l *listView) clearFilter() {
 }
 
 // update handles the filter's keys; it reports whether it used the key.
-func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
+func (l *Model) Update(msg tea.Msg) (tea.Cmd, bool) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case l.filtering:
 			switch k.String() {
 			case "esc":
-				l.clearFilter()
+				l.ClearFilter()
 				return nil, true
 			case "enter", "down", "up", "pgdown", "pgup":
 				l.filtering = false
@@ -281,11 +291,11 @@ func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 				l.apply()
 				return cmd, true
 			}
-		case key.Matches(k, filterKey):
+		case key.Matches(k, FilterKey):
 			l.filtering = true
 			return l.filter.Focus(), true
 		case k.String() == "esc" && l.filter.Value() != "":
-			l.clearFilter()
+			l.ClearFilter()
 			return nil, true
 		}
 	}
@@ -293,7 +303,7 @@ func (l *listView) update(msg tea.Msg) (tea.Cmd, bool) {
 }
 
 // navigate moves the selection (arrows, page keys, home and end).
-func (l *listView) navigate(msg tea.Msg) tea.Cmd {
+func (l *Model) Navigate(msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -320,8 +330,8 @@ func (l *listView) navigate(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (l *listView) view() string {
-	st := l.c.Styles
+func (l *Model) View() string {
+	st := l.styles()
 	var top string
 	switch {
 	case l.filtering || l.filter.Value() != "":
@@ -329,10 +339,10 @@ func (l *listView) view() string {
 	default:
 		top = st.Muted.Render(fmt.Sprintf("%d shown · / to filter", len(l.rows)))
 	}
-	if l.note != "" {
-		top += "   " + st.Warn.Render(l.note)
+	if l.Note != "" {
+		top += "   " + st.Warn.Render(l.Note)
 	}
-	if len(l.rows) == 0 && !l.capturing() && !l.holdsEsc() {
+	if len(l.rows) == 0 && !l.Capturing() && !l.HoldsEsc() {
 		return st.Muted.Render(l.empty) // nothing to count or filter
 	}
 	if len(l.rows) == 0 {
@@ -343,7 +353,7 @@ func (l *listView) view() string {
 	}
 	titles := make([]string, len(l.cols))
 	for i, c := range l.cols {
-		titles[i] = c.title
+		titles[i] = c.Title
 	}
 	var b strings.Builder
 	b.WriteString(top)
@@ -366,7 +376,7 @@ func (l *listView) view() string {
 
 // line lays out one row's cells in the shown columns, each cut to its
 // width and padded by a space on either side.
-func (l *listView) line(cells []string) string {
+func (l *Model) line(cells []string) string {
 	var b strings.Builder
 	for i, w := range l.widths {
 		if w <= 0 {
@@ -385,6 +395,10 @@ func (l *listView) line(cells []string) string {
 
 // oneLine keeps a cell on its row: an error a mail server gave over several
 // lines, say, would otherwise push the rows below it down.
+// OneLine is s with its tabs and line breaks made spaces, so that a cell
+// (or a status line) stays on its row.
+func OneLine(s string) string { return oneLine(s) }
+
 func oneLine(s string) string {
 	if !strings.ContainsAny(s, "\t\r\n") {
 		return s
@@ -407,3 +421,34 @@ func fold(s string) string {
 func mayCarryAccent(r rune) bool {
 	return r >= 0xC0 && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r))
 }
+
+// Len is how many rows the list holds, shown or not.
+func (l *Model) Len() int { return len(l.rows) }
+
+// Row is row i as it was given.
+func (l *Model) Row(i int) []string { return l.rows[i] }
+
+// Visible are the indexes of the rows the filter shows, in order.
+func (l *Model) Visible() []int { return l.visible }
+
+// Offset is the position (in Visible) of the first row on screen.
+func (l *Model) Offset() int { return l.offset }
+
+// Cursor is the position (in Visible) of the selected row.
+func (l *Model) Cursor() int { return l.cursor }
+
+// MoveTo selects the row at position i of Visible (clamped), as the person
+// would.
+func (l *Model) MoveTo(i int) { l.moveTo(i) }
+
+// Filter is the filter's text.
+func (l *Model) Filter() string { return l.filter.Value() }
+
+// SetFilter sets the filter's text, as if it were typed.
+func (l *Model) SetFilter(v string) {
+	l.filter.SetValue(v)
+	l.apply()
+}
+
+// Height is how many lines the list draws.
+func (l *Model) Height() int { return l.height }
