@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"latchkey/core"
+	"latchkey/tui/components/form"
 	"latchkey/tui/components/status"
 )
 
@@ -123,14 +124,12 @@ func (f *brandForm) FullHelp() [][]key.Binding {
 }
 
 func (f *brandForm) refocus() tea.Cmd {
-	return focusOn(f.focus, map[int]focusable{bName: &f.name, bAccent: &f.accent, bSender: &f.sender, bReplyTo: &f.replyTo, bLang: &f.lang, bLogo: &f.logo})
+	return form.FocusOn(f.focus, map[int]form.Focusable{bName: &f.name, bAccent: &f.accent, bSender: &f.sender, bReplyTo: &f.replyTo, bLang: &f.lang, bLogo: &f.logo})
 }
 
 func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if f.size(msg) {
-		for _, t := range f.inputs() {
-			t.SetWidth(min(60, f.w-labelWidth-8))
-		}
+		fitInputs(f.w, f.inputs()...)
 		return f, nil
 	}
 	switch msg := msg.(type) {
@@ -153,12 +152,9 @@ func (f *brandForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		f.may = msg.may
 		return f, f.refocus()
 	case failedNotice:
-		if field, why := fieldError(msg.err); why != "" {
-			f.errs[field] = why
-			if i, ok := brandFields[field]; ok {
-				f.focus = i
-				return f, f.refocus()
-			}
+		if i, ok := failedField(msg.err, f.errs, brandFields); ok {
+			f.focus = i
+			return f, f.refocus()
 		}
 		return f, nil
 	case tea.KeyPressMsg:
@@ -231,8 +227,8 @@ func (f *brandForm) save() tea.Cmd {
 
 func (f *brandForm) View() string {
 	st := f.c.Styles
-	label := func(field int, text string) string { return formLabel(st, f.focus == field, text) }
-	under := func(name string) string { return errorUnder(st, f.errs[name], f.w) }
+	label := func(field int, text string) string { return form.Label(st, f.focus == field, text) }
+	under := func(name string) string { return form.ErrorUnder(st, f.errs[name], f.w) }
 	logoState := "none"
 	switch {
 	case f.removeLogo:
@@ -266,7 +262,7 @@ func (f *brandForm) View() string {
 		"",
 		button(st, f.focus == bSave, "Save brand"),
 		"",
-		indent(st.Muted.Render(hint), 0, f.w),
+		form.Indent(st.Muted.Render(hint), 0, f.w),
 	)
 	return strings.Join(lines, "\n")
 }

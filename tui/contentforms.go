@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/form"
 	"latchkey/tui/components/status"
 	"slices"
 	"strings"
@@ -98,14 +99,12 @@ func (f *resourceForm) FullHelp() [][]key.Binding {
 }
 
 func (f *resourceForm) refocus() tea.Cmd {
-	return focusOn(f.focus, map[int]focusable{rTitle: &f.title, rURL: &f.url, rNote: &f.note})
+	return form.FocusOn(f.focus, map[int]form.Focusable{rTitle: &f.title, rURL: &f.url, rNote: &f.note})
 }
 
 func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if f.size(msg) {
-		for _, t := range []*textinput.Model{&f.title, &f.url, &f.note} {
-			t.SetWidth(min(60, f.w-labelWidth-8))
-		}
+		fitInputs(f.w, &f.title, &f.url, &f.note)
 		return f, nil
 	}
 	switch msg := msg.(type) {
@@ -113,12 +112,9 @@ func (f *resourceForm) Update(msg tea.Msg) (screen, tea.Cmd) {
 		f.restyle()
 		return f, nil
 	case failedNotice:
-		if field, why := fieldError(msg.err); why != "" {
-			f.errs[field] = why
-			if i, ok := map[string]int{"title": rTitle, "url": rURL, "note": rNote}[field]; ok {
-				f.focus = i
-				return f, f.refocus()
-			}
+		if i, ok := failedField(msg.err, f.errs, map[string]int{"title": rTitle, "url": rURL, "note": rNote}); ok {
+			f.focus = i
+			return f, f.refocus()
 		}
 		return f, nil
 	case tea.PasteMsg:
@@ -180,8 +176,8 @@ func (f *resourceForm) add() tea.Cmd {
 
 func (f *resourceForm) View() string {
 	st := f.c.Styles
-	label := func(field int, text string) string { return formLabel(st, f.focus == field, text) }
-	under := func(name string) string { return errorUnder(st, f.errs[name], f.w) }
+	label := func(field int, text string) string { return form.Label(st, f.focus == field, text) }
+	under := func(name string) string { return form.ErrorUnder(st, f.errs[name], f.w) }
 	hint := map[int]string{
 		rTitle: "What the link is, as the portal's page shows it.",
 		rURL:   "An http:// or https:// address: a shared folder, a document, the staging site.",
@@ -197,7 +193,7 @@ func (f *resourceForm) View() string {
 		"",
 		button(st, f.focus == rAdd, "Add resource"),
 		"",
-		indent(st.Muted.Render(hint), 0, f.w),
+		form.Indent(st.Muted.Render(hint), 0, f.w),
 	}, "\n")
 }
 
@@ -284,7 +280,7 @@ func (u *updateComposer) FullHelp() [][]key.Binding {
 }
 
 func (u *updateComposer) refocus() tea.Cmd {
-	return focusOn(u.focus, map[int]focusable{uBody: &u.body})
+	return form.FocusOn(u.focus, map[int]form.Focusable{uBody: &u.body})
 }
 
 func (u *updateComposer) Update(msg tea.Msg) (screen, tea.Cmd) {
@@ -388,8 +384,8 @@ func (u *updateComposer) emailChoice() string {
 
 func (u *updateComposer) fieldsAbove() string {
 	st := u.c.Styles
-	return formLabel(st, u.focus == uBody, "Update") +
-		st.Muted.Render(fmt.Sprintf("Markdown · %d/%d", u.body.Length(), core.MaxUpdateLen)) + errorUnder(st, u.errText, u.w)
+	return form.Label(st, u.focus == uBody, "Update") +
+		st.Muted.Render(fmt.Sprintf("Markdown · %d/%d", u.body.Length(), core.MaxUpdateLen)) + form.ErrorUnder(st, u.errText, u.w)
 }
 
 func (u *updateComposer) below() string {
@@ -404,8 +400,8 @@ func (u *updateComposer) below() string {
 	if u.portal.Upstream != "" {
 		hint = "/p/" + u.portal.Slug + " fronts " + u.portal.Upstream + ": its clients see that app, not the built-in page with its updates; an update emailed still reaches them."
 	}
-	return formLabel(st, u.focus == uEmail, "Email") + choice + "\n\n" +
-		button(st, u.focus == uPost, "Post update") + "\n\n" + indent(st.Muted.Render(hint), 0, u.w)
+	return form.Label(st, u.focus == uEmail, "Email") + choice + "\n\n" +
+		button(st, u.focus == uPost, "Post update") + "\n\n" + form.Indent(st.Muted.Render(hint), 0, u.w)
 }
 
 // layout gives the editor the rows that the rest of the form leaves.

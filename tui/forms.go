@@ -2,10 +2,11 @@ package tui
 
 import (
 	"errors"
+	"latchkey/tui/components/form"
 	"latchkey/tui/components/status"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"latchkey/core"
 )
@@ -14,26 +15,8 @@ import (
 // with the keyboard, errors under their fields, and esc that asks before
 // it discards input.
 
-// labelWidth is the width of a form's label column.
-const labelWidth = 16
-
-// formLabel is a field's label, marked "›" while the field has the
-// keyboard (in any colour profile).
-func formLabel(st Styles, focused bool, text string) string {
-	if focused {
-		return st.Accent.Bold(true).Render(lipgloss.NewStyle().Width(labelWidth).Render("› " + text))
-	}
-	return st.Label.Render(lipgloss.NewStyle().Width(labelWidth).Render("  " + text))
-}
-
-// errorUnder is why a field's value was refused, on the lines under it,
-// indented to its value and wrapped to width; "" when there is none.
-func errorUnder(st Styles, why string, width int) string {
-	if why == "" {
-		return ""
-	}
-	return "\n" + indent(st.ErrorText.Render(why), labelWidth, width)
-}
+// labelWidth is the width of a form's label column (see tui/components/form).
+const labelWidth = form.LabelWidth
 
 // fieldError is the field a refusal names and what to say under it: core
 // names it in a ValidationError, and in a FieldConflict (an address or a
@@ -60,4 +43,23 @@ func closeForm(status string) tea.Cmd { return func() tea.Msg { return closeMsg{
 // that no key goes unanswered.
 func choiceHint(what string) tea.Cmd {
 	return status.Infof("%s is a choice: ←/→ changes it, tab goes to the next field.", what)
+}
+
+// fitInputs gives a form's text fields the width its screen leaves them.
+func fitInputs(w int, inputs ...*textinput.Model) {
+	for _, t := range inputs {
+		t.SetWidth(min(60, w-labelWidth-8))
+	}
+}
+
+// failedField records under its field why core refused a form's value and
+// returns the field's place in the form (fields maps core's names to them).
+func failedField(err error, errs map[string]string, fields map[string]int) (int, bool) {
+	field, why := fieldError(err)
+	if why == "" {
+		return 0, false
+	}
+	errs[field] = why
+	i, ok := fields[field]
+	return i, ok
 }

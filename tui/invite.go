@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"latchkey/tui/components/form"
 	"latchkey/tui/components/status"
 	"slices"
 	"strings"
@@ -305,7 +306,7 @@ func notEdited() tea.Cmd {
 
 // focusOn blurs every text field, then focuses the one at field, if any.
 func (f *invite) focusOn(field int) tea.Cmd {
-	return focusOn(field, map[int]focusable{fEmail: &f.email, fName: &f.name, fUntil: &f.until})
+	return form.FocusOn(field, map[int]form.Focusable{fEmail: &f.email, fName: &f.name, fUntil: &f.until})
 }
 
 func cycle(i, n int, forward bool) int {
@@ -428,6 +429,6 @@ func (f *invite) View() string {
 	if f.selectedPortal() == nil {
 		explain = "Without a portal, the email carries a link to create the account and set a password (one use, 7 days)."
 	}
-	rows = append(rows, "", indent(st.Muted.Render(explain), 0, f.w))
+	rows = append(rows, "", form.Indent(st.Muted.Render(explain), 0, f.w))
 	return strings.Join(rows, "\n")
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"latchkey/tui/components/form"
 	"latchkey/tui/components/status"
 	"slices"
 	"strings"
@@ -241,7 +242,7 @@ func (f *portalForm) FullHelp() [][]key.Binding {
 }
 
 func (f *portalForm) refocus() tea.Cmd {
-	return focusOn(f.focus, map[int]focusable{pTitle: &f.title, pSlug: &f.slug, pUpstream: &f.upstream, pHost: &f.host, pWelcome: &f.welcome})
+	return form.FocusOn(f.focus, map[int]form.Focusable{pTitle: &f.title, pSlug: &f.slug, pUpstream: &f.upstream, pHost: &f.host, pWelcome: &f.welcome})
 }
 
 func (f *portalForm) move(delta int) tea.Cmd {

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"latchkey/core"
+	"latchkey/tui/components/form"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -69,8 +70,8 @@ func (f *portalForm) hint(field int, withUpstream bool) string {
 // fieldsView is the form above the welcome text's editor.
 func (f *portalForm) fieldsView() string {
 	st := f.c.Styles
-	label := func(field int, text string) string { return formLabel(st, f.focus == field, text) }
-	under := func(name string) string { return errorUnder(st, f.errs[name], f.w) }
+	label := func(field int, text string) string { return form.Label(st, f.focus == field, text) }
+	under := func(name string) string { return form.ErrorUnder(st, f.errs[name], f.w) }
 	choice := func(opts []string, i int) string {
 		var parts []string
 		for j, o := range opts {
@@ -94,7 +95,7 @@ func (f *portalForm) fieldsView() string {
 		contact += st.Muted.Render(fmt.Sprintf("  %d of %d", f.contact+1, len(f.contacts)))
 	}
 	if f.gone != "" {
-		contact += "\n" + indent(st.Warn.Render(f.gone+" was the contact and is no longer of the staff: saving sets none."), labelWidth, f.w)
+		contact += "\n" + form.Indent(st.Warn.Render(f.gone+" was the contact and is no longer of the staff: saving sets none."), labelWidth, f.w)
 	}
 	count := st.Muted.Render(fmt.Sprintf("Markdown · %d/%d", f.welcome.Length(), core.MaxWelcomeLen))
 	if strings.TrimSpace(f.upstream.Value()) != "" {
