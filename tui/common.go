@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
+	dialogview "latchkey/tui/components/dialog"
 	"latchkey/tui/components/theme"
 )
 
@@ -138,10 +138,7 @@ func fit(s string, width int) string {
 }
 
 // center places s in the middle of a w×h area.
-
-func center(s string, w, h int) string {
-	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
-}
+func center(s string, w, h int) string { return dialogview.Center(s, w, h) }
 
 // addressCell is an address as a list shows it: with its ASCII form beside
 // it when it is not plain ASCII (its domain in punycode).

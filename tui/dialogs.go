@@ -1,9 +1,6 @@
 package tui
 
 import (
-	"fmt"
-	"latchkey/tui/components/status"
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -12,6 +9,8 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"latchkey/core"
+	dialogview "latchkey/tui/components/dialog"
+	"latchkey/tui/components/status"
 )
 
 // base gives screens their size and the no-op parts of the interface.
@@ -89,14 +88,7 @@ func (d *confirm) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (d *confirm) View() string {
-	st := d.c.Styles
-	body := st.Label.Render(d.question)
-	if d.detail != "" {
-		body += "\n\n" + lipgloss.NewStyle().Width(min(60, d.w-8)).Render(d.detail)
-	}
-	// Bordered buttons are three lines each: side by side, not concatenated.
-	body += "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, st.Button.Render("y  Yes"), "  ", st.ButtonActive.Render("n  No"))
-	return center(st.Dialog.Render(body), d.w, d.h)
+	return dialogview.Confirm(d.c.Styles, d.question, d.detail, d.w, d.h)
 }
 
 // ---- menu
@@ -182,49 +174,14 @@ func (m *menu) choose() tea.Cmd {
 }
 
 // dialogFrame is how many columns a dialog's border and padding take.
-const dialogFrame = 6
+const dialogFrame = dialogview.Frame
 
 func (m *menu) View() string {
-	st := m.c.Styles
-	// The items and the heading set the width, up to what the body leaves;
-	// a hint wraps to it (at least 56 columns, for a sentence to read).
-	room := max(m.w-dialogFrame, 10)
-	width := lipgloss.Width(m.heading)
-	var lines []string
+	items := make([]dialogview.Item, len(m.items))
 	for i, it := range m.items {
-		line := fit(fmt.Sprintf(" %d  %s ", i+1, it.label), room)
-		switch {
-		case i == m.cursor:
-			line = st.Selected.Render(line)
-		case it.why != "":
-			line = st.Faint.Render(line)
-		}
-		width = max(width, lipgloss.Width(line))
-		lines = append(lines, line)
+		items[i] = dialogview.Item{Label: it.label, Hint: it.hint(), Refused: it.why != ""}
 	}
-	hinted := slices.ContainsFunc(m.items, func(it menuItem) bool { return it.hint() != "" })
-	if hinted {
-		width = max(width, 56)
-	}
-	width = min(width, room)
-	body := lipgloss.NewStyle().Width(width).Render(st.Label.Render(m.heading)) + "\n\n" + strings.Join(lines, "\n")
-	// The hint of the item chosen, in as many lines as the longest hint
-	// takes: the dialog keeps its size while the cursor moves.
-	wrap := lipgloss.NewStyle().Width(width)
-	rows := 0
-	for _, it := range m.items {
-		if h := it.hint(); h != "" {
-			rows = max(rows, lipgloss.Height(wrap.Render(h)))
-		}
-	}
-	if hinted {
-		hint := ""
-		if h := m.items[m.cursor].hint(); h != "" {
-			hint = wrap.Render(st.Muted.Render(h))
-		}
-		body += "\n\n" + hint + strings.Repeat("\n", rows-lipgloss.Height(hint))
-	}
-	return center(st.Dialog.Render(body), m.w, m.h)
+	return dialogview.Menu(m.c.Styles, m.heading, items, m.cursor, m.w, m.h)
 }
 
 // ---- organization picker

@@ -5,12 +5,11 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"latchkey/core"
 	"latchkey/core/mail/message"
+	"latchkey/tui/components/detail"
 )
 
 // mailScreen shows the outbox with each message's delivery state, and the
@@ -207,16 +206,11 @@ func (m *mailScreen) View() string {
 type textViewer struct {
 	base
 	title string
-	head  [][2]string // label, value
-	body  string
-	vp    viewport.Model
+	pane  detail.Model
 }
 
 func newTextViewer(c *Common, title string, head [][2]string, body string) *textViewer {
-	v := &textViewer{base: base{c: c}, title: title, head: head, body: body}
-	v.vp = viewport.New()
-	v.vp.SetContent(body)
-	return v
+	return &textViewer{base: base{c: c}, title: title, pane: detail.New(head, body)}
 }
 
 // newMailViewer shows a caught message's text part.
@@ -240,32 +234,10 @@ func (v *textViewer) ShortHelp() []key.Binding {
 }
 func (v *textViewer) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if v.size(msg) {
-		v.vp.SetWidth(v.w)
-		v.vp.SetHeight(max(v.h-len(v.head)-1, 3))
-		v.vp.SetContent(ansi.Wrap(v.body, max(v.w, 10), " "))
+		v.pane.Resize(v.w, v.h)
 		return v, nil
 	}
-	var cmd tea.Cmd
-	v.vp, cmd = v.vp.Update(msg)
-	return v, cmd
+	return v, v.pane.Update(msg)
 }
 
-func (v *textViewer) View() string {
-	st := v.c.Styles
-	width := 0
-	for _, h := range v.head {
-		width = max(width, len(h[0]))
-	}
-	var b strings.Builder
-	for _, h := range v.head {
-		b.WriteString(st.Label.Render(h[0] + strings.Repeat(" ", width-len(h[0])+1)))
-		b.WriteString(oneLine(h[1]) + "\n")
-	}
-	body := v.vp.View()
-	if !v.vp.AtBottom() { // say that more follows, on the last line
-		lines := strings.Split(body, "\n")
-		lines[len(lines)-1] = st.Muted.Render(fmt.Sprintf("↓ more below (%d%%; pgdn)", int(v.vp.ScrollPercent()*100)))
-		body = strings.Join(lines, "\n")
-	}
-	return b.String() + st.Faint.Render(strings.Repeat("─", max(v.w, 1))) + "\n" + body
-}
+func (v *textViewer) View() string { return v.pane.View(v.c.Styles) }
