@@ -17,14 +17,12 @@ type members struct {
 	portal  core.Portal
 	project core.Project
 	list    *listView
-	items   []core.PortalMember
-	by      core.Role // the role the console's user acts with here
+	items   []core.PortalMember // each with core's decisions on what the console's user may do
 }
 
 type membersMsg struct {
 	portal uint64
 	items  []core.PortalMember
-	by     core.Role
 	err    error
 }
 
@@ -46,14 +44,10 @@ func newMembers(c *Common, p core.Portal, proj core.Project) *members {
 }
 
 func (m *members) load() tea.Cmd {
-	ctx, svc, a, id, org := m.c.Ctx, m.c.Service, m.c.Actor, m.portal.ID, m.portal.OrgID
+	ctx, svc, a, id := m.c.Ctx, m.c.Service, m.c.Actor, m.portal.ID
 	return work("Loading members", func() tea.Msg {
 		items, err := svc.PortalMembers(ctx, a, id)
-		if err != nil {
-			return membersMsg{portal: id, err: err}
-		}
-		by, err := svc.RoleIn(ctx, a, org)
-		return membersMsg{id, items, by, err}
+		return membersMsg{id, items, err}
 	})
 }
 
@@ -88,7 +82,7 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return m, func() tea.Msg { return errMsg{msg.err} }
 		}
-		m.items, m.by = msg.items, msg.by
+		m.items = msg.items
 		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, pm := range msg.items {
 			name := pm.Name

@@ -15,14 +15,12 @@ import (
 type requests struct {
 	base
 	list  *listView
-	items []core.RequestView
-	by    core.Role // the console user's role in the organization
+	items []core.RequestView // each with core's decisions on its answers
 }
 
 type requestsMsg struct {
 	org   uint64
 	items []core.RequestView
-	by    core.Role
 	err   error
 }
 
@@ -47,12 +45,8 @@ func newRequests(c *Common) *requests {
 func (r *requests) load() tea.Cmd {
 	ctx, svc, a, org := r.c.Ctx, r.c.Service, r.c.Actor, r.c.Org.ID
 	return work("Loading requests", func() tea.Msg {
-		by, err := svc.RoleIn(ctx, a, org)
-		if err != nil {
-			return requestsMsg{org: org, err: err}
-		}
 		items, err := svc.Requests(ctx, a, org, true)
-		return requestsMsg{org, items, by, err}
+		return requestsMsg{org, items, err}
 	})
 }
 
@@ -87,7 +81,7 @@ func (r *requests) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return r, func() tea.Msg { return errMsg{msg.err} }
 		}
-		r.items, r.by = msg.items, msg.by
+		r.items = msg.items
 		rows, keys := make([][]string, len(msg.items)), make([]string, len(msg.items))
 		for i, q := range msg.items {
 			warning := "—"
