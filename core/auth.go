@@ -19,6 +19,9 @@ type SignIn struct {
 type SessionInfo struct {
 	Session Session
 	User    User
+	// until: the link's rules or a guest's end date end the session then
+	// (zero: neither does).
+	until time.Time
 }
 
 // TouchEvery is how stale a session's last-seen time may get before a
@@ -55,11 +58,18 @@ func (op *operation) session(id string) (SessionInfo, error) {
 	if err != nil {
 		return SessionInfo{}, err
 	}
+	ok, until, err := op.linkSession(sess)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	if !ok {
+		return SessionInfo{}, ErrNoSession
+	}
 	u, err := op.User(sess.UserID)
 	if errors.Is(err, ErrNotFound) {
 		return SessionInfo{}, ErrNoSession
 	}
-	return SessionInfo{Session: sess, User: u}, err
+	return SessionInfo{Session: sess, User: u, until: until}, err
 }
 
 // Session looks a session up by the id from its cookie and refreshes its

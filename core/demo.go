@@ -206,7 +206,7 @@ func (d *demo) portal(org Org, project string, ps PortalSettings) Portal {
 		d.err = err
 		return Portal{}
 	}
-	p, err := d.op.setPortal(d.a, proj.ID, ps)
+	p, err := d.op.setPortal(d.a, proj.ID, ps, RulesPatch{})
 	d.err = err
 	return p
 }

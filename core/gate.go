@@ -76,6 +76,9 @@ func (s *engine) gate(ctx context.Context, key, sessionID string, find func(*ope
 				if m, err := op.Member(p.OrgID, si.User.ID); err == nil && !m.GuestUntil.IsZero() && m.GuestUntil.Before(until) {
 					until = m.GuestUntil
 				}
+				if !si.until.IsZero() && si.until.Before(until) { // the rules of the link that opened it
+					until = si.until
+				}
 			case !errors.Is(err, ErrNoSession):
 				return Gate{}, err
 			}

@@ -142,7 +142,7 @@ func (op *operation) invite(a Actor, in InviteInput) (InviteResult, error) {
 	data := map[string]string{"org": org.Name, "by": a.inviter(), "role": string(res.Role)}
 	toName := in.Name
 	if in.PortalID != 0 {
-		il, err := op.issueLink(a, linkSpec{portal: portal, email: in.Email, role: in.Role, guestUntil: in.GuestUntil})
+		il, err := op.issueLink(a, linkSpec{portal: portal, email: in.Email, role: in.Role, guestUntil: in.GuestUntil, invited: true})
 		if err != nil {
 			return InviteResult{}, err
 		}

@@ -19,6 +19,7 @@ type linkSpec struct {
 	email      string
 	role       Role
 	guestUntil time.Time
+	invited    bool // an invitation's link (see AccessRules.InviteLifetime)
 }
 
 // issueLink creates an active link for (portal, email), replacing the active
@@ -28,7 +29,7 @@ func (op *operation) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
 	if err != nil {
 		return IssuedLink{}, err
 	}
-	old, err := op.ActiveLink(spec.portal.ID, spec.email)
+	old, err := op.Tx.ActiveLink(spec.portal.ID, spec.email) // one the rules stopped too: it holds the place
 	replacing := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return IssuedLink{}, err
@@ -42,7 +43,7 @@ func (op *operation) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
 		OrgID: spec.portal.OrgID, PortalID: spec.portal.ID, Email: spec.email,
 		Role: spec.role, GuestUntil: spec.guestUntil, State: LinkActive,
 		Lookup: op.s.keys.Lookup(token), Sealed: op.s.keys.Seal(token, sealLink),
-		CreatedAt: op.now, CreatedBy: a.label(),
+		CreatedAt: op.now, CreatedBy: a.label(), Invited: spec.invited,
 	}
 	if err := op.PutLink(&l); err != nil {
 		return IssuedLink{}, err
@@ -123,7 +124,9 @@ func (op *operation) revokeAccess(a Actor, p Portal, email string, userID uint64
 			return err
 		}
 	}
-	l, err := op.ActiveLink(p.ID, email)
+	// The link stored as active, one the rules stopped too: lifting the
+	// rule must not bring back the link of someone whose access was removed.
+	l, err := op.Tx.ActiveLink(p.ID, email)
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:

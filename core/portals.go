@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 )
 
@@ -71,11 +72,12 @@ type PortalPatch struct {
 	Host       *string
 	Contact    *string
 	Language   *string
+	Rules      RulesPatch // the access rules (accessrules.go)
 }
 
 // SetPortal creates the project's portal or updates its settings.
 func (s *Portals) SetPortal(ctx context.Context, a Actor, projectID uint64, in PortalSettings) (Portal, error) {
-	return writeResult(s.engine, ctx, func(op *operation) (Portal, error) { return op.setPortal(a, projectID, in) })
+	return writeResult(s.engine, ctx, func(op *operation) (Portal, error) { return op.setPortal(a, projectID, in, RulesPatch{}) })
 }
 
 // PatchPortal changes the settings a patch names, in one transaction with
@@ -107,7 +109,7 @@ func (s *Portals) PatchPortal(ctx context.Context, a Actor, portalID uint64, pat
 		if patch.Disclosure != nil {
 			in.Disclosure = *patch.Disclosure
 		}
-		return op.setPortal(a, p.ProjectID, in)
+		return op.setPortal(a, p.ProjectID, in, patch.Rules)
 	})
 }
 
@@ -136,7 +138,8 @@ func (s *Portals) PortalSettingsOf(ctx context.Context, a Actor, portalID uint64
 	})
 }
 
-func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings) (Portal, error) {
+// setPortal saves the settings, and the rules the patch changes.
+func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings, rules RulesPatch) (Portal, error) {
 	in, err := in.clean()
 	if err != nil {
 		return Portal{}, err
@@ -192,7 +195,13 @@ func (op *operation) setPortal(a Actor, projectID uint64, in PortalSettings) (Po
 	before := p
 	p.Slug, p.Title, p.Access, p.Disclosure, p.Welcome = in.Slug, in.Title, in.Access, in.Disclosure, in.Welcome
 	p.Upstream, p.Host, p.ContactID, p.Language = in.Upstream, in.Host, contact, in.Language
-	if action == "portal.updated" && p == before {
+	if p.Rules, err = rules.apply(p.Rules); err != nil {
+		return Portal{}, err
+	}
+	if err := rules.checkFor(p.Rules, p.Access); err != nil {
+		return Portal{}, err
+	}
+	if action == "portal.updated" && samePortal(p, before) {
 		return p, nil // nothing changed: nothing to audit
 	}
 	p.UpdatedAt = op.now
@@ -221,7 +230,17 @@ func portalChanges(before, after Portal, contact string, created bool) string {
 	if before.Language != after.Language { // a new portal in English says nothing of it
 		out = append(out, "language "+orDefault(after.Language))
 	}
+	out = append(out, rulesChanges(before.Rules, after.Rules)...)
 	return strings.Join(out, ", ")
+}
+
+// samePortal: nothing of the portal changed.
+func samePortal(a, b Portal) bool {
+	if !a.Rules.Equal(b.Rules) {
+		return false
+	}
+	a.Rules, b.Rules = AccessRules{}, AccessRules{}
+	return reflect.DeepEqual(a, b)
 }
 
 func orNone(s string) string {

@@ -187,9 +187,11 @@ type Portal struct {
 	// Language is the code of the language (one of Languages) the portal's
 	// pages speak to a visitor whose browser names none of them, and its
 	// invitations and notices are written in; "" for English.
-	Language  string    `json:"language,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Language string `json:"language,omitempty"`
+	// Rules are the portal's access rules (accessrules.go).
+	Rules     AccessRules `json:"rules,omitzero"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
 }
 
 // Resource is one titled link of a portal's built-in page (a Drive
@@ -263,6 +265,9 @@ type Link struct {
 	ReplacedBy uint64    `json:"replaced_by,omitempty"`
 	UseCount   uint64    `json:"use_count"`
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	// Invited: the link was made by an invitation (or a granted request);
+	// never opened, it lapses after the portal's invitation lifetime.
+	Invited bool `json:"invited,omitempty"`
 }
 
 // InvitationState is the life of an invitation.

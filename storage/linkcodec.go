@@ -14,13 +14,28 @@ import (
 // fill the largest bucket, so they are stored in a compact binary form rather
 // than as JSON: decoding one costs a tenth as much and a record takes half
 // the space. The first byte names the form; records written before it
-// existed are JSON objects (they begin with '{') and are still read.
-const linkFormat = 1
+// existed are JSON objects (they begin with '{') and are still read, as
+// are those of form 1, which had no flags.
+const (
+	linkFormat1 = 1
+	linkFormat  = 2 // form 1 and a uvarint of flags, for a link with any (else form 1)
+)
+
+// Flags of a link record.
+const linkInvited = 1 << 0
 
 // EncodeLink is the stored form of a link.
 func EncodeLink(l *core.Link) []byte {
 	b := make([]byte, 0, 96+len(l.Email)+len(l.Lookup)+len(l.Sealed)+len(l.CreatedBy)+len(l.EndedBy))
-	b = append(b, linkFormat)
+	var flags uint64
+	if l.Invited {
+		flags |= linkInvited
+	}
+	form := byte(linkFormat)
+	if flags == 0 {
+		form = linkFormat1 // what it needs: the record stays as it was written
+	}
+	b = append(b, form)
 	b = binary.AppendUvarint(b, l.ID)
 	b = binary.AppendUvarint(b, l.OrgID)
 	b = binary.AppendUvarint(b, l.PortalID)
@@ -36,7 +51,11 @@ func EncodeLink(l *core.Link) []byte {
 	b = appendBytes(b, []byte(l.EndedBy))
 	b = binary.AppendUvarint(b, l.ReplacedBy)
 	b = binary.AppendUvarint(b, l.UseCount)
-	return appendTime(b, l.LastUsedAt)
+	b = appendTime(b, l.LastUsedAt)
+	if form == linkFormat1 {
+		return b
+	}
+	return binary.AppendUvarint(b, flags)
 }
 
 // DecodeLink reads a stored link in either form. The result shares no
@@ -49,7 +68,7 @@ func DecodeLink(raw []byte) (core.Link, error) {
 		}
 		return l, nil
 	}
-	if len(raw) == 0 || raw[0] != linkFormat {
+	if len(raw) == 0 || raw[0] != linkFormat && raw[0] != linkFormat1 {
 		return core.Link{}, errors.New("decode link: unknown record form")
 	}
 	r := linkReader{buf: append([]byte(nil), raw[1:]...)}
@@ -65,6 +84,10 @@ func DecodeLink(raw []byte) (core.Link, error) {
 	l.EndedBy = string(r.bytes())
 	l.ReplacedBy, l.UseCount = r.uvarint(), r.uvarint()
 	l.LastUsedAt = r.time()
+	if raw[0] == linkFormat {
+		flags := r.uvarint()
+		l.Invited = flags&linkInvited != 0
+	}
 	if r.err == nil && len(r.buf) > 0 {
 		r.err = errors.New("trailing bytes")
 	}

@@ -81,6 +81,8 @@ func TestLinkCodecCoversEveryField(t *testing.T) {
 			f.SetUint(uint64(1000 + i))
 		case f.Kind() == reflect.String:
 			f.SetString("value of " + name)
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Uint8:
 			f.SetBytes([]byte("bytes of " + name))
 		default:

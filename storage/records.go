@@ -63,6 +63,7 @@ type portalRecord struct {
 	Host       string           `json:"host,omitempty"`
 	ContactID  uint64           `json:"contact_id,omitempty"`
 	Language   string           `json:"language,omitempty"`
+	Rules      core.AccessRules `json:"rules,omitzero"`
 	CreatedAt  time.Time        `json:"created_at"`
 	UpdatedAt  time.Time        `json:"updated_at"`
 }
@@ -241,6 +242,7 @@ type linkRecord struct {
 	ReplacedBy uint64         `json:"replaced_by,omitempty"`
 	UseCount   uint64         `json:"use_count"`
 	LastUsedAt time.Time      `json:"last_used_at,omitzero"`
+	Invited    bool           `json:"invited,omitempty"`
 }
 
 // recordOf is the record v (a core entity, or a pointer to one) is written
