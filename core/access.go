@@ -36,6 +36,9 @@ type AccessResult struct {
 	// FirstUse: the link sent gives access on its first use; the address
 	// has none yet (an invitee, or a stranger at an email or open portal).
 	FirstUse bool
+	// GrantedByRule: a closed portal's grant rule granted the address's
+	// request at once (OutcomeLinkSent).
+	GrantedByRule bool
 }
 
 // RequestAccess is the Send-access-link form of a portal. For a closed
@@ -89,6 +92,12 @@ func (s *AccessRequests) RequestAccess(ctx context.Context, slug, rawEmail strin
 		}
 		a := v.anonymous()
 		res.Outcome = accessOutcome(p, pp, op.now)
+		if g, ok, err := op.grantRuleFor(p, pp); err != nil {
+			return err
+		} else if ok && res.Outcome == OutcomeRequested {
+			res.Outcome, res.FirstUse, res.GrantedByRule = OutcomeLinkSent, true, true
+			return op.grantByRule(p, email, pp, g, v)
+		}
 		switch {
 		case res.Outcome == OutcomeRequested:
 			if res.Notified, err = op.recordRequest(a, p, email, v); err != nil {
@@ -120,13 +129,93 @@ func (op *operation) decoyCode(res AccessResult, v Visitor, p Portal, email stri
 // (but a guest whose access ended, who does not come back as a client);
 // a request for everyone else.
 func accessOutcome(p Portal, pp portalPerson, now time.Time) AccessOutcome {
+	endedGuest := pp.isMember && pp.member.Expired(now)
 	switch {
 	case pp.entitled(now):
 		return OutcomeLinkSent
-	case (p.Access == AccessEmail || p.Access == AccessOpen) && !(pp.isMember && pp.member.Expired(now)):
+	case p.Access == AccessOpen && !endedGuest:
 		return OutcomeLinkSent
+	case p.Access == AccessEmail && !endedGuest && p.Rules.DomainAllowed(pp.email):
+		return OutcomeLinkSent // an address at a domain the portal does not allow asks the owner, as at a closed portal
 	}
 	return OutcomeRequested
+}
+
+// grantRuleFor is the closed portal's grant rule for the person, if one
+// applies: their address is at its domain, they are not a guest whose
+// access ended, and the address is plain and like none the organization
+// knows (one that is not waits for the owner, who is shown why).
+func (op *operation) grantRuleFor(p Portal, pp portalPerson) (DomainGrant, bool, error) {
+	if p.Access != AccessClosed || pp.isMember && pp.member.Expired(op.now) {
+		return DomainGrant{}, false, nil
+	}
+	g, ok := p.Rules.autoGrant(pp.email)
+	if !ok {
+		return DomainGrant{}, false, nil
+	}
+	note, err := op.noteAddress(p.OrgID, pp.email)
+	if err != nil || note.Suspicious() {
+		return DomainGrant{}, false, err
+	}
+	return g, true, nil
+}
+
+// ruleActor is a portal's grant rule acting: the system, with the
+// authority of the owner who set the rule, named by the rule in the log.
+func ruleActor(g DomainGrant) Actor {
+	return Actor{Admin: true, Rule: g.Domain + "=" + string(g.Role), Source: "system"}
+}
+
+// grantByRule grants a request to a closed portal by its grant rule: the
+// request is recorded as granted, the address gets a link with the rule's
+// role (which lapses as an invitation's does if never opened), and the
+// owner is told it was granted by rule (at most once per NotifyEvery for
+// the address, as requests are).
+func (op *operation) grantByRule(p Portal, email string, pp portalPerson, g DomainGrant, v Visitor) error {
+	a := ruleActor(g)
+	r, err := op.LatestRequest(p.ID, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	lastNotified := r.NotifiedAt
+	if err != nil || r.State != RequestPending {
+		r = Request{OrgID: p.OrgID, PortalID: p.ID, Email: email, CreatedAt: op.now, NotifiedAt: lastNotified}
+	}
+	r.Count++
+	r.LastAt, r.Addr = op.now, v.Addr
+	r.State, r.ResolvedAt, r.ResolvedBy = RequestGranted, op.now, a.label()
+	notify := r.NotifiedAt.IsZero() || !op.now.Before(r.NotifiedAt.Add(op.s.opts.NotifyEvery))
+	if notify {
+		r.NotifiedAt = op.now
+	}
+	if err := op.PutRequest(&r); err != nil {
+		return err
+	}
+	il, err := op.issueLink(a, linkSpec{portal: p, email: email, role: g.Role, invited: true})
+	if err != nil {
+		return err
+	}
+	if err := op.mailLink(p, email, pp.user.Name, il, v); err != nil {
+		return err
+	}
+	detail := fmt.Sprintf("portal %s, request %d, as %s by the rule %s", p.Slug, r.ID, g.Role, a.Rule)
+	if notify {
+		owner, err := op.owner(p.OrgID)
+		if err != nil {
+			return err
+		}
+		ou, err := op.User(owner.UserID)
+		if err != nil {
+			return err
+		}
+		data := map[string]string{"email": email, "role": string(g.Role), "rule": a.Rule, "at": op.now.Format(time.RFC3339), "addr": v.Addr}
+		if err := op.portalMailTo(MailAccessGranted, p, ou.Email, ou.Name, data, "", "", 0); err != nil {
+			return err
+		}
+		detail += ", owner notified"
+	}
+	op.changed(Change{Kind: ChangeAccessRequest, OrgID: p.OrgID, PortalID: p.ID})
+	return op.auditPortal(a, p, "request.granted", email, detail)
 }
 
 // throttledRequest answers a stranger's request over the portal's limit:
@@ -165,6 +254,15 @@ func (op *operation) sendAccessLink(a Actor, p Portal, email string, pp portalPe
 	if err != nil {
 		return err
 	}
+	if err := op.mailLink(p, email, pp.user.Name, il, v); err != nil {
+		return err
+	}
+	return op.auditPortal(a, p, action, email, "portal "+p.Slug+", requested with Send access link")
+}
+
+// mailLink queues the access-link email of a link the form gave: with a
+// code for the browser that asked, in the language of its page.
+func (op *operation) mailLink(p Portal, email, name string, il IssuedLink, v Visitor) error {
 	var data map[string]string
 	if v.Browser != "" { // the email carries a code for the browser that asked
 		code, err := op.issueCode(v, p.ID, email, il.Link.ID)
@@ -176,10 +274,7 @@ func (op *operation) sendAccessLink(a Actor, p Portal, email string, pp portalPe
 	if l := v.lang(); l != "" { // written in the language of the page it was asked from
 		p.Language = l
 	}
-	if err := op.portalMail(MailAccessLink, p, email, pp.user.Name, data, il); err != nil {
-		return err
-	}
-	return op.auditPortal(a, p, action, email, "portal "+p.Slug+", requested with Send access link")
+	return op.portalMail(MailAccessLink, p, email, name, data, il)
 }
 
 // recordRequest records (or counts again) a pending access request and

@@ -445,6 +445,13 @@ func (rp RulesPatch) Empty() bool {
 		rp.AllowDomains == nil && rp.AutoGrant == nil
 }
 
+// Check reads every value the patch gives, as saving it would; the
+// error is a *ValidationError naming the field (its flag's name).
+func (rp RulesPatch) Check() error {
+	_, err := rp.apply(AccessRules{})
+	return err
+}
+
 // apply parses the patch onto r; nothing changes when a value is refused.
 func (rp RulesPatch) apply(r AccessRules) (AccessRules, error) {
 	var err error

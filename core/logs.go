@@ -31,6 +31,8 @@ const (
 	MailPasswordReset   MailKind = "password_reset"   // Restore password
 	MailPasswordChanged MailKind = "password_changed" // notice after a password change
 	MailAccessDigest    MailKind = "access_digest"    // to the owner: the requests made since the last notice
+	MailAccessGranted   MailKind = "access_granted"   // to the owner: a request granted by a portal's grant rule
+	MailGuestsEnding    MailKind = "guests_ending"    // to the owner: guests whose access ends within a day
 	MailPortalUpdate    MailKind = "portal_update"    // an update posted on a portal, to everyone with access
 	MailMyLinks         MailKind = "my_links"         // requested on a page: the active links of every portal of an address
 )

@@ -27,8 +27,11 @@ type PortalMember struct {
 	LinkAt     time.Time // when the current link was created
 	LastUsedAt time.Time // the current link's last redemption
 	UseCount   uint64    // the current link's redemptions
-	Note       AddressNote
-	Actions    MemberActions // what the actor who listed them may do
+	// LinkEnded is why the portal's rules stopped the current link ("used 5
+	// of 5", "expired 3 Dec 2026"); "" when they did not.
+	LinkEnded string
+	Note      AddressNote
+	Actions   MemberActions // what the actor who listed them may do
 }
 
 // The words every adapter (console, SSH text and JSON, README) uses for a
@@ -39,9 +42,10 @@ const (
 	AccessEnded   = "ended"   // a guest past their end date
 	AccessNo      = "no"
 
-	LinkNone       = "none"
-	LinkWordActive = "active"
-	LinkWordEnded  = "deactivated" // deactivated, or replaced without a successor
+	LinkNone        = "none"
+	LinkWordActive  = "active"
+	LinkWordEnded   = "deactivated" // deactivated, or replaced without a successor
+	LinkWordExpired = "expired"     // stopped by the portal's rules (LinkEnded says which)
 )
 
 // AccessWord is the person's access to the portal in the shared words.
@@ -58,14 +62,37 @@ func (pm PortalMember) AccessWord() string {
 }
 
 // LinkWord is the state of the person's current link in the shared words.
-func (pm PortalMember) LinkWord() string {
-	switch pm.LinkState {
+func (pm PortalMember) LinkWord() string { return LinkStateWord(pm.LinkState) }
+
+// LinkStateWord is a link's state in the shared words ("" is none).
+func LinkStateWord(s LinkState) string {
+	switch s {
 	case "":
 		return LinkNone
 	case LinkActive:
 		return LinkWordActive
+	case LinkExpired:
+		return LinkWordExpired
 	}
 	return LinkWordEnded
+}
+
+// LinkText is the current link's state as the console and the SSH
+// commands show it: why the rules stopped it, else its word.
+func (pm PortalMember) LinkText() string {
+	if pm.LinkEnded != "" {
+		return pm.LinkEnded
+	}
+	return pm.LinkWord()
+}
+
+// AccessText is the person's access as the console and the SSH commands
+// show it: a guest's with the day it ended ("ended 1 Dec 2026").
+func (pm PortalMember) AccessText() string {
+	if pm.Expired && !pm.GuestUntil.IsZero() {
+		return AccessEnded + " " + pm.GuestUntil.Format("2 Jan 2006")
+	}
+	return pm.AccessWord()
 }
 
 // RoleIn is the role a acts with in the organization: owner for an instance
@@ -147,12 +174,17 @@ func (op *operation) portalPeople(p Portal, actions func(portalPerson) MemberAct
 		pm.HasAccess, pm.AccessAt = true, a.GrantedAt
 		people[u.Email].hasAccess = true
 	}
-	links, err := op.Links(p.ID)
+	links, err := op.Tx.Links(p.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, l := range links { // oldest first: the last one seen per email is the latest
 		pm := get(l.Email)
+		pm.LinkEnded = ""
+		if end, stopped := p.Rules.LinkEnd(l, op.now); stopped {
+			pm.LinkEnded = end.String()
+		}
+		l = ruledBy(p, l, op.now)
 		pm.LinkState, pm.LinkAt, pm.Role, pm.GuestUntil = l.State, l.CreatedAt, l.Role, l.GuestUntil
 		pm.UseCount, pm.LastUsedAt = l.UseCount, l.LastUsedAt
 		pp := people[l.Email]

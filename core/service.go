@@ -204,6 +204,9 @@ type Actor struct {
 	Email  string // shown in the audit log
 	Admin  bool   // instance admin: every organization
 	Source string // "console", "ssh:SHA256:…", "web:ADDR", "cli", "system"
+	// Rule is a portal's grant rule acting ("acme.com=client"): the
+	// system, with Admin's authority, named by the rule.
+	Rule string
 }
 
 // AdminActor is the instance admin acting from source.
@@ -255,6 +258,8 @@ const visitorLabel = "visitor"
 
 func (a Actor) label() string {
 	switch {
+	case a.Rule != "":
+		return "rule " + a.Rule
 	case a.Email != "":
 		return a.Email
 	case a.Admin:

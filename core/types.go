@@ -151,6 +151,9 @@ type Member struct {
 	Role       Role      `json:"role"`
 	GuestUntil time.Time `json:"guest_until,omitzero"` // guests only: access ends at this time
 	CreatedAt  time.Time `json:"created_at"`
+	// RemindedFor is the end date the owner was last reminded of (a day
+	// before it): a guest is named in one reminder per end date.
+	RemindedFor time.Time `json:"reminded_for,omitzero"`
 }
 
 // Expired reports whether a guest's access end date has passed.

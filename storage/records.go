@@ -36,11 +36,12 @@ type orgRecord struct {
 }
 
 type memberRecord struct {
-	OrgID      uint64    `json:"org_id"`
-	UserID     uint64    `json:"user_id"`
-	Role       core.Role `json:"role"`
-	GuestUntil time.Time `json:"guest_until,omitzero"`
-	CreatedAt  time.Time `json:"created_at"`
+	OrgID       uint64    `json:"org_id"`
+	UserID      uint64    `json:"user_id"`
+	Role        core.Role `json:"role"`
+	GuestUntil  time.Time `json:"guest_until,omitzero"`
+	CreatedAt   time.Time `json:"created_at"`
+	RemindedFor time.Time `json:"reminded_for,omitzero"`
 }
 
 type projectRecord struct {

@@ -84,10 +84,7 @@ func (h *linkHistory) Update(msg tea.Msg) (screen, tea.Cmd) {
 		var rows [][]string
 		var keys []string
 		for _, l := range msg.hist {
-			state := core.LinkWordEnded
-			if l.Link.State == core.LinkActive {
-				state = core.LinkWordActive
-			}
+			state := core.LinkStateWord(l.Link.State)
 			name := fmt.Sprintf("#%d %s", l.Link.ID, state)
 			for _, e := range l.Events {
 				who := e.Actor

@@ -96,7 +96,7 @@ func (m *members) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if pm.LinkState != "" {
 				uses = fmt.Sprint(pm.UseCount)
 			}
-			rows[i], keys[i] = []string{name, addressCell(pm.Email, pm.Note), string(pm.Role), pm.AccessWord(), pm.LinkWord(), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
+			rows[i], keys[i] = []string{name, addressCell(pm.Email, pm.Note), string(pm.Role), pm.AccessText(), pm.LinkText(), fmtTime(pm.LinkAt), fmtTime(pm.LastUsedAt), uses}, pm.Email
 		}
 		m.list.SetRows(rows, keys)
 		return m, nil
@@ -227,7 +227,7 @@ func (m *members) menu(pm core.PortalMember) screen {
 	if w := pm.Note.Warning(); w != "" {
 		heading += "\n" + c.Styles.Warn.Render("This address is "+w+".")
 	}
-	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + pm.AccessWord(), "link: " + pm.LinkWord()}, " · "))
+	heading += "\n" + c.Styles.Muted.Render(strings.Join([]string{string(pm.Role), "access: " + pm.AccessText(), "link: " + pm.LinkText()}, " · "))
 	return newMenu(c, email, heading, items)
 }
 

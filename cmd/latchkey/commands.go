@@ -261,7 +261,8 @@ func servePprof(ctx context.Context, addr string) error {
 	return nil
 }
 
-// purgeLoop removes dead sessions and tokens now and then.
+// purgeLoop removes dead sessions and tokens now and then, and reminds
+// owners of the guests whose access ends within a day.
 func purgeLoop(ctx context.Context, in *instance, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -270,6 +271,11 @@ func purgeLoop(ctx context.Context, in *instance, every time.Duration) error {
 			in.log.Warn("purge expired sessions", "err", err)
 		} else if n+m > 0 {
 			in.log.Info("purged expired sessions and tokens", "sessions", n, "tokens", m)
+		}
+		if n, err := in.svc.RemindGuestsEnding(ctx); err != nil && ctx.Err() == nil {
+			in.log.Warn("remind owners of guests whose access ends", "err", err)
+		} else if n > 0 {
+			in.log.Info("reminded owners of guests whose access ends within a day", "organizations", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -59,7 +59,8 @@ type Composer struct {
 
 // mailKinds are the kinds of email core queues; each has a template.
 var mailKinds = []core.MailKind{core.MailInvitePortal, core.MailInviteJoin, core.MailAccessLink, core.MailNewLink, core.MailAccessRequest,
-	core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailPortalUpdate, core.MailMyLinks}
+	core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailPortalUpdate, core.MailMyLinks,
+	core.MailAccessGranted, core.MailGuestsEnding}
 
 // NewComposer parses the sender ("latchkey <no-reply@example.com>") and the templates.
 func NewComposer(from, publicURL string) (*Composer, error) {
@@ -117,6 +118,8 @@ type view struct {
 	More   int    // requests beyond those listed
 	Since  string // the last notice before the summary
 	Links  []PortalLink
+	Rule   string        // a request granted by rule: the rule ("acme.com=client")
+	Guests []GuestEnding // guests whose access ends soon
 	// Portal updates: who wrote it, and what (paragraphs of plain text).
 	Author string
 	Body   []string
@@ -164,6 +167,12 @@ type Address struct {
 	ASCII string
 }
 
+// GuestEnding is one guest of a reminder: their address, and when their
+// access ends (in the email's language).
+type GuestEnding struct {
+	Email, Ends string
+}
+
 // PortalLink is one portal of a "send me my links" email.
 type PortalLink struct {
 	Portal, Org, URL string
@@ -190,6 +199,10 @@ func subject(v view) string {
 		return v.T("mail.subject.access_request", v.Email, v.Portal)
 	case core.MailAccessDigest:
 		return v.T("mail.subject.access_digest", v.Count, v.Portal)
+	case core.MailAccessGranted:
+		return v.T("mail.subject.access_granted", v.Email, v.Portal)
+	case core.MailGuestsEnding:
+		return v.T("mail.subject.guests_ending", v.Count, v.Org)
 	case core.MailPortalUpdate:
 		return v.T("mail.subject.portal_update", v.Portal, v.Author)
 	case core.MailMyLinks:
@@ -247,6 +260,16 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 			}
 		}
 		v.More = max(v.Count-len(v.Emails), 0)
+	}
+	v.Rule = clean(d["rule"])
+	if m.Kind == core.MailGuestsEnding {
+		v.Count, _ = strconv.Atoi(d["count"])
+		emails, ends := strings.Split(d["emails"], "\n"), strings.Split(d["ends"], "\n")
+		for i, e := range emails {
+			if e = clean(e); e != "" && i < len(ends) {
+				v.Guests = append(v.Guests, GuestEnding{Email: e, Ends: humanTime(tr, ends[i])})
+			}
+		}
 	}
 	if m.Kind == core.MailPortalUpdate {
 		v.Author = clean(d["author"])

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"time"
 
 	"charm.land/ssh"
 
@@ -31,6 +32,12 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   portal set SLUG [--title T] [--access closed|email|open] [--disclosure explicit|generic|default]
                   [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--language en|de|fr|es|default]
                   [--welcome-file -]             change them (--welcome-file - reads Markdown from standard input)
+                  [--link-lifetime D|none] [--link-idle D|none] [--link-uses N|none]
+                  [--invite-lifetime D|none|default] [--allow-domains 'acme.com,*.acme.com'|none]
+                  [--auto-grant 'acme.com=client,…'|none]
+                                                 its access rules: D is like 30d, 2w or 36h; domains for
+                                                 email portals, grant rules (client, guest or member) for
+                                                 closed ones
   resources ls SLUG                              a portal's resources (titled links), in order
   resources add SLUG TITLE URL [--note TEXT]     add one at the end
   resources rm SLUG ID | resources move SLUG ID POSITION
@@ -45,7 +52,8 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
 
 Output is tab-separated, one record per line; --json gives JSON instead. Access is
 yes, invited (a link not opened yet), ended (a guest past their end date) or no; a link
-is none, active or deactivated; "-" is a value a row does not have.
+is none, active, expired (stopped by the portal's rules, which the text says: "used 5 of 5")
+or deactivated; "-" is a value a row does not have.
 Commands that name no portal take --org SLUG when you manage several organizations.
 `
 
@@ -111,6 +119,7 @@ type cmdFlags struct {
 	org, portal, role, name, until string
 	// portal set
 	title, access, disclosure, upstream, host, contact, language, welcomeFile string
+	rules                                                                     [len(ruleFlags)]string
 	// resources add
 	note     string
 	orgFlags                 // org set (org_commands.go)
@@ -119,12 +128,13 @@ type cmdFlags struct {
 
 // commandFlags lists the flags each command takes.
 var commandFlags = map[string][]string{
-	"projects":  {"json", "org"},
-	"members":   {"json"},
-	"invite":    {"json", "org", "portal", "role", "name", "until", "replace"},
-	"link":      {"json"},
-	"requests":  {"json", "org", "role", "confirm"},
-	"portal":    {"json", "title", "access", "disclosure", "upstream", "host", "contact", "language", "welcome-file"},
+	"projects": {"json", "org"},
+	"members":  {"json"},
+	"invite":   {"json", "org", "portal", "role", "name", "until", "replace"},
+	"link":     {"json"},
+	"requests": {"json", "org", "role", "confirm"},
+	"portal": {"json", "title", "access", "disclosure", "upstream", "host", "contact", "language", "welcome-file",
+		"link-lifetime", "link-idle", "link-uses", "invite-lifetime", "allow-domains", "auto-grant"},
 	"resources": {"json", "note"},
 	"updates":   {"json", "email"},
 	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name", "language"},
@@ -139,6 +149,9 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 		"title": &f.title, "access": &f.access, "disclosure": &f.disclosure, "upstream": &f.upstream, "host": &f.host,
 		"contact": &f.contact, "language": &f.language, "welcome-file": &f.welcomeFile, "note": &f.note}
 	maps.Copy(strs, f.orgStrings())
+	for i, name := range ruleFlags {
+		strs[name] = &f.rules[i]
+	}
 	for _, fl := range commandFlags[name] {
 		if b, ok := bools[fl]; ok {
 			f.fs.BoolVar(b, fl, false, "")
@@ -255,11 +268,15 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, in io.Rea
 		}
 		rows := make([]memberRow, len(items))
 		for i, m := range items {
-			rows[i] = memberRow{Email: m.Email, Name: m.Name, Role: string(m.Role), Access: m.AccessWord(), Link: m.LinkWord(),
-				Created: stamp(m.LinkAt), LastUsed: stamp(m.LastUsedAt), Uses: m.UseCount, AddressNote: m.Note}
+			rows[i] = memberRow{Email: m.Email, Name: m.Name, Role: string(m.Role), Access: m.AccessWord(), Link: m.LinkWord(), LinkEnd: m.LinkEnded,
+				Created: stamp(m.LinkAt), LastUsed: stamp(m.LastUsedAt), Uses: m.UseCount, AddressNote: m.Note,
+				accessText: m.AccessText(), linkText: m.LinkText()}
+			if !m.GuestUntil.IsZero() {
+				rows[i].Until = m.GuestUntil.Format(time.DateOnly)
+			}
 		}
 		return write(out, f.json, rows, func(r memberRow) []string {
-			return []string{r.Email, dash(r.Name), r.Role, r.Access, r.Link, dash(r.Created), dash(r.LastUsed), strconv.FormatUint(r.Uses, 10), dash(r.Warning())}
+			return []string{r.Email, dash(r.Name), r.Role, r.accessText, r.linkText, dash(r.Created), dash(r.LastUsed), strconv.FormatUint(r.Uses, 10), dash(r.Warning())}
 		})
 	case "invite":
 		return s.invite(ctx, a, f, args, out)

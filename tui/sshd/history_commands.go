@@ -37,10 +37,7 @@ func (s *Server) linkHistory(ctx context.Context, a core.Actor, f *cmdFlags, slu
 	}
 	var rows []linkEventRow
 	for _, h := range hist {
-		state := core.LinkWordEnded
-		if h.Link.State == core.LinkActive {
-			state = core.LinkWordActive
-		}
+		state := core.LinkStateWord(h.Link.State)
 		for _, e := range h.Events {
 			rows = append(rows, linkEventRow{Link: h.Link.ID, LinkState: state, At: stamp(e.At), Event: string(e.Kind),
 				By: e.Actor, Addr: e.Addr, Browser: e.UserAgent, Method: e.Method, Scanner: e.Scanner, Note: e.Note()})

@@ -31,10 +31,13 @@ type (
 		Role     string `json:"role"`
 		Access   string `json:"access"`
 		Link     string `json:"link"`
+		LinkEnd  string `json:"link_end,omitempty"`    // why the portal's rules stopped it ("used 5 of 5")
+		Until    string `json:"guest_until,omitempty"` // a guest's end date
 		Created  string `json:"link_created,omitempty"`
 		LastUsed string `json:"last_used,omitempty"`
 		Uses     uint64 `json:"uses"`
 		core.AddressNote
+		accessText, linkText string // the text columns: "ended 1 Dec 2026", "used 5 of 5"
 	}
 	inviteRow struct {
 		Email      string `json:"email"`

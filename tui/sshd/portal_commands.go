@@ -43,11 +43,21 @@ type portalRow struct {
 	Welcome    string `json:"welcome"`
 	Resources  int    `json:"resources"`
 	Updates    int    `json:"updates"`
+	// The access rules, in the words portal set takes.
+	LinkLifetime   string `json:"link_lifetime"`
+	LinkIdle       string `json:"link_idle"`
+	LinkUses       string `json:"link_uses"`
+	InviteLifetime string `json:"invite_lifetime"`
+	AllowDomains   string `json:"allow_domains"`
+	AutoGrant      string `json:"auto_grant"`
 }
+
+// ruleFlags are portal set's flags of the access rules, in RulesPatch's order.
+var ruleFlags = [...]string{"link-lifetime", "link-idle", "link-uses", "invite-lifetime", "allow-domains", "auto-grant"}
 
 func (s *Server) portalCmd(ctx context.Context, a core.Actor, f *cmdFlags, args []string, in io.Reader, out io.Writer) error {
 	if len(args) != 2 || args[0] != "show" && args[0] != "set" {
-		return usagef("usage: portal show SLUG | portal set SLUG [--title T] [--access L] [--disclosure D] [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--language CODE] [--welcome-file -]")
+		return usagef("usage: portal show SLUG | portal set SLUG [--title T] [--access L] [--disclosure D] [--upstream URL|none] [--host NAME|none] [--contact EMAIL|none] [--language CODE] [--welcome-file -] [--link-lifetime D|none] [--link-idle D|none] [--link-uses N|none] [--invite-lifetime D|none|default] [--allow-domains LIST|none] [--auto-grant 'DOMAIN=ROLE,…'|none]")
 	}
 	svc := s.cfg.Service
 	if args[0] == "show" {
@@ -87,8 +97,17 @@ func (s *Server) portalCmd(ctx context.Context, a core.Actor, f *cmdFlags, args 
 	row := portalRow{Slug: ref.Portal.Slug, Title: ref.Portal.Title, Project: ref.Project.Name, Org: ref.Org.Slug, Access: string(ref.Portal.Access),
 		Disclosure: disclosure(ref.Portal.Disclosure), Upstream: set.Upstream, Host: set.Host, Contact: set.Contact, Language: language(set.Language), Welcome: set.Welcome,
 		Resources: len(res), Updates: len(ups)}
+	rules := ref.Portal.Rules
+	row.LinkLifetime, row.LinkIdle, row.LinkUses, row.InviteLifetime = rules.LifetimeWord(), rules.IdleWord(), rules.UsesWord(), rules.InviteWord()
+	row.AllowDomains, row.AutoGrant = rules.DomainsWord(), rules.AutoGrantWord()
 	if f.json {
 		return write(out, true, []portalRow{row}, nil)
+	}
+	unused := func(word string, used bool, level core.AccessLevel) string {
+		if word != "none" && !used {
+			word += " (not applied: for " + string(level) + " portals)"
+		}
+		return word
 	}
 	welcome := fmt.Sprintf("%d characters", len([]rune(row.Welcome)))
 	if row.Welcome == "" {
@@ -96,7 +115,10 @@ func (s *Server) portalCmd(ctx context.Context, a core.Actor, f *cmdFlags, args 
 	}
 	lines := [][]string{{"slug", row.Slug}, {"title", row.Title}, {"project", row.Project}, {"organization", row.Org},
 		{"access", row.Access}, {"disclosure", row.Disclosure}, {"upstream", dash(row.Upstream)}, {"host", dash(row.Host)},
-		{"contact", dash(row.Contact)}, {"language", row.Language}, {"welcome", welcome}, {"resources", strconv.Itoa(row.Resources)}, {"updates", strconv.Itoa(row.Updates)}}
+		{"contact", dash(row.Contact)}, {"language", row.Language}, {"welcome", welcome}, {"resources", strconv.Itoa(row.Resources)}, {"updates", strconv.Itoa(row.Updates)},
+		{"link lifetime", row.LinkLifetime}, {"link idle", row.LinkIdle}, {"link uses", row.LinkUses}, {"invite lifetime", row.InviteLifetime},
+		{"allow domains", unused(row.AllowDomains, ref.Portal.Access == core.AccessEmail, core.AccessEmail)},
+		{"auto grant", unused(row.AutoGrant, ref.Portal.Access == core.AccessClosed, core.AccessClosed)}}
 	return write(out, false, lines, func(l []string) []string { return l })
 }
 
@@ -120,7 +142,23 @@ func disclosure(d core.Disclosure) string {
 func portalPatch(f *cmdFlags, in io.Reader) (core.PortalPatch, error) {
 	var p core.PortalPatch
 	if len(f.set) == 0 || len(f.set) == 1 && f.set["json"] {
-		return p, usagef("portal set needs at least one of --title, --access, --disclosure, --upstream, --host, --contact, --language, --welcome-file")
+		return p, usagef("portal set needs at least one of --title, --access, --disclosure, --upstream, --host, --contact, --language, --welcome-file, --%s", strings.Join(ruleFlags[:], ", --"))
+	}
+	// The rules go to core as they were typed: core reads them, in the
+	// same transaction as the rest, and refuses what does not parse.
+	rules := []**string{&p.Rules.LinkLifetime, &p.Rules.LinkIdle, &p.Rules.LinkUses, &p.Rules.InviteLifetime, &p.Rules.AllowDomains, &p.Rules.AutoGrant}
+	for i, name := range ruleFlags {
+		if f.set[name] {
+			v := f.rules[i]
+			*rules[i] = &v
+		}
+	}
+	if err := p.Rules.Check(); err != nil {
+		var ve *core.ValidationError
+		if errors.As(err, &ve) {
+			return p, flagValue(ve.Field, err)
+		}
+		return p, err
 	}
 	str := func(name, v string) *string {
 		if !f.set[name] {
