@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"latchkey/core"
+	"latchkey/tui/components/status"
 )
 
 // settings holds the portals' settings and the console's people and keys.
@@ -108,7 +109,10 @@ func (s *settings) ShortHelp() []key.Binding {
 	if s.showPeople {
 		open = bind("enter", "enter", "keys")
 	}
-	return []key.Binding{open, toggleSettingsKey, brandKey, filterKey}
+	if s.showPeople {
+		return []key.Binding{open, toggleSettingsKey, brandKey, filterKey}
+	}
+	return []key.Binding{open, rulesKey, toggleSettingsKey, brandKey, filterKey}
 }
 func (s *settings) FullHelp() [][]key.Binding {
 	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, s.ShortHelp()...)}
@@ -184,6 +188,13 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		case key.Matches(msg, brandKey):
 			return s, push(newBrandForm(s.c))
+		case key.Matches(msg, rulesKey) && !s.showPeople:
+			if i := s.portals.Selected(); i >= 0 && i < len(s.projects) {
+				if p := s.projects[i].Portal; p != nil {
+					return s, push(newRulesForm(s.c, *p))
+				}
+				return s, status.Infof("%s has no portal yet: enter adds one, then r sets its access rules.", s.projects[i].Project.Name)
+			}
 		case msg.String() == "enter" && !s.showPeople:
 			if i := s.portals.Selected(); i >= 0 && i < len(s.projects) {
 				return s, push(newPortalForm(s.c, s.projects[i].Project, s.projects[i].Portal))
@@ -237,7 +248,7 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 
 // head is what the list under it holds, wrapped to the width.
 func (s *settings) head(people bool) []string {
-	text := "Portals: enter edits every setting (address, access, upstream, host, contact, welcome text). v: console access and SSH keys."
+	text := "Portals: enter edits every setting (address, access, upstream, host, contact, welcome text); r its access rules (link lifetimes and uses, invitations, domains). v: console access and SSH keys."
 	if people {
 		text = "Owners and managers use the console; add their SSH keys here. v: portals."
 	}
