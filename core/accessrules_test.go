@@ -11,7 +11,6 @@ import (
 	"latchkey/storage/storetest"
 )
 
-
 // setRules changes a portal's rules as `portal set` does.
 func (e *env) setRules(a core.Actor, p core.Portal, rp core.RulesPatch) (core.Portal, error) {
 	return e.Svc.PatchPortal(e.Ctx, a, p.ID, core.PortalPatch{Rules: rp})

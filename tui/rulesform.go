@@ -242,8 +242,12 @@ func (f *rulesForm) View() string {
 		ruGrant:    "Closed portals: a request from these domains is granted at once with the role (client, guest or member; never owner or manager), and you are told.",
 		ruSave:     "Core checks every value; a refused one is named under its field and nothing changes. The rules apply to existing links at once.",
 	}[f.focus]
+	intro := "Reading the rules of /p/" + f.portal.Slug + "…"
+	if f.loaded {
+		intro = "Limits on the links of /p/" + f.portal.Slug + " and who comes in by themselves."
+	}
 	lines := []string{
-		st.Muted.Render(fit("Limits on the links of /p/"+f.portal.Slug+" and who comes in by themselves.", f.w)),
+		st.Muted.Render(fit(intro, f.w)),
 		"",
 		label(ruLifetime, "Link lifetime") + f.inputs[ruLifetime].View() + under("link-lifetime"),
 		label(ruIdle, "Link idle") + f.inputs[ruIdle].View() + under("link-idle"),
