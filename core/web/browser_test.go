@@ -264,6 +264,12 @@ func TestBrowserTargetSizesFocusRingAndDarkScheme(t *testing.T) {
 	light := read()
 	check("light", light)
 	// The focus ring is the one the stylesheet defines, on a real focused field.
+	// A headless window is never the focused one, so :focus would match
+	// nothing there; focus emulation makes the page behave as the front tab.
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	}))
 	b.expect(b.open(s.url+"/p/onboarding"), 200, "Send access link")
 	outline, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const e = document.querySelector('#email'); e.focus(); return getComputedStyle(e).outlineColor; })()`))
 	if err != nil || outline != light.Focus {

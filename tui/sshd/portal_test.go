@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"latchkey/core"
 	"latchkey/storage/storetest"
@@ -124,5 +125,80 @@ func TestPortalLanguageOverSSH(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the audit log does not say the language changed")
+	}
+}
+
+// Issue 17 over SSH: portal set takes each access rule, refuses a malformed
+// or misplaced one and changes nothing, portal show lists the rules, and
+// members says why a link the rules stopped no longer opens the portal.
+func TestPortalRulesOverSSH(t *testing.T) {
+	in := startInstance(t)
+	env := in.env
+	before := env.Dump()
+	for _, tc := range []struct {
+		cmd  string
+		code int
+		want string
+	}{
+		{"portal set website-redesign --link-uses 0", 2, "--link-uses: "},
+		{"portal set website-redesign --link-uses many", 2, "--link-uses: "},
+		{"portal set website-redesign --link-lifetime 30s", 2, "--link-lifetime: "},
+		{"portal set website-redesign --link-idle forever", 2, "--link-idle: "},
+		{"portal set website-redesign --invite-lifetime -3d", 2, "--invite-lifetime: "},
+		{"portal set website-redesign --allow-domains 'not a domain'", 2, "--allow-domains: "},
+		{"portal set website-redesign --auto-grant acme.test=owner", 2, "--auto-grant: "},
+		{"portal set website-redesign --auto-grant acme.test=client,acme.test=client", 2, "--auto-grant: "},
+		{"portal set website-redesign --allow-domains acme.test", 1, "email"},
+		{"portal set onboarding --auto-grant acme.test=client", 1, "closed"},
+	} {
+		r := in.run(in.mia, tc.cmd)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tc.cmd, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	if env.Dump() != before {
+		t.Fatal("refused rules changed the database")
+	}
+
+	r := in.run(in.mia, "portal set website-redesign --link-lifetime 30d --link-uses 5 --auto-grant acme.test=client")
+	for _, want := range []string{"link lifetime\t30d\n", "link idle\tnone\n", "link uses\t5\n", "auto grant\tacme.test=client\n"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Fatalf("portal set: exit %d, want %q in\n%s%s", r.code, want, r.stdout, r.stderr)
+		}
+	}
+	// Opening the portal to everyone keeps the grant rule but says it no
+	// longer applies; closing it again brings it back.
+	r = in.run(in.mia, "portal set website-redesign --access open")
+	if r.code != 0 || !strings.Contains(r.stdout, "auto grant\tacme.test=client (not applied: for closed portals)\n") {
+		t.Fatalf("portal set --access open: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var shown []map[string]any
+	if err := json.Unmarshal([]byte(in.run(in.mia, "portal show website-redesign --json").stdout), &shown); err != nil || len(shown) != 1 || shown[0]["link_lifetime"] != "30d" || shown[0]["auto_grant"] != "acme.test=client" {
+		t.Fatalf("portal show --json: %v %v", shown, err)
+	}
+
+	// Thirty-one days on, the demo's links to the portal have run out, and
+	// members says so.
+	env.Clock.Advance(31 * 24 * time.Hour)
+	r = in.run(in.mia, "members website-redesign --json")
+	var members []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &members); err != nil || len(members) == 0 {
+		t.Fatalf("members --json: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	ended := 0
+	for _, m := range members {
+		if end, _ := m["link_end"].(string); strings.HasPrefix(end, "expired ") {
+			ended++
+		}
+	}
+	if ended == 0 {
+		t.Fatalf("no member's link says it expired: %v", members)
+	}
+	if r = in.run(in.mia, "portal set website-redesign --link-lifetime none"); r.code != 0 || !strings.Contains(r.stdout, "link lifetime\tnone\n") {
+		t.Fatalf("lifting the lifetime: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = in.run(in.mia, "members website-redesign --json")
+	if strings.Contains(r.stdout, `"link_end"`) {
+		t.Fatalf("a lifted lifetime still stops links:\n%s", r.stdout)
 	}
 }
