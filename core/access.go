@@ -143,10 +143,16 @@ func accessOutcome(p Portal, pp portalPerson, now time.Time) AccessOutcome {
 
 // grantRuleFor is the closed portal's grant rule for the person, if one
 // applies: their address is at its domain, they are not a guest whose
-// access ended, and the address is plain and like none the organization
-// knows (one that is not waits for the owner, who is shown why).
+// access ended, a person did not end their last link (someone whose
+// access was removed, or whose link was deactivated before they had
+// access, waits for the owner who decided that), and the address is plain
+// and like none the organization knows (one that is not waits for the
+// owner, who is shown why).
 func (op *operation) grantRuleFor(p Portal, pp portalPerson) (DomainGrant, bool, error) {
 	if p.Access != AccessClosed || pp.isMember && pp.member.Expired(op.now) {
+		return DomainGrant{}, false, nil
+	}
+	if pp.anyLink && pp.lastLink.State != LinkActive {
 		return DomainGrant{}, false, nil
 	}
 	g, ok := p.Rules.autoGrant(pp.email)

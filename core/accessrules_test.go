@@ -328,6 +328,18 @@ func TestGrantRulesOfAClosedPortal(t *testing.T) {
 	if len(e.MailsTo(w.owner.Email, core.MailAccessRequest)) != 1 {
 		t.Fatal("the owner was not asked about the other domain")
 	}
+	// Someone the owner removed is not let back in by the rule: they wait
+	// for the owner, whose decision it was.
+	if err := e.Svc.RemoveAccess(e.Ctx, w.ownerA, w.closed.ID, "ann@client.test"); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(25 * time.Hour) // past the per-address notice cap
+	if r := must(e.Svc.RequestAccess(e.Ctx, w.closed.Slug, "ann@client.test", visitor)); r.Outcome != core.OutcomeRequested || r.GrantedByRule {
+		t.Fatalf("a removed person asking again: %+v", r)
+	}
+	if got := e.MailsTo(w.owner.Email, core.MailAccessRequest); len(got) != 2 || got[1].Data["email"] != "ann@client.test" {
+		t.Fatalf("the owner was not asked about the removed person: %+v", got)
+	}
 }
 
 func TestGuestsEndAtTheGateAndTheOwnerIsReminded(t *testing.T) {
