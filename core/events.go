@@ -16,6 +16,7 @@ const (
 	ChangeMailQueued     ChangeKind = "mail.queued"
 	ChangeMailChanged    ChangeKind = "mail.changed"
 	ChangeKeyChanged     ChangeKind = "sshkey.changed"
+	ChangeTokensChanged  ChangeKind = "token.changed"
 )
 
 // Change is a committed change, announced so that open consoles refresh and

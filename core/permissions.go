@@ -8,6 +8,9 @@ import (
 // manage checks that a may manage the organization (instance admin, or its
 // owner or a manager) and returns the role a acts with.
 func (op *operation) manage(a Actor, orgID uint64) (Role, error) {
+	if a.OrgID != 0 && a.OrgID != orgID {
+		return "", forbidden("this API token belongs to another organization")
+	}
 	if a.Admin {
 		return RoleOwner, nil
 	}

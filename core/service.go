@@ -130,6 +130,7 @@ type Service struct {
 	*Mail
 	*AuditLog
 	*Accounts
+	*APITokens
 }
 
 // New builds a Service.
@@ -172,7 +173,7 @@ func New(c Config) (*Service, error) {
 	}
 	s.dummyHash = h
 	return &Service{engine: s, Links: &Links{s}, People: &People{s}, Portals: &Portals{s},
-		AccessRequests: &AccessRequests{s}, Mail: &Mail{s}, AuditLog: &AuditLog{s}, Accounts: &Accounts{s}}, nil
+		AccessRequests: &AccessRequests{s}, Mail: &Mail{s}, AuditLog: &AuditLog{s}, Accounts: &Accounts{s}, APITokens: &APITokens{s}}, nil
 }
 
 // Events is the broker on which the service announces committed changes.
@@ -207,6 +208,12 @@ type Actor struct {
 	// Rule is a portal's grant rule acting ("acme.com=client"): the
 	// system, with Admin's authority, named by the rule.
 	Rule string
+	// Token is the name of the API token acting for UserID (or for an
+	// instance admin), named "api:NAME by EMAIL" in the log.
+	Token string
+	// OrgID, when not 0, limits the actor to that organization (an API
+	// token belongs to one): every other is reported as not found.
+	OrgID uint64
 }
 
 // AdminActor is the instance admin acting from source.
@@ -260,6 +267,12 @@ func (a Actor) label() string {
 	switch {
 	case a.Rule != "":
 		return "rule " + a.Rule
+	case a.Token != "":
+		by := a.Email
+		if by == "" {
+			by = "admin"
+		}
+		return "api:" + a.Token + " by " + by
 	case a.Email != "":
 		return a.Email
 	case a.Admin:

@@ -37,7 +37,8 @@ type Tx interface {
 	CatcherStore
 	SSHKeyStore
 	ContentStore
-	LogoStore // brand.go
+	LogoStore     // brand.go
+	APITokenStore // apitokens.go
 }
 
 // ContentStore holds what a portal's built-in page shows besides its

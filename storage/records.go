@@ -324,6 +324,10 @@ func recordOf(v any) any {
 		return logoRecord(p)
 	case *core.Logo:
 		return (*logoRecord)(p)
+	case core.APIToken:
+		return aPITokenRecord(p)
+	case *core.APIToken:
+		return (*aPITokenRecord)(p)
 	}
 	return v
 }
