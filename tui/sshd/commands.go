@@ -48,6 +48,10 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
   org set [--org SLUG] [--name N] [--logo -|none] [--accent '#RRGGBB'|none] [--reply-to ADDR|none]
           [--sender-name N] [--language CODE]    change them (owner only; --logo - reads a PNG, JPEG or
                                                  WebP image from standard input)
+  tokens create NAME --scope SCOPES [--org SLUG] [--expires YYYY-MM-DD]
+                                                 an API token (owner only); its secret (lk_…) is printed
+                                                 this once. SCOPES: comma-separated, or all
+  tokens ls [--org SLUG] | tokens revoke ID      the organization's API tokens; revoke stops one at once
   backup > copy.db                               consistent copy of the database (instance admins)
 
 Output is tab-separated, one record per line; --json gives JSON instead. Access is
@@ -121,9 +125,11 @@ type cmdFlags struct {
 	title, access, disclosure, upstream, host, contact, language, welcomeFile string
 	rules                                                                     [len(ruleFlags)]string
 	// resources add
-	note     string
-	orgFlags                 // org set (org_commands.go)
-	set      map[string]bool // the flags given
+	note string
+	// tokens create
+	scope, expires string
+	orgFlags                       // org set (org_commands.go)
+	set            map[string]bool // the flags given
 }
 
 // commandFlags lists the flags each command takes.
@@ -138,6 +144,7 @@ var commandFlags = map[string][]string{
 	"resources": {"json", "note"},
 	"updates":   {"json", "email"},
 	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name", "language"},
+	"tokens":    {"json", "org", "scope", "expires"},
 }
 
 // parse reads flags anywhere among the arguments and returns the positional ones.
@@ -147,7 +154,8 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	bools := map[string]*bool{"json": &f.json, "replace": &f.replace, "confirm": &f.confirm, "email": &f.email}
 	strs := map[string]*string{"org": &f.org, "portal": &f.portal, "role": &f.role, "name": &f.name, "until": &f.until,
 		"title": &f.title, "access": &f.access, "disclosure": &f.disclosure, "upstream": &f.upstream, "host": &f.host,
-		"contact": &f.contact, "language": &f.language, "welcome-file": &f.welcomeFile, "note": &f.note}
+		"contact": &f.contact, "language": &f.language, "welcome-file": &f.welcomeFile, "note": &f.note,
+		"scope": &f.scope, "expires": &f.expires}
 	maps.Copy(strs, f.orgStrings())
 	for i, name := range ruleFlags {
 		strs[name] = &f.rules[i]
@@ -292,6 +300,8 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, in io.Rea
 		return s.updatesCmd(ctx, a, f, args, in, out)
 	case "org":
 		return s.orgCmd(ctx, a, f, args, in, out)
+	case "tokens":
+		return s.tokensCmd(ctx, a, f, args, out)
 	case "backup":
 		if len(args) != 0 {
 			return usagef("backup takes no arguments; redirect its output: ssh ... backup > copy.db")
