@@ -309,7 +309,8 @@ func (op *operation) endSessionsOf(userID uint64) error {
 	return nil
 }
 
-// Purge deletes sessions and single-use tokens that can no longer be used.
+// Purge deletes sessions and single-use tokens that can no longer be used,
+// and idempotency keys past IdempotencyTTL.
 func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
 	err = s.write(ctx, func(op *operation) error {
 		var err error
@@ -317,6 +318,9 @@ func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
 			return err
 		}
 		if tokens, err = op.DeleteTokensBefore(op.now.Add(-24 * time.Hour)); err != nil {
+			return err
+		}
+		if _, err = op.DeleteIdempotencyBefore(op.now.Add(-IdempotencyTTL)); err != nil {
 			return err
 		}
 		_, err = op.pruneLinkHistory()

@@ -337,8 +337,12 @@ func (op *operation) changed(c Change) { op.changes = append(op.changes, c) }
 // write runs fn in one write transaction and announces its changes once committed.
 func (s *engine) write(ctx context.Context, fn func(op *operation) error) error {
 	var changes []Change
+	idem := idempotencyOf(ctx)
 	err := s.store.Update(ctx, func(tx Tx) error {
 		op := &operation{Tx: tx, s: s, now: s.now()}
+		if err := op.claim(idem); err != nil {
+			return err
+		}
 		if err := fn(op); err != nil {
 			return err
 		}
@@ -347,6 +351,9 @@ func (s *engine) write(ctx context.Context, fn func(op *operation) error) error 
 	})
 	if err != nil {
 		return err
+	}
+	if idem != nil {
+		idem.claimed.Store(true)
 	}
 	s.gates.invalidate() // after the commit: a decision read before it is never kept
 	for _, c := range changes {

@@ -37,8 +37,9 @@ type Tx interface {
 	CatcherStore
 	SSHKeyStore
 	ContentStore
-	LogoStore     // brand.go
-	APITokenStore // apitokens.go
+	LogoStore        // brand.go
+	APITokenStore    // apitokens.go
+	IdempotencyStore // idempotency.go
 }
 
 // ContentStore holds what a portal's built-in page shows besides its

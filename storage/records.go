@@ -328,6 +328,10 @@ func recordOf(v any) any {
 		return aPITokenRecord(p)
 	case *core.APIToken:
 		return (*aPITokenRecord)(p)
+	case core.IdempotencyRecord:
+		return idempotencyRecord(p)
+	case *core.IdempotencyRecord:
+		return (*idempotencyRecord)(p)
 	}
 	return v
 }

@@ -94,7 +94,7 @@ var allBuckets = [][]byte{
 	bSessions, bSessionsUser, bRequests, bRequestsLatest, bRequestsOrg,
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
 	bKnown, bNotices, bPortalsHost, bResources, bResourcesPortal, bUpdates, bUpdatesPortal,
-	bLinkEvents, bLinkEventsTime, bLogos, bAPITokens, bAPITokensHash, bAPITokensOrg,
+	bLinkEvents, bLinkEventsTime, bLogos, bAPITokens, bAPITokensHash, bAPITokensOrg, bIdempotency,
 }
 
 var (
