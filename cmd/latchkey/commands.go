@@ -21,6 +21,7 @@ import (
 
 	"latchkey/core"
 	"latchkey/core/mail"
+	"latchkey/core/api"
 	"latchkey/core/web"
 	"latchkey/storage"
 	"latchkey/tui"
@@ -127,7 +128,12 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	if limitsOff {
 		limits = &web.Limits{} // every limit off
 	}
-	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer, Limits: limits})
+	adminAPI, err := api.New(api.Config{Service: in.svc, Logger: log, LimitsOff: limitsOff, ClientAddr: web.ClientAddr})
+	if err != nil {
+		return err
+	}
+	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer, Limits: limits,
+		API: adminAPI})
 	if err != nil {
 		return err
 	}

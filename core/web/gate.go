@@ -28,6 +28,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.api != nil && (r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")) {
+		info(r).route = "api"
+		s.api.ServeHTTP(w, r)
+		return
+	}
 	if slug, rest, ok := portalSubpath(r.URL.Path); ok {
 		if s.pathGate(w, r, slug, rest) {
 			return

@@ -43,6 +43,10 @@ func requestID(r *http.Request) string { return info(r).id }
 // clientAddr is the address a request came from, as observe resolved it.
 func clientAddr(r *http.Request) string { return info(r).addr }
 
+// ClientAddr is the address a request to the listener came from: the
+// connection's peer, or what a trusted proxy said it was.
+func ClientAddr(r *http.Request) string { return clientAddr(r) }
+
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter

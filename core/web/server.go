@@ -36,6 +36,9 @@ type Config struct {
 	MailViewer bool
 	// Now is the clock of the rate limiters (default time.Now).
 	Now func() time.Time
+	// API serves /api/ (see core/api): authenticated by bearer tokens, so
+	// outside the pages' cross-origin protection and security headers.
+	API http.Handler
 }
 
 // Server is the portal listener.
@@ -58,6 +61,7 @@ type Server struct {
 	csrf       *http.CrossOriginProtection
 	pages      http.Handler // latchkey's own pages, behind their security headers and CSRF protection
 	proxyState proxyState
+	api        http.Handler
 	handler    http.Handler
 }
 
@@ -101,7 +105,7 @@ func New(c Config) (*Server, error) {
 	}
 	s := &Server{
 		svc: c.Service, i18n: bundle, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, md: newMarkdown(), metrics: m, reg: c.Registry,
-		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies,
+		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies, api: c.API,
 		cookie: newCookieConfig(c.Service.PublicURL()), pub: pub, pubHost: strings.ToLower(pub.Hostname()),
 	}
 	if s.assertions, err = newAssertions(c.Service.Keys(), c.Service.PublicURL(), c.Service.Now); err != nil {
