@@ -20,8 +20,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"latchkey/core"
-	"latchkey/core/mail"
 	"latchkey/core/api"
+	"latchkey/core/mail"
 	"latchkey/core/web"
 	"latchkey/storage"
 	"latchkey/tui"
