@@ -323,6 +323,9 @@ func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
 		if _, err = op.DeleteIdempotencyBefore(op.now.Add(-IdempotencyTTL)); err != nil {
 			return err
 		}
+		if _, err = op.DeleteWebhookDeliveriesBefore(op.now.Add(-WebhookRetention)); err != nil {
+			return err
+		}
 		_, err = op.pruneLinkHistory()
 		return err
 	})

@@ -104,9 +104,10 @@ func (k *Keys) Open(sealed []byte, purpose string) (string, error) {
 
 // Purposes of sealed secrets.
 const (
-	sealLink   = "link"
-	sealMail   = "mail"
-	sealCaught = "caught"
+	sealLink    = "link"
+	sealMail    = "mail"
+	sealCaught  = "caught"
+	sealWebhook = "webhook"
 )
 
 // NewToken returns 32 bytes from r, base64url without padding (43 characters).

@@ -7,16 +7,18 @@ type ChangeKind string
 
 // Kinds of committed changes announced on the broker.
 const (
-	ChangeLinkRedeemed   ChangeKind = "link.redeemed"
-	ChangeLinkChanged    ChangeKind = "link.changed"
-	ChangeAccessChanged  ChangeKind = "access.changed"
-	ChangeAccessRequest  ChangeKind = "request.changed"
-	ChangeMemberChanged  ChangeKind = "member.changed"
-	ChangeProjectChanged ChangeKind = "project.changed"
-	ChangeMailQueued     ChangeKind = "mail.queued"
-	ChangeMailChanged    ChangeKind = "mail.changed"
-	ChangeKeyChanged     ChangeKind = "sshkey.changed"
-	ChangeTokensChanged  ChangeKind = "token.changed"
+	ChangeLinkRedeemed    ChangeKind = "link.redeemed"
+	ChangeLinkChanged     ChangeKind = "link.changed"
+	ChangeAccessChanged   ChangeKind = "access.changed"
+	ChangeAccessRequest   ChangeKind = "request.changed"
+	ChangeMemberChanged   ChangeKind = "member.changed"
+	ChangeProjectChanged  ChangeKind = "project.changed"
+	ChangeMailQueued      ChangeKind = "mail.queued"
+	ChangeMailChanged     ChangeKind = "mail.changed"
+	ChangeKeyChanged      ChangeKind = "sshkey.changed"
+	ChangeTokensChanged   ChangeKind = "token.changed"
+	ChangeWebhooksChanged ChangeKind = "webhook.changed" // a webhook, or its delivery log
+	ChangeWebhookQueued   ChangeKind = "webhook.queued"  // a delivery to make: the worker wakes
 )
 
 // Change is a committed change, announced so that open consoles refresh and

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -52,6 +53,14 @@ func (op *operation) issueLink(a Actor, spec linkSpec) (IssuedLink, error) {
 		return IssuedLink{}, err
 	}
 	if err := op.know(l.OrgID, l.Email); err != nil {
+		return IssuedLink{}, err
+	}
+	detail := "portal " + spec.portal.Slug
+	if replacing {
+		detail += fmt.Sprintf(", replacing link %d", old.ID)
+	}
+	if err := op.emit(l.OrgID, EventLinkCreated, webhookData{Portal: spec.portal.Slug, Email: l.Email, Actor: a.label(),
+		Action: "link.created", Detail: detail, LinkID: l.ID, Role: l.Role}); err != nil {
 		return IssuedLink{}, err
 	}
 	if replacing {

@@ -35,6 +35,7 @@ const (
 	MailGuestsEnding    MailKind = "guests_ending"    // to the owner: guests whose access ends within a day
 	MailPortalUpdate    MailKind = "portal_update"    // an update posted on a portal, to everyone with access
 	MailMyLinks         MailKind = "my_links"         // requested on a page: the active links of every portal of an address
+	MailWebhookDisabled MailKind = "webhook_disabled" // to the owner: a webhook failed for 3 days and was stopped
 )
 
 // MessageState is the delivery state of an outbox row.

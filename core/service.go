@@ -38,6 +38,7 @@ type Options struct {
 	UniformResponses bool          // every portal answers the access form generically
 	LinkHistory      time.Duration // how long a link's history is kept; default 180 days
 	Argon2           Argon2Params  // default DefaultArgon2
+	Webhooks         WebhookPolicy // where webhooks may post; default https to public addresses
 }
 
 func (o Options) withDefaults() Options {
@@ -131,6 +132,7 @@ type Service struct {
 	*AuditLog
 	*Accounts
 	*APITokens
+	*Webhooks
 }
 
 // New builds a Service.
@@ -173,7 +175,8 @@ func New(c Config) (*Service, error) {
 	}
 	s.dummyHash = h
 	return &Service{engine: s, Links: &Links{s}, People: &People{s}, Portals: &Portals{s},
-		AccessRequests: &AccessRequests{s}, Mail: &Mail{s}, AuditLog: &AuditLog{s}, Accounts: &Accounts{s}, APITokens: &APITokens{s}}, nil
+		AccessRequests: &AccessRequests{s}, Mail: &Mail{s}, AuditLog: &AuditLog{s}, Accounts: &Accounts{s}, APITokens: &APITokens{s},
+		Webhooks: &Webhooks{s}}, nil
 }
 
 // Events is the broker on which the service announces committed changes.
@@ -298,14 +301,20 @@ type operation struct {
 
 // audit appends an event to the log.
 func (op *operation) audit(a Actor, orgID uint64, action, target, detail string) error {
-	return op.AppendEvent(&Event{At: op.now, OrgID: orgID, Actor: a.label(), Source: a.Source,
-		Action: action, Target: target, Detail: detail})
+	e := &Event{At: op.now, OrgID: orgID, Actor: a.label(), Source: a.Source, Action: action, Target: target, Detail: detail}
+	if err := op.AppendEvent(e); err != nil {
+		return err
+	}
+	return op.announce(e, "")
 }
 
 // auditPortal appends an event about a portal.
 func (op *operation) auditPortal(a Actor, p Portal, action, target, detail string) error {
-	return op.AppendEvent(&Event{At: op.now, OrgID: p.OrgID, PortalID: p.ID, Actor: a.label(), Source: a.Source,
-		Action: action, Target: target, Detail: detail})
+	e := &Event{At: op.now, OrgID: p.OrgID, PortalID: p.ID, Actor: a.label(), Source: a.Source, Action: action, Target: target, Detail: detail}
+	if err := op.AppendEvent(e); err != nil {
+		return err
+	}
+	return op.announce(e, p.Slug)
 }
 
 // queue adds a message to the outbox, due now. secret, if any, is sealed.

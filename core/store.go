@@ -40,6 +40,7 @@ type Tx interface {
 	LogoStore        // brand.go
 	APITokenStore    // apitokens.go
 	IdempotencyStore // idempotency.go
+	WebhookStore     // webhooks.go
 }
 
 // ContentStore holds what a portal's built-in page shows besides its

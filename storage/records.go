@@ -332,6 +332,14 @@ func recordOf(v any) any {
 		return idempotencyRecord(p)
 	case *core.IdempotencyRecord:
 		return (*idempotencyRecord)(p)
+	case core.Webhook:
+		return webhookRecord(p)
+	case *core.Webhook:
+		return (*webhookRecord)(p)
+	case core.WebhookDelivery:
+		return webhookDeliveryRecord(p)
+	case *core.WebhookDelivery:
+		return (*webhookDeliveryRecord)(p)
 	}
 	return v
 }

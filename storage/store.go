@@ -95,6 +95,7 @@ var allBuckets = [][]byte{
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
 	bKnown, bNotices, bPortalsHost, bResources, bResourcesPortal, bUpdates, bUpdatesPortal,
 	bLinkEvents, bLinkEventsTime, bLogos, bAPITokens, bAPITokensHash, bAPITokensOrg, bIdempotency,
+	bWebhooks, bWebhooksOrg, bWebhookDeliveries, bWebhookDue, bWebhookByHook,
 }
 
 var (

@@ -23,6 +23,7 @@ import (
 	"latchkey/core/api"
 	"latchkey/core/mail"
 	"latchkey/core/web"
+	"latchkey/core/webhook"
 	"latchkey/storage"
 	"latchkey/tui"
 	"latchkey/tui/sshd"
@@ -103,6 +104,13 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	if err != nil {
 		return err
 	}
+	hooks, err := webhook.New(webhook.Config{Service: in.svc, Logger: log, Registry: reg, Policy: c.webhookPolicy()})
+	if err != nil {
+		return err
+	}
+	if c.AllowPrivateWebhooks {
+		log.Warn("webhooks may post to loopback, private and link-local addresses (--allow-private-webhooks): unsafe when several organizations share this instance")
+	}
 	limitsOff := c.RateLimits == "off"
 	if limitsOff {
 		log.Warn("rate limits are off (--rate-limits off), on the portal listener and the SSH console: for load tests only")
@@ -173,6 +181,7 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		relay.Close() // QUIT the pooled connections, so the catcher's sessions end and it stops at once
 		return err
 	})
+	g.Go(func() error { return hooks.Run(ctx) })
 	g.Go(func() error { return purgeLoop(ctx, in, time.Hour) })
 	if c.Pprof != "" {
 		g.Go(func() error { return servePprof(ctx, c.Pprof) })

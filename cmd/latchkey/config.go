@@ -41,6 +41,9 @@ type config struct {
 	BackupDir        string
 	BackupEvery      time.Duration
 	BackupKeep       int
+	// Where webhooks may post: https to public addresses only, unless these.
+	AllowPrivateWebhooks bool
+	AllowHTTPWebhooks    bool
 
 	adminKeys      []adminKey        // parsed AdminKeys
 	relay          *mail.RelayConfig // parsed SMTPRelay
@@ -82,6 +85,8 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
 	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
 	fs.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups to keep in --backup-dir (the oldest are deleted)")
+	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhooks post to loopback, private and link-local addresses (unsafe when several organizations share the instance: they could reach its network)")
+	fs.BoolVar(&c.AllowHTTPWebhooks, "allow-http-webhooks", false, "let webhooks post to http:// addresses, unencrypted (default: https only)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For names the client: comma-separated `addresses or CIDR prefixes`")
 	return fs
 }
@@ -283,4 +288,9 @@ func privateKeyError(path string) error {
 		return fmt.Errorf("%s is a private key; give the public key, %s.pub (make it with: ssh-keygen -y -f %s > %s.pub)", path, path, path, path)
 	}
 	return fmt.Errorf("%s is a private key; give the public key, %s.pub", path, path)
+}
+
+// webhookPolicy is where the instance's webhooks may post.
+func (c *config) webhookPolicy() core.WebhookPolicy {
+	return core.WebhookPolicy{AllowHTTP: c.AllowHTTPWebhooks, AllowPrivate: c.AllowPrivateWebhooks}
 }

@@ -198,7 +198,7 @@ func openInstance(c config, log *slog.Logger) (*instance, error) {
 	svc, err := core.New(core.Config{
 		Store: st, Keys: keys, PublicURL: c.PublicURL, Logger: log,
 		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, LinkHistory: c.LinkHistory, UniformResponses: c.UniformResponses,
-			RateLimitsOff: c.RateLimits == "off"},
+			RateLimitsOff: c.RateLimits == "off", Webhooks: c.webhookPolicy()},
 	})
 	if err != nil {
 		st.Close()

@@ -60,7 +60,7 @@ type Composer struct {
 // mailKinds are the kinds of email core queues; each has a template.
 var mailKinds = []core.MailKind{core.MailInvitePortal, core.MailInviteJoin, core.MailAccessLink, core.MailNewLink, core.MailAccessRequest,
 	core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailPortalUpdate, core.MailMyLinks,
-	core.MailAccessGranted, core.MailGuestsEnding}
+	core.MailAccessGranted, core.MailGuestsEnding, core.MailWebhookDisabled}
 
 // NewComposer parses the sender ("latchkey <no-reply@example.com>") and the templates.
 func NewComposer(from, publicURL string) (*Composer, error) {
@@ -123,6 +123,8 @@ type view struct {
 	// Portal updates: who wrote it, and what (paragraphs of plain text).
 	Author string
 	Body   []string
+	// A stopped webhook: its address, id and why.
+	Hook, HookID, Reason string
 
 	Lang     string // the language it is written in ("de")
 	RoleName string // Role in that language
@@ -203,6 +205,8 @@ func subject(v view) string {
 		return v.T("mail.subject.access_granted", v.Email, v.Portal)
 	case core.MailGuestsEnding:
 		return v.T("mail.subject.guests_ending", v.Count, v.Org)
+	case core.MailWebhookDisabled:
+		return v.T("mail.subject.webhook_disabled", v.Org)
 	case core.MailPortalUpdate:
 		return v.T("mail.subject.portal_update", v.Portal, v.Author)
 	case core.MailMyLinks:
@@ -270,6 +274,9 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 				v.Guests = append(v.Guests, GuestEnding{Email: e, Ends: humanTime(tr, ends[i])})
 			}
 		}
+	}
+	if m.Kind == core.MailWebhookDisabled {
+		v.Hook, v.HookID, v.Reason = clean(d["url"]), clean(d["webhook_id"]), clean(d["reason"])
 	}
 	if m.Kind == core.MailPortalUpdate {
 		v.Author = clean(d["author"])
