@@ -400,8 +400,8 @@ type webhookData struct {
 	Actor        string         `json:"actor,omitempty"`    // who did it, as the audit log names them
 	Action       string         `json:"action,omitempty"`   // the audit log's action
 	Detail       string         `json:"detail,omitempty"`
-	LinkID       uint64         `json:"link_id,omitempty"` // link.created: the new link
-	Role         Role           `json:"role,omitempty"`    // link.created: the role it gives
+	LinkID       uint64         `json:"link_id,omitempty"`    // link.created: the new link
+	Role         Role           `json:"role,omitempty"`       // link.created: the role it gives
 	WebhookID    uint64         `json:"webhook_id,omitempty"` // ping: the webhook
 	URL          string         `json:"url,omitempty"`        // ping: its address
 	Events       []WebhookEvent `json:"events,omitempty"`     // ping: what it subscribes to

@@ -388,5 +388,3 @@ func TestWebhookIPRule(t *testing.T) {
 		}
 	}
 }
-
-
