@@ -52,6 +52,12 @@ const usage = `latchkey over SSH: the console with a terminal (ssh -t), or these
                                                  an API token (owner only); its secret (lk_…) is printed
                                                  this once. SCOPES: comma-separated, or all
   tokens ls [--org SLUG] | tokens revoke ID      the organization's API tokens; revoke stops one at once
+  webhooks add URL --events LIST [--org SLUG]    post the organization's events to URL (owner only); its
+                                                 signing secret (whsec_…) is printed this once. LIST:
+                                                 comma-separated events, or all; a ping is sent at once
+  webhooks ls [--org SLUG] | webhooks rm ID | webhooks enable ID
+                                                 the webhooks; enable turns one stopped by failures back on
+  webhooks deliveries ID                         its last 100 deliveries: status, latency, the answer
   backup > copy.db                               consistent copy of the database (instance admins)
 
 Output is tab-separated, one record per line; --json gives JSON instead. Access is
@@ -128,8 +134,10 @@ type cmdFlags struct {
 	note string
 	// tokens create
 	scope, expires string
-	orgFlags                       // org set (org_commands.go)
-	set            map[string]bool // the flags given
+	// webhooks add
+	events   string
+	orgFlags                 // org set (org_commands.go)
+	set      map[string]bool // the flags given
 }
 
 // commandFlags lists the flags each command takes.
@@ -145,6 +153,7 @@ var commandFlags = map[string][]string{
 	"updates":   {"json", "email"},
 	"org":       {"json", "org", "name", "logo", "accent", "reply-to", "sender-name", "language"},
 	"tokens":    {"json", "org", "scope", "expires"},
+	"webhooks":  {"json", "org", "events"},
 }
 
 // parse reads flags anywhere among the arguments and returns the positional ones.
@@ -155,7 +164,7 @@ func parse(name string, args []string, stderr io.Writer) (*cmdFlags, []string, e
 	strs := map[string]*string{"org": &f.org, "portal": &f.portal, "role": &f.role, "name": &f.name, "until": &f.until,
 		"title": &f.title, "access": &f.access, "disclosure": &f.disclosure, "upstream": &f.upstream, "host": &f.host,
 		"contact": &f.contact, "language": &f.language, "welcome-file": &f.welcomeFile, "note": &f.note,
-		"scope": &f.scope, "expires": &f.expires}
+		"scope": &f.scope, "expires": &f.expires, "events": &f.events}
 	maps.Copy(strs, f.orgStrings())
 	for i, name := range ruleFlags {
 		strs[name] = &f.rules[i]
@@ -302,6 +311,8 @@ func (s *Server) run(ctx context.Context, a core.Actor, argv []string, in io.Rea
 		return s.orgCmd(ctx, a, f, args, in, out)
 	case "tokens":
 		return s.tokensCmd(ctx, a, f, args, out)
+	case "webhooks":
+		return s.webhooksCmd(ctx, a, f, args, out)
 	case "backup":
 		if len(args) != 0 {
 			return usagef("backup takes no arguments; redirect its output: ssh ... backup > copy.db")
