@@ -206,6 +206,12 @@ func TestAPIScopesAndTokens(t *testing.T) {
 		{"POST", "/requests/1/grant", core.ScopeRequestsWrite, nil},
 		{"POST", "/requests/1/dismiss", core.ScopeRequestsWrite, nil},
 		{"GET", "/events", core.ScopeEventsRead, nil},
+		{"GET", "/webhooks", core.ScopeWebhooksWrite, nil},
+		{"POST", "/webhooks", core.ScopeWebhooksWrite, map[string]any{"url": "https://203.0.113.7/h", "events": []string{"all"}}},
+		{"GET", "/webhooks/1", core.ScopeWebhooksWrite, nil},
+		{"DELETE", "/webhooks/1", core.ScopeWebhooksWrite, nil},
+		{"POST", "/webhooks/1/enable", core.ScopeWebhooksWrite, nil},
+		{"GET", "/webhooks/1/deliveries", core.ScopeWebhooksWrite, nil},
 	}
 	for _, e := range endpoints {
 		var others []core.Scope

@@ -33,6 +33,7 @@ func (h *Handler) routes() {
 	h.handle("POST "+Prefix+"/requests/{id}/grant", core.ScopeRequestsWrite, grantRequest)
 	h.handle("POST "+Prefix+"/requests/{id}/dismiss", core.ScopeRequestsWrite, dismissRequest)
 	h.handle("GET "+Prefix+"/events", core.ScopeEventsRead, listEvents)
+	h.webhookRoutes()
 	h.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, &problem{Type: typeNotFound, Status: http.StatusNotFound,
 			Title: "No such API endpoint; " + Prefix + "/openapi.json describes them"})
