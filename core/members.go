@@ -180,51 +180,99 @@ func (op *operation) portalPeople(p Portal, actions func(portalPerson) MemberAct
 	}
 	for _, l := range links { // oldest first: the last one seen per email is the latest
 		pm := get(l.Email)
-		pm.LinkEnded = ""
-		if end, stopped := p.Rules.LinkEnd(l, op.now); stopped {
-			pm.LinkEnded = end.String()
-		}
-		l = ruledBy(p, l, op.now)
-		pm.LinkState, pm.LinkAt, pm.Role, pm.GuestUntil = l.State, l.CreatedAt, l.Role, l.GuestUntil
-		pm.UseCount, pm.LastUsedAt = l.UseCount, l.LastUsedAt
-		pp := people[l.Email]
-		pp.anyLink, pp.lastLink = true, l
-		if l.State == LinkActive {
-			pp.active, pp.hasActive = l, true
-		}
+		op.linkFields(p, pm, people[l.Email], l)
 	}
 	out := make([]PortalMember, 0, len(byEmail))
 	for email, pm := range byEmail {
-		pp := people[email]
-		u, err := op.UserByEmail(email)
-		if err == nil {
-			pm.UserID, pm.Name = u.ID, u.Name
-			pp.user, pp.hasUser = u, true
-			if m, err := op.Member(p.OrgID, u.ID); err == nil {
-				pm.IsMember, pm.Role, pm.GuestUntil, pm.Expired = true, m.Role, m.GuestUntil, m.Expired(op.now)
-				pp.member, pp.isMember = m, true
-			} else if !errors.Is(err, ErrNotFound) {
-				return nil, err
-			}
-		} else if errors.Is(err, ErrNotFound) { // no account yet: the name they were invited by
-			if inv, err := op.LatestInvitation(p.OrgID, email); err == nil {
-				pm.Name = inv.Name
-			} else if !errors.Is(err, ErrNotFound) {
-				return nil, err
-			}
-		} else {
+		if err := op.finishMember(p, pm, people[email], actions); err != nil {
 			return nil, err
-		}
-		if pm.Note, err = op.noteAddress(p.OrgID, email); err != nil {
-			return nil, err
-		}
-		if actions != nil {
-			pm.Actions = actions(*pp)
 		}
 		out = append(out, *pm)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
 	return out, nil
+}
+
+// linkFields sets what a portal member row shows of their latest link.
+func (op *operation) linkFields(p Portal, pm *PortalMember, pp *portalPerson, l Link) {
+	pm.LinkEnded = ""
+	if end, stopped := p.Rules.LinkEnd(l, op.now); stopped {
+		pm.LinkEnded = end.String()
+	}
+	l = ruledBy(p, l, op.now)
+	pm.LinkState, pm.LinkAt, pm.Role, pm.GuestUntil = l.State, l.CreatedAt, l.Role, l.GuestUntil
+	pm.UseCount, pm.LastUsedAt = l.UseCount, l.LastUsedAt
+	pp.anyLink, pp.lastLink = true, l
+	if l.State == LinkActive {
+		pp.active, pp.hasActive = l, true
+	}
+}
+
+// finishMember completes a portal member row from the person's account,
+// membership or invitation, and the actions on them.
+func (op *operation) finishMember(p Portal, pm *PortalMember, pp *portalPerson, actions func(portalPerson) MemberActions) error {
+	email := pm.Email
+	u, err := op.UserByEmail(email)
+	if err == nil {
+		pm.UserID, pm.Name = u.ID, u.Name
+		pp.user, pp.hasUser = u, true
+		if m, err := op.Member(p.OrgID, u.ID); err == nil {
+			pm.IsMember, pm.Role, pm.GuestUntil, pm.Expired = true, m.Role, m.GuestUntil, m.Expired(op.now)
+			pp.member, pp.isMember = m, true
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	} else if errors.Is(err, ErrNotFound) { // no account yet: the name they were invited by
+		if inv, err := op.LatestInvitation(p.OrgID, email); err == nil {
+			pm.Name = inv.Name
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	} else {
+		return err
+	}
+	if pm.Note, err = op.noteAddress(p.OrgID, email); err != nil {
+		return err
+	}
+	if actions != nil {
+		pm.Actions = actions(*pp)
+	}
+	return nil
+}
+
+// PortalMember is one row of PortalMembers: the person with this email,
+// or a not-found error when they have neither access nor a link there.
+func (s *People) PortalMember(ctx context.Context, a Actor, portalID uint64, rawEmail string) (PortalMember, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return PortalMember{}, err
+	}
+	return readResult(s.engine, ctx, func(op *operation) (PortalMember, error) {
+		p, by, err := op.portalFor(a, portalID)
+		if err != nil {
+			return PortalMember{}, err
+		}
+		pm, pp := &PortalMember{Email: email}, &portalPerson{email: email}
+		if u, err := op.UserByEmail(email); err == nil {
+			if acc, err := op.Access(p.ID, u.ID); err == nil {
+				pm.HasAccess, pm.AccessAt, pp.hasAccess = true, acc.GrantedAt, true
+			} else if !errors.Is(err, ErrNotFound) {
+				return PortalMember{}, err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return PortalMember{}, err
+		}
+		if l, err := op.LatestLink(p.ID, email); err == nil {
+			op.linkFields(p, pm, pp, l)
+		} else if !errors.Is(err, ErrNotFound) {
+			return PortalMember{}, err
+		}
+		if !pm.HasAccess && !pp.anyLink {
+			return PortalMember{}, notFound("person in portal "+p.Slug, email)
+		}
+		err = op.finishMember(p, pm, pp, func(pp portalPerson) MemberActions { return memberActions(a, by, pp, op.now) })
+		return *pm, err
+	})
 }
 
 // OrgMember is a member of an organization with their account.

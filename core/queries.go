@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 )
 
@@ -114,6 +115,33 @@ func (s *Portals) Projects(ctx context.Context, a Actor, orgID uint64) ([]Projec
 		return nil
 	})
 	return out, err
+}
+
+// Request is one access request of the organization, as Requests shows
+// it; another organization's is not found.
+func (s *AccessRequests) Request(ctx context.Context, a Actor, orgID, id uint64) (RequestView, error) {
+	return readResult(s.engine, ctx, func(op *operation) (RequestView, error) {
+		_, by, err := op.orgFor(a, orgID)
+		if err != nil {
+			return RequestView{}, err
+		}
+		r, err := op.Tx.Request(id)
+		if err != nil {
+			return RequestView{}, notFoundAs(err, "access request", fmt.Sprint(id))
+		}
+		if r.OrgID != orgID {
+			return RequestView{}, notFound("access request", fmt.Sprint(id))
+		}
+		p, err := op.Portal(r.PortalID)
+		if err != nil {
+			return RequestView{}, err
+		}
+		note, err := op.noteAddress(orgID, r.Email)
+		if err != nil {
+			return RequestView{}, err
+		}
+		return RequestView{Request: r, Portal: p, Note: note, Actions: requestActions(by, r)}, nil
+	})
 }
 
 // Requests lists an organization's access requests, newest first; only the

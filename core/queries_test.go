@@ -1,7 +1,11 @@
 package core_test
 
 import (
+	"errors"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"latchkey/core"
 )
@@ -74,4 +78,49 @@ func TestInviteesShowTheirNameBeforeTheyJoin(t *testing.T) {
 		}
 	}
 	t.Fatal("the invitee is not listed")
+}
+
+// PortalMember and Request read one row as the lists show it.
+func TestOneRowIsTheListsRow(t *testing.T) {
+	e := newEnv(t)
+	w := e.world("Acme")
+	must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "pat@client.test", Role: core.RoleClient, PortalID: w.closed.ID}))
+	must(e.Svc.Invite(e.Ctx, w.ownerA, core.InviteInput{OrgID: w.org.ID, Email: "gus@client.test", Role: core.RoleGuest, PortalID: w.closed.ID,
+		GuestUntil: e.Clock.Now().Add(48 * time.Hour)}))
+	must(e.Svc.GenerateLink(e.Ctx, w.ownerA, w.closed.ID, "pat@client.test"))
+	if err := e.Svc.DeactivateLink(e.Ctx, w.ownerA, w.closed.ID, "gus@client.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Svc.AddPortalAccess(e.Ctx, w.ownerA, w.closed.ID, w.member.ID); err != nil {
+		t.Fatal(err)
+	}
+	rows := must(e.Svc.PortalMembers(e.Ctx, w.managerA, w.closed.ID))
+	if len(rows) < 3 {
+		t.Fatalf("rows: %+v", rows)
+	}
+	for _, r := range rows {
+		one := must(e.Svc.PortalMember(e.Ctx, w.managerA, w.closed.ID, strings.ToUpper(r.Email)))
+		if !reflect.DeepEqual(one, r) {
+			t.Errorf("%s:\n one  %+v\n list %+v", r.Email, one, r)
+		}
+	}
+	if _, err := e.Svc.PortalMember(e.Ctx, w.managerA, w.closed.ID, "nobody@client.test"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("nobody: %v", err)
+	}
+	other := e.world("Other")
+	if _, err := e.Svc.PortalMember(e.Ctx, other.ownerA, w.closed.ID, "pat@client.test"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("another organization: %v", err)
+	}
+
+	must(e.Svc.RequestAccess(e.Ctx, w.closed.Slug, "stranger@example.org", visitor))
+	must(e.Svc.RequestAccess(e.Ctx, other.closed.Slug, "spy@example.org", visitor))
+	for _, r := range must(e.Svc.Requests(e.Ctx, w.managerA, w.org.ID, false)) {
+		if one := must(e.Svc.Request(e.Ctx, w.managerA, w.org.ID, r.ID)); !reflect.DeepEqual(one, r) {
+			t.Errorf("request %d:\n one  %+v\n list %+v", r.ID, one, r)
+		}
+	}
+	theirs := must(e.Svc.Requests(e.Ctx, other.ownerA, other.org.ID, false))[0]
+	if _, err := e.Svc.Request(e.Ctx, w.managerA, w.org.ID, theirs.ID); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("another organization's request: %v", err)
+	}
 }

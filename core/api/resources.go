@@ -337,20 +337,8 @@ func (c *call) member() (core.PortalRef, core.PortalMember, error) {
 	if err != nil {
 		return ref, core.PortalMember{}, err
 	}
-	email, err := core.NormalizeEmail(c.r.PathValue("email"))
-	if err != nil {
-		return ref, core.PortalMember{}, err
-	}
-	items, err := c.h.svc.PortalMembers(c.ctx, c.actor, ref.Portal.ID)
-	if err != nil {
-		return ref, core.PortalMember{}, err
-	}
-	for _, m := range items {
-		if m.Email == email {
-			return ref, m, nil
-		}
-	}
-	return ref, core.PortalMember{}, &core.NotFoundError{What: "person in portal " + ref.Portal.Slug, Key: email}
+	m, err := c.h.svc.PortalMember(c.ctx, c.actor, ref.Portal.ID, c.r.PathValue("email"))
+	return ref, m, err
 }
 
 func showMember(c *call) (int, any, error) {
@@ -606,16 +594,7 @@ func requestID(c *call) (uint64, error) {
 }
 
 func (c *call) request(id uint64) (core.RequestView, error) {
-	items, err := c.h.svc.Requests(c.ctx, c.actor, c.tok.OrgID, false)
-	if err != nil {
-		return core.RequestView{}, err
-	}
-	for _, r := range items {
-		if r.ID == id {
-			return r, nil
-		}
-	}
-	return core.RequestView{}, &core.NotFoundError{What: "access request", Key: strconv.FormatUint(id, 10)}
+	return c.h.svc.Request(c.ctx, c.actor, c.tok.OrgID, id)
 }
 
 type grantJSON struct {
