@@ -130,8 +130,8 @@ func (h *Handler) handle(pattern string, scope core.Scope, fn endpoint) {
 			writeProblem(w, missingScope(scope))
 			return
 		}
-		if r.Method == http.MethodPost {
-			h.idempotent(c, fn)
+		if key := r.Header.Get("Idempotency-Key"); r.Method == http.MethodPost && key != "" {
+			h.idempotent(c, key, fn)
 			return
 		}
 		status, v, err := fn(c)
@@ -165,20 +165,10 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*call, b
 	return &call{h: h, w: w, r: r, tok: tok, actor: actor, ctx: r.Context()}, true
 }
 
-// idempotent runs a POST: with an Idempotency-Key, a retry gets the first
+// idempotent runs a POST with an Idempotency-Key: a retry gets the first
 // answer and changes nothing more (the key is claimed in the transaction
 // of the request's first change, see core.WithIdempotency).
-func (h *Handler) idempotent(c *call, fn endpoint) {
-	key := c.r.Header.Get("Idempotency-Key")
-	if key == "" {
-		status, v, err := fn(c)
-		if err != nil {
-			writeProblem(c.w, problemOf(err))
-			return
-		}
-		writeJSON(c.w, status, v)
-		return
-	}
+func (h *Handler) idempotent(c *call, key string, fn endpoint) {
 	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 		writeProblem(c.w, &problem{Type: typeInvalid, Status: http.StatusBadRequest,
 			Title:  "The Idempotency-Key header must be 1 to 255 visible ASCII characters",
