@@ -221,13 +221,14 @@ type binary struct {
 	done    chan struct{}
 }
 
-func startBinary(t *testing.T, bin, data, adminKeys string) *binary {
+func startBinary(t *testing.T, bin, data, adminKeys string, extra ...string) *binary {
 	t.Helper()
 	hp, sp := freePort(t), freePort(t)
 	p := &binary{base: "http://127.0.0.1:" + hp, sshAddr: "127.0.0.1:" + sp, out: &storetest.SyncBuffer{}, done: make(chan struct{}),
 		client: &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	p.cmd = exec.Command(bin, "serve", "--data", data, "--demo", "--http", "127.0.0.1:"+hp, "--ssh", p.sshAddr,
-		"--smtp-catcher", "127.0.0.1:"+freePort(t), "--admin-keys", adminKeys, "--rate-limits", "off", "--log-level", "warn")
+	args := append([]string{"serve", "--data", data, "--demo", "--http", "127.0.0.1:" + hp, "--ssh", p.sshAddr,
+		"--smtp-catcher", "127.0.0.1:" + freePort(t), "--admin-keys", adminKeys, "--rate-limits", "off", "--log-level", "warn"}, extra...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
