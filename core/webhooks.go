@@ -572,7 +572,7 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, attempts []Webhook
 				w.FailingSince, w.LastDeliveryAt = time.Time{}, op.now
 			case at.Status == 410:
 				d.State, d.NextAttemptAt = DeliveryFailed, time.Time{}
-				if err := op.disableWebhook(&w, "the receiver answered 410 Gone", false); err != nil {
+				if err := op.disableWebhook(&w, "the receiver answered 410 Gone", "", false); err != nil {
 					return err
 				}
 			case !w.Active():
@@ -589,7 +589,7 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, attempts []Webhook
 				if op.now.Sub(w.FailingSince) >= WebhookFailingLimit {
 					d.State, d.NextAttemptAt = DeliveryFailed, time.Time{}
 					reason := "every delivery failed for 3 days, the last one: " + attemptSummary(d)
-					if err := op.disableWebhook(&w, reason, true); err != nil {
+					if err := op.disableWebhook(&w, reason, attemptSummary(d), true); err != nil {
 						return err
 					}
 				}
@@ -615,8 +615,9 @@ func attemptSummary(d WebhookDelivery) string {
 }
 
 // disableWebhook stops a webhook: no event is queued for it any more, its
-// pending deliveries are given up, and (tell) its owner is emailed.
-func (op *operation) disableWebhook(w *Webhook, reason string, tell bool) error {
+// pending deliveries are given up, and (tell) its owner is emailed that it
+// failed for days, the last attempt coming to last.
+func (op *operation) disableWebhook(w *Webhook, reason, last string, tell bool) error {
 	if !w.Active() {
 		return nil
 	}
@@ -657,7 +658,7 @@ func (op *operation) disableWebhook(w *Webhook, reason string, tell bool) error 
 		if err != nil {
 			return err
 		}
-		data := map[string]string{"org": o.Name, "url": w.URL, "reason": reason, "since": w.FailingSince.Format(time.RFC3339),
+		data := map[string]string{"org": o.Name, "url": w.URL, "last": last, "since": w.FailingSince.Format(time.RFC3339),
 			"webhook_id": fmt.Sprint(w.ID)}
 		if err := op.queue(Message{OrgID: o.ID, Kind: MailWebhookDisabled, To: ou.Email, ToName: ou.Name, Data: data, Lang: o.Language}, ""); err != nil {
 			return err

@@ -276,7 +276,11 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 		}
 	}
 	if m.Kind == core.MailWebhookDisabled {
-		v.Hook, v.HookID, v.Reason = clean(d["url"]), clean(d["webhook_id"]), clean(d["reason"])
+		// The address without its scheme: a mail client makes no link of it
+		// (the owner has no reason to open it, and it may carry a secret).
+		hook := clean(d["url"])
+		hook = strings.TrimPrefix(strings.TrimPrefix(hook, "https://"), "http://")
+		v.Hook, v.HookID, v.Reason = hook, clean(d["webhook_id"]), tr.T("mail.webhook.failing", clean(d["last"]))
 	}
 	if m.Kind == core.MailPortalUpdate {
 		v.Author = clean(d["author"])

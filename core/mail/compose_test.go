@@ -52,12 +52,16 @@ func sample(kind core.MailKind) core.Message {
 		m.LinkPath, m.Data = "/restore/", map[string]string{"expires": "2026-03-02T10:30:00Z", "addr": "198.51.100.23"}
 	case core.MailPasswordChanged:
 		m.Data = map[string]string{"at": "2026-03-02T09:30:00Z", "addr": "198.51.100.23"}
+	case core.MailWebhookDisabled:
+		m.To, m.ToName = "owner@northwind.test", "Olivia Owner"
+		m.Data = map[string]string{"org": "Northwind Studio", "url": "https://crm.example.com/hooks/latchkey?k=1", "webhook_id": "3",
+			"last": "HTTP 502", "since": "2026-02-27T09:30:00Z"}
 	}
 	return m
 }
 
 var kinds = []core.MailKind{core.MailInvitePortal, core.MailInviteJoin, core.MailAccessLink, core.MailNewLink,
-	core.MailAccessRequest, core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailMyLinks, core.MailPortalUpdate}
+	core.MailAccessRequest, core.MailPasswordReset, core.MailPasswordChanged, core.MailAccessDigest, core.MailMyLinks, core.MailPortalUpdate, core.MailWebhookDisabled}
 
 var urlRE = regexp.MustCompile(`https?://[^\s"'<>]+`)
 

@@ -4,6 +4,7 @@ import (
 	"latchkey/core/mail/message"
 	"strings"
 	"testing"
+	"time"
 
 	"latchkey/core"
 	"latchkey/core/mail"
@@ -29,6 +30,25 @@ func TestEveryQueuedMailRenders(t *testing.T) {
 	storetest.Must(e.Svc.RequestAccess(e.Ctx, "onboarding", "new@acme.test", v))
 	storetest.Must(0, e.Svc.RequestRestore(e.Ctx, "client@acme.test", v))
 	storetest.Must(e.Svc.CompleteRestore(e.Ctx, e.LastToken("client@acme.test", core.MailPasswordReset), "a new password", v))
+	// A webhook failing for 3 days is stopped, and its owner told.
+	hook, _, err := e.Svc.CreateWebhook(e.Ctx, e.Admin, core.NewWebhook{OrgID: org.ID, URL: "https://203.0.113.7/h", Events: core.WebhookEvents})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := func() {
+		t.Helper()
+		due := storetest.Must(e.Svc.DueWebhooks(e.Ctx, 10))
+		if len(due) == 0 || due[0].WebhookID != hook.ID {
+			t.Fatalf("due: %+v", due)
+		}
+		if err := e.Svc.RecordWebhookAttempts(e.Ctx, []core.WebhookAttempt{{DeliveryID: due[0].ID, At: e.Clock.Now(), Status: 502,
+			Next: e.Clock.Now().Add(time.Minute)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fail()
+	e.Clock.Advance(core.WebhookFailingLimit)
+	fail()
 
 	c, err := mail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
 	if err != nil {
