@@ -12,7 +12,8 @@ import (
 )
 
 // settings holds the portals' settings and the console's people and keys;
-// t opens the organization's API tokens (tokens.go).
+// t opens the organization's API tokens (tokens.go), w its webhooks
+// (webhooks.go).
 type settings struct {
 	base
 	portals, people *listView
@@ -111,9 +112,9 @@ func (s *settings) ShortHelp() []key.Binding {
 		open = bind("enter", "enter", "keys")
 	}
 	if s.showPeople {
-		return []key.Binding{open, toggleSettingsKey, brandKey, tokensKey, filterKey}
+		return []key.Binding{open, toggleSettingsKey, brandKey, tokensKey, filterKey, webhooksKey}
 	}
-	return []key.Binding{open, rulesKey, toggleSettingsKey, brandKey, tokensKey, filterKey}
+	return []key.Binding{open, rulesKey, toggleSettingsKey, brandKey, tokensKey, filterKey, webhooksKey}
 }
 func (s *settings) FullHelp() [][]key.Binding {
 	return [][]key.Binding{append([]key.Binding{upKey, downKey, pageKeys, endKeys}, s.ShortHelp()...)}
@@ -191,6 +192,8 @@ func (s *settings) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, push(newBrandForm(s.c))
 		case key.Matches(msg, tokensKey):
 			return s, push(newTokensScreen(s.c))
+		case key.Matches(msg, webhooksKey):
+			return s, push(newWebhooksScreen(s.c))
 		case key.Matches(msg, rulesKey) && !s.showPeople:
 			if i := s.portals.Selected(); i >= 0 && i < len(s.projects) {
 				if p := s.projects[i].Portal; p != nil {
@@ -251,9 +254,9 @@ func (s *settings) keyMenu(m core.OrgMember) screen {
 
 // head is what the list under it holds, wrapped to the width.
 func (s *settings) head(people bool) []string {
-	text := "Portals: enter edits every setting (address, access, upstream, host, contact, welcome text); r its access rules (link lifetimes and uses, invitations, domains). v: console access and SSH keys. t: API tokens for other systems."
+	text := "Portals: enter edits every setting (address, access, upstream, host, contact, welcome text); r its access rules (link lifetimes and uses, invitations, domains). v: console access and SSH keys. t: API tokens for other systems; w: webhooks that tell them what happens."
 	if people {
-		text = "Owners and managers use the console; add their SSH keys here. v: portals. t: API tokens for other systems."
+		text = "Owners and managers use the console; add their SSH keys here. v: portals. t: API tokens for other systems; w: webhooks that tell them what happens."
 	}
 	return wrapWords(text, max(s.w, 10))
 }
