@@ -104,10 +104,11 @@ func (k *Keys) Open(sealed []byte, purpose string) (string, error) {
 
 // Purposes of sealed secrets.
 const (
-	sealLink    = "link"
-	sealMail    = "mail"
-	sealCaught  = "caught"
-	sealWebhook = "webhook"
+	sealLink        = "link"
+	sealMail        = "mail"
+	sealCaught      = "caught"
+	sealWebhook     = "webhook"
+	sealIdempotency = "idempotency"
 )
 
 // NewToken returns 32 bytes from r, base64url without padding (43 characters).

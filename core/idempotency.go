@@ -108,6 +108,15 @@ func (s *engine) IdempotentAnswer(ctx context.Context, k *Idempotency) (Idempote
 		}
 		return err
 	})
+	if err == nil && len(r.Body) > 0 {
+		// Answers may carry secrets (a new webhook's, a revealed link):
+		// they are kept sealed.
+		body, oerr := s.keys.Open(r.Body, sealIdempotency)
+		if oerr != nil {
+			return IdempotencyRecord{}, oerr
+		}
+		r.Body = []byte(body)
+	}
 	return r, err
 }
 
@@ -131,7 +140,10 @@ func (s *engine) StoreIdempotentAnswer(ctx context.Context, k *Idempotency, stat
 		if r.Status != 0 {
 			return nil // a concurrent request with the key answered first
 		}
-		r.Status, r.ContentType, r.Body = status, contentType, bytes.Clone(body)
+		r.Status, r.ContentType, r.Body = status, contentType, nil
+		if len(body) > 0 {
+			r.Body = s.keys.Seal(string(body), sealIdempotency)
+		}
 		return tx.PutIdempotencyRecord(r)
 	})
 }

@@ -38,8 +38,13 @@ var refused = []struct {
 	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking network"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
-	{netip.MustParsePrefix("::/128"), "unspecified"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local NAT64 network"},
+	{netip.MustParsePrefix("100::/64"), "a discard network"},
+	{netip.MustParsePrefix("2001::/32"), "a Teredo tunnel"},
+	{netip.MustParsePrefix("fec0::/10"), "a site-local network"},
 	{netip.MustParsePrefix("::1/128"), "loopback"},
+	{netip.MustParsePrefix("::/128"), "unspecified"},
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible address"},
 	{netip.MustParsePrefix("fc00::/7"), "a private network (and cloud metadata services)"},
 	{netip.MustParsePrefix("fe80::/10"), "link-local"},
 	{netip.MustParsePrefix("ff00::/8"), "multicast"},
@@ -47,6 +52,9 @@ var refused = []struct {
 
 // nat64 embeds an IPv4 address in its last 32 bits.
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// sixToFour embeds an IPv4 address in bits 16 to 48.
+var sixToFour = netip.MustParsePrefix("2002::/16")
 
 // CheckWebhookIP reports whether a webhook may connect to ip: nil, or an
 // error wrapping ErrWebhookAddress that says what the address is.
@@ -59,10 +67,17 @@ func CheckWebhookIP(ip netip.Addr) error {
 
 // refusedRange is what ip is when webhooks may not reach it, else "".
 func refusedRange(ip netip.Addr) string {
+	if ip.Zone() != "" { // a zone scopes it to one interface of this machine; and Contains never matches it
+		return "an address with an interface zone"
+	}
 	ip = ip.Unmap()
 	if nat64.Contains(ip) {
 		b := ip.As16()
 		ip = netip.AddrFrom4([4]byte(b[12:]))
+	}
+	if sixToFour.Contains(ip) {
+		b := ip.As16()
+		ip = netip.AddrFrom4([4]byte(b[2:6]))
 	}
 	for _, r := range refused {
 		if r.prefix.Contains(ip) {
@@ -116,6 +131,9 @@ func (p WebhookPolicy) parseWebhookURL(raw string) (*url.URL, error) {
 	if u.Fragment != "" {
 		return nil, invalid("url", "the address has a #fragment, which is never sent; remove it")
 	}
+	if strings.Contains(u.Hostname(), "%") {
+		return nil, invalid("url", "the address names a network interface (%%zone); give a public host")
+	}
 	if strings.ContainsAny(raw, " \t\r\n") {
 		return nil, invalid("url", "the address contains spaces")
 	}
@@ -165,7 +183,7 @@ func (p WebhookPolicy) checkIPs(host string, ips []netip.Addr) error {
 		if ip.String() == host {
 			return invalid("url", "%s is %s: %s", host, what, why)
 		}
-		return invalid("url", "%s resolves to %s, %s: %s", host, ip, what, why)
+		return invalid("url", "%s resolves to a loopback, private or reserved address: %s", host, why)
 	}
 	return nil
 }

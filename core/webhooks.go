@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Webhooks tell an organization's other systems what happened, as it
@@ -564,7 +565,7 @@ func (s *Webhooks) RecordWebhookAttempts(ctx context.Context, attempts []Webhook
 			}
 			d.Attempts++
 			d.LastAttemptAt, d.LastStatus, d.LastLatencyMS = at.At.UTC(), at.Status, at.Latency.Milliseconds()
-			d.LastResponse = clipTo(strings.ToValidUTF8(at.Response, "?"), maxWebhookResponse)
+			d.LastResponse = clipTo(printable(at.Response), maxWebhookResponse)
 			giveUp := at.Next.IsZero() || at.Next.After(d.CreatedAt.Add(WebhookGiveUp))
 			switch {
 			case at.Delivered():
@@ -678,3 +679,15 @@ func webhookHost(raw string) string {
 
 // Host is the host the webhook posts to.
 func (w Webhook) Host() string { return webhookHost(w.URL) }
+
+// printable is a receiver's answer made safe to show in a terminal or a
+// page: valid UTF-8, with control characters (an escape sequence could
+// rewrite the owner's clipboard) and bidirectional overrides as spaces.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+}

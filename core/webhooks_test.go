@@ -88,6 +88,10 @@ func TestWebhookRegistrationRefusesWhatItMustAndChangesNothing(t *testing.T) {
 		{"https://100.100.100.200/", "carrier-grade NAT"},
 		{"https://[64:ff9b::a00:1]/", "a private network"},
 		{"https://0.0.0.0/", "this network"},
+		{"https://[::1%25lo]:8443/hook", "network interface"},
+		{"https://[fe80::1%25eth0]/", "network interface"},
+		{"https://[2002:7f00:1::]/", "loopback"},
+		{"https://[64:ff9b:1::a00:1]/", "local NAT64"},
 		{"https://localhost:8443/hook", "loopback"},
 		{"https://app.localhost/hook", "loopback"},
 		{"https://" + strings.Repeat("a", 2000) + ".example/", "characters long"},
@@ -122,7 +126,7 @@ func TestWebhookRegistrationRefusesWhatItMustAndChangesNothing(t *testing.T) {
 	})
 	w2 := e2.world("Acme")
 	if _, _, err := e2.Svc.CreateWebhook(e2.Ctx, w2.ownerA, core.NewWebhook{OrgID: w2.org.ID, URL: "https://rebind.example/h", Events: all}); !errors.Is(err, core.ErrInvalid) ||
-		!strings.Contains(err.Error(), "rebind.example resolves to 10.0.0.8, a private network") {
+		!strings.Contains(err.Error(), "rebind.example resolves to a loopback, private or reserved address") || strings.Contains(err.Error(), "10.0.0.8") {
 		t.Errorf("private by name: %v", err)
 	}
 	if _, _, err := e2.Svc.CreateWebhook(e2.Ctx, w2.ownerA, core.NewWebhook{OrgID: w2.org.ID, URL: "https://nowhere.example/h", Events: all}); !errors.Is(err, core.ErrInvalid) ||
@@ -268,12 +272,15 @@ func TestWebhookOutcomesRetriesAndDisabling(t *testing.T) {
 	ping := deliveries(t, e, w.ownerA, hook.ID)[0]
 	now := e.Clock.Now()
 	// A failure is retried when the worker says, and the webhook is failing.
-	if err := e.Svc.RecordWebhookAttempts(e.Ctx, []core.WebhookAttempt{{DeliveryID: ping.ID, At: now, Status: 503, Response: "down",
+	if err := e.Svc.RecordWebhookAttempts(e.Ctx, []core.WebhookAttempt{{DeliveryID: ping.ID, At: now, Status: 503, Response: "do\x1b]52;c;aGk=\x07wn\u202e",
 		Latency: 30 * time.Millisecond, Next: now.Add(5 * time.Second)}}); err != nil {
 		t.Fatal(err)
 	}
 	d := deliveries(t, e, w.ownerA, hook.ID)[0]
 	h := must(e.Svc.ShowWebhook(e.Ctx, w.ownerA, hook.ID))
+	if d.LastResponse != "do ]52;c;aGk= wn " {
+		t.Fatalf("the answer is kept with its control characters: %q", d.LastResponse)
+	}
 	if !d.Pending() || d.Attempts != 1 || d.LastStatus != 503 || d.LastLatencyMS != 30 || !d.NextAttemptAt.Equal(now.Add(5*time.Second)) ||
 		h.FailingSince.IsZero() || !strings.HasPrefix(h.State(), "failing since") {
 		t.Fatalf("after a 503: %+v / %+v", d, h)
@@ -380,7 +387,8 @@ func TestWebhookIPRule(t *testing.T) {
 		"203.0.113.7": true, "8.8.8.8": true, "2001:db8::1": true, "2606:4700::1111": true,
 		"127.0.0.1": false, "10.0.0.1": false, "172.31.255.255": false, "192.168.0.1": false, "169.254.169.254": false,
 		"100.64.0.1": false, "::1": false, "fe80::1": false, "fc00::1": false, "::ffff:10.0.0.1": false, "64:ff9b::7f00:1": false,
-		"0.0.0.0": false, "::": false, "224.0.0.1": false, "255.255.255.255": false,
+		"0.0.0.0": false, "::": false, "224.0.0.1": false, "255.255.255.255": false, "::1%lo": false, "fe80::1%eth0": false,
+		"2002:a00:1::1": false, "2002:cb00:7107::1": true, "::7f00:1": false, "2001:0:4136:e378::1": false,
 	} {
 		err := core.CheckWebhookIP(netip.MustParseAddr(ip))
 		if (err == nil) != ok || (err != nil && !errors.Is(err, core.ErrWebhookAddress)) {

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,7 +44,8 @@ func TestAPIWebhooks(t *testing.T) {
 		t.Fatal("a refused webhook changed the database")
 	}
 
-	a := in.do("POST", "/webhooks", tok, map[string]any{"url": "https://203.0.113.7/hooks/latchkey", "events": []string{"link.redeemed", "access.requested"}})
+	a := in.do("POST", "/webhooks", tok, map[string]any{"url": "https://203.0.113.7/hooks/latchkey", "events": []string{"link.redeemed", "access.requested"}},
+		"Idempotency-Key", "hook-1")
 	var made struct {
 		ID     uint64
 		URL    string
@@ -54,6 +56,14 @@ func TestAPIWebhooks(t *testing.T) {
 	a.json(t, &made)
 	if a.status != 201 || !strings.HasPrefix(made.Secret, "whsec_") || made.State != "active" || strings.Join(made.Events, ",") != "link.redeemed,access.requested" {
 		t.Fatalf("add: %d %s", a.status, a.body)
+	}
+	// The answer kept for a retry is sealed like the secret itself; a retry gets it whole.
+	if bytes.Contains(in.RawDump(), []byte(made.Secret[6:])) {
+		t.Fatal("the webhook's secret is in the database in the clear")
+	}
+	if again := in.do("POST", "/webhooks", tok, map[string]any{"url": "https://203.0.113.7/hooks/latchkey", "events": []string{"link.redeemed", "access.requested"}},
+		"Idempotency-Key", "hook-1"); again.status != 201 || !bytes.Contains(again.body, []byte(made.Secret)) {
+		t.Fatalf("retry: %d %s", again.status, again.body)
 	}
 	var hooks struct {
 		Items []struct {

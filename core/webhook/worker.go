@@ -234,6 +234,10 @@ const maxRead = 4 << 10
 func (w *Worker) attempt(ctx context.Context, d core.DueWebhook) core.WebhookAttempt {
 	at := w.cfg.Now()
 	res := core.WebhookAttempt{DeliveryID: d.ID, At: at}
+	if strings.HasPrefix(d.URL, "http://") && !w.cfg.Policy.AllowHTTP {
+		res.Response = "not sent: the instance no longer allows http:// webhooks (--allow-http-webhooks)"
+		return res
+	}
 	if d.Secret == "" {
 		res.Response = "not sent: the webhook's secret does not open with this instance's key file"
 		return res // no Next: given up

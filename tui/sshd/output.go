@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // What the commands print: their rows, as tab-separated lines or JSON.
@@ -85,7 +86,12 @@ func write[T any](out io.Writer, asJSON bool, rows []T, cells func(T) []string) 
 // cleanCells keeps a cell from breaking the line or the columns.
 func cleanCells(cs []string) []string {
 	for i, c := range cs {
-		cs[i] = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(c)
+		cs[i] = strings.Map(func(r rune) rune { // no line breaks, no column breaks, no escape sequences
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, c)
 	}
 	return cs
 }
