@@ -113,7 +113,7 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	}
 	limitsOff := c.RateLimits == "off"
 	if limitsOff {
-		log.Warn("rate limits are off (--rate-limits off), on the portal listener and the SSH console: for load tests only")
+		log.Warn("rate limits are off (--rate-limits off), on the portal listener, the SSH console and the API: for load tests only")
 	}
 	var sshSrv *sshd.Server
 	if sshLn != nil {

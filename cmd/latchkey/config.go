@@ -81,7 +81,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.LinkHistory, "link-history", 180*24*time.Hour, "how long each link's history (views, redemptions, emails) is kept")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler on this loopback `addr`ess, for diagnosis (empty: off)")
-	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to turn off the rate limits of the portal listener and the SSH console, for a load test on loopback (never in production)")
+	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to turn off the rate limits of the portal listener, the SSH console and the API, for a load test on loopback (never in production)")
 	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
 	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
 	fs.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups to keep in --backup-dir (the oldest are deleted)")
