@@ -52,7 +52,7 @@ func bench(ctx context.Context, args []string) error {
 	fs.StringVar(&c.out, "out", "bench-results.json", "where to write the results")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "how long each load runs (after a 1 s warm-up)")
 	fs.IntVar(&c.conns, "conns", 64, "keep-alive connections of the load generator")
-	only := fs.String("only", "", "run only the scenarios whose step name contains this (landing, redemption, access, mail, proxy, startup, floors)")
+	only := fs.String("only", "", "run only the scenarios whose step name contains this (landing, redemption, access, mail, proxy, api, startup, floors)")
 	fs.StringVar(&c.profile, "profile", "", "write a CPU profile of latchkey under each load into this `dir`ectory (go tool pprof reads them)")
 	fs.BoolVar(&c.floor, "floor", false, "at the end, also measure bare handlers that do only the least the landing page and a redemption need (printed, not part of the table)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data and server logs) for a look afterwards")
@@ -107,7 +107,7 @@ func bench(ctx context.Context, args []string) error {
 	steps := []struct {
 		name string
 		run  func(context.Context, *benchConfig, *dataDir, *dataDir, func(row)) error
-	}{{"landing", landing}, {"redemption", redemption}, {"access", accessForm}, {"mail", mailDelivery}, {"proxy", proxied}, {"startup", startup}, {"floors", floors}}
+	}{{"landing", landing}, {"redemption", redemption}, {"access", accessForm}, {"mail", mailDelivery}, {"proxy", proxied}, {"api", apiInvites}, {"startup", startup}, {"floors", floors}}
 	for _, step := range steps {
 		if !strings.Contains(step.name, *only) {
 			continue
@@ -225,11 +225,13 @@ func prepare(dir string, n int) (*dataDir, error) {
 	return d, nil
 }
 
-// runLatchkey starts the binary on a data directory with rate limits off.
-func runLatchkey(c *benchConfig, d *dataDir, name string) (*process, time.Duration, error) {
+// runLatchkey starts the binary on a data directory with rate limits off,
+// and the extra flags.
+func runLatchkey(c *benchConfig, d *dataDir, name string, extra ...string) (*process, time.Duration, error) {
 	addr := freeAddr()
 	argv := []string{c.latchkey, "serve", "--data", d.path, "--http", addr, "--public-url", "http://" + addr,
 		"--ssh", "off", "--smtp-catcher", freeAddr(), "--rate-limits", "off"}
+	argv = append(argv, extra...)
 	var pprofAddr string
 	if c.profile != "" {
 		pprofAddr = freeAddr()

@@ -189,7 +189,7 @@ func profileSelf(file string) (stop func(), err error) {
 		once.Do(func() {
 			pprof.StopCPUProfile()
 			f.Close()
-			say("profile of mail delivery: %s", file)
+			say("profile of this process: %s", file)
 		})
 	}, nil
 }
