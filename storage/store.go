@@ -140,10 +140,9 @@ type Options struct {
 	Timeout time.Duration
 	// NoSync skips fsync: fast and not durable. For tests only.
 	NoSync bool
-	// GroupCommit lets concurrent updates share one commit (bbolt's Batch);
-	// MaxBatchDelay bounds how long an update waits for company.
-	GroupCommit   bool
-	MaxBatchDelay time.Duration
+	// GroupCommit lets concurrent updates share one commit (see
+	// GroupCommitter).
+	GroupCommit bool
 	// ReadOnly opens without writing (a shared lock).
 	ReadOnly bool
 
@@ -154,7 +153,7 @@ type Options struct {
 type Store struct {
 	db    *bolt.DB
 	path  string
-	group bool
+	group *GroupCommitter // nil: each update commits alone
 	cat   *catalog
 
 	updates atomic.Int64
@@ -183,10 +182,10 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if opts.MaxBatchDelay > 0 {
-		db.MaxBatchDelay = opts.MaxBatchDelay
+	s := &Store{db: db, path: path, cat: newCatalog()}
+	if opts.GroupCommit {
+		s.group = NewGroupCommitter(db)
 	}
-	s := &Store{db: db, path: path, group: opts.GroupCommit, cat: newCatalog()}
 	if !opts.ReadOnly {
 		if err := s.init(opts.migrations); err != nil {
 			db.Close()
@@ -331,8 +330,8 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	}
 	run := func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat}) }
 	var err error
-	if s.group {
-		err = s.db.Batch(run)
+	if s.group != nil {
+		err = s.group.Update(run)
 	} else {
 		err = s.db.Update(run)
 	}

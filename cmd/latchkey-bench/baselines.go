@@ -46,7 +46,7 @@ func serveBare(ctx context.Context, args []string) error {
 }
 
 // serveDurable is the write baseline: every request is one durable bbolt
-// write, group-committed the way latchkey commits (Batch, 2 ms).
+// write, group-committed the way latchkey commits (storage.GroupCommitter).
 func serveDurable(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: serve-durable ADDR DBFILE")
@@ -66,24 +66,21 @@ func serveDurable(ctx context.Context, args []string) error {
 }
 
 // openTuned opens a bbolt file as latchkey opens its database (map
-// freelist, not synced at each commit), with latchkey's group-commit delay.
+// freelist, not synced at each commit).
 func openTuned(path string) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
-	if err == nil {
-		db.MaxBatchDelay = 2 * time.Millisecond
-	}
-	return db, err
+	return bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 }
 
 // durableWrites answers every request with one group-committed update: the
 // function that write makes for the request's sequence number (8 bytes, big
-// endian; Batch may run the update twice, so it must be idempotent).
+// endian; a group commit may run the update twice, so it must be idempotent).
 func durableWrites(ctx context.Context, addr string, db *bolt.DB, write func(seq []byte) func(*bolt.Tx) error) error {
 	var n atomic.Uint64
+	group := storage.NewGroupCommitter(db)
 	return serve(ctx, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seq := make([]byte, 8)
 		binary.BigEndian.PutUint64(seq, n.Add(1))
-		if err := db.Batch(write(seq)); err != nil {
+		if err := group.Update(write(seq)); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}

@@ -138,7 +138,7 @@ type coreInviter struct {
 }
 
 func newCoreInviter(ctx context.Context, conns int, dir string) (*coreInviter, error) {
-	st, err := storage.Open(filepath.Join(dir, "latchkey.db"), storage.Options{GroupCommit: true, MaxBatchDelay: 2 * time.Millisecond})
+	st, err := storage.Open(filepath.Join(dir, "latchkey.db"), storage.Options{GroupCommit: true})
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ import (
 func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(row)) error {
 	const n = 10000
 	dir := filepath.Join(c.dir, "mail")
-	st, err := storage.Open(filepath.Join(dir+".db"), storage.Options{GroupCommit: true, MaxBatchDelay: 2 * time.Millisecond})
+	st, err := storage.Open(filepath.Join(dir+".db"), storage.Options{GroupCommit: true})
 	if err != nil {
 		return err
 	}

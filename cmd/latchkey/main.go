@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/charmbracelet/x/term"
 
@@ -169,7 +168,7 @@ func openInstance(c config, log *slog.Logger) (*instance, error) {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true, MaxBatchDelay: 2 * time.Millisecond})
+	st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true})
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,6 @@ func NoRateLimits(c *core.Config, _ *storage.Options) { c.Options.RateLimitsOff 
 // GroupCommit makes the store share commits between concurrent updates.
 func GroupCommit(_ *core.Config, so *storage.Options) {
 	so.GroupCommit = true
-	so.MaxBatchDelay = time.Millisecond
 }
 
 // PublicURL sets the URL links are built from.
