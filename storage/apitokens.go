@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"time"
 
 	"latchkey/core"
@@ -31,15 +32,24 @@ type aPITokenRecord struct {
 	RevokedBy  string       `json:"revoked_by,omitempty"`
 }
 
+// APIToken is read through the catalog cache: every API call reads its
+// token. The scopes are copied, so no caller shares the cached slice.
 func (x *tx) APIToken(id uint64) (core.APIToken, error) {
-	return get[core.APIToken](x.b(bAPITokens), u64(id))
+	t, err := cached(x, tokensOf, bAPITokens, id)
+	t.Scopes = slices.Clone(t.Scopes)
+	return t, err
 }
 
 func (x *tx) APITokenByHash(hash []byte) (core.APIToken, error) {
-	return getByIndex[core.APIToken](x, bAPITokensHash, bAPITokens, hash)
+	id := x.b(bAPITokensHash).Get(hash)
+	if id == nil {
+		return core.APIToken{}, core.ErrNotFound
+	}
+	return x.APIToken(idBytes(id))
 }
 
 func (x *tx) PutAPIToken(t *core.APIToken) error {
+	x.catalogWritten()
 	b := x.b(bAPITokens)
 	if err := nextID(b, &t.ID); err != nil {
 		return err

@@ -6,8 +6,9 @@ import (
 	"latchkey/core"
 )
 
-// catalog caches decoded organizations, projects and portals for read
-// transactions: few, small, read by every page, and rarely changed. A commit
+// catalog caches decoded organizations, projects, portals and API tokens for
+// read transactions: few, small, read by every page (or API call), and
+// rarely changed (a token's last use is written at most once a minute). A commit
 // that wrote any of them empties it. A read may fill it only if no such
 // commit happened since the read began (its generation), so an old snapshot
 // never puts an old value into the cache. Write transactions never use it:
@@ -19,6 +20,7 @@ type catalog struct {
 	orgs     map[uint64]core.Org
 	projects map[uint64]core.Project
 	portals  map[uint64]core.Portal
+	tokens   map[uint64]core.APIToken
 }
 
 func newCatalog() *catalog {
@@ -29,6 +31,7 @@ func newCatalog() *catalog {
 
 func (c *catalog) reset() {
 	c.orgs, c.projects, c.portals = map[uint64]core.Org{}, map[uint64]core.Project{}, map[uint64]core.Portal{}
+	c.tokens = map[uint64]core.APIToken{}
 }
 
 // generation is read before a transaction begins.
@@ -64,6 +67,7 @@ func cachePut[T any](c *catalog, m func(*catalog) map[uint64]T, id uint64, v T, 
 func orgsOf(c *catalog) map[uint64]core.Org         { return c.orgs }
 func projectsOf(c *catalog) map[uint64]core.Project { return c.projects }
 func portalsOf(c *catalog) map[uint64]core.Portal   { return c.portals }
+func tokensOf(c *catalog) map[uint64]core.APIToken  { return c.tokens }
 
 // cached reads a catalog record, through the cache in read transactions.
 func cached[T any](x *tx, m func(*catalog) map[uint64]T, bucket []byte, id uint64) (T, error) {

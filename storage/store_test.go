@@ -448,6 +448,35 @@ func TestCatalogCacheFollowsCommits(t *testing.T) {
 	}
 }
 
+// API tokens are read through the cache (every API call reads its token):
+// a revocation is seen by the next read, and a caller changing the scopes
+// it got changes nobody else's.
+func TestCachedTokensFollowCommits(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	tok := core.APIToken{OrgID: 1, Name: "CRM", Scopes: []core.Scope{"members:read"}, Hash: []byte("h")}
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.PutAPIToken(&tok) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func() core.APIToken {
+		var got core.APIToken
+		if err := s.View(ctx, func(tx core.Tx) (err error) { got, err = tx.APITokenByHash([]byte("h")); return }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	read().Scopes[0] = "webhooks:write"
+	if got := read(); got.Scopes[0] != "members:read" || !got.RevokedAt.IsZero() {
+		t.Fatalf("cached token %+v", got)
+	}
+	tok.RevokedAt = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.PutAPIToken(&tok) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); !got.RevokedAt.Equal(tok.RevokedAt) {
+		t.Fatalf("after the revocation a read sees %+v", got)
+	}
+}
+
 func TestBackupIntoKeepsTheNewest(t *testing.T) {
 	s, _ := openTemp(t, Options{})
 	s.Update(ctx, func(tx core.Tx) error { return tx.PutUser(&core.User{Email: "a@x.test"}) })
