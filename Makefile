@@ -20,11 +20,16 @@ test: test-deps fmt-check vet
 	$(GO) test -race -timeout 20m ./...
 
 # The browser tests drive Debian's chromium, the terminal tests run tmux and
-# the OpenSSH client; install what is missing (command:package).
+# the OpenSSH client; install what is missing (command:package). The
+# PostgreSQL tests (storage/postgres/pgtest) run Debian's postgresql, whose
+# binaries are not on PATH: it is missing when no /usr/lib/postgresql/*/bin
+# has pg_ctl. The tests start their own throwaway servers and never use the
+# cluster the package may create.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_TOOLS := chromium:chromium tmux:tmux ssh:openssh-client ssh-keygen:openssh-client
 test-deps:
 	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then echo "installing$$missing for the tests"; \
 		$(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
 
