@@ -1,7 +1,8 @@
 // Package storetest builds real latchkey services for tests: a bbolt file in
-// a temp dir, a real key file, a settable clock, and helpers that read the
-// outbox and the audit log the way a person checking the product would.
-// Only tests import it.
+// a temp dir (or, with LATCHKEY_TEST_STORE=postgres, a fresh database on a
+// throwaway PostgreSQL cluster), a real key file, a settable clock, and
+// helpers that read the outbox and the audit log the way a person checking
+// the product would. Only tests import it.
 package storetest
 
 import (
@@ -10,6 +11,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,7 +20,25 @@ import (
 
 	"latchkey/core"
 	"latchkey/storage"
+	"latchkey/storage/postgres"
+	"latchkey/storage/postgres/pgtest"
 )
+
+// Backend is the store a test runs on: core's Store, and a walk over every
+// record for comparing states.
+type Backend interface {
+	core.Store
+	// Walk visits every record: its bucket (bbolt) or table (PostgreSQL),
+	// its key and its stored form, in a fixed order.
+	Walk(fn func(bucket string, k, v []byte) error) error
+	Close() error
+}
+
+// OnPostgres reports whether the tests of this run use PostgreSQL
+// (LATCHKEY_TEST_STORE=postgres) rather than bbolt: make test runs core's
+// tests both ways. A package whose tests call New must stop the shared
+// cluster after them: func TestMain(m *testing.M) { pgtest.Main(m) }.
+func OnPostgres() bool { return os.Getenv("LATCHKEY_TEST_STORE") == "postgres" }
 
 // Clock is a settable clock.
 type Clock struct {
@@ -51,7 +71,7 @@ type Env struct {
 	T     testing.TB
 	Ctx   context.Context
 	Dir   string
-	Store *storage.Store
+	Store Backend
 	Svc   *core.Service
 	Clock *Clock
 	Keys  *core.Keys
@@ -96,6 +116,8 @@ func RealClock(c *core.Config, _ *storage.Options) { c.Clock = core.SystemClock{
 
 // New opens a real bbolt file in a temp dir with a real key file. Updates
 // are not fsynced (the durability of bbolt is not what these tests test).
+// With LATCHKEY_TEST_STORE=postgres it opens a fresh database of the
+// shared throwaway cluster instead (the store options then do not apply).
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	dir := t.TempDir()
@@ -105,17 +127,31 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, f := range opts {
 		f(&cfg, &so)
 	}
-	st, err := storage.Open(filepath.Join(dir, "latchkey.db"), so)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	keys, _, err := storage.LoadOrCreateKeys(filepath.Join(dir, "latchkey.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.BindKeys(keys); err != nil {
-		t.Fatal(err)
+	var st Backend
+	if OnPostgres() {
+		pg, err := postgres.Open(context.Background(), pgtest.NewDatabaseURL(t), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pg.Close() })
+		if err := pg.BindKeys(context.Background(), keys); err != nil {
+			t.Fatal(err)
+		}
+		st = pg
+	} else {
+		bb, err := storage.Open(filepath.Join(dir, "latchkey.db"), so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bb.Close() })
+		if err := bb.BindKeys(keys); err != nil {
+			t.Fatal(err)
+		}
+		st = bb
 	}
 	cfg.Store, cfg.Keys = st, keys
 	svc, err := core.New(cfg)
@@ -124,6 +160,17 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	t.Cleanup(func() { svc.FlushViews(context.Background()) }) // before the store closes (cleanups run last first)
 	return &Env{T: t, Ctx: context.Background(), Dir: dir, Store: st, Svc: svc, Clock: clock, Keys: keys, Admin: core.AdminActor("test")}
+}
+
+// Bolt is the bbolt store, for tests of what only bbolt has (its backup
+// file); it fails the test on PostgreSQL.
+func (e *Env) Bolt() *storage.Store {
+	e.T.Helper()
+	bb, ok := e.Store.(*storage.Store)
+	if !ok {
+		e.T.Fatalf("this test needs bbolt, not %T", e.Store)
+	}
+	return bb
 }
 
 // View runs fn in a read transaction and fails the test on error.

@@ -72,7 +72,7 @@ func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 	in.otherP = storetest.Must(env.Svc.SetPortal(env.Ctx, env.Admin, proj.ID, core.PortalSettings{Slug: "secret", Title: "Secret", Access: core.AccessClosed}))
 	storetest.Must(env.Svc.AddSSHKey(env.Ctx, env.Admin, "boss@other.test", otherLine))
 
-	cfg := sshd.Config{Service: env.Svc, Backup: env.Store, HostKeyPath: filepath.Join(t.TempDir(), "host_key"),
+	cfg := sshd.Config{Service: env.Svc, Backup: env.Bolt(), HostKeyPath: filepath.Join(t.TempDir(), "host_key"),
 		AdminKeys: map[string]bool{core.Fingerprint(in.admin.PublicKey()): true}, CatcherOn: true,
 		Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), // the default limits,
 		Clock: env.Clock} // on the test's clock: buckets refill only when a test moves it
@@ -391,7 +391,7 @@ func TestBackupStreamsTheDatabase(t *testing.T) {
 	dump := func(st *storage.Store, b *bytes.Buffer) {
 		st.Walk(func(bucket string, k, v []byte) error { b.WriteString(bucket); b.Write(k); b.Write(v); return nil })
 	}
-	dump(in.env.Store, &live)
+	dump(in.env.Bolt(), &live)
 	dump(copyDB, &copied)
 	if !bytes.Equal(live.Bytes(), copied.Bytes()) {
 		t.Fatal("the copy holds other data")
