@@ -16,8 +16,11 @@ build:
 run: build
 	./$(BIN) --data $(DATA) --demo
 
+# Every test, then core's flow tests again on PostgreSQL (a throwaway
+# cluster the tests start); storage/conformance runs on both stores each time.
 test: test-deps fmt-check vet
 	$(GO) test -race -timeout 20m ./...
+	LATCHKEY_TEST_STORE=postgres $(GO) test -race -timeout 20m ./core
 
 # The browser tests drive Debian's chromium, the terminal tests run tmux and
 # the OpenSSH client; install what is missing (command:package). The
