@@ -29,6 +29,30 @@ type Change struct {
 	PortalID uint64
 }
 
+// Announcer is a Tx that tells the other processes sharing its store what
+// the transaction changed, once it commits (PostgreSQL's NOTIFY). Every
+// write transaction announces, with its changes or none: any commit may
+// change a decision a node keeps (see gateCache), and the others apply it
+// with Service.ApplyRemote.
+type Announcer interface {
+	Announce(changes []Change) error
+}
+
+// ApplyRemote takes in what another node committed: the decisions kept
+// here are read again, and the changes are announced on this node's broker
+// as if made here (open consoles refresh, the workers wake). nil means the
+// node may have missed changes (its feed broke): everything is looked at
+// again.
+func (s *engine) ApplyRemote(changes []Change) {
+	s.gates.invalidate()
+	if changes == nil {
+		changes = []Change{{Kind: ChangeProjectChanged}, {Kind: ChangeMailQueued}, {Kind: ChangeWebhookQueued}}
+	}
+	for _, c := range changes {
+		s.events.Publish(c)
+	}
+}
+
 // Broker fans changes out to subscribers without ever blocking the
 // publisher: a subscriber that falls behind misses changes, and since every
 // change only says "look again", one pending change is as good as many.

@@ -18,6 +18,16 @@ func (s *Mail) DueMail(ctx context.Context, limit int) ([]Message, error) {
 	return readResult(s.engine, ctx, func(op *operation) ([]Message, error) { return op.DueMessages(op.now, limit) })
 }
 
+// ClaimMail is DueMail for the worker that delivers them: on a store
+// several nodes share, they are its alone for lease (see
+// OutboxStore.ClaimDueMessages); one it has not recorded by then is due
+// again, to any node, with the same Message-ID.
+func (s *Mail) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]Message, error) {
+	return writeResult(s.engine, ctx, func(op *operation) ([]Message, error) {
+		return op.ClaimDueMessages(op.now, op.now.Add(lease), limit)
+	})
+}
+
 // NextMailDue is when the next pending message falls due (zero: none pending).
 func (s *Mail) NextMailDue(ctx context.Context) (time.Time, error) {
 	return readResult(s.engine, ctx, func(op *operation) (time.Time, error) { return op.NextDue() })

@@ -355,6 +355,11 @@ func (s *engine) write(ctx context.Context, fn func(op *operation) error) error 
 		if err := fn(op); err != nil {
 			return err
 		}
+		if a, ok := tx.(Announcer); ok {
+			if err := a.Announce(op.changes); err != nil {
+				return err
+			}
+		}
 		changes = op.changes
 		return nil
 	})

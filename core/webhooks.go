@@ -190,6 +190,9 @@ type WebhookStore interface {
 	PutWebhookDelivery(d *WebhookDelivery) error
 	// DueWebhookDeliveries lists pending deliveries due at now, earliest first.
 	DueWebhookDeliveries(now time.Time, limit int) ([]WebhookDelivery, error)
+	// ClaimDueWebhookDeliveries is DueWebhookDeliveries for the worker that
+	// posts them, leased until until as ClaimDueMessages leases mail.
+	ClaimDueWebhookDeliveries(now, until time.Time, limit int) ([]WebhookDelivery, error)
 	// NextWebhookDue is when the next pending delivery falls due (zero: none).
 	NextWebhookDue() (time.Time, error)
 	// WebhookDeliveries lists a webhook's deliveries with an id below
@@ -490,26 +493,47 @@ func (s *Webhooks) DueWebhooks(ctx context.Context, limit int) ([]DueWebhook, er
 		if err != nil {
 			return nil, err
 		}
-		out := make([]DueWebhook, 0, len(ds))
-		hooks := map[uint64]Webhook{}
-		for _, d := range ds {
-			w, ok := hooks[d.WebhookID]
-			if !ok {
-				if w, err = op.Webhook(d.WebhookID); err != nil && !errors.Is(err, ErrNotFound) {
-					return nil, err
-				}
-				hooks[d.WebhookID] = w
-			}
-			due := DueWebhook{WebhookDelivery: d, URL: w.URL}
-			if w.ID != 0 && w.Active() {
-				if due.Secret, err = s.keys.Open(w.Secret, sealWebhook); err != nil {
-					due.Secret = ""
-				}
-			}
-			out = append(out, due)
-		}
-		return out, nil
+		return s.withSecrets(op, ds)
 	})
+}
+
+// ClaimWebhooks is DueWebhooks for the worker that posts them: on a store
+// several nodes share, they are its alone for lease (see
+// OutboxStore.ClaimDueMessages); one it has not recorded by then is due
+// again, to any node, with its webhook-id.
+func (s *Webhooks) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]DueWebhook, error) {
+	return writeResult(s.engine, ctx, func(op *operation) ([]DueWebhook, error) {
+		ds, err := op.ClaimDueWebhookDeliveries(op.now, op.now.Add(lease), limit)
+		if err != nil {
+			return nil, err
+		}
+		return s.withSecrets(op, ds)
+	})
+}
+
+// withSecrets adds each delivery's address and opened secret.
+func (s *Webhooks) withSecrets(op *operation, ds []WebhookDelivery) ([]DueWebhook, error) {
+	out := make([]DueWebhook, 0, len(ds))
+	hooks := map[uint64]Webhook{}
+	for _, d := range ds {
+		w, ok := hooks[d.WebhookID]
+		if !ok {
+			var err error
+			if w, err = op.Webhook(d.WebhookID); err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			hooks[d.WebhookID] = w
+		}
+		due := DueWebhook{WebhookDelivery: d, URL: w.URL}
+		if w.ID != 0 && w.Active() {
+			secret, err := s.keys.Open(w.Secret, sealWebhook)
+			if err == nil {
+				due.Secret = secret
+			}
+		}
+		out = append(out, due)
+	}
+	return out, nil
 }
 
 // NextWebhookDue is when the next pending delivery falls due (zero: none).

@@ -68,3 +68,9 @@ func (x *tx) NextDue() (time.Time, error) {
 func (x *tx) Messages(beforeID uint64, limit int) ([]core.Message, error) {
 	return newestBefore[core.Message](x.b(bOutbox), beforeID, limit)
 }
+
+// ClaimDueMessages lists the due messages: one process holds the file, and
+// its one worker never claims while it delivers, so nothing needs a lease.
+func (x *tx) ClaimDueMessages(now, _ time.Time, limit int) ([]core.Message, error) {
+	return x.DueMessages(now, limit)
+}

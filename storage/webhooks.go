@@ -214,3 +214,8 @@ func (x *tx) DeleteWebhookDeliveriesBefore(t time.Time) (int, error) {
 	}
 	return len(old), nil
 }
+
+// ClaimDueWebhookDeliveries lists the due deliveries (see ClaimDueMessages).
+func (x *tx) ClaimDueWebhookDeliveries(now, _ time.Time, limit int) ([]core.WebhookDelivery, error) {
+	return x.DueWebhookDeliveries(now, limit)
+}

@@ -30,6 +30,9 @@ const (
 	giveUp     = 24 * time.Hour
 )
 
+// DefaultLease is how long a worker holds the messages of a round.
+const DefaultLease = 10 * time.Minute
+
 // WorkerConfig wires a Worker.
 type WorkerConfig struct {
 	Service  *core.Service
@@ -41,11 +44,16 @@ type WorkerConfig struct {
 	// Batch is how many due messages one round takes (default 4×Parallel,
 	// at least 64).
 	Batch, Parallel int
-	// SendTimeout bounds one message (default 2 minutes).
+	// SendTimeout bounds one message (default 2 minutes, and short enough
+	// that a round ends well within Lease).
 	SendTimeout time.Duration
-	Now         func() time.Time             // default time.Now
-	Jitter      func() float64               // in [0, 1); default math/rand
-	OnRound     func(n int, d time.Duration) // observed after each round (tests)
+	// Lease is how long a round's messages are this worker's alone when
+	// several nodes share the store (default 10 minutes): a node that dies
+	// holding them leaves them to the others after it.
+	Lease   time.Duration
+	Now     func() time.Time             // default time.Now
+	Jitter  func() float64               // in [0, 1); default math/rand
+	OnRound func(n int, d time.Duration) // observed after each round (tests)
 }
 
 // Worker delivers the outbox: it takes the due messages, renders and sends
@@ -77,8 +85,13 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = max(64, 4*cfg.Parallel) // a round's tail, when few are left in flight, is a small part of it
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
 	if cfg.SendTimeout <= 0 {
-		cfg.SendTimeout = 2 * time.Minute
+		// A round sends ceil(Batch/Parallel) messages one after another at
+		// most; with one more as margin it ends before its lease does.
+		cfg.SendTimeout = min(2*time.Minute, cfg.Lease/time.Duration((cfg.Batch+cfg.Parallel-1)/cfg.Parallel+1))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -152,7 +165,7 @@ func (w *Worker) untilNext(ctx context.Context, roundErr error) time.Duration {
 // outcomes. It returns how many it handled.
 func (w *Worker) Round(ctx context.Context) (int, error) {
 	start := time.Now()
-	due, err := w.cfg.Service.DueMail(ctx, w.cfg.Batch)
+	due, err := w.cfg.Service.ClaimMail(ctx, w.cfg.Batch, w.cfg.Lease)
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}

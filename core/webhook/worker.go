@@ -49,8 +49,12 @@ type Config struct {
 	// Parallel is how many are posted at once (default 8); Batch how many
 	// due deliveries one round takes (default 64).
 	Parallel, Batch int
-	// Timeout bounds one attempt, connection to answer (default 10 s).
+	// Timeout bounds one attempt, connection to answer (default 10 s, and
+	// short enough that a round ends well within Lease).
 	Timeout time.Duration
+	// Lease is how long a round's deliveries are this worker's alone when
+	// several nodes share the store (default 10 minutes).
+	Lease   time.Duration
 	Now     func() time.Time             // default time.Now
 	Jitter  func() float64               // in [0, 1); default math/rand
 	OnRound func(n int, d time.Duration) // observed after each round (tests)
@@ -80,8 +84,11 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 64
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 10 * time.Minute
+	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = min(10*time.Second, cfg.Lease/time.Duration((cfg.Batch+cfg.Parallel-1)/cfg.Parallel+1))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -199,7 +206,7 @@ func (w *Worker) untilNext(ctx context.Context, roundErr error) time.Duration {
 // outcomes. It returns how many it handled.
 func (w *Worker) Round(ctx context.Context) (int, error) {
 	start := time.Now()
-	due, err := w.cfg.Service.DueWebhooks(ctx, w.cfg.Batch)
+	due, err := w.cfg.Service.ClaimWebhooks(ctx, w.cfg.Batch, w.cfg.Lease)
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,10 @@ type Store struct {
 	pool     *pgxpool.Pool
 	retryFor time.Duration
 	target   int64 // the newest schema version this binary knows
+	retries  atomic.Int64
+	node     string // this process's id in change notices
+	// listenErrs counts broken LISTEN connections.
+	listenErrs atomic.Int64
 }
 
 var _ core.Store = (*Store)(nil)
@@ -84,7 +89,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to %s: %w", Redact(url), err)
 	}
-	s := &Store{pool: pool, retryFor: opts.RetryFor}
+	s := &Store{pool: pool, retryFor: opts.RetryFor, node: newNodeID()}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -182,7 +187,7 @@ func (s *Store) KeysBound(ctx context.Context) (bool, error) {
 // View runs fn in a read-only transaction that sees one snapshot.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(t pgx.Tx) error {
-		return fn(&tx{ctx: ctx, t: t})
+		return fn(&tx{ctx: ctx, t: t, node: s.node})
 	})
 }
 
@@ -191,7 +196,7 @@ func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 // functions may run more than once), after a short random wait.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(t pgx.Tx) error {
-		return fn(&tx{ctx: ctx, t: t})
+		return fn(&tx{ctx: ctx, t: t, node: s.node})
 	})
 }
 
@@ -203,6 +208,7 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) err
 		if err == nil || !retryable(err) || time.Now().After(deadline) {
 			return err
 		}
+		s.retries.Add(1)
 		// Full jitter, doubling: two transactions that collided do not
 		// collide again at once.
 		select {

@@ -22,8 +22,9 @@ func migrationFS() fs.FS {
 
 // tx is core.Tx on one SQL transaction.
 type tx struct {
-	ctx context.Context
-	t   pgx.Tx
+	ctx  context.Context
+	t    pgx.Tx
+	node string // the store's node id, for change notices
 }
 
 // row is what scanners read: one row of a query's result.
