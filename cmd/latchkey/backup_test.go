@@ -62,7 +62,7 @@ func TestRestoreDrill(t *testing.T) {
 	mu.Lock()
 	before := append([]string(nil), acked...) // acknowledged before the backup starts
 	mu.Unlock()
-	path, err := in.store.BackupInto(filepath.Join(dir, "backups"), time.Now(), 3)
+	path, err := in.bolt.BackupInto(filepath.Join(dir, "backups"), time.Now(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestRestoreDrill(t *testing.T) {
 			t.Fatalf("%s was acknowledged before the backup but is not in it", email)
 		}
 	}
-	if err := back.store.Check(); err != nil {
+	if err := back.bolt.Check(); err != nil {
 		t.Fatal(err)
 	}
 }

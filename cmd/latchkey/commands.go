@@ -25,6 +25,7 @@ import (
 	"latchkey/core/web"
 	"latchkey/core/webhook"
 	"latchkey/storage"
+	"latchkey/storage/postgres"
 	"latchkey/tui"
 	"latchkey/tui/sshd"
 )
@@ -54,6 +55,12 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	defer in.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if in.pg != nil {
+		reg.MustRegister(in.pg.Collector())
+		// Other nodes' commits: their changes refresh this node's consoles,
+		// wake its workers and drop the decisions it keeps.
+		go in.pg.Listen(ctx, in.svc.ApplyRemote)
+	}
 
 	// Listen on everything first, so that a taken port is reported before
 	// anything runs.
@@ -100,11 +107,11 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	}
 	login := sshLogin(c.PublicURL, sshLn)
 	composer.SSHLogin = login
-	worker, err := mail.NewWorker(mail.WorkerConfig{Service: in.svc, Composer: composer, Sender: relay, Logger: log, Registry: reg})
+	worker, err := mail.NewWorker(mail.WorkerConfig{Service: in.svc, Composer: composer, Sender: relay, Logger: log, Registry: reg, Lease: c.OutboxLease})
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.New(webhook.Config{Service: in.svc, Logger: log, Registry: reg, Policy: c.webhookPolicy()})
+	hooks, err := webhook.New(webhook.Config{Service: in.svc, Logger: log, Registry: reg, Policy: c.webhookPolicy(), Lease: c.OutboxLease})
 	if err != nil {
 		return err
 	}
@@ -121,7 +128,11 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 		for _, k := range c.adminKeys {
 			admins[k.Fingerprint] = true
 		}
-		cfg := sshd.Config{Service: in.svc, Backup: in.store, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
+		var backup sshd.Backuper = pgDumpHint{c.Store}
+		if in.bolt != nil {
+			backup = in.bolt
+		}
+		cfg := sshd.Config{Service: in.svc, Backup: backup, HostKeyPath: filepath.Join(c.Data, hostKeyFile),
 			AdminKeys: admins, CatcherOn: catcherLn != nil, SSHLogin: login, Logger: log, Registry: reg}
 		if limitsOff {
 			cfg.Limits = &sshd.Limits{} // every limit off
@@ -248,7 +259,7 @@ func backupLoop(ctx context.Context, in *instance, dir string, every time.Durati
 		case <-t.C:
 		}
 		start := time.Now()
-		path, err := in.store.BackupInto(dir, start, keep)
+		path, err := in.bolt.BackupInto(dir, start, keep)
 		if err != nil {
 			log.Error("backup failed; trying again in a minute", "err", err)
 			select {
@@ -323,6 +334,9 @@ func loadDemo(ctx context.Context, in *instance, w io.Writer) (bool, error) {
 
 // runBackup copies a stopped instance's database to FILE.
 func runBackup(c config, args []string, e env) error {
+	if c.Store != "" {
+		return pgDumpHint{c.Store}.err()
+	}
 	if len(args) != 1 {
 		return usageError{"backup takes one argument: the FILE to write"}
 	}
@@ -341,6 +355,21 @@ func runBackup(c config, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "Wrote %s (%d bytes). Keep %s with it: links cannot be read without the key file.\n", dest, n, filepath.Join(c.Data, keyFile))
 	return nil
 }
+
+// pgDumpHint answers a backup asked of an instance on PostgreSQL: the
+// database is backed up with PostgreSQL's own tools, and the command says
+// how.
+type pgDumpHint struct{ url string }
+
+func (h pgDumpHint) err() error {
+	return fmt.Errorf("this instance keeps its data in PostgreSQL, which backs it up with its own tools:\n"+
+		"  pg_dump --format=custom --file latchkey.dump '%s'\n"+
+		"(with the password, or PGPASSWORD set), and keep the key file with the dump: links cannot be read without it", postgres.Redact(h.url))
+}
+
+// WriteTo is the SSH console's backup command on PostgreSQL: it refuses,
+// with the command to use.
+func (h pgDumpHint) WriteTo(io.Writer) (int64, error) { return 0, h.err() }
 
 func mustAbs(p string) string {
 	abs, err := filepath.Abs(p)

@@ -17,6 +17,7 @@ import (
 	"latchkey/core"
 	"latchkey/core/mail"
 	"latchkey/core/web"
+	"latchkey/storage/postgres"
 )
 
 // config is everything the flags and LATCHKEY_* variables set.
@@ -39,6 +40,8 @@ type config struct {
 	RateLimits       string
 	Pprof            string
 	BackupDir        string
+	Store            string
+	OutboxLease      time.Duration
 	BackupEvery      time.Duration
 	BackupKeep       int
 	// Where webhooks may post: https to public addresses only, unless these.
@@ -67,6 +70,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Data, "data", "./data", "data `dir`ectory: database, key file, SSH host key, logs")
+	fs.StringVar(&c.Store, "store", "", "where the data lives: empty for bbolt's file in --data, or a PostgreSQL `URL` (postgres://user:pass@host:5432/db) shared by every node; the key file stays in --data")
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "portal listener `addr`ess")
 	fs.StringVar(&c.PublicURL, "public-url", "", "`URL` that links are built from (default http:// + the --http address)")
 	fs.StringVar(&c.SSH, "ssh", "127.0.0.1:2222", "SSH console `addr`ess, or off")
@@ -82,6 +86,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler on this loopback `addr`ess, for diagnosis (empty: off)")
 	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to turn off the rate limits of the portal listener, the SSH console and the API, for a load test on loopback (never in production)")
+	fs.DurationVar(&c.OutboxLease, "outbox-lease", mail.DefaultLease, "with --store on PostgreSQL, how long a node keeps the mail and webhook deliveries it took: if it dies, another node delivers them after this")
 	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
 	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
 	fs.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups to keep in --backup-dir (the oldest are deleted)")
@@ -181,6 +186,15 @@ func (c *config) validate() error {
 	}
 	if c.RateLimits != "on" && c.RateLimits != "off" {
 		bad("rate-limits", "%q: on or off", c.RateLimits)
+	}
+	if c.Store != "" && !postgres.IsURL(c.Store) {
+		bad("store", "%q is not a PostgreSQL address (postgres://user:pass@host:5432/db); leave it empty for bbolt's file in --data", postgres.Redact(c.Store))
+	}
+	if c.OutboxLease < time.Second {
+		bad("outbox-lease", "must be at least 1s")
+	}
+	if c.Store != "" && c.BackupDir != "" {
+		bad("backup-dir", "backs up bbolt's file; with --store on PostgreSQL back up with pg_dump or the database's own backups")
 	}
 	if c.BackupDir != "" {
 		if c.BackupEvery < time.Minute {

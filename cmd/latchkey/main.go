@@ -20,6 +20,7 @@ import (
 
 	"latchkey/core"
 	"latchkey/storage"
+	"latchkey/storage/postgres"
 )
 
 // version is set at build time (-ldflags "-X main.version=…").
@@ -156,54 +157,99 @@ const (
 	hostKeyFile = "ssh_host_ed25519_key"
 )
 
-// instance is an opened data directory: store, keys and service.
+// instance is an opened data directory (and database): store, keys and
+// service. Exactly one of bolt and pg is set.
 type instance struct {
-	store *storage.Store
-	svc   *core.Service
-	log   *slog.Logger
+	bolt *storage.Store  // bbolt's file in --data
+	pg   *postgres.Store // --store postgres://…
+	svc  *core.Service
+	log  *slog.Logger
 }
 
-// openInstance opens (creating on first run) the data directory.
+// store is the instance's store, whichever it is.
+func (in *instance) store() interface {
+	core.Store
+	KeysBound(context.Context) (bool, error)
+	BindKeys(context.Context, *core.Keys) error
+} {
+	if in.pg != nil {
+		return in.pg
+	}
+	return boltKeys{in.bolt}
+}
+
+// boltKeys gives bbolt's key binding the context PostgreSQL's takes.
+type boltKeys struct{ *storage.Store }
+
+func (b boltKeys) KeysBound(context.Context) (bool, error)           { return b.Store.KeysBound() }
+func (b boltKeys) BindKeys(_ context.Context, keys *core.Keys) error { return b.Store.BindKeys(keys) }
+
+// openInstance opens (creating on first run) the data directory, and the
+// PostgreSQL database when --store names one.
 func openInstance(c config, log *slog.Logger) (*instance, error) {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true})
-	if err != nil {
+	in := &instance{log: log}
+	ctx := context.Background()
+	if c.Store != "" {
+		pg, err := postgres.Open(ctx, c.Store, postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		in.pg = pg
+	} else {
+		st, err := storage.Open(filepath.Join(c.Data, dbFile), storage.Options{GroupCommit: true})
+		if err != nil {
+			return nil, err
+		}
+		in.bolt = st
+	}
+	st := in.store()
+	fail := func(err error) (*instance, error) {
+		in.closeStore()
 		return nil, err
 	}
 	keyPath := filepath.Join(c.Data, keyFile)
 	if _, statErr := os.Stat(keyPath); errors.Is(statErr, os.ErrNotExist) {
-		if bound, err := st.KeysBound(); err != nil || bound {
-			st.Close()
+		if bound, err := st.KeysBound(ctx); err != nil || bound {
 			if err == nil {
-				err = fmt.Errorf("the key file %s is missing, but the database was created with one; restore it from your backup (without it no link can be read)", keyPath)
+				err = fmt.Errorf("the key file %s is missing, but the database was created with one; restore it from your backup, or copy it from another node (without it no link can be read)", keyPath)
 			}
-			return nil, err
+			return fail(err)
 		}
 	}
 	keys, created, err := storage.LoadOrCreateKeys(keyPath)
 	if err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if created {
 		log.Info("created the instance key file; back it up with the database", "path", keyPath)
 	}
-	if err := st.BindKeys(keys); err != nil {
-		st.Close()
-		return nil, err
+	if err := st.BindKeys(ctx, keys); err != nil {
+		return fail(err)
+	}
+	var cs core.Store = in.bolt
+	if in.pg != nil {
+		cs = in.pg
 	}
 	svc, err := core.New(core.Config{
-		Store: st, Keys: keys, PublicURL: c.PublicURL, Logger: log,
+		Store: cs, Keys: keys, PublicURL: c.PublicURL, Logger: log,
 		Options: core.Options{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, LinkHistory: c.LinkHistory, UniformResponses: c.UniformResponses,
 			RateLimitsOff: c.RateLimits == "off", Webhooks: c.webhookPolicy()},
 	})
 	if err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
-	return &instance{store: st, svc: svc, log: log}, nil
+	in.svc = svc
+	return in, nil
+}
+
+func (in *instance) closeStore() error {
+	if in.pg != nil {
+		return in.pg.Close()
+	}
+	return in.bolt.Close()
 }
 
 // Close writes the link views still held in memory, then closes the store.
@@ -211,7 +257,7 @@ func (in *instance) Close() error {
 	if err := in.svc.FlushViews(context.Background()); err != nil {
 		in.svc.Logger().Warn("write link views", "err", err)
 	}
-	return in.store.Close()
+	return in.closeStore()
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
