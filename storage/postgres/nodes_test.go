@@ -176,6 +176,11 @@ func TestNodesClaimDisjointMail(t *testing.T) {
 	if ms, _ := b.ClaimMail(ctx, 0, time.Minute); len(ms) != 0 {
 		t.Fatalf("%d claimed again within the lease", len(ms))
 	}
+	// A worker sleeps until the leases end, rather than spinning on mail
+	// that is due but held.
+	if next, err := b.NextMailDue(ctx); err != nil || !next.Equal(clock.Now().Add(time.Minute)) {
+		t.Fatalf("next due %v (%v), want the leases' end %v", next, err, clock.Now().Add(time.Minute))
+	}
 	clock.Advance(time.Minute)
 	again, err := b.ClaimMail(ctx, 0, time.Minute)
 	if err != nil || len(again) != len(due) {

@@ -80,7 +80,9 @@ func (x *tx) DueMessages(now time.Time, limit int) ([]core.Message, error) {
 
 func (x *tx) NextDue() (time.Time, error) {
 	var next *time.Time
-	if err := x.t.QueryRow(x.ctx, `SELECT min(next_attempt_at) FROM messages WHERE `+pendingMessage).Scan(&next); err != nil {
+	// A message another node has leased is due to this one when the lease
+	// ends, not before: the worker would otherwise spin on it.
+	if err := x.t.QueryRow(x.ctx, `SELECT min(greatest(next_attempt_at, leased_until)) FROM messages WHERE `+pendingMessage).Scan(&next); err != nil {
 		return time.Time{}, err
 	}
 	return dueSince(next), nil

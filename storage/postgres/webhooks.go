@@ -123,7 +123,8 @@ func (x *tx) DueWebhookDeliveries(now time.Time, limit int) ([]core.WebhookDeliv
 
 func (x *tx) NextWebhookDue() (time.Time, error) {
 	var next *time.Time
-	if err := x.t.QueryRow(x.ctx, `SELECT min(next_attempt_at) FROM webhook_deliveries WHERE `+pendingDelivery).Scan(&next); err != nil {
+	// Leased by another node: due here when the lease ends (see NextDue).
+	if err := x.t.QueryRow(x.ctx, `SELECT min(greatest(next_attempt_at, leased_until)) FROM webhook_deliveries WHERE `+pendingDelivery).Scan(&next); err != nil {
 		return time.Time{}, err
 	}
 	return dueSince(next), nil
