@@ -57,8 +57,8 @@ func (x *tx) Announce(changes []core.Change) error {
 	if len(payload) > maxPayload {
 		payload, _ = json.Marshal(notice{Node: x.node, All: true})
 	}
-	_, err = x.exec(`SELECT pg_notify($1, $2)`, changesChannel, string(payload))
-	return err
+	x.notice = string(payload) // sent with the COMMIT (see Store.once)
+	return nil
 }
 
 // Listen hands fn what other nodes commit, until ctx ends: the changes of

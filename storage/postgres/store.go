@@ -40,6 +40,8 @@ type Options struct {
 	// contention on one row (every redemption of one link) a transaction
 	// may need many tries, never forever.
 	RetryFor time.Duration
+	// Tracer sees every statement (diagnosis and tests; nil: none).
+	Tracer pgx.QueryTracer
 }
 
 // Store is core.Store on a PostgreSQL database.
@@ -71,6 +73,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	cfg.ConnConfig.Tracer = opts.Tracer
 	if opts.RetryFor <= 0 {
 		opts.RetryFor = 10 * time.Second
 	}
@@ -162,12 +165,12 @@ const keyCheck = "key_check"
 // start records a check value, later starts (of any node) compare it.
 func (s *Store) BindKeys(ctx context.Context, keys *core.Keys) error {
 	want := keys.CheckValue()
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(t pgx.Tx) error {
-		if _, err := t.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, keyCheck, want); err != nil {
+	return s.run(ctx, beginWrite, func(x *tx) error {
+		if _, err := x.t.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, keyCheck, want); err != nil {
 			return err
 		}
 		var got []byte
-		if err := t.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, keyCheck).Scan(&got); err != nil {
+		if err := x.t.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, keyCheck).Scan(&got); err != nil {
 			return err
 		}
 		if !bytes.Equal(got, want) {
@@ -186,25 +189,26 @@ func (s *Store) KeysBound(ctx context.Context) (bool, error) {
 
 // View runs fn in a read-only transaction that sees one snapshot.
 func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(t pgx.Tx) error {
-		return fn(&tx{ctx: ctx, t: t, node: s.node})
-	})
+	return s.run(ctx, beginRead, func(x *tx) error { return fn(x) })
 }
 
 // Update runs fn in a serializable transaction, committed when fn returns
 // nil. A serialization failure or a deadlock runs fn again (core's
 // functions may run more than once), after a short random wait.
 func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable}, func(t pgx.Tx) error {
-		return fn(&tx{ctx: ctx, t: t, node: s.node})
-	})
+	return s.run(ctx, beginWrite, func(x *tx) error { return fn(x) })
 }
 
+const (
+	beginRead  = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	beginWrite = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+)
+
 // run runs fn in a transaction, again while it fails to serialize.
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
+func (s *Store) run(ctx context.Context, begin string, fn func(*tx) error) error {
 	wait, deadline := time.Millisecond, time.Now().Add(s.retryFor)
 	for {
-		err := pgx.BeginTxFunc(ctx, s.pool, opts, fn)
+		err := s.once(ctx, begin, fn)
 		if err == nil || !retryable(err) || time.Now().After(deadline) {
 			return err
 		}
@@ -219,6 +223,37 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) err
 		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
+
+// once runs fn in one transaction on one connection of the pool. The
+// change notice a write queued goes in the same round trip as its COMMIT
+// (one simple-protocol query: a notice is sent only if the commit holds).
+// A connection left inside a transaction (fn panicked, the context ended)
+// is closed by the pool, never reused.
+func (s *Store) once(ctx context.Context, begin string, fn func(*tx) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, begin); err != nil {
+		return err
+	}
+	x := &tx{ctx: ctx, t: conn, node: s.node}
+	if err := fn(x); err != nil {
+		conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	end := "COMMIT"
+	if x.notice != "" {
+		end = "SELECT pg_notify('" + changesChannel + "', " + quoteLiteral(x.notice) + "); COMMIT"
+	}
+	_, err = conn.Exec(ctx, end)
+	return err
+}
+
+// quoteLiteral is s as an SQL string literal (standard_conforming_strings,
+// on by default since PostgreSQL 9.1: only quotes are doubled).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // retryable: a serialization failure or a deadlock, which running the
 // transaction again resolves.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"latchkey/core"
 )
@@ -22,9 +23,17 @@ func migrationFS() fs.FS {
 
 // tx is core.Tx on one SQL transaction.
 type tx struct {
-	ctx  context.Context
-	t    pgx.Tx
-	node string // the store's node id, for change notices
+	ctx    context.Context
+	t      querier
+	node   string // the store's node id, for change notices
+	notice string // the change notice to send with the commit (Announce)
+}
+
+// querier is the connection a transaction runs on.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // row is what scanners read: one row of a query's result.
