@@ -45,8 +45,11 @@ fmt-check:
 
 # One table of ratios against baselines measured in the same run (bench-results.json).
 # PROFILE=dir also writes CPU profiles of latchkey under each load there.
+# STORE=postgres measures latchkey on a durable PostgreSQL cluster instead
+# (started for the run; bench-results-postgres.json).
 bench: build
-	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN) $(if $(PROFILE),--profile $(PROFILE)) $(if $(FLOOR),--floor)
+	$(GO) run ./cmd/latchkey-bench --latchkey $(BIN) $(if $(PROFILE),--profile $(PROFILE)) $(if $(FLOOR),--floor) \
+		$(if $(STORE),--store $(STORE) --out bench-results-$(STORE).json)
 
 # The Go benchmarks behind the README's other figures.
 gobench:

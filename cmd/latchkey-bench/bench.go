@@ -55,6 +55,7 @@ func bench(ctx context.Context, args []string) error {
 	only := fs.String("only", "", "run only the scenarios whose step name contains this (landing, redemption, access, mail, proxy, api, startup, floors)")
 	fs.StringVar(&c.profile, "profile", "", "write a CPU profile of latchkey under each load into this `dir`ectory (go tool pprof reads them)")
 	fs.BoolVar(&c.floor, "floor", false, "at the end, also measure bare handlers that do only the least the landing page and a redemption need (printed, not part of the table)")
+	store := fs.String("store", "", "postgres: measure latchkey on a durable PostgreSQL cluster (started for the run) instead of bbolt")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data and server logs) for a look afterwards")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -86,7 +87,38 @@ func bench(ctx context.Context, args []string) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	var rows []row
+	add := func(r row) {
+		rows = append(rows, r)
+		say("%-58s %10.1f vs %10.1f  ratio %.2f  %s", r.Scenario, r.Measured, r.Baseline, r.Ratio, map[bool]string{true: "met", false: "NOT MET"}[r.Met])
+	}
+	switch *store {
+	case "":
+		err = benchBolt(ctx, &c, *only, add)
+	case "postgres":
+		err = benchPostgres(ctx, &c, add)
+	default:
+		err = fmt.Errorf("--store %q: want postgres, or nothing for bbolt", *store)
+	}
+	if err != nil {
+		return err
+	}
+	printTable(os.Stdout, rows)
+	b, _ := json.MarshalIndent(rows, "", "  ")
+	if err := os.WriteFile(c.out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	say("wrote %s", c.out)
+	for _, r := range rows {
+		if !r.Met {
+			return fmt.Errorf("a target was not met: %s", r.Scenario)
+		}
+	}
+	return nil
+}
 
+// benchBolt runs the scenarios on bbolt (whose names contain only).
+func benchBolt(ctx context.Context, c *benchConfig, only string, add func(row)) error {
 	say("preparing data: 1,000,000 links and 10,000 links")
 	big, err := prepare(filepath.Join(c.dir, "big"), 1000000)
 	if err != nil {
@@ -99,35 +131,19 @@ func bench(ctx context.Context, args []string) error {
 	// The data were written without fsync: flush them now, or the kernel's
 	// writeback would run during (and skew) the first measurements.
 	syscall.Sync()
-	var rows []row
-	add := func(r row) {
-		rows = append(rows, r)
-		say("%-58s %10.1f vs %10.1f  ratio %.2f  %s", r.Scenario, r.Measured, r.Baseline, r.Ratio, map[bool]string{true: "met", false: "NOT MET"}[r.Met])
-	}
 	steps := []struct {
 		name string
 		run  func(context.Context, *benchConfig, *dataDir, *dataDir, func(row)) error
 	}{{"landing", landing}, {"redemption", redemption}, {"access", accessForm}, {"mail", mailDelivery}, {"proxy", proxied}, {"api", apiInvites}, {"startup", startup}, {"floors", floors}}
 	for _, step := range steps {
-		if !strings.Contains(step.name, *only) {
+		if !strings.Contains(step.name, only) {
 			continue
 		}
-		if err := step.run(ctx, &c, big, small, add); err != nil {
+		if err := step.run(ctx, c, big, small, add); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return errors.New("the five-minute budget ran out")
-		}
-	}
-	printTable(os.Stdout, rows)
-	b, _ := json.MarshalIndent(rows, "", "  ")
-	if err := os.WriteFile(c.out, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	say("wrote %s", c.out)
-	for _, r := range rows {
-		if !r.Met {
-			return fmt.Errorf("a target was not met: %s", r.Scenario)
 		}
 	}
 	return nil
@@ -147,6 +163,7 @@ func printTable(w io.Writer, rows []row) {
 }
 
 // dataDir is a latchkey data directory and tokens of its links.
+
 type dataDir struct {
 	path    string
 	landing []string // tokens to look at

@@ -8,6 +8,7 @@
 // by itself. The baselines are this same program started in a baseline mode.
 //
 //	latchkey-bench [--latchkey bin/latchkey] [--out bench-results.json] [--duration 5s] [--floor]
+//	latchkey-bench --store postgres [--out bench-results-postgres.json]
 //	latchkey-bench soak [--duration 10m] [--rate 200]
 package main
 
@@ -31,6 +32,8 @@ func main() {
 		err = serveBareProxy(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-durable":
 		err = serveDurable(ctx, args[1:])
+	case len(args) > 0 && args[0] == "serve-durable-pg":
+		err = serveDurablePG(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-floor":
 		err = serveFloor(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-floor-landing":

@@ -73,6 +73,7 @@ type Cluster struct {
 
 	stopOnce sync.Once
 	stopErr  error
+	durable  bool // StartDurable's: on disk, fsync on
 }
 
 // Start initdb's a cluster in a new temp dir and starts it on a free port
@@ -81,19 +82,31 @@ type Cluster struct {
 // The temp dir is under /dev/shm when that is a tmpfs with room, else under
 // os.TempDir(). As root, initdb and pg_ctl run as the postgres user.
 func Start() (*Cluster, error) {
-	c, err := start()
+	c, err := start(false)
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: start PostgreSQL: %w", err)
 	}
 	return c, nil
 }
 
-func start() (*Cluster, error) {
+// StartDurable is Start for benchmarks: the cluster is on disk (the
+// temporary directory, never /dev/shm) with PostgreSQL's default settings
+// for durability (fsync, synchronous_commit and full_page_writes on) and
+// for memory, so that what is measured is what a production server does.
+func StartDurable() (*Cluster, error) {
+	c, err := start(true)
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: start PostgreSQL: %w", err)
+	}
+	return c, nil
+}
+
+func start(durable bool) (*Cluster, error) {
 	pgCtl, initdb, err := findBinaries(debianLib)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{pgCtl: pgCtl}
+	c := &Cluster{pgCtl: pgCtl, durable: durable}
 	owner, err := c.chooseUser()
 	if err != nil {
 		return nil, err
@@ -368,6 +381,9 @@ func (c *Cluster) chooseUser() (*[2]int, error) {
 // when that is set (base's parent must then let the postgres user through).
 func (c *Cluster) makeDirs(owner *[2]int) error {
 	parent := clusterParent()
+	if c.durable {
+		parent = os.TempDir()
+	}
 	if owner != nil {
 		if err := traversable(parent); err != nil {
 			return err
@@ -499,6 +515,14 @@ func (c *Cluster) pgCtlRun(args ...string) ([]byte, error) { return c.run(c.pgCt
 // and full_page_writes are off because the tests exercise latchkey, not
 // PostgreSQL's durability: a crash of a throwaway cluster loses nothing.
 func (c *Cluster) serverSettings() string {
+	if c.durable {
+		return fmt.Sprintf(`
+# pgtest: a benchmark's cluster, durable, with PostgreSQL's defaults.
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '%s'
+max_connections = 300
+`, strings.ReplaceAll(c.sock, "'", "''"))
+	}
 	return fmt.Sprintf(`
 # pgtest: a throwaway cluster for tests.
 listen_addresses = '127.0.0.1'

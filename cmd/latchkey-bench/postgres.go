@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"latchkey/core"
+	"latchkey/storage"
+	"latchkey/storage/postgres"
+	"latchkey/storage/postgres/pgtest"
+)
+
+// pgLinks is how many links the PostgreSQL scenarios' database holds.
+const pgLinks = 20000
+
+// benchPostgres is make bench STORE=postgres: latchkey on a durable
+// PostgreSQL (on disk, PostgreSQL's default settings: fsync and
+// synchronous_commit on), started for the run and removed after it.
+func benchPostgres(ctx context.Context, c *benchConfig, add func(row)) error {
+	poolSize := os.Getenv("PGBENCH_POOL")
+	say("starting a durable PostgreSQL cluster (PostgreSQL's defaults, synchronous_commit on)")
+	cluster, err := pgtest.StartDurable()
+	if err != nil {
+		return err
+	}
+	defer cluster.Stop()
+	for _, db := range []string{"latchkey", "baseline"} {
+		if err := createDatabase(ctx, cluster, db); err != nil {
+			return err
+		}
+	}
+	say("preparing data: the demo and %d links in PostgreSQL", pgLinks)
+	d, err := preparePostgres(ctx, filepath.Join(c.dir, "pg"), withPool(cluster.URL("latchkey"), poolSize), pgLinks)
+	if err != nil {
+		return err
+	}
+	addr := freeAddr()
+	base, _, err := start(c.dir, "durable-pg", addr, "/", c.self, "serve-durable-pg", addr, withPool(cluster.URL("baseline"), poolSize))
+	if err != nil {
+		return err
+	}
+	one, _, err := runLatchkey(c, d, "redeem-pg", "--store", withPool(cluster.URL("latchkey"), poolSize))
+	if err != nil {
+		base.stop()
+		return err
+	}
+	defer one.stop()
+	// Each redemption presses a different link, from the start of the
+	// sample on: the links of the first run are pressed again by the next
+	// (a returning visitor's redemption, the common case).
+	tok := pick(d.redeem)
+	press := post(func(i int) string { return "/m/" + tok(i) }, nil)
+	rs := interleave(ctx, c, target{base, status(200), post(func(int) string { return "/" }, nil)},
+		target{one, status(http.StatusSeeOther), press})
+	base.stop()
+	if rs[0].errs > 0 || rs[1].errs > 0 {
+		return fmt.Errorf("PostgreSQL redemption: %d errors in the baseline, %d in latchkey", rs[0].errs, rs[1].errs)
+	}
+	say("redeem-pg: %.2f transactions run again per redemption (serialization failures, deadlocks)",
+		scrape(one.base, "latchkey_db_transaction_retries_total")/float64(len(rs[1].lat)))
+	ratio := rs[1].rate / rs[0].rate
+	add(row{Scenario: "redemption POST /m/{token} on PostgreSQL (durable), req/s", Measured: rs[1].rate, Baseline: rs[0].rate, Ratio: ratio, Target: ">= 0.50", Met: ratio >= 0.50})
+
+	// Two nodes on the same database and the same two cores, half of the
+	// connections to each, against the one node alone.
+	two, _, err := runLatchkey(c, d, "redeem-pg-2nd", "--store", withPool(cluster.URL("latchkey"), poolSize))
+	if err != nil {
+		return err
+	}
+	defer two.stop()
+	both := func(_ string, i int) (*http.Request, error) {
+		node := one
+		if i%2 == 1 {
+			node = two
+		}
+		return press(node.base, i)
+	}
+	rs = interleave(ctx, c, target{one, status(http.StatusSeeOther), press}, target{one, status(http.StatusSeeOther), both})
+	if rs[0].errs > 0 || rs[1].errs > 0 {
+		return fmt.Errorf("two nodes: %d errors on one node, %d on two", rs[0].errs, rs[1].errs)
+	}
+	ratio = rs[1].rate / rs[0].rate
+	add(row{Scenario: "redemption on 2 nodes vs 1 node, one PostgreSQL, the same 2 cores, req/s", Measured: rs[1].rate, Baseline: rs[0].rate, Ratio: ratio, Target: ">= 0.90", Met: ratio >= 0.90})
+	return nil
+}
+
+// createDatabase makes an empty database on the cluster.
+func createDatabase(ctx context.Context, cluster *pgtest.Cluster, name string) error {
+	conn, err := pgx.Connect(ctx, cluster.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}
+
+// preparePostgres loads the demo and n links into the database at url, and
+// writes the key file into dir, which latchkey serves with --data.
+func preparePostgres(ctx context.Context, dir, url string, n int) (*dataDir, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	keys, _, err := storage.LoadOrCreateKeys(filepath.Join(dir, "latchkey.key"))
+	if err != nil {
+		return nil, err
+	}
+	if err := st.BindKeys(ctx, keys); err != nil {
+		return nil, err
+	}
+	svc, err := core.New(core.Config{Store: st, Keys: keys, PublicURL: "http://127.0.0.1", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := svc.LoadDemo(ctx); err != nil {
+		return nil, err
+	}
+	ref, err := svc.PortalBySlug(ctx, core.AdminActor("bench"), "website-redesign")
+	if err != nil {
+		return nil, err
+	}
+	d := &dataDir{path: dir}
+	rng := mrand.New(mrand.NewPCG(uint64(n), 7))
+	now := time.Now().UTC()
+	const perTx = 2000
+	for from := 0; from < n; from += perTx {
+		var sample []string
+		err := st.Update(ctx, func(tx core.Tx) error {
+			sample = sample[:0]
+			for i := from; i < from+perTx && i < n; i++ {
+				tok, err := core.NewToken(rand.Reader)
+				if err != nil {
+					return err
+				}
+				l := core.Link{OrgID: ref.Org.ID, PortalID: ref.Portal.ID, Email: fmt.Sprintf("bulk%d@acme.test", i), Role: core.RoleClient,
+					State: core.LinkActive, Lookup: keys.Lookup(tok), Sealed: keys.Seal(tok, "link"), CreatedAt: now, CreatedBy: "bench"}
+				if err := tx.PutLink(&l); err != nil {
+					return err
+				}
+				if rng.IntN(2) == 0 {
+					sample = append(sample, tok)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		d.redeem = append(d.redeem, sample...)
+	}
+	if len(d.redeem) == 0 {
+		return nil, errors.New("the sample of links is empty")
+	}
+	return d, nil
+}
+
+// serveDurablePG is the PostgreSQL write baseline: every request is one
+// durable INSERT (its own transaction, committed with synchronous_commit
+// on) through a pgx pool configured as latchkey's is (pgxpool's defaults).
+func serveDurablePG(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: serve-durable-pg ADDR URL")
+	}
+	pool, err := pgxpool.New(ctx, args[1])
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS b (id bigserial PRIMARY KEY, v text NOT NULL)`); err != nil {
+		return err
+	}
+	value := fmt.Sprintf("%0256d", 0)
+	return serve(ctx, args[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := pool.Exec(r.Context(), `INSERT INTO b (v) VALUES ($1)`, value); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	}))
+}
+
+func withPool(url, size string) string {
+	if size == "" {
+		return url
+	}
+	return url + "&pool_max_conns=" + size
+}
+
