@@ -202,4 +202,3 @@ func withPool(url, size string) string {
 	}
 	return url + "&pool_max_conns=" + size
 }
-
