@@ -32,6 +32,8 @@ func main() {
 		err = serveBareProxy(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-durable":
 		err = serveDurable(ctx, args[1:])
+	case len(args) > 0 && args[0] == "serve-floor-pg":
+		err = serveFloorPG(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-durable-pg":
 		err = serveDurablePG(ctx, args[1:])
 	case len(args) > 0 && args[0] == "serve-floor":
