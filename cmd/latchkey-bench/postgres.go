@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -77,6 +79,10 @@ func benchPostgres(ctx context.Context, c *benchConfig, add func(row)) error {
 	}
 	ratio := rs[1].rate / rs[0].rate
 	add(row{Scenario: "redemption POST /m/{token} on PostgreSQL (durable), req/s", Measured: rs[1].rate, Baseline: rs[0].rate, Ratio: ratio, Target: ">= 0.50", Met: ratio >= 0.50})
+
+	if err := costsPostgres(ctx, c, one, press, withPool(cluster.URL("latchkey"), poolSize)); err != nil {
+		return err
+	}
 
 	// Two nodes on the same database and the same two cores, half of the
 	// connections to each, against the one node alone.
@@ -212,7 +218,7 @@ func withPool(url, size string) string {
 // floorPostgres measures (printed, not in the table) a bare handler making a
 // returning redemption's round trips and nothing else: in one serializable
 // transaction, 17 reads by primary key and 3 inserts, then the commit (22
-// statements with BEGIN and COMMIT, as TestRedemptionRoundTrips counts
+// statements with BEGIN and COMMIT, as TestRoundTrips counts
 // latchkey's), against the one-INSERT baseline measured before it.
 func floorPostgres(ctx context.Context, c *benchConfig, url string, baseline float64) error {
 	addr := freeAddr()
@@ -269,4 +275,53 @@ func serveFloorPG(ctx context.Context, args []string) error {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("ok\n"))
 	}))
+}
+
+// costsPostgres loads one node alone once more and prints what each
+// redemption costs on both sides: latchkey's CPU, PostgreSQL's (every
+// postgres process of the machine: the bench's cluster is the only one
+// running), and the WAL flushes (pg_stat_wal), the figures of the README's
+// sizing model.
+func costsPostgres(ctx context.Context, c *benchConfig, node *process, press request, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	syncs := func() (n int64) {
+		conn.QueryRow(ctx, `SELECT wal_sync FROM pg_stat_wal`).Scan(&n)
+		return n
+	}
+	load(ctx, node.base, c.conns, time.Second, status(http.StatusSeeOther), press)
+	s0, pg0, w0 := cpuOf(node.cmd.Process.Pid), postgresCPU(), syncs()
+	r := load(ctx, node.base, c.conns, c.duration, status(http.StatusSeeOther), press)
+	s1, pg1, w1 := cpuOf(node.cmd.Process.Pid), postgresCPU(), syncs()
+	n := float64(len(r.lat))
+	if n == 0 || r.errs > 0 {
+		return fmt.Errorf("PostgreSQL costs: %d redemptions, %d errors", len(r.lat), r.errs)
+	}
+	say("redeem-pg costs: %.0f req/s; per redemption latchkey %.0f µs CPU, PostgreSQL %.0f µs CPU, %.2f WAL flushes",
+		r.rate, (s1-s0)/n*1e6, (pg1-pg0)/n*1e6, float64(w1-w0)/n)
+	return nil
+}
+
+func cpuOf(pid int) float64 {
+	s, _ := cpuSeconds(pid)
+	return s
+}
+
+// postgresCPU is the CPU time of every postgres process of the machine.
+func postgresCPU() float64 {
+	dirs, _ := os.ReadDir("/proc")
+	sum := 0.0
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile("/proc/" + d.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+			sum += cpuOf(pid)
+		}
+	}
+	return sum
 }
