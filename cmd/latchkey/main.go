@@ -47,6 +47,7 @@ Usage:
   latchkey serve [flags]                run the portal listener, SSH console and mail, no local console
   latchkey backup FILE [flags]          consistent copy of a stopped instance's database
   latchkey keys add EMAIL KEYFILE       register an SSH public key for an owner or manager (KEYFILE - reads stdin)
+  latchkey migrate [flags] -- --to URL  copy a stopped instance's database into an empty PostgreSQL database, and check the copy
   latchkey version                      print the version
 
 Every flag can also be set with LATCHKEY_<NAME> (--public-url → LATCHKEY_PUBLIC_URL).
@@ -101,8 +102,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = runBackup(c, pos, e)
 	case "keys":
 		err = runKeys(ctx, c, pos, e)
+	case "migrate":
+		err = runMigrate(ctx, c, pos, e)
 	default:
-		err = usageError{fmt.Sprintf("unknown command %q (commands: serve, backup, keys, version)", cmd)}
+		err = usageError{fmt.Sprintf("unknown command %q (commands: serve, backup, keys, migrate, version)", cmd)}
 	}
 	var ue usageError
 	switch {
