@@ -42,6 +42,7 @@ type config struct {
 	BackupDir        string
 	Store            string
 	OutboxLease      time.Duration
+	MigrateTo        string
 	BackupEvery      time.Duration
 	BackupKeep       int
 	// Where webhooks may post: https to public addresses only, unless these.
@@ -86,6 +87,7 @@ func newFlagSet(name string, c *config, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.Pprof, "pprof", "", "serve Go's profiler on this loopback `addr`ess, for diagnosis (empty: off)")
 	fs.StringVar(&c.RateLimits, "rate-limits", "on", "`on`, or off to turn off the rate limits of the portal listener, the SSH console and the API, for a load test on loopback (never in production)")
+	fs.StringVar(&c.MigrateTo, "to", "", "with migrate: the new, empty PostgreSQL database (`URL`) to copy the instance into")
 	fs.DurationVar(&c.OutboxLease, "outbox-lease", mail.DefaultLease, "with --store on PostgreSQL, how long a node keeps the mail and webhook deliveries it took: if it dies, another node delivers them after this")
 	fs.StringVar(&c.BackupDir, "backup-dir", "", "write a consistent copy of the database to this `dir`ectory every --backup-every")
 	fs.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often to write a backup into --backup-dir")
@@ -190,7 +192,7 @@ func (c *config) validate() error {
 	if c.Store != "" && !postgres.IsURL(c.Store) {
 		bad("store", "%q is not a PostgreSQL address (postgres://user:pass@host:5432/db); leave it empty for bbolt's file in --data", postgres.Redact(c.Store))
 	}
-	if c.OutboxLease < time.Second {
+	if c.OutboxLease != 0 && c.OutboxLease < time.Second {
 		bad("outbox-lease", "must be at least 1s")
 	}
 	if c.Store != "" && c.BackupDir != "" {

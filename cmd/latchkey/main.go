@@ -47,7 +47,7 @@ Usage:
   latchkey serve [flags]                run the portal listener, SSH console and mail, no local console
   latchkey backup FILE [flags]          consistent copy of a stopped instance's database
   latchkey keys add EMAIL KEYFILE       register an SSH public key for an owner or manager (KEYFILE - reads stdin)
-  latchkey migrate [flags] -- --to URL  copy a stopped instance's database into an empty PostgreSQL database, and check the copy
+  latchkey migrate --to URL [flags]     copy a stopped instance's database into an empty PostgreSQL database, and check the copy
   latchkey version                      print the version
 
 Every flag can also be set with LATCHKEY_<NAME> (--public-url → LATCHKEY_PUBLIC_URL).
@@ -93,6 +93,10 @@ func run(ctx context.Context, args []string, e env) int {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintln(e.stderr, "  "+line)
 		}
+		return 2
+	}
+	if c.MigrateTo != "" && cmd != "migrate" {
+		fmt.Fprintln(e.stderr, "latchkey: --to is for migrate (latchkey migrate --to postgres://…)")
 		return 2
 	}
 	switch cmd {

@@ -137,6 +137,11 @@ func TestConfigValidation(t *testing.T) {
 		{"sessions", nil, []string{"--data", dir, "--session-idle", "48h", "--session-lifetime", "24h"}, []string{"--session-lifetime"}},
 		{"bad env value", map[string]string{"LATCHKEY_DEMO": "maybe"}, []string{"--data", dir}, []string{"LATCHKEY_DEMO"}},
 		{"env is validated", map[string]string{"LATCHKEY_HTTP": "nope"}, []string{"--data", dir}, []string{`--http: "nope"`}},
+		{"store not PostgreSQL", nil, []string{"--data", dir, "--store", "mysql://u:secretpw@h/db"}, []string{"--store", "is not a PostgreSQL address"}},
+		{"store from env", map[string]string{"LATCHKEY_STORE": "db.internal"}, []string{"--data", dir}, []string{"--store", "db.internal"}},
+		{"backups on PostgreSQL", nil, []string{"--data", dir, "--store", "postgres://h/db", "--backup-dir", dir}, []string{"--backup-dir", "pg_dump"}},
+		{"short lease", nil, []string{"--data", dir, "--outbox-lease", "10ms"}, []string{"--outbox-lease", "at least 1s"}},
+		{"--to without migrate", nil, []string{"--data", dir, "--to", "postgres://h/db", "serve"}, []string{"--to is for migrate"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCmd(t, tc.vars, "", tc.args...)
@@ -363,5 +368,20 @@ func TestConsoleNoticeNamesWhereMailGoes(t *testing.T) {
 		if got := consoleNotice(c.relayed, "smtp://relay.test:587", c.demo, c.viewer, url); got != c.want {
 			t.Errorf("relayed %v demo %v viewer %v: %q, want %q", c.relayed, c.demo, c.viewer, got, c.want)
 		}
+	}
+}
+
+// latchkey backup on PostgreSQL makes no file and says how PostgreSQL backs
+// up, without the password.
+func TestBackupOnPostgreSQLNamesPgDump(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "copy.db")
+	r := runCmd(t, nil, "", "backup", dest, "--data", dir, "--store", "postgres://latchkey:secretpw@db.internal:5432/latchkey")
+	if r.code != 1 || !strings.Contains(r.stderr, "pg_dump --format=custom --file latchkey.dump 'postgres://latchkey:xxxxx@db.internal:5432/latchkey'") ||
+		strings.Contains(r.stderr, "secretpw") {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Fatalf("a backup file was written: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +20,7 @@ import (
 // id and the key check, in one transaction that commits only once the copy
 // checks out entity by entity, and prints the checks.
 func runMigrate(ctx context.Context, c config, args []string, e env) error {
-	to, err := migrateTarget(args)
+	to, err := migrateTarget(c.MigrateTo, args)
 	if err != nil {
 		return err
 	}
@@ -73,22 +72,16 @@ func runMigrate(ctx context.Context, c config, args []string, e env) error {
 }
 
 // migrateTarget reads --to URL from migrate's arguments.
-func migrateTarget(args []string) (string, error) {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	to := fs.String("to", "", "")
-	if err := fs.Parse(args); err != nil {
-		return "", usageError{"migrate takes --to URL: " + err.Error()}
-	}
+func migrateTarget(to string, args []string) (string, error) {
 	switch {
-	case fs.NArg() > 0:
-		return "", usageError{fmt.Sprintf("migrate takes no arguments besides --to URL (got %q)", fs.Args())}
-	case *to == "":
+	case len(args) > 0:
+		return "", usageError{fmt.Sprintf("migrate takes no arguments besides --to URL (got %q)", args)}
+	case to == "":
 		return "", usageError{"migrate needs --to postgres://user:pass@host:5432/db: the new, empty PostgreSQL database to copy into"}
-	case !postgres.IsURL(*to):
-		return "", usageError{fmt.Sprintf("--to %s is no PostgreSQL address: give postgres://… or postgresql://…", postgres.Redact(*to))}
+	case !postgres.IsURL(to):
+		return "", usageError{fmt.Sprintf("--to %s is no PostgreSQL address: give postgres://… or postgresql://…", postgres.Redact(to))}
 	}
-	return *to, nil
+	return to, nil
 }
 
 // checkSource refuses a database this latchkey would migrate first (its

@@ -40,7 +40,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 	url := pgtest.NewDatabaseURL(t)
 	migrate := func() (int, string, string) {
 		t.Helper()
-		cmd := exec.Command(bin, "migrate", "--data", data, "--", "--to", url)
+		cmd := exec.Command(bin, "migrate", "--data", data, "--to", url)
 		var out, errs bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errs
 		err := cmd.Run()
@@ -107,10 +107,10 @@ func TestMigrateRefusesWhatItCannotCopy(t *testing.T) {
 		want string
 	}{
 		{"no target", nil, nil, 2, "migrate needs --to postgres://"},
-		{"not PostgreSQL", nil, []string{"--", "--to", "mysql://u:secret@db/x"}, 2, "--to mysql://u:xxxxx@db/x is no PostgreSQL address"},
-		{"an argument too many", nil, []string{"--", "--to", "postgres://db/x", "extra"}, 2, "no arguments besides --to"},
-		{"a store named", map[string]string{"LATCHKEY_STORE": "postgres://db/y"}, []string{"--", "--to", "postgres://db/x"}, 2, "leave --store"},
-		{"no database", nil, []string{"--", "--to", "postgres://db/x"}, 1, "no database at " + filepath.Join(data, dbFile)},
+		{"not PostgreSQL", nil, []string{"--to", "mysql://u:secret@db/x"}, 2, "--to mysql://u:xxxxx@db/x is no PostgreSQL address"},
+		{"an argument too many", nil, []string{"--to", "postgres://db/x", "extra"}, 2, "no arguments besides --to"},
+		{"a store named", map[string]string{"LATCHKEY_STORE": "postgres://db/y"}, []string{"--to", "postgres://db/x"}, 2, "leave --store"},
+		{"no database", nil, []string{"--to", "postgres://db/x"}, 1, "no database at " + filepath.Join(data, dbFile)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := runCmd(t, c.vars, "", append([]string{"migrate", "--data", data}, c.args...)...)

@@ -282,6 +282,11 @@ func TestThreeNodesOnPostgreSQL(t *testing.T) {
 	within(t, time.Second, "node 1's console shows the redemption made on node 2", func() bool { return uses() == "1" })
 	t.Logf("node 1's console showed node 2's redemption after %s", time.Since(redeemed).Round(time.Millisecond))
 
+	// The SSH backup command answers on PostgreSQL with pg_dump's.
+	if code := n2.ssh(signer, "backup"); code != 1 {
+		t.Fatalf("ssh backup on PostgreSQL: exit %d, want 1", code)
+	}
+
 	// Replaced on node 3, the old link is refused on nodes 1 and 2 at once.
 	fresh := n3.sshOut(t, signer, "link generate website-redesign watch@multi.test")
 	for _, n := range []*binary{n1, n2} {
