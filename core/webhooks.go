@@ -294,12 +294,28 @@ func (s *Webhooks) CreateWebhook(ctx context.Context, a Actor, n NewWebhook) (We
 			return err
 		}
 		op.changed(Change{Kind: ChangeWebhooksChanged, OrgID: n.OrgID})
-		return op.audit(a, n.OrgID, "webhook.added", w.URL, fmt.Sprintf("id %d; events %s", w.ID, joinEvents(events)))
+		return op.audit(a, n.OrgID, "webhook.added", WebhookTarget(w.URL), fmt.Sprintf("id %d; events %s", w.ID, joinEvents(events)))
 	})
 	if err != nil {
 		return Webhook{}, "", err
 	}
 	return w, secret, nil
+}
+
+// WebhookTarget is how the audit log and the logs name a webhook's
+// address: its scheme and host, the path and query cut to "…", since
+// receivers often put a secret there (a Slack or Zapier hook's path is its
+// key). The webhook's id, beside it, tells which one it is.
+func WebhookTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(an address that does not parse)"
+	}
+	t := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		t += "/…"
+	}
+	return t
 }
 
 func joinEvents(evs []WebhookEvent) string {
@@ -351,7 +367,7 @@ func (s *Webhooks) RemoveWebhook(ctx context.Context, a Actor, id uint64) (Webho
 			return Webhook{}, err
 		}
 		op.changed(Change{Kind: ChangeWebhooksChanged, OrgID: w.OrgID})
-		return w, op.audit(a, w.OrgID, "webhook.removed", w.URL, fmt.Sprintf("id %d", w.ID))
+		return w, op.audit(a, w.OrgID, "webhook.removed", WebhookTarget(w.URL), fmt.Sprintf("id %d", w.ID))
 	})
 }
 
@@ -378,7 +394,7 @@ func (s *Webhooks) EnableWebhook(ctx context.Context, a Actor, id uint64) (Webho
 			return Webhook{}, err
 		}
 		op.changed(Change{Kind: ChangeWebhooksChanged, OrgID: w.OrgID})
-		return w, op.audit(a, w.OrgID, "webhook.enabled", w.URL, fmt.Sprintf("id %d", w.ID))
+		return w, op.audit(a, w.OrgID, "webhook.enabled", WebhookTarget(w.URL), fmt.Sprintf("id %d", w.ID))
 	})
 }
 
@@ -689,7 +705,7 @@ func (op *operation) disableWebhook(w *Webhook, reason, last string, tell bool) 
 			return err
 		}
 	}
-	return op.audit(Actor{Source: "webhooks"}, w.OrgID, "webhook.disabled", w.URL, fmt.Sprintf("id %d: %s", w.ID, clipTo(reason, 200)))
+	return op.audit(Actor{Source: "webhooks"}, w.OrgID, "webhook.disabled", WebhookTarget(w.URL), fmt.Sprintf("id %d: %s", w.ID, clipTo(reason, 200)))
 }
 
 // webhookHost is the host of a webhook's address, for short listings.

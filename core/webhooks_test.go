@@ -342,7 +342,7 @@ func TestWebhookOutcomesRetriesAndDisabling(t *testing.T) {
 	if mail.Data["url"] != publicHook || mail.Data["last"] != "HTTP 500" {
 		t.Fatalf("owner's mail: %+v", mail)
 	}
-	if !e.HasEvent("webhook.disabled", publicHook) {
+	if !e.HasEvent("webhook.disabled", core.WebhookTarget(publicHook)) {
 		t.Fatal("the disabling is not in the audit log")
 	}
 	// A disabled webhook gets no events.
@@ -393,6 +393,22 @@ func TestWebhookIPRule(t *testing.T) {
 		err := core.CheckWebhookIP(netip.MustParseAddr(ip))
 		if (err == nil) != ok || (err != nil && !errors.Is(err, core.ErrWebhookAddress)) {
 			t.Errorf("%s: %v", ip, err)
+		}
+	}
+}
+
+// The audit log names a webhook by scheme and host: its path and query,
+// where receivers keep their secrets, are cut.
+func TestWebhookTargetKeepsSecretsOut(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T000/B000/XXXXSECRET": "https://hooks.slack.com/…",
+		"https://crm.example.com:8443/in?token=secret":          "https://crm.example.com:8443/…",
+		"https://crm.example.com/":                              "https://crm.example.com",
+		"https://crm.example.com":                               "https://crm.example.com",
+		"::not a url":                                           "(an address that does not parse)",
+	} {
+		if got := core.WebhookTarget(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}
 }

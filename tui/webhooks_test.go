@@ -329,7 +329,7 @@ func TestWebhookRemoveAsksFirst(t *testing.T) {
 	if !strings.Contains(out, "There is no webhook to act on; a adds one.") || strings.Contains(out, "Confirm") {
 		t.Errorf("x on an empty list:\n%s", out)
 	}
-	if !c.env.HasEvent("webhook.removed", hookURL) {
+	if !c.env.HasEvent("webhook.removed", core.WebhookTarget(hookURL)) {
 		t.Errorf("no audit event")
 	}
 }

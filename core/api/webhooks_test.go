@@ -129,7 +129,7 @@ func TestAPIWebhooks(t *testing.T) {
 	if a := in.do("GET", path, tok, nil); a.status != 404 {
 		t.Fatalf("after removal: %d", a.status)
 	}
-	if !in.HasEvent("webhook.added", made.URL) || !in.HasEvent("webhook.removed", made.URL) {
+	if !in.HasEvent("webhook.added", core.WebhookTarget(made.URL)) || !in.HasEvent("webhook.removed", core.WebhookTarget(made.URL)) {
 		t.Fatal("not audited")
 	}
 }

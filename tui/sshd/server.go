@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,6 +194,19 @@ func (s *Server) actor(sess ssh.Session) (core.Actor, error) {
 	return s.identity(sess.Context(), sess.PublicKey())
 }
 
+// loggedCommand is a command line as the log keeps it: an address in it (a
+// webhook's, whose path is often its receiver's secret) is cut to its
+// scheme and host.
+func loggedCommand(raw string) string {
+	f := strings.Fields(raw)
+	for i, w := range f {
+		if strings.HasPrefix(w, "https://") || strings.HasPrefix(w, "http://") {
+			f[i] = core.WebhookTarget(w)
+		}
+	}
+	return strings.Join(f, " ")
+}
+
 func (s *Server) logging(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		start := time.Now()
@@ -201,7 +215,7 @@ func (s *Server) logging(next ssh.Handler) ssh.Handler {
 			fp = core.Fingerprint(k)
 		}
 		_, _, tty := sess.Pty()
-		s.log.Info("session started", "client", sess.RemoteAddr().String(), "key", fp, "terminal", tty, "command", sess.RawCommand())
+		s.log.Info("session started", "client", sess.RemoteAddr().String(), "key", fp, "terminal", tty, "command", loggedCommand(sess.RawCommand()))
 		s.open.Add(1)
 		defer s.open.Add(-1)
 		next(sess)
