@@ -151,8 +151,12 @@ func runServe(ctx context.Context, c config, e env, console bool) error {
 	if err != nil {
 		return err
 	}
+	var accessLog io.Writer // request lines: written by hand into the log's buffer, when info is logged
+	if c.LogLevel == "debug" || c.LogLevel == "info" {
+		accessLog = logBuf
+	}
 	portal, err := web.New(web.Config{Service: in.svc, Logger: log, Registry: reg, TrustedProxies: c.trustedProxies, MailViewer: viewer, Limits: limits,
-		API: adminAPI})
+		API: adminAPI, AccessLog: accessLog})
 	if err != nil {
 		return err
 	}

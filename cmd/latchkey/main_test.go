@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -383,5 +384,35 @@ func TestBackupOnPostgreSQLNamesPgDump(t *testing.T) {
 	}
 	if _, err := os.Stat(dest); !os.IsNotExist(err) {
 		t.Fatalf("a backup file was written: %v", err)
+	}
+}
+
+// Each request is logged in slog's text format by the listener's own
+// formatter, the link's token redacted; at --log-level warn, not at all.
+func TestRequestLines(t *testing.T) {
+	for _, level := range []string{"info", "warn"} {
+		dir := t.TempDir()
+		base, stop := serveUntilHealthy(t, "--data", dir, "--log-level", level)
+		token := strings.Repeat("A", 43)
+		resp, err := http.Get(base + "/m/" + token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		r := stop()
+		line := ""
+		for _, l := range strings.Split(r.stderr, "\n") {
+			if strings.Contains(l, "msg=request") && strings.Contains(l, "/m/") {
+				line = l
+			}
+		}
+		switch {
+		case strings.Contains(r.stderr, token):
+			t.Fatalf("the token is in the log:\n%s", r.stderr)
+		case level == "warn" && line != "":
+			t.Fatalf("a request line at warn: %s", line)
+		case level == "info" && !regexp.MustCompile(`^time=\S+ level=INFO msg=request component=web method=GET path=/m/\[token\] route="GET /m/\{token\}" status=404 duration=\S+ client=127\.0\.0\.1 request=[0-9a-f]{12}$`).MatchString(line):
+			t.Fatalf("request line %q in:\n%s", line, r.stderr)
+		}
 	}
 }

@@ -1,6 +1,11 @@
 package web
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 type metrics struct {
 	requests    *prometheus.CounterVec
@@ -45,4 +50,43 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// observers resolves a route's and status's request counter and latency
+// histogram once, not on every request (a metric vector's lookup hashes
+// its label values each time).
+type observers struct {
+	m    *metrics
+	mu   sync.RWMutex
+	seen map[routeStatus]routeObservers
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type routeObservers struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+func (o *observers) of(route string, status int) routeObservers {
+	k := routeStatus{route, status}
+	o.mu.RLock()
+	ro, ok := o.seen[k]
+	o.mu.RUnlock()
+	if ok {
+		return ro
+	}
+	ro = routeObservers{o.m.requests.WithLabelValues(route, strconv.Itoa(status)), o.m.latency.WithLabelValues(route)}
+	o.mu.Lock()
+	if o.seen == nil {
+		o.seen = map[routeStatus]routeObservers{}
+	}
+	if len(o.seen) < 1000 { // routes are the mux's patterns; statuses few
+		o.seen[k] = ro
+	}
+	o.mu.Unlock()
+	return ro
 }

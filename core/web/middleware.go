@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -106,9 +105,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			d := time.Since(start)
-			s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
+			end := time.Now()
+			d := end.Sub(start)
+			o := s.observers.of(route, status)
+			o.requests.Inc()
+			o.latency.Observe(d.Seconds())
+			if s.accessLog != nil {
+				s.accessLog.line(end, r.Method, redactPath(r.URL.Path), route, status, d.Round(time.Microsecond), addr, id)
+				return
+			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", redactPath(r.URL.Path)),
 				slog.String("route", route), slog.Int("status", status), slog.Duration("duration", d.Round(time.Microsecond)),
 				slog.String("client", addr), slog.String("request", id))
@@ -144,17 +149,32 @@ func pageCSP(formTo string) string {
 	return "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + action + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
+// pageHeaders are the security headers of latchkey's pages, built once:
+// setPageHeaders assigns their slices (each of length and capacity one,
+// so that an Add elsewhere copies rather than writes into them) instead of
+// canonicalizing and allocating seven values per request.
+var pageHeaders = []struct {
+	key string
+	v   []string
+}{
+	{"Content-Security-Policy", []string{pageCSP("")}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	// Pages carry tokens or a person's data: never stored by caches.
+	{"Cache-Control", []string{"no-store"}},
+}
+
+var hsts = []string{"max-age=31536000"}
+
 // setPageHeaders are the security headers of a page of latchkey's.
 func setPageHeaders(h http.Header, https bool) {
-	h.Set("Content-Security-Policy", pageCSP(""))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	// Pages carry tokens or a person's data: never stored by caches.
-	h.Set("Cache-Control", "no-store")
+	for _, ph := range pageHeaders {
+		h[ph.key] = ph.v
+	}
 	if https {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
+		h["Strict-Transport-Security"] = hsts
 	}
 }
 

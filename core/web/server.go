@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,6 +40,11 @@ type Config struct {
 	// API serves /api/ (see core/api): authenticated by bearer tokens, so
 	// outside the pages' cross-origin protection and security headers.
 	API http.Handler
+	// AccessLog, when set, receives each request's log line, formatted by
+	// hand as the Logger's text handler would (one Write a line) instead of
+	// through the Logger; give it the Logger's writer, and only when the
+	// Logger's level lets info through.
+	AccessLog io.Writer
 }
 
 // Server is the portal listener.
@@ -63,6 +69,8 @@ type Server struct {
 	proxyState proxyState
 	api        http.Handler
 	handler    http.Handler
+	accessLog  *accessLog // nil: request lines go through log
+	observers  observers
 }
 
 // New builds the listener's handler.
@@ -107,6 +115,10 @@ func New(c Config) (*Server, error) {
 		svc: c.Service, i18n: bundle, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, md: newMarkdown(), metrics: m, reg: c.Registry,
 		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies, api: c.API,
 		cookie: newCookieConfig(c.Service.PublicURL()), pub: pub, pubHost: strings.ToLower(pub.Hostname()),
+		observers: observers{m: m},
+	}
+	if c.AccessLog != nil {
+		s.accessLog = newAccessLog(c.AccessLog)
 	}
 	if s.assertions, err = newAssertions(c.Service.Keys(), c.Service.PublicURL(), c.Service.Now); err != nil {
 		return nil, fmt.Errorf("web: assertion signer: %w", err)

@@ -24,6 +24,9 @@ func newCookieConfig(publicURL string) cookieConfig {
 
 // sessionID is the session cookie's value when it has a session id's shape.
 func (s *Server) sessionID(r *http.Request) string {
+	if len(r.Header["Cookie"]) == 0 {
+		return "" // most landing pages are a first visit: nothing to parse
+	}
 	c, err := r.Cookie(s.cookie.name)
 	if err != nil || !core.WellFormedToken(c.Value) {
 		return ""
