@@ -118,15 +118,13 @@ func (c *console) waitFor(s string) {
 // a text drawn in the first one's write).
 func (c *console) waitForAll(ss ...string) {
 	c.t.Helper()
-	var seen []byte
-	teatest.WaitFor(c.t, c.tm.Output(), func(b []byte) bool {
-		c.out.Write(b)
-		seen = append(seen, b...)
+	teatest.WaitFor(c.t, c.tm.Output(), func(b []byte) bool { // b: all this wait has read
 		for _, s := range ss {
-			if !bytes.Contains(seen, []byte(s)) {
+			if !bytes.Contains(b, []byte(s)) {
 				return false
 			}
 		}
+		c.out.Write(b)
 		return true
 	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 }

@@ -91,7 +91,7 @@ func TestConsoleLookalikeRequestShowsASCIIAndGrantAsksAgain(t *testing.T) {
 	c.key("enter") // client
 	c.waitFor("Grant access to client@аcme.test?")
 	c.key("y")
-	c.waitFor("Granted")
+	c.waitForAll("Granted", "1 shown") // the list read again, without the granted request
 	if len(c.env.MailsTo("client@аcme.test", core.MailInvitePortal)) != 1 {
 		t.Fatal("the confirmed grant sent no invitation")
 	}
