@@ -197,8 +197,17 @@ func (a *App) fail(text string) { a.status.Set(status.Msg{Kind: status.KindError
 // ask shows a question that waits for its answer.
 func (a *App) ask(text string) { a.status.Set(status.Msg{Kind: status.KindQuestion, Text: text}) }
 
+// inspectMsg runs a function on the model inside its own update loop, where
+// reading it is safe: tests send it to see the screen as it is now, which
+// the renderer's output, drawing only what changed, does not show whole.
+type inspectMsg func(*App)
+
 // Update handles the root's messages and passes the rest to the screen on top.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if f, ok := msg.(inspectMsg); ok {
+		f(a)
+		return a, nil
+	}
 	if a.changesNothing(msg) {
 		return a, nil
 	}

@@ -1,18 +1,15 @@
 package tui
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"latchkey/core"
 	"latchkey/storage/storetest"
@@ -50,19 +47,14 @@ func withWebhook(c *console, url string, events ...core.WebhookEvent) core.Webho
 	return w
 }
 
-// waitForAll waits until the program has written every one of want, in
-// one frame or in several.
-func waitForAll(c *console, want ...string) {
-	c.t.Helper()
-	teatest.WaitFor(c.t, c.tm.Output(), func(b []byte) bool {
-		c.out.Write(b)
-		for _, w := range want {
-			if !bytes.Contains(b, []byte(w)) {
-				return false
-			}
+// rowText is the screen's line that holds key ("" when none).
+func rowText(screen, key string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, key) {
+			return l
 		}
-		return true
-	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	return ""
 }
 
 func webhookURLs(c *console) []string {
@@ -364,7 +356,9 @@ func TestWebhookEnable(t *testing.T) {
 	c.key("esc")
 	c.waitFor("Last delivered")
 	c.key("e")
-	waitForAll(c, "is on again", "active") // the status line, then the list read again
+	c.waitScreen("the webhook on again, the list read again", func(s string) bool {
+		return strings.Contains(s, "is on again") && strings.Contains(rowText(s, "203.0.113.7/hook"), "active")
+	})
 	c.key("e")
 	c.waitFor("back on.") // the end of "… is on already; e turns a disabled one back on." (the renderer writes what changed)
 	out := c.screen()
