@@ -189,15 +189,11 @@ func serveDurablePG(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: serve-durable-pg ADDR URL")
 	}
-	pool, err := pgxpool.New(ctx, args[1])
+	pool, value, err := baselineTable(ctx, args[1])
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS b (id bigserial PRIMARY KEY, v text NOT NULL)`); err != nil {
-		return err
-	}
-	value := fmt.Sprintf("%0256d", 0)
 	return serve(ctx, args[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := pool.Exec(r.Context(), `INSERT INTO b (v) VALUES ($1)`, value); err != nil {
 			http.Error(w, err.Error(), 500)
@@ -240,15 +236,11 @@ func serveFloorPG(ctx context.Context, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: serve-floor-pg ADDR URL")
 	}
-	pool, err := pgxpool.New(ctx, args[1])
+	pool, value, err := baselineTable(ctx, args[1])
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS b (id bigserial PRIMARY KEY, v text NOT NULL)`); err != nil {
-		return err
-	}
-	value := fmt.Sprintf("%0256d", 0)
 	if _, err := pool.Exec(ctx, `INSERT INTO b (v) SELECT $1 FROM generate_series(1, 1000)`, value); err != nil {
 		return err
 	}
@@ -324,4 +316,18 @@ func postgresCPU() float64 {
 		}
 	}
 	return sum
+}
+
+// baselineTable opens a pool like latchkey's (pgxpool's defaults) on the
+// baseline database, with its table, and the 256-byte value its rows hold.
+func baselineTable(ctx context.Context, url string) (*pgxpool.Pool, string, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS b (id bigserial PRIMARY KEY, v text NOT NULL)`); err != nil {
+		pool.Close()
+		return nil, "", err
+	}
+	return pool, fmt.Sprintf("%0256d", 0), nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -113,29 +112,6 @@ func (x *sinkSession) Data(r io.Reader) error {
 	return nil
 }
 
-// sshOut runs one SSH command and returns its output; it fails the test on
-// a non-zero exit.
-func (p *binary) sshOut(t *testing.T, signer gossh.Signer, cmd string) string {
-	t.Helper()
-	c, err := gossh.Dial("tcp", p.sshAddr, &gossh.ClientConfig{User: "test", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
-		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var out, errs bytes.Buffer
-	s.Stdout, s.Stderr = &out, &errs
-	if err := s.Run(cmd); err != nil {
-		t.Fatalf("ssh %s: %v\n%s", cmd, err, errs.String())
-	}
-	return out.String()
-}
-
 // metricSum adds up a metric's series of every label.
 func (p *binary) metricSum(t *testing.T, name string) float64 {
 	resp, err := p.client.Get(p.base + "/metrics")
@@ -244,8 +220,8 @@ func TestThreeNodesOnPostgreSQL(t *testing.T) {
 	}
 
 	// A console on node 1 shows a redemption made on node 2 within a second.
-	n1.sshOut(t, signer, "invite watch@multi.test --role client --portal website-redesign")
-	link := strings.TrimSpace(n1.sshOut(t, signer, "link show website-redesign watch@multi.test"))
+	n1.must(t, signer, "invite watch@multi.test --role client --portal website-redesign")
+	link := strings.TrimSpace(n1.must(t, signer, "link show website-redesign watch@multi.test"))
 	token := link[strings.LastIndexByte(link, '/')+1:]
 	_, sshPort, _ := net.SplitHostPort(n1.sshAddr)
 	console := fmt.Sprintf("latchkey-nodes-%d", os.Getpid())
@@ -288,7 +264,7 @@ func TestThreeNodesOnPostgreSQL(t *testing.T) {
 	}
 
 	// Replaced on node 3, the old link is refused on nodes 1 and 2 at once.
-	fresh := n3.sshOut(t, signer, "link generate website-redesign watch@multi.test")
+	fresh := n3.must(t, signer, "link generate website-redesign watch@multi.test")
 	for _, n := range []*binary{n1, n2} {
 		resp, err := n.client.Get(n.base + "/m/" + token)
 		if err != nil {
