@@ -30,11 +30,15 @@ const TouchEvery = time.Minute
 
 // startSession creates a session for u, opened through link linkID (0: none).
 func (op *operation) startSession(u User, linkID uint64, v Visitor) (SignIn, error) {
-	id, err := NewToken(op.s.rand)
+	seq, err := op.NextSessionID()
 	if err != nil {
 		return SignIn{}, err
 	}
-	sess := Session{Hash: HashSecret(id), UserID: u.ID, LinkID: linkID, CreatedAt: op.now, LastSeenAt: op.now,
+	id, key, err := newSessionCookie(seq, op.s.rand)
+	if err != nil {
+		return SignIn{}, err
+	}
+	sess := Session{Hash: key, UserID: u.ID, LinkID: linkID, CreatedAt: op.now, LastSeenAt: op.now,
 		ExpiresAt: op.now.Add(op.s.opts.SessionLifetime), Addr: v.Addr, UserAgent: clip(v.UserAgent)}
 	if err := op.PutSession(sess); err != nil {
 		return SignIn{}, err
@@ -48,10 +52,11 @@ func (s *engine) sessionValid(sess Session, now time.Time) bool {
 }
 
 func (op *operation) session(id string) (SessionInfo, error) {
-	if !WellFormedToken(id) {
+	key, ok := SessionKey(id)
+	if !ok {
 		return SessionInfo{}, ErrNoSession
 	}
-	sess, err := op.Session(HashSecret(id))
+	sess, err := op.Session(key)
 	if errors.Is(err, ErrNotFound) || err == nil && !op.s.sessionValid(sess, op.now) {
 		return SessionInfo{}, ErrNoSession
 	}
@@ -100,11 +105,12 @@ func (s *Accounts) Session(ctx context.Context, id string) (SessionInfo, error) 
 // EndSession signs a session out on the server. Ending an unknown session is
 // not an error.
 func (s *Accounts) EndSession(ctx context.Context, id string, v Visitor) error {
-	if !WellFormedToken(id) {
+	key, ok := SessionKey(id)
+	if !ok {
 		return nil
 	}
 	return s.write(ctx, func(op *operation) error {
-		sess, err := op.Session(HashSecret(id))
+		sess, err := op.Session(key)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -311,7 +317,13 @@ func (op *operation) endSessionsOf(userID uint64) error {
 
 // Purge deletes sessions and single-use tokens that can no longer be used,
 // and idempotency keys past IdempotencyTTL.
+//
+// It first folds the link uses not folded yet (those a crash left, at
+// start), so that pruning a link's history never outruns its counters.
 func (s *Service) Purge(ctx context.Context) (sessions, tokens int, err error) {
+	if _, err := s.FoldLinkUses(ctx); err != nil {
+		return 0, 0, err
+	}
 	err = s.write(ctx, func(op *operation) error {
 		var err error
 		if sessions, err = op.DeleteSessionsBefore(op.now, op.now.Add(-s.opts.SessionIdle)); err != nil {

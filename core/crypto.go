@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -128,6 +129,50 @@ func WellFormedToken(s string) bool {
 	}
 	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	return err == nil
+}
+
+// A session's cookie carries its id, from an increasing sequence, and a
+// random secret: base64url(id ‖ 32 random bytes), SessionCookieLen long.
+// The session is stored under SessionKey: the id, then the secret's
+// SHA-256. New sessions so go at the end of their tree (an append, not a
+// write at a random place), and the cookie alone finds its record, by a
+// key that the database never holds the secret of.
+const SessionCookieLen = 54
+
+// newSessionCookie makes the cookie of session id, and its key.
+func newSessionCookie(id uint64, r io.Reader) (cookie string, key []byte, err error) {
+	var b [40]byte
+	binary.BigEndian.PutUint64(b[:8], id)
+	if _, err := io.ReadFull(r, b[8:]); err != nil {
+		return "", nil, fmt.Errorf("read random: %w", err)
+	}
+	h := sha256.Sum256(b[8:])
+	return base64.RawURLEncoding.EncodeToString(b[:]), append(b[:8:8], h[:]...), nil
+}
+
+// SessionKey is the key a session cookie's session is stored under; false
+// when the value has no session cookie's shape. A cookie of the older form
+// (a token, from before sessions had ids) is stored under its hash, and is
+// read until it expires.
+func SessionKey(cookie string) ([]byte, bool) {
+	if len(cookie) == TokenLen {
+		return HashSecret(cookie), WellFormedToken(cookie)
+	}
+	if len(cookie) != SessionCookieLen {
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(cookie)
+	if err != nil || len(b) != 40 {
+		return nil, false
+	}
+	h := sha256.Sum256(b[8:])
+	return append(b[:8:8], h[:]...), true
+}
+
+// WellFormedSession reports whether s has the shape of a session cookie.
+func WellFormedSession(s string) bool {
+	_, ok := SessionKey(s)
+	return ok
 }
 
 // HashSecret is how sessions and single-use tokens are stored: SHA-256.

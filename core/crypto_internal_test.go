@@ -1,8 +1,10 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -56,4 +58,50 @@ func TestArgon2RunsOnlyInFreeSlots(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the check did not run once a slot was free")
 	}
+}
+
+// A session cookie carries its increasing id and its secret; its key is the
+// id, then the secret's hash, so that keys sort as the ids do. Cookies of
+// the older form (a token) still find their session, under its hash.
+func TestSessionCookiesAndKeys(t *testing.T) {
+	var prev []byte
+	for id := uint64(1); id <= 300; id += 37 {
+		cookie, key, err := newSessionCookie(id, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cookie) != SessionCookieLen || len(key) != 40 {
+			t.Fatalf("cookie %q (%d), key of %d bytes", cookie, len(cookie), len(key))
+		}
+		got, ok := SessionKey(cookie)
+		if !ok || !bytes.Equal(got, key) {
+			t.Fatalf("SessionKey(%q) = %x, %v; want %x", cookie, got, ok, key)
+		}
+		if bytes.Contains(key, []byte(cookie)) || bytes.Equal(key[8:], mustDecode(t, cookie)[8:]) {
+			t.Fatal("the key holds the secret")
+		}
+		if prev != nil && bytes.Compare(prev, key) >= 0 {
+			t.Fatalf("key of id %d does not sort after the one before", id)
+		}
+		prev = key
+	}
+	old, _ := NewToken(rand.Reader)
+	if key, ok := SessionKey(old); !ok || !bytes.Equal(key, HashSecret(old)) {
+		t.Fatalf("an older cookie: %x, %v", key, ok)
+	}
+	cookie, _, _ := newSessionCookie(7, rand.Reader)
+	for _, bad := range []string{"", "x", cookie[:SessionCookieLen-1], cookie[:SessionCookieLen-1] + "*", cookie + "A", old[:TokenLen-1] + "!"} {
+		if _, ok := SessionKey(bad); ok || WellFormedSession(bad) {
+			t.Errorf("%q has a session cookie's shape", bad)
+		}
+	}
+}
+
+func mustDecode(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

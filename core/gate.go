@@ -240,7 +240,8 @@ func (s *Portals) ExchangeHostCode(ctx context.Context, code, host string, v Vis
 			return err
 		}
 		// The handed-over session ends when its parent would.
-		child, err := op.Session(HashSecret(si.SessionID))
+		key, _ := SessionKey(si.SessionID)
+		child, err := op.Session(key)
 		if err != nil {
 			return err
 		}

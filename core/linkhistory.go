@@ -93,6 +93,70 @@ func (s *engine) FlushViews(ctx context.Context) error {
 	})
 }
 
+// foldLog schedules the folding of link uses (PutLinkUse) into their links'
+// counters: a second after the first use that is not folded yet, all of
+// them in batches. Until then every read counts them anyway, so a fold
+// changes no figure anyone sees; it keeps the unfolded uses, which reads
+// add up, few.
+type foldLog struct {
+	mu        sync.Mutex
+	scheduled bool
+	pending   bool // a use was written since the last fold began
+}
+
+// foldAfter is how long a use waits to be folded with others, by default.
+const foldAfter = time.Second
+
+// foldBatch is how many uses one fold transaction takes.
+const foldBatch = 2000
+
+func (f *foldLog) note(s *engine) {
+	f.mu.Lock()
+	schedule := !f.scheduled
+	f.scheduled, f.pending = true, true
+	f.mu.Unlock()
+	if schedule {
+		time.AfterFunc(s.opts.FoldAfter, func() {
+			f.mu.Lock()
+			f.scheduled = false
+			pending := f.pending
+			f.mu.Unlock()
+			if !pending { // folded already (at shutdown, say)
+				return
+			}
+			if _, err := s.FoldLinkUses(context.Background()); err != nil {
+				s.log.Warn("fold link uses", "err", err)
+			}
+		})
+	}
+}
+
+// FoldLinkUses folds every link use not folded yet into its link's
+// counters, and returns how many it folded. It runs by itself a second
+// after a redemption, at start (for uses a crash left unfolded) and at
+// shutdown.
+func (s *engine) FoldLinkUses(ctx context.Context) (int, error) {
+	s.folds.mu.Lock()
+	s.folds.pending = false
+	s.folds.mu.Unlock()
+	total := 0
+	for {
+		var n int
+		err := s.store.Update(ctx, func(tx Tx) error {
+			var err error
+			n, err = tx.FoldLinkUses(foldBatch)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < foldBatch {
+			return total, nil
+		}
+	}
+}
+
 // LinkHistory is the history of one of a person's links on a portal.
 type LinkHistory struct {
 	Link   Link

@@ -174,14 +174,14 @@ func (op *operation) redeemLink(link Link, v Visitor, withSession bool) (Redempt
 	} else if err != nil {
 		return Redemption{}, err
 	}
+	// The use is appended, not written into the link: the link's counters,
+	// as every read returns them, include it at once (LinkStore).
+	use := LinkEvent{LinkID: link.ID, Kind: LinkEventRedeemed, At: op.now, Addr: v.Addr, UserAgent: clipTo(v.UserAgent, 200), Method: "POST"}
+	if err := op.PutLinkUse(&use); err != nil {
+		return Redemption{}, err
+	}
+	op.s.folds.note(op.s)
 	link.UseCount++
-	link.LastUsedAt = op.now
-	if err := op.PutLink(&link); err != nil {
-		return Redemption{}, err
-	}
-	if err := op.linkEvent(LinkEvent{LinkID: link.ID, Kind: LinkEventRedeemed, Addr: v.Addr, UserAgent: v.UserAgent, Method: "POST"}); err != nil {
-		return Redemption{}, err
-	}
 	r := Redemption{PortalRef: ref, Created: created}
 	if withSession {
 		if r.SignIn, err = op.startSession(u, link.ID, v); err != nil {

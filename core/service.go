@@ -39,6 +39,10 @@ type Options struct {
 	LinkHistory      time.Duration // how long a link's history is kept; default 180 days
 	Argon2           Argon2Params  // default DefaultArgon2
 	Webhooks         WebhookPolicy // where webhooks may post; default https to public addresses
+	// FoldAfter is how long a link's use waits before the background fold
+	// adds it to its link's stored counters, with the others of that time
+	// (default 1 second). Reads count it either way.
+	FoldAfter time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -54,6 +58,7 @@ func (o Options) withDefaults() Options {
 	def(&o.NotifyEvery, 24*time.Hour)
 	def(&o.NotifyPortalEvery, 10*time.Minute)
 	def(&o.LinkHistory, 180*24*time.Hour)
+	def(&o.FoldAfter, foldAfter)
 	if o.PortalRequests.Off() {
 		o.PortalRequests = Limit{Every: 2 * time.Minute, Burst: 30}
 	}
@@ -94,6 +99,7 @@ type engine struct {
 	codeTries *Keyed // codes typed, per client address
 	gates     *gateCache
 	views     viewLog // link views waiting to be written
+	folds     foldLog // link uses waiting to be folded into their links
 }
 
 // Links creates, reveals, mails and ends magic links, and redeems them.

@@ -124,6 +124,10 @@ type PortalStore interface {
 
 // LinkStore holds magic links, indexed by lookup hash and by (portal, email)
 // for the active one.
+//
+// A link's UseCount and LastUsedAt belong to the store: PutLink keeps the
+// stored ones for a link that exists, and only PutLinkUse (through
+// FoldLinkUses) moves them.
 type LinkStore interface {
 	Link(id uint64) (Link, error)
 	LinkByLookup(lookup []byte) (Link, error)
@@ -158,8 +162,21 @@ type TokenStore interface {
 
 	// PutLinkEvent appends an event to its link's history, assigning its id.
 	PutLinkEvent(e *LinkEvent) error
-	// LinkEvents is a link's history, oldest first.
+	// LinkEvents is a link's history, oldest first: its uses (PutLinkUse)
+	// among the other events, folded or not.
 	LinkEvents(linkID uint64) ([]LinkEvent, error)
+	// PutLinkUse appends a use of a link (a redemption) under an increasing
+	// id, and changes nothing else: a returning visitor's redemption writes
+	// only new records at the end of their trees, and takes no lock on the
+	// link. The link's UseCount and LastUsedAt, as every read returns them,
+	// count it at once: the stored counters plus the uses not yet folded.
+	PutLinkUse(e *LinkEvent) error
+	// FoldLinkUses folds at most limit of the oldest unfolded uses into
+	// their links' stored counters (and history), and returns how many it
+	// folded; reads return the same figures before and after. It is
+	// idempotent and needs nothing but the transaction's commit to be safe
+	// across a crash: a fold that did not commit left every use unfolded.
+	FoldLinkUses(limit int) (int, error)
 	// DeleteLinkEventsBefore removes the events older than t; it returns how many.
 	DeleteLinkEventsBefore(t time.Time) (int, error)
 }
@@ -170,6 +187,10 @@ type TokenStore interface {
 // ending a link reads that user's sessions. A feature that changes or merges
 // emails must end those sessions itself.
 type SessionStore interface {
+	// NextSessionID hands out the next of an increasing sequence: a new
+	// session's key begins with it (SessionKey), so that sessions are
+	// written at the end of their tree.
+	NextSessionID() (uint64, error)
 	Session(hash []byte) (Session, error)
 	PutSession(s Session) error
 	DeleteSession(hash []byte) error

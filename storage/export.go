@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -68,7 +69,7 @@ var exportKinds = []exportKind{
 	}},
 	{"invitations", bInvitations, bInvitations, decodeAs[core.Invitation]},
 	{"tokens", bTokens, nil, decodeAs[core.Token]},
-	{"sessions", bSessions, nil, decodeAs[core.Session]},
+	{"sessions", bSessions, bSessions, decodeAs[core.Session]},
 	{"requests", bRequests, bRequests, decodeAs[core.Request]},
 	{"audit_events", bAudit, bAudit, decodeAs[core.Event]},
 	{"outbox", bOutbox, bOutbox, decodeAs[core.Message]},
@@ -94,8 +95,22 @@ func Kinds() []string {
 // its key in its bucket, so in ascending order within a kind) and the
 // record decoded into core's type (core.User, ..., or KnownAddress), by
 // value. Key and record stay valid after fn returns.
+//
+// It first folds the link uses not folded yet (FoldLinkUses), so that the
+// links and their histories hold every use; a store opened read-only with
+// uses to fold fails.
 func (s *Store) Records(fn func(kind string, key []byte, v any) error) error {
+	if !s.db.IsReadOnly() {
+		if _, err := s.FoldLinkUses(context.Background()); err != nil {
+			return err
+		}
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bLinkUses); b != nil {
+			if n := b.Stats().KeyN; n > 0 {
+				return fmt.Errorf("records: %d link uses are not folded into their links yet: open the database writable to fold them", n)
+			}
+		}
 		for _, k := range exportKinds {
 			b := tx.Bucket(k.bucket)
 			if b == nil {

@@ -147,6 +147,9 @@ func stored(tx core.Tx, v any) (any, error) {
 // that no kind is empty.
 func checkRecords(t *testing.T, st *storage.Store, everyKind bool) {
 	t.Helper()
+	if _, err := st.FoldLinkUses(t.Context()); err != nil { // as Records does first
+		t.Fatal(err)
+	}
 	inBucket := map[string]int{}
 	if err := st.Walk(func(bucket string, _, _ []byte) error { inBucket[bucket]++; return nil }); err != nil {
 		t.Fatal(err)

@@ -50,10 +50,15 @@ func (x *tx) PutLinkEvent(e *core.LinkEvent) error {
 	if err := nextID(x.b(bLinkEvents), &e.ID); err != nil {
 		return err
 	}
+	return x.putLinkEventAt(*e)
+}
+
+// putLinkEventAt writes an event that has its id.
+func (x *tx) putLinkEventAt(e core.LinkEvent) error {
 	if err := x.b(bLinkEventsTime).Put(linkEventTimeKey(e.At, e.LinkID, e.ID), nil); err != nil {
 		return err
 	}
-	return put(x.b(bLinkEvents), cat(u64(e.LinkID), u64(e.ID)), linkEventToRecord(*e))
+	return put(x.b(bLinkEvents), cat(u64(e.LinkID), u64(e.ID)), linkEventToRecord(e))
 }
 
 func (x *tx) LinkEvents(linkID uint64) ([]core.LinkEvent, error) {
@@ -65,7 +70,11 @@ func (x *tx) LinkEvents(linkID uint64) ([]core.LinkEvent, error) {
 	for i, r := range recs {
 		out[i] = r.core()
 	}
-	return out, nil
+	uses, err := x.linkUses(linkID)
+	if err != nil {
+		return nil, err
+	}
+	return historyWithUses(out, uses), nil
 }
 
 func (x *tx) DeleteLinkEventsBefore(t time.Time) (int, error) {

@@ -22,7 +22,11 @@ func (x *tx) linkAt(lookup []byte) (core.Link, error) {
 	if raw == nil {
 		return core.Link{}, core.ErrNotFound
 	}
-	return DecodeLink(raw)
+	l, err := DecodeLink(raw)
+	if err != nil {
+		return l, err
+	}
+	return x.withUses(l)
 }
 
 func (x *tx) Link(id uint64) (core.Link, error) { return x.linkAt(x.b(bLinksID).Get(u64(id))) }
@@ -79,7 +83,19 @@ func (x *tx) PutLink(l *core.Link) error {
 			}
 		}
 	}
-	return x.b(bLinks).Put(l.Lookup, EncodeLink(l))
+	stored := *l
+	if !isNew { // the counters are the store's: they move only by folding uses
+		raw := x.b(bLinks).Get(l.Lookup)
+		if raw == nil {
+			return fmt.Errorf("%w: link %d", core.ErrNotFound, l.ID)
+		}
+		old, err := DecodeLink(raw)
+		if err != nil {
+			return err
+		}
+		stored.UseCount, stored.LastUsedAt = old.UseCount, old.LastUsedAt
+	}
+	return x.b(bLinks).Put(l.Lookup, EncodeLink(&stored))
 }
 
 func (x *tx) Links(portalID uint64) ([]core.Link, error) {

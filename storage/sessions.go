@@ -9,6 +9,8 @@ import (
 
 // The store of sessions.
 
+func (x *tx) NextSessionID() (uint64, error) { return x.b(bSessions).NextSequence() }
+
 func (x *tx) Session(hash []byte) (core.Session, error) {
 	return get[core.Session](x.b(bSessions), hash)
 }

@@ -95,7 +95,7 @@ var allBuckets = [][]byte{
 	bAudit, bAuditOrg, bOutbox, bOutboxDue, bCaught, bSSHKeys, bSSHKeysUser,
 	bKnown, bNotices, bPortalsHost, bResources, bResourcesPortal, bUpdates, bUpdatesPortal,
 	bLinkEvents, bLinkEventsTime, bLogos, bAPITokens, bAPITokensHash, bAPITokensOrg, bIdempotency,
-	bWebhooks, bWebhooksOrg, bWebhookDeliveries, bWebhookDue, bWebhookByHook,
+	bWebhooks, bWebhooksOrg, bWebhookDeliveries, bWebhookDue, bWebhookByHook, bLinkUses,
 }
 
 var (
@@ -104,7 +104,7 @@ var (
 )
 
 // SchemaVersion is the layout this build reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // A migration brings a database from version To-1 to To.
 type migration struct {
@@ -129,6 +129,11 @@ var migrations = []migration{
 	// Look-alike addresses are found by their skeleton among the addresses
 	// an organization knows: its members' and those with a link there.
 	{To: 3, Name: "index known addresses by skeleton", Run: indexKnownAddresses},
+	// A redemption appends its use to link_uses (created at open) instead
+	// of rewriting its link, and new sessions are keyed by an increasing
+	// id: a build of version 3 would not count those uses, so it refuses
+	// the database instead. Sessions under the old keys stay valid.
+	{To: 4, Name: "append link uses and key sessions by id", Run: func(*bolt.Tx) error { return nil }},
 }
 
 // ErrInUse: another process holds the database.
@@ -155,6 +160,7 @@ type Store struct {
 	path  string
 	group *GroupCommitter // nil: each update commits alone
 	cat   *catalog
+	uses  *useIndex // the unfolded link uses (linkuses.go)
 
 	updates atomic.Int64
 }
@@ -182,7 +188,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, cat: newCatalog()}
+	s := &Store{db: db, path: path, cat: newCatalog(), uses: newUseIndex()}
 	if opts.GroupCommit {
 		s.group = NewGroupCommitter(db)
 	}
@@ -194,6 +200,10 @@ func Open(path string, opts Options) (*Store, error) {
 		// Tell a second process who holds the lock. Best effort: the lock
 		// itself is the file lock.
 		_ = os.WriteFile(pidPath(path), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	}
+	if err := s.uses.load(db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -319,7 +329,9 @@ func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 		return err
 	}
 	gen := s.cat.generation() // before the snapshot: see catalog
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat, gen: gen}) })
+	ug := s.uses.enter()      // likewise: see useIndex
+	defer s.uses.leave(ug)
+	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat, uses: s.uses, gen: gen}) })
 }
 
 // Update runs fn in a read-write transaction, committed durably when fn
@@ -328,7 +340,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	run := func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat}) }
+	run := func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat, uses: s.uses}) }
 	var err error
 	if s.group != nil {
 		err = s.group.Update(run)

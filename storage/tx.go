@@ -15,6 +15,7 @@ import (
 type tx struct {
 	t            *bolt.Tx
 	cat          *catalog
+	uses         *useIndex
 	gen          uint64 // the catalog's generation when the transaction began
 	wroteCatalog bool
 }

@@ -50,7 +50,9 @@ func startConsoleSized(t *testing.T, w, h int) *console { return startConsoleAs(
 // email, over SSH; of the instance admin for "".
 func startConsoleAs(t *testing.T, w, h int, email string) *console {
 	t.Helper()
-	env := storetest.New(t, storetest.PublicURL(publicURL), storetest.At(fixed), storetest.Seeded(7))
+	// Link uses stay unfolded (FoldLater): the screens show the counters
+	// as reads add the uses up.
+	env := storetest.New(t, storetest.PublicURL(publicURL), storetest.At(fixed), storetest.Seeded(7), storetest.FoldLater)
 	demo, err := env.Svc.LoadDemo(env.Ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -481,6 +483,45 @@ func TestMembersCreatedIsTheLinksCreation(t *testing.T) {
 	if got := rowOf(t, out, "sam@northwind.test"); !slices.Equal(got[:7], []string{"Sam Member", "sam@northwind.test", "member", "yes", "none", "—", "—"}) {
 		t.Errorf("sam: %q", got)
 	}
+}
+
+// Last used and Uses are exact the moment a redemption commits: the uses
+// are appended and not yet folded into the link when the list shows them,
+// and folding them changes no figure.
+func TestMembersShowUsesAtOnce(t *testing.T) {
+	c := startConsole(t)
+	storetest.Must(c.env.Svc.FoldLinkUses(c.env.Ctx)) // the demo's own
+	before := usesOf(t, c.env, "website-redesign", "client@acme.test")
+	c.env.Clock.Advance(3 * time.Hour)
+	v := core.Visitor{Addr: "198.51.100.7", UserAgent: "Mozilla/5.0 (iPhone)"}
+	for range 2 {
+		storetest.Must(c.env.Svc.Redeem(c.env.Ctx, c.links["website-redesign"], v))
+	}
+	c.key("enter")
+	c.waitFor("client@acme.test")
+	want := []string{fmtTime(c.env.Clock.Now()), fmt.Sprint(before + 2)}
+	if got := rowOf(t, c.screen(), "client@acme.test"); !slices.Equal(got[len(got)-2:], want) {
+		t.Fatalf("before the fold: %q, want last used and uses %q", got, want)
+	}
+	if n := storetest.Must(c.env.Svc.FoldLinkUses(c.env.Ctx)); n != 2 {
+		t.Fatalf("folded %d uses, want the 2 the screen counted unfolded", n)
+	}
+	if got := usesOf(t, c.env, "website-redesign", "client@acme.test"); got != before+2 {
+		t.Fatalf("after the fold: %d uses, want %d", got, before+2)
+	}
+}
+
+// usesOf is a member's uses of their current link, as core counts them.
+func usesOf(t *testing.T, env *storetest.Env, slug, email string) uint64 {
+	t.Helper()
+	ref := storetest.Must(env.Svc.PortalBySlug(env.Ctx, env.Admin, slug))
+	for _, m := range storetest.Must(env.Svc.PortalMembers(env.Ctx, env.Admin, ref.Portal.ID)) {
+		if m.Email == email {
+			return m.UseCount
+		}
+	}
+	t.Fatalf("no %s on %s", email, slug)
+	return 0
 }
 
 // requireFits fails when a line of the screen is wider than the terminal,

@@ -51,6 +51,7 @@ func TestCrashes(t *testing.T) {
 		invited     []string // acknowledged by the SSH command's exit status 0
 		requested   []string // acknowledged by the access form's 403
 		redemptions int      // acknowledged by a 303
+		sessions    []string // the session cookies those 303s set
 		token       string   // client@acme.test's demo link
 	)
 	for cycle := 0; cycle < 20; cycle++ {
@@ -96,6 +97,11 @@ func TestCrashes(t *testing.T) {
 				if resp.StatusCode == http.StatusSeeOther {
 					mu.Lock()
 					redemptions++
+					for _, c := range resp.Cookies() {
+						if strings.HasSuffix(c.Name, "latchkey_session") {
+							sessions = append(sessions, c.Value)
+						}
+					}
 					mu.Unlock()
 				}
 			}
@@ -106,7 +112,7 @@ func TestCrashes(t *testing.T) {
 		wg.Wait()
 
 		mu.Lock()
-		checkAfterCrash(t, data, cycle, invited, requested, redemptions, token)
+		checkAfterCrash(t, data, cycle, invited, requested, redemptions, sessions, token)
 		mu.Unlock()
 	}
 	if len(invited) < 20 || len(requested) < 20 || redemptions < 20 {
@@ -126,7 +132,12 @@ func TestCrashes(t *testing.T) {
 }
 
 // checkAfterCrash opens the database the killed process left behind.
-func checkAfterCrash(t *testing.T, data string, cycle int, invited, requested []string, redemptions int, token string) {
+//
+// A redemption appends its use, which a background step folds into the
+// link's stored counters: whatever moment the kill chose, the stored
+// counter plus the uses not folded yet equals the uses in the link's
+// history, reads return that sum, and folding now leaves it.
+func checkAfterCrash(t *testing.T, data string, cycle int, invited, requested []string, redemptions int, sessions []string, token string) {
 	t.Helper()
 	st, err := storage.Open(filepath.Join(data, dbFile), storage.Options{})
 	if err != nil {
@@ -204,11 +215,67 @@ func checkAfterCrash(t *testing.T, data string, cycle int, invited, requested []
 		if int(l.UseCount) < redemptions+1 { // +1: the demo's own redemption
 			return fmt.Errorf("%d acknowledged redemptions, but the link counts %d uses", redemptions, l.UseCount)
 		}
+		if got := redeemedEvents(t, tx, l.ID); got != l.UseCount {
+			return fmt.Errorf("the link reads %d uses, its history holds %d", l.UseCount, got)
+		}
+		for _, id := range sessions {
+			key, ok := core.SessionKey(id)
+			if !ok {
+				return fmt.Errorf("a session cookie of a new shape: %q", id)
+			}
+			if _, err := tx.Session(key); err != nil {
+				return fmt.Errorf("the session of an acknowledged redemption is lost: %v", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("cycle %d: %v", cycle, err)
 	}
+	// The stored counter, beside the uses that wait to be folded.
+	lookup := keys.Lookup(token)
+	var stored core.Link
+	unfolded := uint64(0)
+	st.Walk(func(bucket string, k, v []byte) error {
+		switch {
+		case bucket == "links" && bytes.Equal(k, lookup):
+			stored, _ = storage.DecodeLink(v)
+		case bucket == "link_uses":
+			unfolded++ // the demo's link is the only one redeemed here
+		}
+		return nil
+	})
+	var events uint64
+	st.View(context.Background(), func(tx core.Tx) error { events = redeemedEvents(t, tx, stored.ID); return nil })
+	if stored.UseCount+unfolded != events {
+		t.Fatalf("cycle %d: stored counter %d + %d unfolded uses, but %d uses in the history", cycle, stored.UseCount, unfolded, events)
+	}
+	if n, err := st.FoldLinkUses(context.Background()); err != nil || uint64(n) != unfolded {
+		t.Fatalf("cycle %d: folded %d uses (%v), want %d", cycle, n, err, unfolded)
+	}
+	st.View(context.Background(), func(tx core.Tx) error {
+		if l, err := tx.Link(stored.ID); err != nil || l.UseCount != events || redeemedEvents(t, tx, l.ID) != events {
+			t.Fatalf("cycle %d: after the fold, %d uses (%v), want %d", cycle, l.UseCount, err, events)
+		}
+		return nil
+	})
+	t.Logf("cycle %d: %d uses, %d of them unfolded at the kill", cycle, events, unfolded)
+}
+
+// redeemedEvents counts the redemptions in a link's history.
+func redeemedEvents(t *testing.T, tx core.Tx, linkID uint64) uint64 {
+	t.Helper()
+	events, err := tx.LinkEvents(linkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := uint64(0)
+	for _, e := range events {
+		if e.Kind == core.LinkEventRedeemed {
+			n++
+		}
+	}
+	return n
 }
 
 // binary is one run of the real latchkey.

@@ -259,10 +259,14 @@ func (in *instance) closeStore() error {
 	return in.bolt.Close()
 }
 
-// Close writes the link views still held in memory, then closes the store.
+// Close writes the link views still held in memory and folds the link uses
+// not folded yet, then closes the store.
 func (in *instance) Close() error {
 	if err := in.svc.FlushViews(context.Background()); err != nil {
 		in.svc.Logger().Warn("write link views", "err", err)
+	}
+	if _, err := in.svc.FoldLinkUses(context.Background()); err != nil {
+		in.svc.Logger().Warn("fold link uses", "err", err)
 	}
 	return in.closeStore()
 }

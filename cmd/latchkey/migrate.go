@@ -31,11 +31,16 @@ func runMigrate(ctx context.Context, c config, args []string, e env) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no database at %s: --data names the data directory of the instance to copy", path)
 	}
-	src, err := storage.Open(path, storage.Options{ReadOnly: true})
+	// Writable, to fold the link uses a crash may have left unfolded into
+	// their links' counters first; the lock also proves the instance stopped.
+	src, err := storage.Open(path, storage.Options{})
 	if err != nil {
 		return err // a running instance holds the lock: the error says to stop it
 	}
 	defer src.Close()
+	if _, err := src.FoldLinkUses(ctx); err != nil {
+		return fmt.Errorf("fold the link uses into their links: %w", err)
+	}
 	if err := checkSource(src, path, filepath.Join(c.Data, keyFile)); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (s *Server) sessionID(r *http.Request) string {
 		return "" // most landing pages are a first visit: nothing to parse
 	}
 	c, err := r.Cookie(s.cookie.name)
-	if err != nil || !core.WellFormedToken(c.Value) {
+	if err != nil || !core.WellFormedSession(c.Value) {
 		return ""
 	}
 	return c.Value

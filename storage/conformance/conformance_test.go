@@ -99,11 +99,11 @@ func TestOneActiveLinkPerPortalEmail(t *testing.T) {
 			if err := tx.PutLink(&b); err != nil {
 				return fmt.Errorf("after replacing: %v", err)
 			}
-			b.UseCount++ // a redemption rewrites the active link: it stays the active one
+			b.Role = core.RoleClient // rewriting the active link: it stays the active one
 			if err := tx.PutLink(&b); err != nil {
 				return fmt.Errorf("rewriting the active link: %v", err)
 			}
-			if got, err := tx.ActiveLink(1, "a@x.test"); err != nil || got.ID != b.ID || got.UseCount != 1 {
+			if got, err := tx.ActiveLink(1, "a@x.test"); err != nil || got.ID != b.ID || got.Role != core.RoleClient {
 				return fmt.Errorf("active = %+v, %v", got, err)
 			}
 			if got, err := tx.LatestLink(1, "a@x.test"); err != nil || got.ID != b.ID {
@@ -346,7 +346,7 @@ func TestTimesReadBackAsWritten(t *testing.T) {
 func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 	each(t, func(t *testing.T, s store) {
 		update(t, s, func(tx core.Tx) error {
-			return tx.PutLink(&core.Link{PortalID: 1, Email: "a@x.test", State: core.LinkActive, Lookup: []byte("l")})
+			return tx.PutToken(core.Token{Hash: []byte("h"), Kind: core.TokenCode, Email: "a@x.test"})
 		})
 		const workers, each = 8, 25
 		var wg sync.WaitGroup
@@ -355,12 +355,12 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 			wg.Go(func() {
 				for range each {
 					errs <- s.Update(ctx, func(tx core.Tx) error {
-						l, err := tx.Link(1)
+						tok, err := tx.Token([]byte("h"))
 						if err != nil {
 							return err
 						}
-						l.UseCount++
-						return tx.PutLink(&l)
+						tok.Tries++
+						return tx.PutToken(tok)
 					})
 				}
 			})
@@ -373,8 +373,8 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 			}
 		}
 		s.View(ctx, func(tx core.Tx) error {
-			if l, err := tx.Link(1); err != nil || l.UseCount != workers*each {
-				t.Errorf("uses %d, want %d (%v)", l.UseCount, workers*each, err)
+			if tok, err := tx.Token([]byte("h")); err != nil || tok.Tries != workers*each {
+				t.Errorf("tries %d, want %d (%v)", tok.Tries, workers*each, err)
 			}
 			return nil
 		})
@@ -427,6 +427,142 @@ func TestDeletesBeforeCount(t *testing.T) {
 			}
 			if ss, err := tx.SessionsOfUser(1); err != nil || len(ss) != 2 {
 				t.Errorf("sessions left: %d, %v", len(ss), err)
+			}
+			return nil
+		})
+	})
+}
+
+// A link's uses count at once, in every read, and a fold moves them into
+// the stored counters without changing a figure; PutLink never moves the
+// counters; a use that rolls back counts for nothing; uses take their
+// place among the link's other events.
+func TestLinkUsesCountAtOnceAndFold(t *testing.T) {
+	each(t, func(t *testing.T, s store) {
+		t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		update(t, s, func(tx core.Tx) error {
+			return tx.PutLink(&core.Link{PortalID: 1, Email: "a@x.test", State: core.LinkActive, Lookup: []byte("l")})
+		})
+		use := func(at time.Time) {
+			update(t, s, func(tx core.Tx) error {
+				return tx.PutLinkUse(&core.LinkEvent{LinkID: 1, Kind: core.LinkEventRedeemed, At: at, Addr: "198.51.100.7"})
+			})
+		}
+		check := func(what string, uses uint64, last time.Time, kinds ...core.LinkEventKind) {
+			t.Helper()
+			s.View(ctx, func(tx core.Tx) error {
+				for _, get := range []func() (core.Link, error){
+					func() (core.Link, error) { return tx.Link(1) },
+					func() (core.Link, error) { return tx.LinkByLookup([]byte("l")) },
+					func() (core.Link, error) { return tx.LatestLink(1, "a@x.test") },
+					func() (core.Link, error) {
+						ls, err := tx.Links(1)
+						if err != nil || len(ls) != 1 {
+							return core.Link{}, fmt.Errorf("links %v, %v", ls, err)
+						}
+						return ls[0], nil
+					},
+				} {
+					l, err := get()
+					if err != nil || l.UseCount != uses || !l.LastUsedAt.Equal(last) {
+						t.Errorf("%s: uses %d, last used %v (%v), want %d, %v", what, l.UseCount, l.LastUsedAt, err, uses, last)
+					}
+				}
+				events, err := tx.LinkEvents(1)
+				var got []core.LinkEventKind
+				for _, e := range events {
+					got = append(got, e.Kind)
+				}
+				if err != nil || fmt.Sprint(got) != fmt.Sprint(kinds) {
+					t.Errorf("%s: history %v (%v), want %v", what, got, err, kinds)
+				}
+				return nil
+			})
+		}
+		use(t0)
+		update(t, s, func(tx core.Tx) error {
+			return tx.PutLinkEvent(&core.LinkEvent{LinkID: 1, Kind: core.LinkEventEmailed, At: t0})
+		})
+		use(t0.Add(time.Minute))
+		use(t0.Add(2 * time.Minute))
+		R, E := core.LinkEventRedeemed, core.LinkEventEmailed
+		check("unfolded", 3, t0.Add(2*time.Minute), R, E, R, R)
+
+		// A use whose transaction fails leaves nothing.
+		boom := errors.New("boom")
+		if err := s.Update(ctx, func(tx core.Tx) error {
+			if err := tx.PutLinkUse(&core.LinkEvent{LinkID: 1, Kind: core.LinkEventRedeemed, At: t0.Add(time.Hour)}); err != nil {
+				return err
+			}
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		check("after a rollback", 3, t0.Add(2*time.Minute), R, E, R, R)
+
+		// PutLink of a link read with its uses does not count them twice.
+		update(t, s, func(tx core.Tx) error {
+			l, err := tx.Link(1)
+			if err != nil {
+				return err
+			}
+			l.Role = core.RoleClient
+			return tx.PutLink(&l)
+		})
+		check("rewritten", 3, t0.Add(2*time.Minute), R, E, R, R)
+
+		fold := func(limit, want int) {
+			t.Helper()
+			update(t, s, func(tx core.Tx) error {
+				n, err := tx.FoldLinkUses(limit)
+				if err == nil && n != want {
+					err = fmt.Errorf("folded %d, want %d", n, want)
+				}
+				return err
+			})
+		}
+		fold(2, 2)
+		check("partly folded", 3, t0.Add(2*time.Minute), R, E, R, R)
+		use(t0.Add(3 * time.Minute))
+		fold(10, 2)
+		fold(10, 0)
+		check("folded", 4, t0.Add(3*time.Minute), R, E, R, R, R)
+	})
+}
+
+// Redemptions and folds running together count every use exactly once.
+func TestLinkUsesUnderConcurrentFolds(t *testing.T) {
+	each(t, func(t *testing.T, s store) {
+		update(t, s, func(tx core.Tx) error {
+			return tx.PutLink(&core.Link{PortalID: 1, Email: "a@x.test", State: core.LinkActive, Lookup: []byte("l")})
+		})
+		const workers, each = 6, 30
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*each*2)
+		at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+		for range workers {
+			wg.Go(func() {
+				for range each {
+					errs <- s.Update(ctx, func(tx core.Tx) error {
+						return tx.PutLinkUse(&core.LinkEvent{LinkID: 1, Kind: core.LinkEventRedeemed, At: at})
+					})
+					errs <- s.Update(ctx, func(tx core.Tx) error { _, err := tx.FoldLinkUses(7); return err })
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.View(ctx, func(tx core.Tx) error {
+			if l, err := tx.Link(1); err != nil || l.UseCount != workers*each {
+				t.Errorf("uses %d, want %d (%v)", l.UseCount, workers*each, err)
+			}
+			if ev, err := tx.LinkEvents(1); err != nil || len(ev) != workers*each {
+				t.Errorf("history of %d events, want %d (%v)", len(ev), workers*each, err)
 			}
 			return nil
 		})

@@ -420,6 +420,11 @@ func setSequences(ctx context.Context, t pgx.Tx, seqs map[string]uint64) error {
 			return fmt.Errorf("set the sequence of %s: %w", tb.name, err)
 		}
 	}
+	if n := seqs["sessions"]; n > 0 { // sessions are keyed by an id from session_ids, then their hash
+		if _, err := t.Exec(ctx, `SELECT setval('session_ids', $1)`, n); err != nil {
+			return fmt.Errorf("set the sequence of session ids: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -15,6 +15,13 @@ import (
 const linkColumns = `id, org_id, portal_id, email, role, guest_until, state, lookup, sealed,
 	created_at, created_by, ended_at, ended_by, replaced_by, use_count, last_used_at, invited`
 
+// linkSelect reads linkColumns with the counters as every read returns them:
+// the stored ones plus the link's unfolded uses.
+const linkSelect = `id, org_id, portal_id, email, role, guest_until, state, lookup, sealed,
+	created_at, created_by, ended_at, ended_by, replaced_by,
+	use_count + (SELECT count(*) FROM link_events u WHERE u.link_id = links.id AND u.unfolded),
+	greatest(last_used_at, (SELECT max(at) FROM link_events u WHERE u.link_id = links.id AND u.unfolded)), invited`
+
 func scanLink(r row) (core.Link, error) {
 	var l core.Link
 	err := r.Scan(&l.ID, &l.OrgID, &l.PortalID, &l.Email, &l.Role, &l.GuestUntil, &l.State, &l.Lookup, &l.Sealed,
@@ -33,23 +40,23 @@ func linkArgs(l *core.Link) []any {
 }
 
 func (x *tx) Link(id uint64) (core.Link, error) {
-	return queryOne(x, scanLink, `SELECT `+linkColumns+` FROM links WHERE id = $1`, id)
+	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links WHERE id = $1`, id)
 }
 
 func (x *tx) LinkByLookup(lookup []byte) (core.Link, error) {
 	if lookup == nil {
 		return core.Link{}, core.ErrNotFound
 	}
-	return queryOne(x, scanLink, `SELECT `+linkColumns+` FROM links WHERE lookup = $1`, lookup)
+	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links WHERE lookup = $1`, lookup)
 }
 
 func (x *tx) ActiveLink(portalID uint64, email string) (core.Link, error) {
-	return queryOne(x, scanLink, `SELECT `+linkColumns+` FROM links
+	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links
 		WHERE portal_id = $1 AND email = $2 AND state = 'active'`, portalID, email)
 }
 
 func (x *tx) LatestLink(portalID uint64, email string) (core.Link, error) {
-	return queryOne(x, scanLink, `SELECT `+linkColumns+` FROM links
+	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links
 		WHERE portal_id = $1 AND email = $2 ORDER BY id DESC LIMIT 1`, portalID, email)
 }
 
@@ -86,14 +93,13 @@ func (x *tx) PutLink(l *core.Link) error {
 			email = EXCLUDED.email, role = EXCLUDED.role, guest_until = EXCLUDED.guest_until,
 			state = EXCLUDED.state, lookup = EXCLUDED.lookup, sealed = EXCLUDED.sealed,
 			created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by, ended_at = EXCLUDED.ended_at,
-			ended_by = EXCLUDED.ended_by, replaced_by = EXCLUDED.replaced_by, use_count = EXCLUDED.use_count,
-			last_used_at = EXCLUDED.last_used_at, invited = EXCLUDED.invited`,
+			ended_by = EXCLUDED.ended_by, replaced_by = EXCLUDED.replaced_by, invited = EXCLUDED.invited`,
 		append([]any{l.ID}, linkArgs(l)...)...)
 	return err
 }
 
 func (x *tx) Links(portalID uint64) ([]core.Link, error) {
-	return queryAll(x, scanLink, `SELECT `+linkColumns+` FROM links WHERE portal_id = $1 ORDER BY id`, portalID)
+	return queryAll(x, scanLink, `SELECT `+linkSelect+` FROM links WHERE portal_id = $1 ORDER BY id`, portalID)
 }
 
 // linkEventColumns are a link event's columns, as scanLinkEvent reads them.
@@ -114,11 +120,36 @@ func (x *tx) PutLinkEvent(e *core.LinkEvent) error {
 		e.LinkID, e.Kind, ts(e.At), e.Actor, e.Addr, e.UserAgent, e.Method, e.Cookies, e.Detail)
 }
 
+// PutLinkUse appends a use to the link's history, marked unfolded.
+func (x *tx) PutLinkUse(e *core.LinkEvent) error {
+	if e.ID != 0 {
+		return errors.New("link uses are append-only")
+	}
+	return x.insertID(&e.ID, `INSERT INTO link_events (link_id, kind, at, actor, addr, user_agent, method, cookies, detail, unfolded)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true) RETURNING id`,
+		e.LinkID, e.Kind, ts(e.At), e.Actor, e.Addr, e.UserAgent, e.Method, e.Cookies, e.Detail)
+}
+
+// FoldLinkUses folds the oldest unfolded uses in one statement; SKIP
+// LOCKED leaves the uses another node is folding to it.
+func (x *tx) FoldLinkUses(limit int) (int, error) {
+	var n int
+	err := x.t.QueryRow(x.ctx, `WITH u AS (
+			UPDATE link_events SET unfolded = false WHERE id IN (
+				SELECT id FROM link_events WHERE unfolded ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+			RETURNING link_id, at),
+		g AS (SELECT link_id, count(*) AS n, max(at) AS last FROM u GROUP BY link_id),
+		l AS (UPDATE links SET use_count = links.use_count + g.n, last_used_at = greatest(links.last_used_at, g.last)
+			FROM g WHERE links.id = g.link_id RETURNING 1)
+		SELECT coalesce(sum(n), 0) FROM g`, limit).Scan(&n)
+	return n, err
+}
+
 func (x *tx) LinkEvents(linkID uint64) ([]core.LinkEvent, error) {
 	return queryAll(x, scanLinkEvent, `SELECT `+linkEventColumns+` FROM link_events WHERE link_id = $1 ORDER BY id`, linkID)
 }
 
 func (x *tx) DeleteLinkEventsBefore(t time.Time) (int, error) {
-	n, err := x.exec(`DELETE FROM link_events WHERE at < $1`, ts(t))
+	n, err := x.exec(`DELETE FROM link_events WHERE at < $1 AND NOT unfolded`, ts(t))
 	return int(n), err
 }

@@ -18,6 +18,12 @@ func scanSession(r row) (core.Session, error) {
 	return s, err
 }
 
+func (x *tx) NextSessionID() (uint64, error) {
+	var id uint64
+	err := x.t.QueryRow(x.ctx, `SELECT nextval('session_ids')`).Scan(&id)
+	return id, err
+}
+
 func (x *tx) Session(hash []byte) (core.Session, error) {
 	return queryOne(x, scanSession, `SELECT `+sessionColumns+` FROM sessions WHERE hash = $1`, hash)
 }

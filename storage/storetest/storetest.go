@@ -112,6 +112,10 @@ func Seeded(seed uint64) Option {
 }
 
 // RealClock uses the system clock instead of the settable one.
+// FoldLater leaves link uses unfolded for an hour (FoldLinkUses folds
+// them), so that a test sees the counters as reads add the uses up.
+func FoldLater(c *core.Config, _ *storage.Options) { c.Options.FoldAfter = time.Hour }
+
 func RealClock(c *core.Config, _ *storage.Options) { c.Clock = core.SystemClock{} }
 
 // New opens a real bbolt file in a temp dir with a real key file. Updates
@@ -158,7 +162,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { svc.FlushViews(context.Background()) }) // before the store closes (cleanups run last first)
+	t.Cleanup(func() { // before the store closes (cleanups run last first)
+		svc.FlushViews(context.Background())
+		svc.FoldLinkUses(context.Background())
+	})
 	return &Env{T: t, Ctx: context.Background(), Dir: dir, Store: st, Svc: svc, Clock: clock, Keys: keys, Admin: core.AdminActor("test")}
 }
 

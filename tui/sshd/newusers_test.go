@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"latchkey/core"
 	"latchkey/storage/storetest"
@@ -145,3 +146,46 @@ func TestSSHSpeaksTheConsolesWords(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// members shows the exact last use and count the moment a redemption
+// commits, before the background fold, and the same after it.
+func TestMembersShowUsesAtOnceOverSSH(t *testing.T) {
+	in := startInstance(t)
+	storetest.Must(in.env.Svc.FoldLinkUses(in.env.Ctx)) // the demo's own
+	type member struct {
+		Email    string `json:"email"`
+		LastUsed string `json:"last_used"`
+		Uses     uint64 `json:"uses"`
+	}
+	client := func(what string) member {
+		t.Helper()
+		r := in.run(in.mia, "members website-redesign --json")
+		var members []member
+		if err := json.Unmarshal([]byte(r.stdout), &members); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if m.Email == "client@acme.test" {
+				return m
+			}
+		}
+		t.Fatalf("%s: no client@acme.test in %s", what, r.stdout)
+		return member{}
+	}
+	demo := client("the demo")
+	in.env.Clock.Advance(time.Hour)
+	v := core.Visitor{Addr: "198.51.100.7", UserAgent: "Mozilla/5.0 (iPhone)"}
+	for range 3 {
+		storetest.Must(in.env.Svc.Redeem(in.env.Ctx, in.links["website-redesign"], v))
+	}
+	want := member{Email: "client@acme.test", LastUsed: in.env.Clock.Now().UTC().Format(time.RFC3339), Uses: demo.Uses + 3}
+	if got := client("before the fold"); got != want {
+		t.Fatalf("before the fold: %+v, want %+v", got, want)
+	}
+	if n := storetest.Must(in.env.Svc.FoldLinkUses(in.env.Ctx)); n != 3 {
+		t.Fatalf("folded %d uses, want the 3 members counted unfolded", n)
+	}
+	if got := client("after the fold"); got != want {
+		t.Fatalf("after the fold: %+v, want %+v", got, want)
+	}
+}

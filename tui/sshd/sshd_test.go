@@ -56,7 +56,9 @@ func newKey(t testing.TB) (gossh.Signer, string) {
 
 func startInstance(t testing.TB, opts ...func(*sshd.Config)) *instance {
 	t.Helper()
-	env := storetest.New(t, storetest.PublicURL("http://127.0.0.1:8080"))
+	// Link uses stay unfolded (FoldLater): every command shows the
+	// counters as reads add the uses up.
+	env := storetest.New(t, storetest.PublicURL("http://127.0.0.1:8080"), storetest.FoldLater)
 	demo := storetest.Must(env.Svc.LoadDemo(env.Ctx))
 	in := &instance{t: t, env: env, links: map[string]string{}}
 	for _, l := range demo {
