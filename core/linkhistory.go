@@ -107,8 +107,10 @@ type foldLog struct {
 // foldAfter is how long a use waits to be folded with others, by default.
 const foldAfter = time.Second
 
-// foldBatch is how many uses one fold transaction takes.
-const foldBatch = 2000
+// foldBatch is how many uses one fold transaction takes: each rewrites the
+// links it folds into, pages all over their tree, and a commit must not
+// stall the redemptions that share it for long.
+const foldBatch = 256
 
 func (f *foldLog) note(s *engine) {
 	f.mu.Lock()

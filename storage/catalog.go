@@ -11,9 +11,14 @@ import (
 // rarely changed (a token's last use is written at most once a minute). A commit
 // that wrote any of them empties it. A read may fill it only if no such
 // commit happened since the read began (its generation), so an old snapshot
-// never puts an old value into the cache. Write transactions never use it:
-// bbolt runs commit handlers after it releases the writer lock, so the next
-// writer could otherwise see a value that was just replaced.
+// never puts an old value into the cache.
+//
+// Write transactions use it too (a redemption reads its portal,
+// organization and project in the one writer), but only while no
+// transaction that wrote catalog records is unsettled: from its first such
+// write until its commit emptied the cache, or it rolled back. bbolt runs
+// commit handlers after it releases the writer lock, so without that the
+// next writer could see a value that was just replaced.
 type catalog struct {
 	mu       sync.RWMutex
 	gen      uint64
@@ -21,6 +26,9 @@ type catalog struct {
 	projects map[uint64]core.Project
 	portals  map[uint64]core.Portal
 	tokens   map[uint64]core.APIToken
+	// unsettled counts the write transactions that wrote catalog records
+	// and have not yet committed (and emptied the cache) or rolled back.
+	unsettled int
 }
 
 func newCatalog() *catalog {
@@ -41,25 +49,39 @@ func (c *catalog) generation() uint64 {
 	return c.gen
 }
 
-// invalidate runs after a commit that wrote catalog records.
-func (c *catalog) invalidate() {
-	c.mu.Lock()
-	c.gen++
-	c.reset()
-	c.mu.Unlock()
-}
-
-func cacheGet[T any](c *catalog, m func(*catalog) map[uint64]T, id uint64) (T, bool) {
+func cacheGet[T any](c *catalog, m func(*catalog) map[uint64]T, id uint64, writer bool) (T, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if writer && c.unsettled > 0 {
+		var zero T
+		return zero, false
+	}
 	v, ok := m(c)[id]
 	return v, ok
 }
 
-func cachePut[T any](c *catalog, m func(*catalog) map[uint64]T, id uint64, v T, gen uint64) {
+// unsettle notes a write transaction's first catalog write.
+func (c *catalog) unsettle() {
+	c.mu.Lock()
+	c.unsettled++
+	c.mu.Unlock()
+}
+
+// settle ends it: committed (the cache is emptied) or rolled back.
+func (c *catalog) settle(committed bool) {
+	c.mu.Lock()
+	c.unsettled--
+	if committed {
+		c.gen++
+		c.reset()
+	}
+	c.mu.Unlock()
+}
+
+func cachePut[T any](c *catalog, m func(*catalog) map[uint64]T, id uint64, v T, gen uint64, writer bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen == gen {
+	if c.gen == gen && (!writer || c.unsettled == 0) {
 		m(c)[id] = v
 	}
 }
@@ -71,15 +93,16 @@ func tokensOf(c *catalog) map[uint64]core.APIToken  { return c.tokens }
 
 // cached reads a catalog record, through the cache in read transactions.
 func cached[T any](x *tx, m func(*catalog) map[uint64]T, bucket []byte, id uint64) (T, error) {
-	if x.t.Writable() {
+	writer := x.t.Writable()
+	if writer && x.wroteCatalog {
 		return get[T](x.b(bucket), u64(id))
 	}
-	if v, ok := cacheGet(x.cat, m, id); ok {
+	if v, ok := cacheGet(x.cat, m, id, writer); ok {
 		return v, nil
 	}
 	v, err := get[T](x.b(bucket), u64(id))
 	if err == nil {
-		cachePut(x.cat, m, id, v, x.gen)
+		cachePut(x.cat, m, id, v, x.gen, writer)
 	}
 	return v, err
 }
@@ -88,6 +111,21 @@ func cached[T any](x *tx, m func(*catalog) map[uint64]T, bucket []byte, id uint6
 func (x *tx) catalogWritten() {
 	if !x.wroteCatalog {
 		x.wroteCatalog = true
-		x.t.OnCommit(x.cat.invalidate)
+		x.cat.unsettle()
+		x.t.OnCommit(func() {
+			x.settled = true
+			x.cat.settle(true)
+		})
+	}
+}
+
+// settleRolledBack settles the catalog writes of transactions that did not
+// commit (Store.Update calls it once its update is over).
+func settleRolledBack(txs []*tx) {
+	for _, x := range txs {
+		if x.wroteCatalog && !x.settled {
+			x.settled = true
+			x.cat.settle(false)
+		}
 	}
 }

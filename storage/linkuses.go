@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -249,6 +250,7 @@ func countUse(l *core.Link, at time.Time) {
 func (x *tx) FoldLinkUses(limit int) (int, error) {
 	b := x.b(bLinkUses)
 	var uses []core.LinkEvent
+	var raws [][]byte // each use's record, which the history stores as it is
 	c := b.Cursor()
 	for k, v := c.First(); k != nil && len(uses) < limit; k, v = c.Next() {
 		e, err := decodeUse(k, v)
@@ -256,17 +258,18 @@ func (x *tx) FoldLinkUses(limit int) (int, error) {
 			return 0, err
 		}
 		uses = append(uses, e)
+		raws = append(raws, v[8:])
 	}
 	if len(uses) == 0 {
 		return 0, nil
 	}
-	byLink := map[uint64][]core.LinkEvent{}
+	byLink := map[uint64][]int{} // link → indexes into uses
 	var order []uint64
-	for _, e := range uses {
+	for i, e := range uses {
 		if _, ok := byLink[e.LinkID]; !ok {
 			order = append(order, e.LinkID)
 		}
-		byLink[e.LinkID] = append(byLink[e.LinkID], e)
+		byLink[e.LinkID] = append(byLink[e.LinkID], i)
 	}
 	retired := make([]retiredUse, 0, len(uses))
 	for _, id := range order {
@@ -276,15 +279,20 @@ func (x *tx) FoldLinkUses(limit int) (int, error) {
 			if err != nil {
 				return 0, err
 			}
-			for _, e := range byLink[id] {
-				countUse(&l, e.At)
+			for _, i := range byLink[id] {
+				countUse(&l, uses[i].At)
 			}
 			if err := x.b(bLinks).Put(l.Lookup, EncodeLink(&l)); err != nil {
 				return 0, err
 			}
 		}
-		for _, e := range byLink[id] {
-			if err := x.putLinkEventAt(e); err != nil {
+		for _, i := range byLink[id] {
+			e := uses[i]
+			if err := x.b(bLinkEventsTime).Put(linkEventTimeKey(e.At, e.LinkID, e.ID), nil); err != nil {
+				return 0, err
+			}
+			// A copy: the value is the database's, and b.Delete below reuses its page.
+			if err := x.b(bLinkEvents).Put(cat(u64(e.LinkID), u64(e.ID)), bytes.Clone(raws[i])); err != nil {
 				return 0, err
 			}
 			if err := b.Delete(u64(e.ID)); err != nil {

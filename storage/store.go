@@ -340,13 +340,19 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	run := func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat, uses: s.uses}) }
+	var runs []*tx // each run of fn (a shared commit may run it more than once)
+	run := func(btx *bolt.Tx) error {
+		x := &tx{t: btx, cat: s.cat, uses: s.uses, gen: s.cat.generation()}
+		runs = append(runs, x)
+		return fn(x)
+	}
 	var err error
 	if s.group != nil {
 		err = s.group.Update(run)
 	} else {
 		err = s.db.Update(run)
 	}
+	settleRolledBack(runs)
 	if err == nil {
 		s.updates.Add(1)
 	}

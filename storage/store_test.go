@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,6 +306,72 @@ func TestCatalogCacheFollowsCommits(t *testing.T) {
 	})
 	if got := read().Title; got != "Third" {
 		t.Fatalf("after a rollback a read sees %q", got)
+	}
+}
+
+// Writers read the catalog through the cache too: under concurrent
+// writers (sharing commits) and readers filling the cache, every writer
+// reads the latest committed portal, a writer that rolled back leaves the
+// cache usable by writers, and the writers' reads do come from the cache.
+func TestWritersReadTheCatalogAsCommitted(t *testing.T) {
+	s, _ := openTemp(t, Options{GroupCommit: true})
+	p := core.Portal{Slug: "one", Title: "0", ProjectID: 1, OrgID: 1}
+	s.Update(ctx, func(tx core.Tx) error { return tx.PutPortal(&p) })
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 4 { // readers keep filling the cache from their snapshots
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s.View(ctx, func(tx core.Tx) error { _, err := tx.Portal(p.ID); return err })
+			}
+		})
+	}
+	for i := 1; i <= 200; i++ {
+		title := fmt.Sprint(i)
+		var wg sync.WaitGroup
+		for range 4 { // writers that only read, sharing commits with the one that writes
+			wg.Go(func() {
+				s.Update(ctx, func(tx core.Tx) error { _, err := tx.Portal(p.ID); return err })
+			})
+		}
+		q := p
+		q.Title = title
+		if err := s.Update(ctx, func(tx core.Tx) error { return tx.PutPortal(&q) }); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 { // a rollback now and then
+			s.Update(ctx, func(tx core.Tx) error {
+				r := q
+				r.Title = "rolled back"
+				tx.PutPortal(&r)
+				return errors.New("roll back")
+			})
+		}
+		if err := s.Update(ctx, func(tx core.Tx) error {
+			got, err := tx.Portal(p.ID)
+			if err == nil && got.Title != title {
+				err = fmt.Errorf("a writer after commit %d reads %q", i, got.Title)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+	}
+	close(stop)
+	readers.Wait()
+	if n := s.cat.unsettled; n != 0 {
+		t.Fatalf("%d writes left unsettled: writers would never use the cache again", n)
+	}
+	// A quiet writer's second read is the cache's own value.
+	s.Update(ctx, func(tx core.Tx) error { _, err := tx.Portal(p.ID); return err })
+	if _, ok := cacheGet(s.cat, portalsOf, p.ID, true); !ok {
+		t.Fatal("writers do not read through the cache")
 	}
 }
 

@@ -18,6 +18,7 @@ type tx struct {
 	uses         *useIndex
 	gen          uint64 // the catalog's generation when the transaction began
 	wroteCatalog bool
+	settled      bool // its catalog writes were committed or rolled back
 }
 
 var _ core.Tx = (*tx)(nil)
