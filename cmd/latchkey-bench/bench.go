@@ -167,7 +167,8 @@ func printTable(w io.Writer, rows []row) {
 type dataDir struct {
 	path    string
 	landing []string // tokens to look at
-	redeem  []string // tokens to press Open portal with
+	redeem  []string // tokens to press Open portal with, again and again
+	first   []string // tokens pressed once each: a first use
 	emails  []string // emails with access, for the access form
 }
 
@@ -205,10 +206,10 @@ func prepare(dir string, n int) (*dataDir, error) {
 	const perTx = 25000
 	now := time.Now().UTC()
 	for from := 0; from < n; from += perTx {
-		var landing, redeem []string
+		var landing, redeem, first []string
 		var emails []string
 		err := st.Update(ctx, func(tx core.Tx) error {
-			landing, redeem, emails = nil, nil, nil
+			landing, redeem, first, emails = nil, nil, nil, nil
 			for i := from; i < from+perTx && i < n; i++ {
 				tok, err := core.NewToken(rand.Reader)
 				if err != nil {
@@ -227,6 +228,8 @@ func prepare(dir string, n int) (*dataDir, error) {
 					redeem = append(redeem, tok)
 				case x < 30000:
 					emails = append(emails, email)
+				case x < 190000:
+					first = append(first, tok)
 				}
 			}
 			return nil
@@ -235,6 +238,7 @@ func prepare(dir string, n int) (*dataDir, error) {
 			return nil, err
 		}
 		d.landing, d.redeem, d.emails = append(d.landing, landing...), append(d.redeem, redeem...), append(d.emails, emails...)
+		d.first = append(d.first, first...)
 	}
 	if len(d.landing) == 0 || len(d.redeem) == 0 || len(d.emails) == 0 {
 		return nil, errors.New("the sample of links is empty")

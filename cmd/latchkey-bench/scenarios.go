@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -66,7 +68,12 @@ func durableBaseline(ctx context.Context, c *benchConfig, name string) (result, 
 	return r, nil
 }
 
-// redemption: POST /m/{token}, durable, against one durable write per request.
+// redemption: POST /m/{token}, durable, against one durable write per
+// request, in two rows: returning visitors (each link redeemed once by its
+// person before the load: the account, membership and access exist, and a
+// redemption appends a session and a use) and first use (each request a
+// link never pressed: it creates the account, the membership and the
+// access too).
 func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
 	base, err := durableBaseline(ctx, c, "durable-redeem")
 	if err != nil {
@@ -77,16 +84,69 @@ func redemption(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(r
 		return err
 	}
 	defer lk.stop()
+	if err := redeemEach(ctx, lk.base, big.redeem); err != nil {
+		return err
+	}
 	tok := pick(big.redeem)
 	r := warmThenLoad(ctx, c, lk, status(http.StatusSeeOther), post(func(i int) string { return "/m/" + tok(i) }, nil))
 	if r.errs > 0 {
 		return fmt.Errorf("redemption load had %d errors", r.errs)
 	}
 	ratio := r.rate / base.rate
-	add(row{Scenario: "redemption POST /m/{token} (durable), req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.80", Met: ratio >= 0.80})
+	add(row{Scenario: "redemption POST /m/{token}, returning visitor (durable), req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.80", Met: ratio >= 0.80})
 	p99 := ms(r.p99)
-	add(row{Scenario: "redemption p99 latency, ms", Measured: p99, Baseline: ms(base.p99), Ratio: p99 / math.Max(ms(base.p99), 0.001), Target: "<= 15 ms", Met: p99 <= 15})
+	add(row{Scenario: "redemption p99 latency, returning visitor, ms", Measured: p99, Baseline: ms(base.p99), Ratio: p99 / math.Max(ms(base.p99), 0.001), Target: "<= 15 ms", Met: p99 <= 15})
+
+	// First use: every request takes the next unused link, warm-up included.
+	var next atomic.Int64
+	fresh := func(base string, _ int) (*http.Request, error) {
+		n := int(next.Add(1)) - 1
+		if n >= len(big.first) {
+			return nil, fmt.Errorf("only %d links never used: lengthen the sample", len(big.first))
+		}
+		return post(func(int) string { return "/m/" + big.first[n] }, nil)(base, 0)
+	}
+	f := warmThenLoad(ctx, c, lk, status(http.StatusSeeOther), fresh)
+	if f.errs > 0 {
+		return fmt.Errorf("first-use load had %d errors (%d links used of %d)", f.errs, next.Load(), len(big.first))
+	}
+	ratio = f.rate / base.rate
+	add(row{Scenario: "redemption POST /m/{token}, first use (durable), req/s", Measured: f.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.50", Met: ratio >= 0.50})
 	return nil
+}
+
+// redeemEach presses Open portal once with each token, 16 at a time.
+func redeemEach(ctx context.Context, base string, tokens []string) error {
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n := int(next.Add(1)) - 1
+				if n >= len(tokens) {
+					return
+				}
+				resp, err := client.PostForm(base+"/m/"+tokens[n], nil)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusSeeOther {
+					failed.Store(fmt.Errorf("redeeming a link before the load: %s", resp.Status))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		return err
+	}
+	return ctx.Err()
 }
 
 // floors measures, after every scenario of the table (so that nothing they
@@ -169,13 +229,21 @@ func copyFile(from, to string) error {
 }
 
 // accessForm: POST /p/{slug}/access, with emails that have access and
-// emails that do not, against one durable write per request.
+// emails that do not, delivering the links it mails to a relay, against
+// one durable write per request.
 func accessForm(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(row)) error {
 	base, err := durableBaseline(ctx, c, "durable-access")
 	if err != nil {
 		return err
 	}
-	lk, _, err := runLatchkey(c, big, "access")
+	// The links the form mails go to a relay, as in production; the
+	// catcher's own cost is a row of its own (mailDelivery).
+	sink, err := startDiscardRelay()
+	if err != nil {
+		return err
+	}
+	defer sink.stop()
+	lk, _, err := runLatchkey(c, big, "access", "--smtp-relay", "smtp://"+sink.addr+"?starttls=off")
 	if err != nil {
 		return err
 	}
@@ -192,8 +260,9 @@ func accessForm(ctx context.Context, c *benchConfig, big, _ *dataDir, add func(r
 	if r.errs > 0 {
 		return fmt.Errorf("access form load had %d errors", r.errs)
 	}
+	say("access form: the relay received %d messages during the load", sink.count.Load())
 	ratio := r.rate / base.rate
-	add(row{Scenario: "closed-portal form POST /p/{slug}/access, req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.70", Met: ratio >= 0.70})
+	add(row{Scenario: "closed-portal form POST /p/{slug}/access, delivering to a relay, req/s", Measured: r.rate, Baseline: base.rate, Ratio: ratio, Target: ">= 0.70", Met: ratio >= 0.70})
 	return nil
 }
 
