@@ -94,16 +94,26 @@ func durableWrites(ctx context.Context, addr string, db *bolt.DB, write func(seq
 // and group-committed like serveDurable: one record of the 1,000,000 links
 // written again in place (its use counted) and two appended records (a
 // session, an event). It runs on a copy of the bench's big database.
+//
+// With "append" it is the floor of today's returning visitor: the link is
+// read, not rewritten, and the writes are three appends (the session, the
+// use, the audit event) and one entry of the sessions-by-user index at the
+// place of a random user.
 func serveFloor(ctx context.Context, args []string) error {
-	if len(args) != 2 {
-		return errors.New("usage: serve-floor ADDR DBFILE")
+	if len(args) != 2 && (len(args) != 3 || args[2] != "append") {
+		return errors.New("usage: serve-floor ADDR DBFILE [append]")
 	}
+	appendOnly := len(args) == 3
 	db, err := openTuned(args[1])
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	links, appended := []byte("links"), [][]byte{[]byte("floor_sessions"), []byte("floor_events")}
+	byUser := []byte("floor_sessions_by_user")
+	if appendOnly {
+		appended = append(appended, []byte("floor_audit"), byUser)
+	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(links) == nil {
 			return errors.New("no links bucket: serve-floor needs a copy of a latchkey database")
@@ -127,11 +137,23 @@ func serveFloor(ctx context.Context, args []string) error {
 			if lk == nil {
 				lk, lv = c.First()
 			}
-			if err := tx.Bucket(links).Put(bytes.Clone(lk), bytes.Clone(lv)); err != nil {
-				return err
+			if !appendOnly {
+				if err := tx.Bucket(links).Put(bytes.Clone(lk), bytes.Clone(lv)); err != nil {
+					return err
+				}
+			} else if len(lv) == 0 {
+				return errors.New("an empty link")
 			}
 			for _, b := range appended {
-				if err := tx.Bucket(b).Put(seq, value); err != nil {
+				key := seq
+				if bytes.Equal(b, byUser) { // user|session: a user's entries sit together
+					key = append(bytes.Clone(at[:8]), seq...)
+					if err := tx.Bucket(b).Put(key, nil); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := tx.Bucket(b).Put(key, value); err != nil {
 					return err
 				}
 			}
