@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	htmltemplate "html/template"
+	"image"
 	"image/png"
 	"mime/multipart"
 	"net/textproto"
 	"regexp"
 	"strings"
+	"sync"
 
 	"latchkey/core"
 )
@@ -61,13 +63,16 @@ func (c *Composer) brandOf(ctx context.Context, m core.Message) mailBrand {
 	if hash == "" || c.Logos == nil || !core.IsLogoHash(hash) {
 		return b
 	}
-	img, err := c.Logos.LogoImage(ctx, hash, false)
-	if err != nil {
-		return b
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(img))
-	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
-		return b
+	img, cfg, ok := c.logos.get(hash)
+	if !ok {
+		var err error
+		if img, err = c.Logos.LogoImage(ctx, hash, false); err != nil {
+			return b
+		}
+		if cfg, err = png.DecodeConfig(bytes.NewReader(img)); err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+			return b
+		}
+		c.logos.put(hash, img, cfg)
 	}
 	b.Height = min(mailLogoHeight, cfg.Height)
 	b.Width = max(1, cfg.Width*b.Height/cfg.Height)
@@ -78,6 +83,38 @@ func (c *Composer) brandOf(ctx context.Context, m core.Message) mailBrand {
 	b.LogoID = "logo-" + hash[:16] + "@" + c.domain
 	b.LogoSrc = htmltemplate.URL("cid:" + b.LogoID)
 	return b
+}
+
+// logoCache keeps the logos emails embed, by their content's hash (so an
+// entry never goes stale): every message of an organization would
+// otherwise read its logo from the store and decode its header again.
+type logoCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedLogo
+}
+
+type cachedLogo struct {
+	img []byte
+	cfg image.Config
+}
+
+// maxCachedLogos bounds the cache; past it, it starts again empty.
+const maxCachedLogos = 64
+
+func (l *logoCache) get(hash string) ([]byte, image.Config, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[hash]
+	return e.img, e.cfg, ok
+}
+
+func (l *logoCache) put(hash string, img []byte, cfg image.Config) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.entries == nil || len(l.entries) >= maxCachedLogos {
+		l.entries = map[string]cachedLogo{}
+	}
+	l.entries[hash] = cachedLogo{img, cfg}
 }
 
 // styleAttr matches a style attribute. Text a template escaped never holds

@@ -184,3 +184,43 @@ func TestBrandedMailWithoutItsLogo(t *testing.T) {
 		t.Fatal("the sender name is lost")
 	}
 }
+
+// countingLogos counts the reads of the store's logos.
+type countingLogos struct {
+	logoSource
+	reads *int
+}
+
+func (l countingLogos) LogoImage(ctx context.Context, hash string, thumb bool) ([]byte, error) {
+	*l.reads++
+	return l.logoSource.LogoImage(ctx, hash, thumb)
+}
+
+// A logo is read from the store once, then served from the composer's
+// cache by its content hash: every message after the first embeds the
+// same bytes without a read.
+func TestLogosAreReadOnce(t *testing.T) {
+	c, err := lkmail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, logos := brandedSample(t)
+	reads := 0
+	c.Logos = countingLogos{logos, &reads}
+	first, err := c.Compose(m, fixedToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, err := c.Compose(m, fixedToken)
+		if err != nil || !bytes.Equal(again.Data, first.Data) {
+			t.Fatalf("a message composed from the cache differs (%v)", err)
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("the logo was read %d times for 6 messages, want 1", reads)
+	}
+	if !bytes.Contains(first.Data, []byte("Content-Type: image/png")) {
+		t.Fatal("no logo embedded")
+	}
+}

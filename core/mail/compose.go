@@ -55,6 +55,7 @@ type Composer struct {
 	text      *template.Template
 	html      *htmltemplate.Template
 	i18n      *i18n.Bundle
+	logos     logoCache // logos by content hash, decoded once
 }
 
 // mailKinds are the kinds of email core queues; each has a template.
