@@ -127,5 +127,9 @@ func settleRolledBack(txs []*tx) {
 			x.settled = true
 			x.cat.settle(false)
 		}
+		if len(x.wroteUsers) > 0 && !x.usersSettled {
+			x.usersSettled = true
+			x.users.settle(x.wroteUsers, false)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func (x *tx) PutNotices(n core.PortalNotices) error { return put(x.b(bNotices), 
 // indexKnownAddresses is migration 3: every member's address and every
 // address with a link, under its organization and skeleton.
 func indexKnownAddresses(t *bolt.Tx) error {
-	x := &tx{t: t, cat: newCatalog(), uses: newUseIndex()}
+	x := &tx{t: t, cat: newCatalog(), uses: newUseIndex(), users: newUserCache()}
 	known := func(orgID uint64, email string) error {
 		sk := core.AddressSkeleton(email)
 		if prev, err := x.KnownAddress(orgID, sk); err == nil && !core.PreferKnown(email, prev) {

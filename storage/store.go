@@ -161,6 +161,7 @@ type Store struct {
 	group *GroupCommitter // nil: each update commits alone
 	cat   *catalog
 	uses  *useIndex // the unfolded link uses (linkuses.go)
+	users *userCache
 
 	updates atomic.Int64
 }
@@ -188,7 +189,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, cat: newCatalog(), uses: newUseIndex()}
+	s := &Store{db: db, path: path, cat: newCatalog(), uses: newUseIndex(), users: newUserCache()}
 	if opts.GroupCommit {
 		s.group = NewGroupCommitter(db)
 	}
@@ -328,10 +329,12 @@ func (s *Store) View(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	gen := s.cat.generation() // before the snapshot: see catalog
-	ug := s.uses.enter()      // likewise: see useIndex
+	gen, ugen := s.cat.generation(), s.users.generation() // before the snapshot: see catalog
+	ug := s.uses.enter()                                  // likewise: see useIndex
 	defer s.uses.leave(ug)
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&tx{t: btx, cat: s.cat, uses: s.uses, gen: gen}) })
+	return s.db.View(func(btx *bolt.Tx) error {
+		return fn(&tx{t: btx, cat: s.cat, uses: s.uses, gen: gen, users: s.users, ugen: ugen})
+	})
 }
 
 // Update runs fn in a read-write transaction, committed durably when fn
@@ -342,7 +345,7 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 	}
 	var runs []*tx // each run of fn (a shared commit may run it more than once)
 	run := func(btx *bolt.Tx) error {
-		x := &tx{t: btx, cat: s.cat, uses: s.uses, gen: s.cat.generation()}
+		x := &tx{t: btx, cat: s.cat, uses: s.uses, gen: s.cat.generation(), users: s.users, ugen: s.users.generation()}
 		runs = append(runs, x)
 		return fn(x)
 	}

@@ -375,6 +375,103 @@ func TestWritersReadTheCatalogAsCommitted(t *testing.T) {
 	}
 }
 
+// Users are read through their cache: every transaction, writer or reader,
+// reads the latest committed account, a rolled-back write leaves nothing,
+// a renamed email moves the lookup, and quiet reads do come from the cache.
+func TestUsersReadAsCommitted(t *testing.T) {
+	s, _ := openTemp(t, Options{GroupCommit: true})
+	u := core.User{Email: "a@x.test", Name: "0"}
+	s.Update(ctx, func(tx core.Tx) error { return tx.PutUser(&u) })
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 3 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s.View(ctx, func(tx core.Tx) error { _, err := tx.UserByEmail("a@x.test"); return err })
+			}
+		})
+	}
+	check := func(what, want string) {
+		t.Helper()
+		for _, run := range []func(func(core.Tx) error) error{
+			func(f func(core.Tx) error) error { return s.Update(ctx, f) },
+			func(f func(core.Tx) error) error { return s.View(ctx, f) },
+		} {
+			if err := run(func(tx core.Tx) error {
+				a, err := tx.User(u.ID)
+				if err != nil {
+					return err
+				}
+				b, err := tx.UserByEmail("a@x.test")
+				if err == nil && (a.Name != want || b.Name != want) {
+					err = fmt.Errorf("%s: reads %q and %q, want %q", what, a.Name, b.Name, want)
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := 1; i <= 150; i++ {
+		name := fmt.Sprint(i)
+		v := u
+		v.Name = name
+		var wg sync.WaitGroup
+		for range 3 { // writers that only read, sharing commits with the one that writes
+			wg.Go(func() { s.Update(ctx, func(tx core.Tx) error { _, err := tx.User(u.ID); return err }) })
+		}
+		if err := s.Update(ctx, func(tx core.Tx) error {
+			if err := tx.PutUser(&v); err != nil {
+				return err
+			}
+			if got, err := tx.User(u.ID); err != nil || got.Name != name { // its own write
+				return fmt.Errorf("the writing transaction reads %q (%v)", got.Name, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 {
+			s.Update(ctx, func(tx core.Tx) error {
+				r := v
+				r.Name = "rolled back"
+				tx.PutUser(&r)
+				return errors.New("roll back")
+			})
+		}
+		check(fmt.Sprint("after commit ", i), name)
+		wg.Wait()
+	}
+	close(stop)
+	readers.Wait()
+	if n := len(s.users.pending); n != 0 {
+		t.Fatalf("%d users left pending: writers would never use their entries again", n)
+	}
+	s.View(ctx, func(tx core.Tx) error { _, err := tx.User(u.ID); return err })
+	if _, ok := s.users.get(u.ID, true); !ok {
+		t.Fatal("users are not read through the cache")
+	}
+	v := u
+	v.Name, v.Email = "150", "b@x.test"
+	if err := s.Update(ctx, func(tx core.Tx) error { return tx.PutUser(&v) }); err != nil {
+		t.Fatal(err)
+	}
+	s.View(ctx, func(tx core.Tx) error {
+		if _, err := tx.UserByEmail("a@x.test"); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("the old email still finds the account: %v", err)
+		}
+		if got, err := tx.UserByEmail("b@x.test"); err != nil || got.Email != "b@x.test" {
+			t.Errorf("the new email: %+v, %v", got, err)
+		}
+		return nil
+	})
+}
+
 // API tokens are read through the cache (every API call reads its token):
 // a revocation is seen by the next read, and a caller changing the scopes
 // it got changes nobody else's.

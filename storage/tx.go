@@ -19,6 +19,10 @@ type tx struct {
 	gen          uint64 // the catalog's generation when the transaction began
 	wroteCatalog bool
 	settled      bool // its catalog writes were committed or rolled back
+	users        *userCache
+	ugen         uint64   // the user cache's generation when the transaction began
+	wroteUsers   []uint64 // users this transaction wrote
+	usersSettled bool
 }
 
 var _ core.Tx = (*tx)(nil)

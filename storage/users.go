@@ -8,10 +8,14 @@ import (
 
 // The store of users.
 
-func (x *tx) User(id uint64) (core.User, error) { return get[core.User](x.b(bUsers), u64(id)) }
+func (x *tx) User(id uint64) (core.User, error) { return x.cachedUser(id) }
 
 func (x *tx) UserByEmail(email string) (core.User, error) {
-	return getByIndex[core.User](x, bUsersEmail, bUsers, []byte(email))
+	id := x.b(bUsersEmail).Get([]byte(email))
+	if len(id) != 8 {
+		return core.User{}, core.ErrNotFound
+	}
+	return x.cachedUser(idBytes(id))
 }
 
 func (x *tx) PutUser(u *core.User) error {
@@ -25,6 +29,7 @@ func (x *tx) PutUser(u *core.User) error {
 	if err := nextID(x.b(bUsers), &u.ID); err != nil {
 		return err
 	}
+	x.userWritten(u.ID)
 	if err := x.reindex(bUsersEmail, old, []byte(u.Email), u.ID); err != nil {
 		return err
 	}
