@@ -32,9 +32,14 @@ type row struct {
 	Ratio    float64 `json:"ratio"`
 	Target   string  `json:"target"`
 	Met      bool    `json:"met"`
+	// Share is a rate as a share of the bare handler's (the landing row's
+	// 1 KB page, in the same run), to set beside other systems measured
+	// the same way; 0 when the row is no rate or the page was not measured.
+	Share float64 `json:"share_of_bare_handler,omitempty"`
 }
 
 type benchConfig struct {
+	bare     float64 // the bare 1 KB page's rate, once the landing row measured it
 	latchkey string
 	out      string
 	duration time.Duration
@@ -103,6 +108,11 @@ func bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for i, r := range rows {
+		if c.bare > 0 && (strings.HasSuffix(r.Scenario, "req/s") || strings.HasSuffix(r.Scenario, "msgs/s")) {
+			rows[i].Share = r.Measured / c.bare
+		}
+	}
 	printTable(os.Stdout, rows)
 	b, _ := json.MarshalIndent(rows, "", "  ")
 	if err := os.WriteFile(c.out, append(b, '\n'), 0o644); err != nil {
@@ -155,9 +165,13 @@ func say(format string, args ...any) {
 
 func printTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tmeasured\tbaseline\tratio\ttarget\tmet")
+	fmt.Fprintln(tw, "scenario\tmeasured\tbaseline\tratio\ttarget\tmet\tof the bare handler")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%s\t%v\n", r.Scenario, r.Measured, r.Baseline, r.Ratio, r.Target, r.Met)
+		share := "-"
+		if r.Share > 0 {
+			share = fmt.Sprintf("%.1f%%", r.Share*100)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t%s\t%v\t%s\n", r.Scenario, r.Measured, r.Baseline, r.Ratio, r.Target, r.Met, share)
 	}
 	tw.Flush()
 }

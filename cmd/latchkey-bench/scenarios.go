@@ -43,6 +43,7 @@ func landing(ctx context.Context, c *benchConfig, big, small *dataDir, add func(
 		target{lkBig, status(200), get(func(i int) string { return "/m/" + tokBig(i) })},
 		target{lkSmall, status(200), get(func(i int) string { return "/m/" + tokSmall(i) })})
 	baseline, atBig, atSmall := rs[0], rs[1], rs[2]
+	c.bare = baseline.rate
 	if atBig.errs+atSmall.errs+baseline.errs > 0 {
 		return fmt.Errorf("landing load had errors: %d, %d, %d", atBig.errs, atSmall.errs, baseline.errs)
 	}

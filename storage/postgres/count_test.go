@@ -69,8 +69,8 @@ func TestRoundTrips(t *testing.T) {
 		return len(c.sqls)
 	}
 	redeem := func() error { _, err := svc.Redeem(ctx, res.Link.Token, core.Visitor{Addr: "1.2.3.4"}); return err }
-	measure("a first redemption", 28, redeem)
-	measure("a returning redemption", 22, redeem)
+	measure("a first redemption", 26, redeem)
+	measure("a returning redemption", 19, redeem)
 	// A stranger's request at the closed portal's form (the owner is
 	// notified: the request and its mail).
 	measure("a stranger's access request", 30, func() error {

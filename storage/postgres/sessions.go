@@ -19,9 +19,23 @@ func scanSession(r row) (core.Session, error) {
 }
 
 func (x *tx) NextSessionID() (uint64, error) {
-	var id uint64
-	err := x.t.QueryRow(x.ctx, `SELECT nextval('session_ids')`).Scan(&id)
-	return id, err
+	b := x.sessionIDs
+	if b != nil {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.next < b.end {
+			b.next++
+			return b.next - 1, nil
+		}
+	}
+	var start uint64
+	if err := x.t.QueryRow(x.ctx, `SELECT nextval('session_ids')`).Scan(&start); err != nil {
+		return 0, err
+	}
+	if b != nil { // start is this block's first id; the block is start … start+63
+		b.next, b.end = start+1, start+sessionIDBlock
+	}
+	return start, nil
 }
 
 func (x *tx) Session(hash []byte) (core.Session, error) {

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +54,21 @@ type Store struct {
 	node     string // this process's id in change notices
 	// listenErrs counts broken LISTEN connections.
 	listenErrs atomic.Int64
+	sessionIDs idBlock
 }
+
+// idBlock hands out session ids from a block the sequence gave this node:
+// session_ids counts in steps of sessionIDBlock, so that a new session
+// costs no round trip 63 times in 64. The ids of the nodes interleave
+// (each is still unique and near the end of the index); a block a node
+// did not use up is never handed out again.
+type idBlock struct {
+	mu        sync.Mutex
+	next, end uint64
+}
+
+// sessionIDBlock is session_ids' step (migration 00003).
+const sessionIDBlock = 64
 
 var _ core.Store = (*Store)(nil)
 
@@ -238,7 +253,7 @@ func (s *Store) once(ctx context.Context, begin string, fn func(*tx) error) erro
 	if _, err := conn.Exec(ctx, begin); err != nil {
 		return err
 	}
-	x := &tx{ctx: ctx, t: conn, node: s.node}
+	x := &tx{ctx: ctx, t: conn, node: s.node, sessionIDs: &s.sessionIDs}
 	if err := fn(x); err != nil {
 		conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		return err

@@ -27,6 +27,9 @@ type tx struct {
 	t      querier
 	node   string // the store's node id, for change notices
 	notice string // the change notice to send with the commit (Announce)
+	// sessionIDs is the store's block of session ids (nil: a round trip
+	// each, as a transaction outside a store's has).
+	sessionIDs *idBlock
 }
 
 // querier is the connection a transaction runs on.

@@ -5,12 +5,14 @@
 -- transaction; every read of a link adds the uses still marked.
 --
 -- New sessions are keyed by an id from session_ids followed by the hash of
--- their secret, so that they go at the right edge of the index.
+-- their secret, so that they go at the right edge of the index. The
+-- sequence counts in steps of 64: each node hands out a block of 64 ids
+-- from one nextval.
 
 -- +goose Up
 ALTER TABLE link_events ADD COLUMN unfolded boolean NOT NULL DEFAULT false;
 CREATE INDEX link_events_unfolded ON link_events (link_id) WHERE unfolded;
-CREATE SEQUENCE session_ids;
+CREATE SEQUENCE session_ids INCREMENT BY 64;
 
 -- +goose Down
 DROP SEQUENCE session_ids;
