@@ -133,6 +133,13 @@ func (f *foldLog) note(s *engine) {
 	}
 }
 
+// UseFolder is a store that runs a fold in a transaction of its own
+// choosing (PostgreSQL: one that makes no redemption beside it fail to
+// serialize), rather than in Update's.
+type UseFolder interface {
+	FoldLinkUsesOnce(ctx context.Context, limit int) (int, error)
+}
+
 // FoldLinkUses folds every link use not folded yet into its link's
 // counters, and returns how many it folded. It runs by itself a second
 // after a redemption, at start (for uses a crash left unfolded) and at
@@ -144,11 +151,15 @@ func (s *engine) FoldLinkUses(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
-		err := s.store.Update(ctx, func(tx Tx) error {
-			var err error
-			n, err = tx.FoldLinkUses(foldBatch)
-			return err
-		})
+		var err error
+		if f, ok := s.store.(UseFolder); ok {
+			n, err = f.FoldLinkUsesOnce(ctx, foldBatch)
+		} else {
+			err = s.store.Update(ctx, func(tx Tx) error {
+				n, err = tx.FoldLinkUses(foldBatch)
+				return err
+			})
+		}
 		if err != nil {
 			return total, err
 		}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -63,6 +64,9 @@ func TestRoundTrips(t *testing.T) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		t.Logf("%s: %d statements", name, len(c.sqls))
+		if os.Getenv("SHOWSQL") != "" {
+			t.Log(strings.Join(c.sqls, "\n"))
+		}
 		if len(c.sqls) > most {
 			t.Errorf("%s makes %d statements, more than %d:\n%s", name, len(c.sqls), most, strings.Join(c.sqls, "\n"))
 		}

@@ -16,11 +16,15 @@ const linkColumns = `id, org_id, portal_id, email, role, guest_until, state, loo
 	created_at, created_by, ended_at, ended_by, replaced_by, use_count, last_used_at, invited`
 
 // linkSelect reads linkColumns with the counters as every read returns them:
-// the stored ones plus the link's unfolded uses.
+// the stored ones plus the link's unfolded uses. "IS TRUE" keeps the
+// planner on link_events_by_link, the link's own range: with the partial
+// index of every unfolded use (link_events_unfolded, the fold's) it would
+// read that whole small index, whose predicate locks every concurrent
+// redemption's insert then breaks (a serialization failure each time).
 const linkSelect = `id, org_id, portal_id, email, role, guest_until, state, lookup, sealed,
 	created_at, created_by, ended_at, ended_by, replaced_by,
-	use_count + (SELECT count(*) FROM link_events u WHERE u.link_id = links.id AND u.unfolded),
-	greatest(last_used_at, (SELECT max(at) FROM link_events u WHERE u.link_id = links.id AND u.unfolded)), invited`
+	use_count + (SELECT count(*) FROM link_events u WHERE u.link_id = links.id AND u.unfolded IS TRUE),
+	greatest(last_used_at, (SELECT max(at) FROM link_events u WHERE u.link_id = links.id AND u.unfolded IS TRUE)), invited`
 
 func scanLink(r row) (core.Link, error) {
 	var l core.Link

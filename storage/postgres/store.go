@@ -217,7 +217,25 @@ func (s *Store) Update(ctx context.Context, fn func(core.Tx) error) error {
 const (
 	beginRead  = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 	beginWrite = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	beginFold  = "BEGIN ISOLATION LEVEL READ COMMITTED"
 )
+
+// FoldLinkUsesOnce folds at most limit uses in a READ COMMITTED
+// transaction of its own (core.UseFolder). Serializable, the fold read
+// every unfolded use and rewrote the links that redemptions read, so
+// that redemptions running beside it failed to serialize, and two nodes
+// served a third of what one did. It needs no more: SKIP LOCKED and the
+// row locks of its UPDATEs keep two folds from folding a use twice, and a
+// redemption's snapshot sees a link either before a fold or after it.
+func (s *Store) FoldLinkUsesOnce(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := s.run(ctx, beginFold, func(x *tx) error {
+		var err error
+		n, err = x.FoldLinkUses(limit)
+		return err
+	})
+	return n, err
+}
 
 // run runs fn in a transaction, again while it fails to serialize.
 func (s *Store) run(ctx context.Context, begin string, fn func(*tx) error) error {
