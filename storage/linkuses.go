@@ -220,23 +220,11 @@ func (x *tx) linkUses(linkID uint64) ([]core.LinkEvent, error) {
 
 // withUses adds the link's unfolded uses to its counters.
 func (x *tx) withUses(l core.Link) (core.Link, error) {
-	refs := x.uses.of(l.ID)
-	if len(refs) == 0 {
-		return l, nil
-	}
-	b := x.b(bLinkUses)
-	for _, r := range refs {
-		v := b.Get(u64(r.id))
-		if len(v) < 8 || binary.BigEndian.Uint64(v[:8]) != l.ID {
-			continue
-		}
-		e, err := decodeUse(u64(r.id), v)
-		if err != nil {
-			return l, err
-		}
+	uses, err := x.linkUses(l.ID)
+	for _, e := range uses {
 		countUse(&l, e.At)
 	}
-	return l, nil
+	return l, err
 }
 
 // countUse adds one use at to a link's counters.
