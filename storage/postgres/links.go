@@ -16,15 +16,21 @@ const linkColumns = `id, org_id, portal_id, email, role, guest_until, state, loo
 	created_at, created_by, ended_at, ended_by, replaced_by, use_count, last_used_at, invited`
 
 // linkSelect reads linkColumns with the counters as every read returns them:
-// the stored ones plus the link's unfolded uses. "IS TRUE" keeps the
-// planner on link_events_by_link, the link's own range: with the partial
-// index of every unfolded use (link_events_unfolded, the fold's) it would
-// read that whole small index, whose predicate locks every concurrent
-// redemption's insert then breaks (a serialization failure each time).
-const linkSelect = `id, org_id, portal_id, email, role, guest_until, state, lookup, sealed,
+// the stored ones plus the link's unfolded uses; a query adds its WHERE.
+// The uses are counted in one lateral subquery with both aggregates: on
+// its own, max(at) was planned as a backward scan of link_events_by_time
+// filtered to the link (PostgreSQL's min/max rewrite), which read every
+// newer event of every link, and its predicate locks turned concurrent
+// redemptions' inserts into serialization failures (two nodes served 0.4
+// of one). "IS TRUE" keeps the planner on link_events_by_link, the link's
+// own range: with the partial index of every unfolded use
+// (link_events_unfolded, the fold's) it would read that whole small
+// index, with the same effect.
+const linkSelect = `SELECT id, org_id, portal_id, email, role, guest_until, state, lookup, sealed,
 	created_at, created_by, ended_at, ended_by, replaced_by,
-	use_count + (SELECT count(*) FROM link_events u WHERE u.link_id = links.id AND u.unfolded IS TRUE),
-	greatest(last_used_at, (SELECT max(at) FROM link_events u WHERE u.link_id = links.id AND u.unfolded IS TRUE)), invited`
+	use_count + unfolded.uses, greatest(last_used_at, unfolded.last), invited
+	FROM links CROSS JOIN LATERAL (SELECT count(*) AS uses, max(at) AS last
+		FROM link_events u WHERE u.link_id = links.id AND u.unfolded IS TRUE) unfolded`
 
 func scanLink(r row) (core.Link, error) {
 	var l core.Link
@@ -44,23 +50,23 @@ func linkArgs(l *core.Link) []any {
 }
 
 func (x *tx) Link(id uint64) (core.Link, error) {
-	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links WHERE id = $1`, id)
+	return queryOne(x, scanLink, linkSelect+` WHERE id = $1`, id)
 }
 
 func (x *tx) LinkByLookup(lookup []byte) (core.Link, error) {
 	if lookup == nil {
 		return core.Link{}, core.ErrNotFound
 	}
-	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links WHERE lookup = $1`, lookup)
+	return queryOne(x, scanLink, linkSelect+` WHERE lookup = $1`, lookup)
 }
 
 func (x *tx) ActiveLink(portalID uint64, email string) (core.Link, error) {
-	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links
+	return queryOne(x, scanLink, linkSelect+`
 		WHERE portal_id = $1 AND email = $2 AND state = 'active'`, portalID, email)
 }
 
 func (x *tx) LatestLink(portalID uint64, email string) (core.Link, error) {
-	return queryOne(x, scanLink, `SELECT `+linkSelect+` FROM links
+	return queryOne(x, scanLink, linkSelect+`
 		WHERE portal_id = $1 AND email = $2 ORDER BY id DESC LIMIT 1`, portalID, email)
 }
 
@@ -103,7 +109,7 @@ func (x *tx) PutLink(l *core.Link) error {
 }
 
 func (x *tx) Links(portalID uint64) ([]core.Link, error) {
-	return queryAll(x, scanLink, `SELECT `+linkSelect+` FROM links WHERE portal_id = $1 ORDER BY id`, portalID)
+	return queryAll(x, scanLink, linkSelect+` WHERE portal_id = $1 ORDER BY id`, portalID)
 }
 
 // linkEventColumns are a link event's columns, as scanLinkEvent reads them.
