@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	htmltemplate "html/template"
 	"image"
 	"image/png"
+	"io"
 	"mime/multipart"
 	"net/textproto"
-	"regexp"
 	"strings"
 	"sync"
 
@@ -44,6 +43,9 @@ type mailBrand struct {
 	ReplyTo string
 	Accent  string // #rrggbb ("": latchkey's)
 	Logo    []byte // PNG, nil: none
+	// logoLines is Logo in base64, in lines of 76 characters ending in
+	// CRLF, as the message carries it (encoded once per logo).
+	logoLines string
 	// The logo in the HTML part: its cid: address, its alt text and size.
 	LogoSrc       htmltemplate.URL
 	LogoID        string // Content-ID, without angle brackets
@@ -63,7 +65,7 @@ func (c *Composer) brandOf(ctx context.Context, m core.Message) mailBrand {
 	if hash == "" || c.Logos == nil || !core.IsLogoHash(hash) {
 		return b
 	}
-	img, cfg, ok := c.logos.get(hash)
+	img, lines, cfg, ok := c.logos.get(hash)
 	if !ok {
 		var err error
 		if img, err = c.Logos.LogoImage(ctx, hash, false); err != nil {
@@ -72,14 +74,15 @@ func (c *Composer) brandOf(ctx context.Context, m core.Message) mailBrand {
 		if cfg, err = png.DecodeConfig(bytes.NewReader(img)); err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
 			return b
 		}
-		c.logos.put(hash, img, cfg)
+		lines = base64Lines(img)
+		c.logos.put(hash, cachedLogo{img, lines, cfg})
 	}
 	b.Height = min(mailLogoHeight, cfg.Height)
 	b.Width = max(1, cfg.Width*b.Height/cfg.Height)
 	if b.Width > mailLogoWidth {
 		b.Width, b.Height = mailLogoWidth, max(1, cfg.Height*mailLogoWidth/cfg.Width)
 	}
-	b.Logo = img
+	b.Logo, b.logoLines = img, lines
 	b.LogoID = "logo-" + hash[:16] + "@" + c.domain
 	b.LogoSrc = htmltemplate.URL("cid:" + b.LogoID)
 	return b
@@ -94,43 +97,44 @@ type logoCache struct {
 }
 
 type cachedLogo struct {
-	img []byte
-	cfg image.Config
+	img   []byte
+	lines string // base64, as the message carries it
+	cfg   image.Config
 }
 
 // maxCachedLogos bounds the cache; past it, it starts again empty.
 const maxCachedLogos = 64
 
-func (l *logoCache) get(hash string) ([]byte, image.Config, bool) {
+func (l *logoCache) get(hash string) ([]byte, string, image.Config, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.entries[hash]
-	return e.img, e.cfg, ok
+	return e.img, e.lines, e.cfg, ok
 }
 
-func (l *logoCache) put(hash string, img []byte, cfg image.Config) {
+func (l *logoCache) put(hash string, e cachedLogo) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.entries == nil || len(l.entries) >= maxCachedLogos {
 		l.entries = map[string]cachedLogo{}
 	}
-	l.entries[hash] = cachedLogo{img, cfg}
+	l.entries[hash] = e
 }
 
-// styleAttr matches a style attribute. Text a template escaped never holds
-// a raw double quote, so every match is the templates' own markup.
-var styleAttr = regexp.MustCompile(`style="[^"]*"`)
-
-// paint gives the buttons and links of a rendered HTML part the accent
-// colour: latchkey's colour in the templates' style attributes becomes
-// the organization's.
-func (b mailBrand) paint(html []byte) []byte {
-	if b.Accent == "" || b.Accent == defaultAccent {
-		return html
+// base64Lines is img in base64, in lines of 76 characters (RFC 2045),
+// each ending in CRLF.
+func base64Lines(img []byte) string {
+	enc := base64.StdEncoding.EncodeToString(img)
+	var b strings.Builder
+	b.Grow(len(enc) + len(enc)/76*2 + 2)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76])
+		b.WriteString("\r\n")
+		enc = enc[76:]
 	}
-	return styleAttr.ReplaceAllFunc(html, func(attr []byte) []byte {
-		return bytes.ReplaceAll(attr, []byte(defaultAccent), []byte(b.Accent))
-	})
+	b.WriteString(enc)
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 // writeRelated writes the HTML part with the logo it refers to, as
@@ -159,14 +163,7 @@ func writeRelated(mw *multipart.Writer, boundary string, b mailBrand, html []byt
 	if err != nil {
 		return err
 	}
-	enc := base64.StdEncoding.EncodeToString(b.Logo)
-	for len(enc) > 76 {
-		if _, err := fmt.Fprintf(iw, "%s\r\n", enc[:76]); err != nil {
-			return err
-		}
-		enc = enc[76:]
-	}
-	if _, err := fmt.Fprintf(iw, "%s\r\n", enc); err != nil {
+	if _, err := io.WriteString(iw, b.logoLines); err != nil {
 		return err
 	}
 	return rw.Close()

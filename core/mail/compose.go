@@ -53,9 +53,12 @@ type Composer struct {
 	publicURL string
 	domain    string
 	text      *template.Template
-	html      *htmltemplate.Template
+	html      *paintedSets // the HTML templates, by accent colour
 	i18n      *i18n.Bundle
-	logos     logoCache // logos by content hash, decoded once
+	// wholeLayout renders every layout whole, never from its parts (the
+	// tests that compare the two).
+	wholeLayout bool
+	logos       logoCache // logos by content hash, decoded once
 }
 
 // mailKinds are the kinds of email core queues; each has a template.
@@ -77,11 +80,16 @@ func NewComposer(from, publicURL string) (*Composer, error) {
 	if c.text, err = template.ParseFS(templateFS, "templates/*.txt"); err != nil {
 		return nil, err
 	}
-	if c.html, err = htmltemplate.New("mail").ParseFS(templateFS, "templates/*.html"); err != nil {
+	src, err := templateFS.ReadFile("templates/html.html")
+	if err != nil {
 		return nil, err
 	}
+	if c.html, err = newPaintedSets(string(src)); err != nil {
+		return nil, err
+	}
+	html, _ := c.html.of(defaultAccent)
 	for _, kind := range mailKinds {
-		if c.text.Lookup(string(kind)) == nil || c.html.Lookup(string(kind)) == nil {
+		if c.text.Lookup(string(kind)) == nil || html.html.Lookup(string(kind)) == nil {
 			return nil, fmt.Errorf("no template for %s mail", kind)
 		}
 	}
@@ -307,31 +315,54 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 		return Envelope{}, fmt.Errorf("message %d: unknown kind %q", m.ID, m.Kind)
 	}
 	subject := clean(subject(v))
-	var text, body, html bytes.Buffer
+	var text, body bytes.Buffer
 	if err := c.text.ExecuteTemplate(&text, string(m.Kind), v); err != nil {
 		return Envelope{}, err
 	}
-	if err := c.html.ExecuteTemplate(&body, string(m.Kind), v); err != nil {
-		return Envelope{}, err
-	}
 	b := c.brandOf(ctx, m)
-	page := struct {
-		Title string
-		V     view
-		Body  htmltemplate.HTML // rendered (and escaped) by the kind's template above
-		Brand mailBrand
-	}{subject, v, htmltemplate.HTML(body.String()), b}
-	if err := c.html.ExecuteTemplate(&html, "layout", page); err != nil {
+	set, err := c.html.of(b.Accent)
+	if err != nil {
 		return Envelope{}, err
 	}
-	htmlOut := b.paint(html.Bytes())
+	if err := set.html.ExecuteTemplate(&body, string(m.Kind), v); err != nil {
+		return Envelope{}, err
+	}
+	htmlOut, err := c.page(set, tr, v, b, subject, body.Bytes())
+	if err != nil {
+		return Envelope{}, err
+	}
 	to := core.AddressASCII(m.To)
 	at := strings.LastIndexByte(to, '@')
 	env := Envelope{From: c.from.Address, To: []string{to}, Subject: subject, NeedsUTF8: !core.IsASCII(to[:max(at, 0)]),
 		MessageID: fmt.Sprintf("%d.%s@%s", m.ID, strconv.FormatInt(m.CreatedAt.UnixNano(), 36), c.domain)}
-	var err error
 	env.Data, err = c.build(m, env, b, text.Bytes(), htmlOut)
 	return env, err
+}
+
+// page is the whole HTML part: the layout around the body, from the
+// layout's parts when it has them.
+func (c *Composer) page(set *paintedSet, tr i18n.Lang, v view, b mailBrand, subject string, body []byte) ([]byte, error) {
+	if !c.wholeLayout {
+		key := layoutKey{lang: v.Lang, org: v.Org, logo: b.LogoSrc, width: b.Width, height: b.Height, replyTo: b.ReplyTo != ""}
+		parts, ok, err := set.layout(key, tr, b)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out := make([]byte, 0, len(parts.head)+len(subject)+len(parts.middle)+len(body)+len(parts.tail)+16)
+			out = append(out, parts.head...)
+			out = append(out, titleEscaper.Replace(subject)...)
+			out = append(out, parts.middle...)
+			out = append(out, body...)
+			return append(out, parts.tail...), nil
+		}
+	}
+	var html bytes.Buffer
+	page := layoutPage{Title: subject, V: v, Body: htmltemplate.HTML(body), Brand: b}
+	if err := set.html.ExecuteTemplate(&html, "layout", page); err != nil {
+		return nil, err
+	}
+	return html.Bytes(), nil
 }
 
 // build writes the RFC 5322 message: headers, then multipart/alternative
