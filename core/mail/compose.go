@@ -55,10 +55,12 @@ type Composer struct {
 	text      *template.Template
 	html      *paintedSets // the HTML templates, by accent colour
 	i18n      *i18n.Bundle
-	// wholeLayout renders every layout whole, never from its parts (the
-	// tests that compare the two).
-	wholeLayout bool
-	logos       logoCache // logos by content hash, decoded once
+	// whole renders every message whole, never from precompiled parts
+	// (the tests that compare the two).
+	whole bool
+	logos logoCache // logos by content hash, decoded once
+	marks bodyMarks // the stand-ins of cut bodies
+	cut   bodyCache // bodies cut at their stand-ins
 }
 
 // mailKinds are the kinds of email core queues; each has a template.
@@ -73,7 +75,7 @@ func NewComposer(from, publicURL string) (*Composer, error) {
 		return nil, fmt.Errorf("mail-from %q is not an email address", from)
 	}
 	at := strings.LastIndexByte(a.Address, '@')
-	c := &Composer{from: *a, publicURL: strings.TrimRight(publicURL, "/"), domain: a.Address[at+1:]}
+	c := &Composer{from: *a, publicURL: strings.TrimRight(publicURL, "/"), domain: a.Address[at+1:], marks: newBodyMarks()}
 	if c.i18n, err = i18n.New(); err != nil {
 		return nil, err
 	}
@@ -315,19 +317,16 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 		return Envelope{}, fmt.Errorf("message %d: unknown kind %q", m.ID, m.Kind)
 	}
 	subject := clean(subject(v))
-	var text, body bytes.Buffer
-	if err := c.text.ExecuteTemplate(&text, string(m.Kind), v); err != nil {
-		return Envelope{}, err
-	}
 	b := c.brandOf(ctx, m)
 	set, err := c.html.of(b.Accent)
 	if err != nil {
 		return Envelope{}, err
 	}
-	if err := set.html.ExecuteTemplate(&body, string(m.Kind), v); err != nil {
+	text, body, err := c.bodies(set, b.Accent, v, token)
+	if err != nil {
 		return Envelope{}, err
 	}
-	htmlOut, err := c.page(set, tr, v, b, subject, body.Bytes())
+	htmlOut, err := c.page(set, tr, v, b, subject, body)
 	if err != nil {
 		return Envelope{}, err
 	}
@@ -335,14 +334,14 @@ func (c *Composer) ComposeContext(ctx context.Context, m core.Message, token str
 	at := strings.LastIndexByte(to, '@')
 	env := Envelope{From: c.from.Address, To: []string{to}, Subject: subject, NeedsUTF8: !core.IsASCII(to[:max(at, 0)]),
 		MessageID: fmt.Sprintf("%d.%s@%s", m.ID, strconv.FormatInt(m.CreatedAt.UnixNano(), 36), c.domain)}
-	env.Data, err = c.build(m, env, b, text.Bytes(), htmlOut)
+	env.Data, err = c.build(m, env, b, text, htmlOut)
 	return env, err
 }
 
 // page is the whole HTML part: the layout around the body, from the
 // layout's parts when it has them.
 func (c *Composer) page(set *paintedSet, tr i18n.Lang, v view, b mailBrand, subject string, body []byte) ([]byte, error) {
-	if !c.wholeLayout {
+	if !c.whole {
 		key := layoutKey{lang: v.Lang, org: v.Org, logo: b.LogoSrc, width: b.Width, height: b.Height, replyTo: b.ReplyTo != ""}
 		parts, ok, err := set.layout(key, tr, b)
 		if err != nil {
@@ -351,7 +350,7 @@ func (c *Composer) page(set *paintedSet, tr i18n.Lang, v view, b mailBrand, subj
 		if ok {
 			out := make([]byte, 0, len(parts.head)+len(subject)+len(parts.middle)+len(body)+len(parts.tail)+16)
 			out = append(out, parts.head...)
-			out = append(out, titleEscaper.Replace(subject)...)
+			out = append(out, textEscaper.Replace(subject)...)
 			out = append(out, parts.middle...)
 			out = append(out, body...)
 			return append(out, parts.tail...), nil

@@ -1,5 +1,12 @@
 package mail
 
-// RenderLayoutsWhole makes c render every layout whole, never from its
-// precompiled parts: the reference the parts are compared with.
-func RenderLayoutsWhole(c *Composer) { c.wholeLayout = true }
+// RenderWhole makes c render every message whole, never from precompiled
+// parts (layouts and cut bodies): the reference the parts are compared with.
+func RenderWhole(c *Composer) { c.whole = true }
+
+// CutBodies is how many bodies c has cut.
+func CutBodies(c *Composer) int {
+	c.cut.mu.Lock()
+	defer c.cut.mu.Unlock()
+	return c.cut.cuts
+}

@@ -1,11 +1,16 @@
 package mail
 
 import (
+	"bytes"
 	htmltemplate "html/template"
+	"math/rand/v2"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
+	"latchkey/core"
 	"latchkey/core/i18n"
 )
 
@@ -16,6 +21,8 @@ import (
 //   - the layout around a message's body is rendered once per language,
 //     organization and logo (layoutParts), and a message only puts its
 //     escaped subject and its body between the pieces;
+//   - a kind's bodies are rendered once per batch of messages that differ
+//     only in their recipient's name and link's secret (bodyParts);
 //   - a logo's base64 lines are encoded once per logo (logoCache).
 
 // styleAttr matches a style attribute of the templates' source. None
@@ -143,7 +150,217 @@ type layoutPage struct {
 	Brand mailBrand
 }
 
-// titleEscaper escapes text inside <title> exactly as html/template does
-// (its RCDATA escaper over a string); TestLayoutPartsRenderAsTheLayout
-// compares the two.
-var titleEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+// textEscaper escapes text exactly as html/template does inside <title>
+// (its RCDATA escaper over a string) and as the catalog's H escapes its
+// arguments; TestLayoutPartsRenderAsTheLayout compares them.
+var textEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// A message's text and HTML bodies differ from the next one's of the same
+// batch (an invitation to one portal sent to many) only in the
+// recipient's name and the link's secret. So the bodies are rendered once
+// per everything else (bodyKey), with stand-ins for those two, and cut
+// where they go; a message puts its name and secret in the cuts.
+//
+// The stand-ins are letters drawn at random per Composer, which no escaper
+// changes and no one can put in a message to be mistaken for one (a
+// message holding one anyway is rendered whole). The secret's stand-in has
+// the secret's length, so a wrapped paragraph breaks where it would; the
+// name is written only by "hello", through T (the text part, as it is) and
+// H (the HTML part, escaped as textEscaper does).
+
+// bodyKinds are the kinds sent in batches, whose bodies are cut.
+var bodyKinds = map[core.MailKind]bool{core.MailInvitePortal: true, core.MailInviteJoin: true, core.MailNewLink: true, core.MailAccessLink: true}
+
+// maxBodies bounds the bodies kept; past it, they start again empty.
+const maxBodies = 256
+
+// minCutToken is the shortest secret cut: a shorter stand-in could occur
+// in a rendered body by chance.
+const minCutToken = 16
+
+// bodyMarks are a Composer's stand-ins.
+type bodyMarks struct {
+	name  string // 24 letters
+	token string // 64 letters; a secret's stand-in is its first len(secret)
+}
+
+func newBodyMarks() bodyMarks {
+	letters := func(n int) string {
+		const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rand.IntN(len(alphabet))] // math/rand/v2: seeded from the OS per process
+		}
+		return string(b)
+	}
+	return bodyMarks{name: letters(24), token: letters(64)}
+}
+
+// cutBody is a body cut at its stand-ins: pieces, with slots between them.
+type cutBody struct {
+	pieces []string
+	slots  []bool // between pieces i and i+1: true the name, false the secret
+}
+
+func (m bodyMarks) cut(body, tokenMark string) cutBody {
+	var c cutBody
+	for {
+		n, t := strings.Index(body, m.name), -1
+		if tokenMark != "" {
+			t = strings.Index(body, tokenMark)
+		}
+		switch {
+		case n < 0 && t < 0:
+			c.pieces = append(c.pieces, body)
+			return c
+		case n >= 0 && (t < 0 || n < t):
+			c.pieces, c.slots = append(c.pieces, body[:n]), append(c.slots, true)
+			body = body[n+len(m.name):]
+		default:
+			c.pieces, c.slots = append(c.pieces, body[:t]), append(c.slots, false)
+			body = body[t+len(tokenMark):]
+		}
+	}
+}
+
+// fill is the body with name and token in its slots.
+func (c cutBody) fill(name, token string) []byte {
+	size := 0
+	for _, p := range c.pieces {
+		size += len(p)
+	}
+	for _, s := range c.slots {
+		if s {
+			size += len(name)
+		} else {
+			size += len(token)
+		}
+	}
+	out := make([]byte, 0, size)
+	for i, p := range c.pieces {
+		out = append(out, p...)
+		if i < len(c.slots) {
+			if c.slots[i] {
+				out = append(out, name...)
+			} else {
+				out = append(out, token...)
+			}
+		}
+	}
+	return out
+}
+
+// bodyParts are a kind's two bodies, cut.
+type bodyParts struct {
+	text, html cutBody
+}
+
+// bodyCache holds the cut bodies by bodyKey.
+type bodyCache struct {
+	mu     sync.Mutex
+	bodies map[string]bodyParts
+	cuts   int // bodies cut since the start (the tests count them)
+}
+
+// bodyKey is everything a message's bodies show but its recipient's name
+// and its link's secret: every field of its view, by reflection, so that a
+// field added to view is in the key without a second list to keep. ok is
+// false when the message's bodies are not cut: lists (a digest, links), a
+// secret that is short or not of the characters no escaper changes, or a
+// field holding a stand-in.
+func (m bodyMarks) bodyKey(accent string, v view, token string) (string, bool) {
+	if !bodyKinds[v.Kind] || len(token) < minCutToken || len(token) > len(m.token) || !strings.HasSuffix(v.URL, token) {
+		return "", false
+	}
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", false
+		}
+	}
+	key := make([]byte, 0, 512)
+	add := func(s string) {
+		key = strconv.AppendInt(key, int64(len(s)), 10)
+		key = append(key, ':')
+		key = append(key, s...)
+	}
+	add(accent)
+	key = strconv.AppendInt(key, int64(len(token)), 10)
+	rv := reflect.ValueOf(v)
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if !f.IsExported() {
+			continue // tr: the language, which Lang names
+		}
+		fv := rv.Field(i)
+		switch fv.Kind() {
+		case reflect.String:
+			s := fv.String()
+			if strings.Contains(s, m.name) || strings.Contains(s, m.token[:minCutToken]) {
+				return "", false
+			}
+			switch f.Name {
+			case "Name":
+				s = strconv.FormatBool(s != "") // "hello" asks only whether there is one
+			case "URL":
+				s = strings.TrimSuffix(s, token)
+			}
+			add(s)
+		case reflect.Int:
+			key = strconv.AppendInt(key, fv.Int(), 10)
+			key = append(key, ';')
+		case reflect.Slice:
+			if fv.Len() > 0 {
+				return "", false
+			}
+		default:
+			return "", false // a kind of field this key does not know
+		}
+	}
+	return string(key), true
+}
+
+// bodies renders v's text and HTML bodies: from their cut parts when the
+// message has them, whole otherwise.
+func (c *Composer) bodies(set *paintedSet, accent string, v view, token string) (text, html []byte, err error) {
+	key, ok := c.marks.bodyKey(accent, v, token)
+	if !ok || c.whole {
+		return c.renderBodies(set, v)
+	}
+	c.cut.mu.Lock()
+	parts, hit := c.cut.bodies[key]
+	c.cut.mu.Unlock()
+	if !hit {
+		tokenMark := c.marks.token[:len(token)]
+		mv := v
+		mv.URL = strings.TrimSuffix(v.URL, token) + tokenMark
+		if mv.Name != "" {
+			mv.Name = c.marks.name
+		}
+		text, html, err := c.renderBodies(set, mv)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = bodyParts{text: c.marks.cut(string(text), tokenMark), html: c.marks.cut(string(html), tokenMark)}
+		c.cut.mu.Lock()
+		if c.cut.bodies == nil || len(c.cut.bodies) >= maxBodies {
+			c.cut.bodies = map[string]bodyParts{}
+		}
+		c.cut.bodies[key] = parts
+		c.cut.cuts++
+		c.cut.mu.Unlock()
+	}
+	return parts.text.fill(v.Name, token), parts.html.fill(textEscaper.Replace(v.Name), token), nil
+}
+
+// renderBodies executes v's kind's text and HTML templates.
+func (c *Composer) renderBodies(set *paintedSet, v view) (text, html []byte, err error) {
+	var t, h bytes.Buffer
+	if err := c.text.ExecuteTemplate(&t, string(v.Kind), v); err != nil {
+		return nil, nil, err
+	}
+	if err := set.html.ExecuteTemplate(&h, string(v.Kind), v); err != nil {
+		return nil, nil, err
+	}
+	return t.Bytes(), h.Bytes(), nil
+}

@@ -2,6 +2,8 @@ package mail_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -13,55 +15,70 @@ import (
 
 // Every message rendered from the precompiled parts (templates painted
 // once per accent, the layout cut once per language, organization and
-// logo) is byte for byte the message rendered whole, in every language and
-// brand, with subjects and names that every escaper changes, and with an
-// organization named with the layout's own stand-ins.
-func TestLayoutPartsRenderAsTheLayout(t *testing.T) {
+// logo, the bodies cut once per batch) is byte for byte the message
+// rendered whole, in every language and brand, with subjects and names
+// that every escaper changes, an organization named with the layout's own
+// stand-ins, and every message's own secret.
+func TestPartsRenderAsWhole(t *testing.T) {
 	parts, err := lkmail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	whole, _ := lkmail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
-	lkmail.RenderLayoutsWhole(whole)
+	lkmail.RenderWhole(whole)
 	branded, logos := brandedSample(t)
 	parts.Logos, whole.Logos = logos, logos
 	orgs := []string{"Northwind Studio", `Tom & Jerry's <"Shop"> +1`, "LatchkeyTitleMark7f3a9c", "LatchkeyBodyMark7f3a9c & Co", ""}
 	brands := []map[string]string{nil, branded.Data, {core.MailDataAccent: "#aa3300", core.MailDataReplyTo: "hi@x.test"}}
+	names := []string{"", "Ana", `O'Brien & <Sons> "x" +1`, "Zoë Ölander", "  two   spaces  "}
 	n := 0
 	for _, lang := range []string{"en", "de", "fr", "es"} {
 		for _, kind := range kinds {
 			for _, org := range orgs {
 				for _, brand := range brands {
-					m := sample(kind)
-					m.Lang, m.Data["org"] = lang, org
-					m.Data["portal"] = `Q&A <"launch"> 'site' +` + org
-					for k, v := range brand {
-						m.Data[k] = v
+					for _, name := range names {
+						m := sample(kind)
+						m.Lang, m.Data["org"] = lang, org
+						m.Data["portal"] = `Q&A <"launch"> 'site' +` + org
+						for k, v := range brand {
+							m.Data[k] = v
+						}
+						m.ToName = name
+						token := ""
+						if m.LinkPath != "" {
+							// Each message its own secret, some short, some with every character a secret may hold.
+							token = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "secret %d of the batch \xfb\xff", n))
+							if n%7 == 0 {
+								token = token[:12]
+							}
+						}
+						if kind == core.MailMyLinks {
+							token = fixedToken + " " + strings.Repeat("Uv", 21) + "W"
+						}
+						a, err := parts.Compose(m, token)
+						if err != nil {
+							t.Fatal(err)
+						}
+						b, err := whole.Compose(m, token)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !bytes.Equal(a.Data, b.Data) {
+							t.Fatalf("%s %s, org %q, brand %v, name %q: the parts render\n%s\nthe message whole\n%s", lang, kind, org, brand, name, a.Data, b.Data)
+						}
+						n++
 					}
-					token := ""
-					if m.LinkPath != "" {
-						token = fixedToken
-					}
-					if kind == core.MailMyLinks {
-						token = fixedToken + " " + strings.Repeat("Uv", 21) + "W"
-					}
-					a, err := parts.Compose(m, token)
-					if err != nil {
-						t.Fatal(err)
-					}
-					b, err := whole.Compose(m, token)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !bytes.Equal(a.Data, b.Data) {
-						t.Fatalf("%s %s, org %q, brand %v: the parts render\n%s\nthe layout whole\n%s", lang, kind, org, brand, a.Data, b.Data)
-					}
-					n++
 				}
 			}
 		}
 	}
-	t.Logf("%d messages compared", n)
+	// The cut bodies served messages they were not cut from: at most one
+	// per language, cut kind (4), organization, brand and whether there is
+	// a name, not one per message.
+	if cut, batches := lkmail.CutBodies(parts), 4*4*len(orgs)*len(brands)*2; cut == 0 || cut > batches {
+		t.Errorf("%d bodies cut for %d batches", cut, batches)
+	}
+	t.Logf("%d messages compared, %d bodies cut", n, lkmail.CutBodies(parts))
 }
 
 // The templates are painted in their source, which paints exactly what a
