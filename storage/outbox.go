@@ -70,7 +70,8 @@ func (x *tx) Messages(beforeID uint64, limit int) ([]core.Message, error) {
 }
 
 // ClaimDueMessages lists the due messages: one process holds the file, and
-// its one worker never claims while it delivers, so nothing needs a lease.
+// its one worker leaves out of a claim the messages it is still
+// delivering, so nothing needs a lease.
 func (x *tx) ClaimDueMessages(now, _ time.Time, limit int) ([]core.Message, error) {
 	return x.DueMessages(now, limit)
 }

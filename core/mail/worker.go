@@ -90,8 +90,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	if cfg.SendTimeout <= 0 {
 		// A round sends ceil(Batch/Parallel) messages one after another at
-		// most; with one more as margin it ends before its lease does.
-		cfg.SendTimeout = min(2*time.Minute, cfg.Lease/time.Duration((cfg.Batch+cfg.Parallel-1)/cfg.Parallel+1))
+		// most, after at most two of the round before it (its last
+		// 2×Parallel, composed or being sent, when it was claimed); with
+		// one more as margin it ends before its lease does.
+		cfg.SendTimeout = min(2*time.Minute, cfg.Lease/time.Duration((cfg.Batch+cfg.Parallel-1)/cfg.Parallel+3))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -107,21 +109,31 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	return w, nil
 }
 
-// Run delivers until ctx ends. A round under way when ctx ends is finished
-// and recorded, so nothing is sent without being marked.
+// Run delivers until ctx ends. Rounds overlap: the next is claimed while
+// the last messages of one are still being sent, and a round's outcomes
+// are recorded while the next is sent, so that neither commit leaves the
+// connections idle. A round under way when ctx ends is finished and
+// recorded, so nothing is sent without being marked.
 func (w *Worker) Run(ctx context.Context) error {
 	events, unsubscribe := w.cfg.Service.Events().Subscribe()
 	defer unsubscribe()
+	p := w.newPipe()
 	for {
-		n, err := w.Round(context.WithoutCancel(ctx))
+		n, err := w.start(context.WithoutCancel(ctx), p)
 		if err != nil {
 			w.log.Error("mail round", "err", err)
 		}
 		if ctx.Err() != nil {
+			p.wait()
 			return nil
 		}
 		if n > 0 && err == nil {
 			continue // there may be more due
+		}
+		// Nothing more is due: the rounds in flight end first, so that
+		// their retries are in the next due time.
+		if rerr := p.wait(); rerr != nil {
+			err = rerr // logged where it happened
 		}
 		timer := time.NewTimer(w.untilNext(ctx, err))
 	wait:
@@ -140,6 +152,141 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// pipe is what overlapping rounds share: the places of messages being
+// sent and composed, and the rounds not recorded yet.
+type pipe struct {
+	ahead, sending chan struct{}
+	rounds         chan struct{} // a place per round claimed and not yet recorded
+	wg             sync.WaitGroup
+	mu             sync.Mutex
+	err            error               // the first failure to record since the last wait
+	inFlight       map[uint64]struct{} // the messages of the rounds not yet recorded
+	returnsHeld    bool                // the store's claims return messages in flight
+}
+
+// maxRounds is how many rounds are in flight at once: one being sent and
+// one claimed behind it.
+const maxRounds = 2
+
+func (w *Worker) newPipe() *pipe {
+	// Parallel messages are sent at once, and as many more are composed
+	// meanwhile, so that a connection does not wait for its next message
+	// to be rendered.
+	return &pipe{ahead: make(chan struct{}, 2*w.cfg.Parallel), sending: make(chan struct{}, w.cfg.Parallel), rounds: make(chan struct{}, maxRounds), inFlight: map[uint64]struct{}{}}
+}
+
+// wait returns when every round started is recorded, with the first
+// failure to record.
+func (p *pipe) wait() error {
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := p.err
+	p.err = nil
+	return err
+}
+
+// claim claims up to limit due messages that no round in flight holds.
+// A store several nodes share leases them, and never returns them again
+// while they are held; a bbolt file, which one process opens, has no
+// leases and returns them until they are recorded. Once a claim has
+// returned one, as many more as are held are asked for and left out. The
+// lock is held through the claim, so that a round recorded meanwhile,
+// which a claim may still have read as due, is still in flight when the
+// claim is sorted.
+func (p *pipe) claim(ctx context.Context, svc *core.Service, limit int, lease time.Duration) ([]core.Message, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		ask, returnedHeld := limit, p.returnsHeld
+		if returnedHeld {
+			ask += len(p.inFlight)
+		}
+		due, err := svc.ClaimMail(ctx, ask, lease)
+		if err != nil {
+			return nil, err
+		}
+		mine := due[:0]
+		for _, m := range due {
+			if _, held := p.inFlight[m.ID]; held {
+				p.returnsHeld = true
+			} else if len(mine) < limit {
+				mine = append(mine, m)
+			}
+		}
+		if !returnedHeld && p.returnsHeld && len(due) == ask && len(mine) < limit {
+			continue // the held ones took places: ask again, for as many more
+		}
+		for _, m := range mine {
+			p.inFlight[m.ID] = struct{}{}
+		}
+		return mine, nil
+	}
+}
+
+// Round delivers the messages due now (at most one batch) and records the
+// outcomes. It returns how many it handled.
+func (w *Worker) Round(ctx context.Context) (int, error) {
+	p := w.newPipe()
+	n, err := w.start(ctx, p)
+	if rerr := p.wait(); rerr != nil {
+		return 0, rerr
+	}
+	return n, err
+}
+
+// start claims a round and sets its messages going; it returns once the
+// last of them has its place, and the round is recorded in the background
+// when all are sent (p.wait waits for that).
+func (w *Worker) start(ctx context.Context, p *pipe) (int, error) {
+	began := time.Now()
+	p.rounds <- struct{}{}
+	due, err := p.claim(ctx, w.cfg.Service, w.cfg.Batch, w.cfg.Lease)
+	if err != nil || len(due) == 0 {
+		<-p.rounds
+		return 0, err
+	}
+	results := make([]core.Delivery, len(due))
+	var sent sync.WaitGroup
+	for i, m := range due {
+		sent.Add(1)
+		p.ahead <- struct{}{}
+		go func() {
+			defer func() { <-p.ahead; sent.Done() }()
+			results[i] = w.deliver(ctx, m, p.sending)
+		}()
+	}
+	p.wg.Add(1)
+	go func() {
+		defer func() { <-p.rounds; p.wg.Done() }()
+		sent.Wait()
+		err := w.cfg.Service.RecordDeliveries(ctx, results)
+		if err != nil {
+			err = fmt.Errorf("record deliveries: %w", err)
+			w.log.Error("mail round", "err", err)
+		}
+		p.mu.Lock()
+		for _, m := range due {
+			delete(p.inFlight, m.ID) // recorded, or due again for the next claim
+		}
+		if p.err == nil {
+			p.err = err
+		}
+		p.mu.Unlock()
+		if err != nil {
+			return
+		}
+		now := w.cfg.Now()
+		for i, r := range results {
+			w.m.observe(due[i], r, now)
+		}
+		if w.cfg.OnRound != nil {
+			w.cfg.OnRound(len(due), time.Since(began))
+		}
+	}()
+	return len(due), nil
 }
 
 // untilNext is how long to sleep: until the next message falls due.
@@ -161,41 +308,10 @@ func (w *Worker) untilNext(ctx context.Context, roundErr error) time.Duration {
 	return d
 }
 
-// Round delivers the messages due now (at most one batch) and records the
-// outcomes. It returns how many it handled.
-func (w *Worker) Round(ctx context.Context) (int, error) {
-	start := time.Now()
-	due, err := w.cfg.Service.ClaimMail(ctx, w.cfg.Batch, w.cfg.Lease)
-	if err != nil || len(due) == 0 {
-		return 0, err
-	}
-	results := make([]core.Delivery, len(due))
-	sem := make(chan struct{}, w.cfg.Parallel)
-	var wg sync.WaitGroup
-	for i, m := range due {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			results[i] = w.deliver(ctx, m)
-		}()
-	}
-	wg.Wait()
-	if err := w.cfg.Service.RecordDeliveries(ctx, results); err != nil {
-		return 0, fmt.Errorf("record deliveries: %w", err)
-	}
-	now := w.cfg.Now()
-	for i, r := range results {
-		w.m.observe(due[i], r, now)
-	}
-	if w.cfg.OnRound != nil {
-		w.cfg.OnRound(len(due), time.Since(start))
-	}
-	return len(due), nil
-}
-
-// deliver renders and sends one message and says what came of it.
-func (w *Worker) deliver(ctx context.Context, m core.Message) core.Delivery {
+// deliver renders and sends one message and says what came of it; it
+// sends while it holds a place in sending, and its send's timeout starts
+// there.
+func (w *Worker) deliver(ctx context.Context, m core.Message, sending chan struct{}) core.Delivery {
 	token, err := w.cfg.Service.OpenSealedMail(m)
 	if err == nil {
 		m, err = w.withCode(m)
@@ -207,9 +323,11 @@ func (w *Worker) deliver(ctx context.Context, m core.Message) core.Delivery {
 	if err != nil {
 		return core.Delivery{ID: m.ID, Outcome: core.Failed, Detail: "cannot render: " + err.Error()}
 	}
+	sending <- struct{}{}
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
 	err = w.cfg.Sender.Send(sctx, env)
 	cancel()
+	<-sending
 	now := w.cfg.Now()
 	switch {
 	case err == nil:

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -497,5 +499,66 @@ func TestPortalUpdateReachesEveryoneWithAccessOverSMTP(t *testing.T) {
 	}
 	if len(got) != 2 || got["active@acme.test"] != 1 || got["invited@acme.test"] != 1 {
 		t.Fatalf("the update reached %v", got)
+	}
+}
+
+// Run's rounds overlap (the next is claimed while the last messages of one
+// are sent, and recorded while the next is sent): every message is still
+// sent once, though a bbolt file's claims return messages still in flight.
+func TestOverlappingRoundsSendEachMessageOnce(t *testing.T) {
+	srv := newRelayServer(t)
+	e := newMailEnv(t, nil)
+	c, err := mail.NewComposer("latchkey <no-reply@portal.example.com>", publicURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 120
+	var mu sync.Mutex
+	recorded, rounds := 0, 0
+	all := make(chan struct{})
+	w, err := mail.NewWorker(mail.WorkerConfig{Service: e.Svc, Composer: c, Sender: relayTo(srv), Logger: quiet,
+		Now: e.Clock.Now, Batch: 8, Parallel: 2,
+		OnRound: func(k int, _ time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			recorded, rounds = recorded+k, rounds+1
+			if recorded == n {
+				close(all)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		e.invite(fmt.Sprintf("client%03d@acme.test", i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	select {
+	case <-all:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%d of %d messages recorded after 30 s", recorded, n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]int{}
+	for _, m := range srv.messages() {
+		sent[strings.Join(m.to, ",")]++
+	}
+	for to, k := range sent {
+		if k != 1 {
+			t.Errorf("%s was sent %d times", to, k)
+		}
+	}
+	if len(sent) != n || rounds != n/8 {
+		t.Fatalf("%d recipients sent to in %d rounds, want %d in %d", len(sent), rounds, n, n/8)
+	}
+	for i := range n {
+		if m := e.message(fmt.Sprintf("client%03d@acme.test", i)); m.State != core.MessageSent {
+			t.Fatalf("client%03d: state %s", i, m.State)
+		}
 	}
 }
