@@ -88,11 +88,18 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 	if err != nil {
 		return err
 	}
-	worker, err := mail.NewWorker(mail.WorkerConfig{Service: svc, Composer: composer, Sender: relay, Logger: quiet})
+	pending, _, _ := svc.PendingMail(ctx)
+	var recorded atomic.Int64
+	allRecorded := make(chan struct{})
+	worker, err := mail.NewWorker(mail.WorkerConfig{Service: svc, Composer: composer, Sender: relay, Logger: quiet,
+		OnRound: func(n int, _ time.Duration) {
+			if recorded.Add(int64(n)) == int64(pending) {
+				close(allRecorded)
+			}
+		}})
 	if err != nil {
 		return err
 	}
-	pending, _, _ := svc.PendingMail(ctx)
 	stopProfile := func() {}
 	if c.profile != "" { // delivery runs in this process: profile it here
 		if stopProfile, err = profileSelf(filepath.Join(c.profile, "mail.pprof")); err != nil {
@@ -102,16 +109,23 @@ func mailDelivery(ctx context.Context, c *benchConfig, _, _ *dataDir, add func(r
 	}
 	t0 := time.Now()
 	cpu0, _ := cpuSeconds(os.Getpid())
-	for {
-		k, err := worker.Round(ctx)
-		if err != nil {
-			return err
-		}
-		if k == 0 {
-			break
-		}
+	// The worker as latchkey runs it (its rounds overlap), until every
+	// message is recorded delivered.
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Run(wctx) }()
+	select {
+	case <-allRecorded:
+	case <-time.After(5 * time.Minute):
+		stopWorker()
+		<-workerDone
+		return fmt.Errorf("mail: %d of %d messages recorded after 5 minutes", recorded.Load(), pending)
 	}
 	elapsed := time.Since(t0)
+	stopWorker()
+	if err := <-workerDone; err != nil {
+		return err
+	}
 	stopProfile() // the delivery only, not the baseline after it
 	if cpu1, ok := cpuSeconds(os.Getpid()); ok && pending > 0 {
 		say("mail delivery: %.0f msgs/s; CPU per message %.0f µs (%.2f cores busy)", float64(pending)/elapsed.Seconds(), (cpu1-cpu0)/float64(pending)*1e6, (cpu1-cpu0)/elapsed.Seconds())
