@@ -18,13 +18,15 @@ func (s *Mail) DueMail(ctx context.Context, limit int) ([]Message, error) {
 	return readResult(s.engine, ctx, func(op *operation) ([]Message, error) { return op.DueMessages(op.now, limit) })
 }
 
-// ClaimMail is DueMail for the worker that delivers them: on a store
-// several nodes share, they are its alone for lease (see
+// ClaimMail is DueMail for the worker that delivers them, without the
+// messages it holds (those it is still delivering): on a store several
+// nodes share, they are its alone for lease (see
 // OutboxStore.ClaimDueMessages); one it has not recorded by then is due
-// again, to any node, with the same Message-ID.
-func (s *Mail) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]Message, error) {
+// again, to any node, with the same Message-ID. held is only read, and
+// must not change until ClaimMail returns.
+func (s *Mail) ClaimMail(ctx context.Context, limit int, lease time.Duration, held map[uint64]struct{}) ([]Message, error) {
 	return writeResult(s.engine, ctx, func(op *operation) ([]Message, error) {
-		return op.ClaimDueMessages(op.now, op.now.Add(lease), limit)
+		return op.ClaimDueMessages(op.now, op.now.Add(lease), limit, held)
 	})
 }
 

@@ -230,13 +230,14 @@ type OutboxStore interface {
 	// DueMessages lists pending messages whose next attempt is at or before
 	// now, earliest first, at most limit.
 	DueMessages(now time.Time, limit int) ([]Message, error)
-	// ClaimDueMessages is DueMessages for a worker that delivers them: on
-	// a store several processes share, the messages it returns are leased
-	// until until, and no other claim returns them before then (one that
-	// was not delivered by then is due again, with its Message-ID). A store
-	// only one process opens at a time, whose one worker never claims
-	// while it delivers, may simply list them.
-	ClaimDueMessages(now, until time.Time, limit int) ([]Message, error)
+	// ClaimDueMessages is DueMessages for a worker that delivers them,
+	// leaving out the messages in held (the worker's own, still being
+	// delivered) without reading them: on a store several processes share,
+	// the messages it returns are leased until until, and no other claim
+	// returns them before then (one that was not delivered by then is due
+	// again, with its Message-ID). A store only one process opens at a
+	// time, whose one worker knows what it holds, may simply list them.
+	ClaimDueMessages(now, until time.Time, limit int, held map[uint64]struct{}) ([]Message, error)
 	// NextDue is the earliest next attempt of any pending message (zero: none).
 	NextDue() (time.Time, error)
 	// Messages lists messages newest first, before beforeID (0: from the newest).

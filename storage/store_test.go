@@ -638,3 +638,81 @@ func TestOldKeyFileGetsASigningKey(t *testing.T) {
 		t.Fatal("the signing key is not kept")
 	}
 }
+
+// The worker reads a message and writes it back in one transaction, and a
+// claim skips what the worker holds without reading it: the due index must
+// keep exactly one entry per pending message, at its latest time, however
+// often it is written in one transaction.
+func TestOutboxDueIndexFollowsWritesInOneTransaction(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	var ids []uint64
+	err := s.Update(ctx, func(x core.Tx) error {
+		for i := range 4 {
+			m := core.Message{Kind: "invite", To: fmt.Sprintf("c%d@example.com", i), State: core.MessageQueued, NextAttemptAt: t0, CreatedAt: t0}
+			if err := x.PutMessage(&m); err != nil {
+				return err
+			}
+			ids = append(ids, m.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(x core.Tx) error {
+		m, err := x.Message(ids[0]) // read, then retried twice in the same transaction
+		if err != nil {
+			return err
+		}
+		for _, later := range []time.Duration{time.Minute, time.Hour} {
+			m.State, m.NextAttemptAt = core.MessageRetrying, t0.Add(later)
+			if err := x.PutMessage(&m); err != nil {
+				return err
+			}
+		}
+		m, err = x.Message(ids[1]) // read, then sent
+		if err != nil {
+			return err
+		}
+		m.State = core.MessageSent
+		if err := x.PutMessage(&m); err != nil {
+			return err
+		}
+		m = core.Message{ID: ids[2], Kind: "invite", To: "c2@example.com", State: core.MessageSent, CreatedAt: t0} // written unread
+		return x.PutMessage(&m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(x core.Tx) error {
+		due, err := x.DueMessages(t0.Add(24*time.Hour), 0)
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, m := range due {
+			got = append(got, fmt.Sprintf("%d@%s", m.ID, m.NextAttemptAt.Sub(t0)))
+		}
+		if want := []string{fmt.Sprintf("%d@0s", ids[3]), fmt.Sprintf("%d@1h0m0s", ids[0])}; !slices.Equal(got, want) {
+			t.Errorf("due after the writes: %v, want %v", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(x core.Tx) error {
+		claimed, err := x.ClaimDueMessages(t0.Add(24*time.Hour), t0.Add(25*time.Hour), 1, map[uint64]struct{}{ids[3]: {}})
+		if err != nil {
+			return err
+		}
+		if len(claimed) != 1 || claimed[0].ID != ids[0] {
+			t.Errorf("a claim of one holding message %d returned %v, want message %d", ids[3], claimed, ids[0])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

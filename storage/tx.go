@@ -23,6 +23,7 @@ type tx struct {
 	ugen         uint64   // the user cache's generation when the transaction began
 	wroteUsers   []uint64 // users this transaction wrote
 	usersSettled bool
+	dueOf        map[uint64][]byte // outbox messages this transaction read or wrote: their due index key (nil: not pending)
 }
 
 var _ core.Tx = (*tx)(nil)

@@ -470,6 +470,9 @@ func fold(s string) string {
 	return b.String()
 }
 
+// quotedPair escapes a quoted display name's backslashes and quotes.
+var quotedPair = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // FormatAddress formats "Name <address>": an ASCII name as a quoted
 // string, any other as RFC 2047 base64 encoded-words (which carry no
 // character a parser could misread). The address comes from core
@@ -484,7 +487,7 @@ func FormatAddress(name, address string) string {
 		ascii = ascii && name[i] >= 0x20 && name[i] < 0x7f
 	}
 	if ascii {
-		name = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+		name = `"` + quotedPair.Replace(name) + `"`
 	} else {
 		name = mime.BEncoding.Encode("utf-8", name)
 	}

@@ -163,7 +163,6 @@ type pipe struct {
 	mu             sync.Mutex
 	err            error               // the first failure to record since the last wait
 	inFlight       map[uint64]struct{} // the messages of the rounds not yet recorded
-	returnsHeld    bool                // the store's claims return messages in flight
 }
 
 // maxRounds is how many rounds are in flight at once: one being sent and
@@ -188,42 +187,23 @@ func (p *pipe) wait() error {
 	return err
 }
 
-// claim claims up to limit due messages that no round in flight holds.
-// A store several nodes share leases them, and never returns them again
-// while they are held; a bbolt file, which one process opens, has no
-// leases and returns them until they are recorded. Once a claim has
-// returned one, as many more as are held are asked for and left out. The
-// lock is held through the claim, so that a round recorded meanwhile,
-// which a claim may still have read as due, is still in flight when the
-// claim is sorted.
+// claim claims up to limit due messages that no round in flight holds:
+// the store leaves those out without reading them (a bbolt file, which
+// one process opens, has no leases and would return them until they are
+// recorded). The lock is held through the claim, so that the held set
+// does not change while the store reads it, and a round recorded
+// meanwhile, which a claim may still have read as due, is still left out.
 func (p *pipe) claim(ctx context.Context, svc *core.Service, limit int, lease time.Duration) ([]core.Message, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for {
-		ask, returnedHeld := limit, p.returnsHeld
-		if returnedHeld {
-			ask += len(p.inFlight)
-		}
-		due, err := svc.ClaimMail(ctx, ask, lease)
-		if err != nil {
-			return nil, err
-		}
-		mine := due[:0]
-		for _, m := range due {
-			if _, held := p.inFlight[m.ID]; held {
-				p.returnsHeld = true
-			} else if len(mine) < limit {
-				mine = append(mine, m)
-			}
-		}
-		if !returnedHeld && p.returnsHeld && len(due) == ask && len(mine) < limit {
-			continue // the held ones took places: ask again, for as many more
-		}
-		for _, m := range mine {
-			p.inFlight[m.ID] = struct{}{}
-		}
-		return mine, nil
+	due, err := svc.ClaimMail(ctx, limit, lease, p.inFlight)
+	if err != nil {
+		return nil, err
 	}
+	for _, m := range due {
+		p.inFlight[m.ID] = struct{}{}
+	}
+	return due, nil
 }
 
 // Round delivers the messages due now (at most one batch) and records the

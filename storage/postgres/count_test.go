@@ -93,7 +93,7 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatalf("%d due, %v", len(due), err)
 	}
 	n := measure("a mail round", 12+6*len(due), func() error {
-		ms, err := svc.ClaimMail(ctx, 64, time.Minute)
+		ms, err := svc.ClaimMail(ctx, 64, time.Minute, nil)
 		if err != nil {
 			return err
 		}

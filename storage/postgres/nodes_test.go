@@ -148,7 +148,7 @@ func TestNodesClaimDisjointMail(t *testing.T) {
 		go func() {
 			var got []core.Message
 			for {
-				ms, err := svc.ClaimMail(ctx, 7, time.Minute)
+				ms, err := svc.ClaimMail(ctx, 7, time.Minute, nil)
 				if err != nil || len(ms) == 0 {
 					results <- claim{got, err}
 					return
@@ -173,7 +173,7 @@ func TestNodesClaimDisjointMail(t *testing.T) {
 	if len(seen) != len(due) {
 		t.Fatalf("claimed %d of %d", len(seen), len(due))
 	}
-	if ms, _ := b.ClaimMail(ctx, 0, time.Minute); len(ms) != 0 {
+	if ms, _ := b.ClaimMail(ctx, 0, time.Minute, nil); len(ms) != 0 {
 		t.Fatalf("%d claimed again within the lease", len(ms))
 	}
 	// A worker sleeps until the leases end, rather than spinning on mail
@@ -182,7 +182,7 @@ func TestNodesClaimDisjointMail(t *testing.T) {
 		t.Fatalf("next due %v (%v), want the leases' end %v", next, err, clock.Now().Add(time.Minute))
 	}
 	clock.Advance(time.Minute)
-	again, err := b.ClaimMail(ctx, 0, time.Minute)
+	again, err := b.ClaimMail(ctx, 0, time.Minute, nil)
 	if err != nil || len(again) != len(due) {
 		t.Fatalf("after the lease %d were due again (%v), want %d", len(again), err, len(due))
 	}
