@@ -27,8 +27,13 @@ func (x *tx) Message(id uint64) (core.Message, error) {
 
 // noteDue remembers m's place in the due index, so that writing it back
 // in the same transaction (the worker reads each message it records) need
-// not read it again to find the entry it replaces.
+// not read it again to find the entry it replaces. A read-only
+// transaction (the console listing every pending message) writes nothing
+// back and remembers nothing.
 func (x *tx) noteDue(m *core.Message) {
+	if !x.t.Writable() {
+		return
+	}
 	if x.dueOf == nil {
 		x.dueOf = map[uint64][]byte{}
 	}
