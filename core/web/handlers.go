@@ -203,7 +203,9 @@ func (s *Server) access(w http.ResponseWriter, r *http.Request) {
 	}
 	p.CodeForm = p.Outcome != "requested" && v.Browser != ""
 	s.metrics.access.WithLabelValues(p.Outcome).Inc()
-	s.render(w, r, status, "access_result", p)
+	if !serveResult(s.results, w, r, status, p) {
+		s.render(w, r, status, "access_result", p)
+	}
 }
 
 // accessFormError shows the portal's form again with the field's error.

@@ -54,6 +54,7 @@ type Server struct {
 	i18n       *i18n.Bundle
 	tmpl       *templates
 	fast       fastPages
+	results    map[resultShape]*fastPage // the access form's answers; see serveResult
 	md         *markdown
 	metrics    *metrics
 	reg        *prometheus.Registry
@@ -103,6 +104,10 @@ func New(c Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
+	results, err := compileFastResults(tmpl, bundle)
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
 	m, err := newMetrics(c.Registry)
 	if err != nil {
 		return nil, err
@@ -112,7 +117,7 @@ func New(c Config) (*Server, error) {
 		return nil, fmt.Errorf("web: public URL %q: not a URL", c.Service.PublicURL())
 	}
 	s := &Server{
-		svc: c.Service, i18n: bundle, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, md: newMarkdown(), metrics: m, reg: c.Registry,
+		svc: c.Service, i18n: bundle, log: c.Logger.With("component", "web"), tmpl: tmpl, fast: fast, results: results, md: newMarkdown(), metrics: m, reg: c.Registry,
 		limits: newLimiters(lim, c.Now), proxies: c.TrustedProxies, api: c.API,
 		cookie: newCookieConfig(c.Service.PublicURL()), pub: pub, pubHost: strings.ToLower(pub.Hostname()),
 		observers: observers{m: m},
