@@ -166,10 +166,15 @@ func serveFloor(ctx context.Context, args []string) error {
 // does the least the page needs, the token's MAC with the instance key and
 // one bbolt read of the link it names, and writes the baseline's 1 KB page:
 // no security headers, access log, metrics or session, and no template.
+// With a third argument, "answer", it writes instead what latchkey's landing
+// page answers besides its work: the same security headers and a page of
+// the same size (1,550 bytes), so that the floor shows what the answer
+// DESIGN.md asks for costs the client and the server by itself.
 func serveFloorLanding(ctx context.Context, args []string) error {
-	if len(args) != 2 {
-		return errors.New("usage: serve-floor-landing ADDR DATADIR")
+	if len(args) != 2 && (len(args) != 3 || args[2] != "answer") {
+		return errors.New("usage: serve-floor-landing ADDR DATADIR [answer]")
 	}
+	answer := len(args) == 3
 	keys, _, err := storage.LoadOrCreateKeys(filepath.Join(args[1], "latchkey.key"))
 	if err != nil {
 		return err
@@ -180,6 +185,18 @@ func serveFloorLanding(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	page := []byte("<!doctype html><title>bare</title><p>" + strings.Repeat("x", 1024-42) + "</p>\n")
+	if answer {
+		page = []byte("<!doctype html><title>bare</title><p>" + strings.Repeat("x", 1550-42) + "</p>\n")
+	}
+	// latchkey's page headers (core/web's pageHeaders), as the client receives them.
+	headers := map[string][]string{
+		"Content-Security-Policy":    {"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+		"X-Content-Type-Options":     {"nosniff"},
+		"X-Frame-Options":            {"DENY"},
+		"Referrer-Policy":            {"no-referrer"},
+		"Cross-Origin-Opener-Policy": {"same-origin"},
+		"Cache-Control":              {"no-store"},
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /m/{token}", func(w http.ResponseWriter, r *http.Request) {
 		lookup := keys.Lookup(r.PathValue("token"))
@@ -191,7 +208,13 @@ func serveFloorLanding(ctx context.Context, args []string) error {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		h := w.Header()
+		if answer {
+			for k, v := range headers {
+				h[k] = v
+			}
+		}
+		h.Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(page)
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {})

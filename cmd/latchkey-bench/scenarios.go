@@ -175,12 +175,29 @@ func floors(ctx context.Context, c *benchConfig, big, _ *dataDir, _ func(row)) e
 	tok := pick(big.landing)
 	rs := interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
 		target{landingFloor, status(200), get(func(i int) string { return "/m/" + tok(i) })})
-	bare.stop()
 	landingFloor.stop()
 	if rs[0].errs+rs[1].errs > 0 {
 		return fmt.Errorf("landing floor: %d, %d errors", rs[0].errs, rs[1].errs)
 	}
 	say("floor: MAC of the token + one bbolt read among 1,000,000 links + the 1 KB page: %.1f req/s, ratio %.2f to the bare page",
+		rs[1].rate, rs[1].rate/rs[0].rate)
+
+	// The same, answering as latchkey's landing page does: its security
+	// headers and a page of its size.
+	addr = freeAddr()
+	answerFloor, _, err := start(c.dir, "floor-landing-answer", addr, "/", c.self, "serve-floor-landing", addr, big.path, "answer")
+	if err != nil {
+		return err
+	}
+	defer answerFloor.stop()
+	rs = interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
+		target{answerFloor, status(200), get(func(i int) string { return "/m/" + tok(i) })})
+	bare.stop()
+	answerFloor.stop()
+	if rs[0].errs+rs[1].errs > 0 {
+		return fmt.Errorf("landing floor with the page's answer: %d, %d errors", rs[0].errs, rs[1].errs)
+	}
+	say("floor: the same + latchkey's six page headers and a 1,550-byte page: %.1f req/s, ratio %.2f to the bare page",
 		rs[1].rate, rs[1].rate/rs[0].rate)
 
 	cp := filepath.Join(c.dir, "floor.db")
