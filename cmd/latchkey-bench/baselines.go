@@ -99,11 +99,17 @@ func durableWrites(ctx context.Context, addr string, db *bolt.DB, write func(seq
 // read, not rewritten, and the writes are three appends (the session, the
 // use, the audit event) and one entry of the sessions-by-user index at the
 // place of a random user.
+//
+// With "first" it is the floor of a first use: the same, and what a new
+// person's first redemption creates besides: the account (under the next
+// id), its entry in the index by email (at a random place), a membership
+// and a portal access (appended: the new id ends its organization's and
+// portal's ranges), and their indexes by user (under the new id).
 func serveFloor(ctx context.Context, args []string) error {
-	if len(args) != 2 && (len(args) != 3 || args[2] != "append") {
-		return errors.New("usage: serve-floor ADDR DBFILE [append]")
+	if len(args) != 2 && (len(args) != 3 || args[2] != "append" && args[2] != "first") {
+		return errors.New("usage: serve-floor ADDR DBFILE [append|first]")
 	}
-	appendOnly := len(args) == 3
+	appendOnly, first := len(args) == 3, len(args) == 3 && args[2] == "first"
 	db, err := openTuned(args[1])
 	if err != nil {
 		return err
@@ -113,6 +119,11 @@ func serveFloor(ctx context.Context, args []string) error {
 	byUser := []byte("floor_sessions_by_user")
 	if appendOnly {
 		appended = append(appended, []byte("floor_audit"), byUser)
+	}
+	if first { // a first use's records (see the switch below)
+		for _, b := range []string{"floor_users", "floor_users_by_email", "floor_members", "floor_members_by_user", "floor_access", "floor_access_by_user"} {
+			appended = append(appended, []byte(b))
+		}
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(links) == nil {
@@ -145,15 +156,20 @@ func serveFloor(ctx context.Context, args []string) error {
 				return errors.New("an empty link")
 			}
 			for _, b := range appended {
-				key := seq
-				if bytes.Equal(b, byUser) { // user|session: a user's entries sit together
-					key = append(bytes.Clone(at[:8]), seq...)
-					if err := tx.Bucket(b).Put(key, nil); err != nil {
-						return err
-					}
-					continue
+				key, v := seq, value
+				switch string(b) {
+				case "floor_sessions_by_user": // user|session: a user's entries sit together
+					key, v = append(bytes.Clone(at[:8]), seq...), nil
+				case "floor_members_by_user", "floor_access_by_user": // the new user's: at the end
+					v = nil
+				case "floor_users_by_email": // an email among the others, to the new id
+					key, v = append(bytes.Clone(at[8:16]), seq...), seq
 				}
-				if err := tx.Bucket(b).Put(key, value); err != nil {
+				// floor_members and floor_access (org|user, portal|user) take the
+				// sequence as their key: a new user's id is the highest, so its
+				// entries end its organization's and portal's ranges, and the
+				// least they cost is an append.
+				if err := tx.Bucket(b).Put(key, v); err != nil {
 					return err
 				}
 			}

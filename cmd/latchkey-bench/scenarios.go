@@ -241,6 +241,22 @@ func floors(ctx context.Context, c *benchConfig, big, _ *dataDir, _ func(row)) e
 	}
 	say("floor: one link of 1,000,000 read + three appends + one index entry by user, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
 		rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
+	appendFloor.stop()
+
+	// A first use: the same, and the account, membership and access it creates.
+	addr = freeAddr()
+	firstFloor, _, err := start(c.dir, "floor-redeem-first", addr, "/", c.self, "serve-floor", addr, cp, "first")
+	if err != nil {
+		return err
+	}
+	defer firstFloor.stop()
+	rs = interleave(ctx, c, target{durable, status(200), post(func(int) string { return "/" }, nil)},
+		target{firstFloor, status(200), post(func(int) string { return "/" }, nil)})
+	if rs[0].errs+rs[1].errs > 0 {
+		return fmt.Errorf("first-use floor: %d, %d errors", rs[0].errs, rs[1].errs)
+	}
+	say("floor: the same + an account, its email index entry, a membership and an access with their indexes by user, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
+		rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
 	return nil
 }
 
