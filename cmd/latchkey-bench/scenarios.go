@@ -166,39 +166,31 @@ func floors(ctx context.Context, c *benchConfig, big, _ *dataDir, _ func(row)) e
 		return err
 	}
 	defer bare.stop()
-	addr = freeAddr()
-	landingFloor, _, err := start(c.dir, "floor-landing", addr, "/", c.self, "serve-floor-landing", addr, big.path)
-	if err != nil {
-		return err
-	}
-	defer landingFloor.stop()
+	// The least the landing page needs, then the same answering as
+	// latchkey's page does: its security headers and a page of its size.
 	tok := pick(big.landing)
-	rs := interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
-		target{landingFloor, status(200), get(func(i int) string { return "/m/" + tok(i) })})
-	landingFloor.stop()
-	if rs[0].errs+rs[1].errs > 0 {
-		return fmt.Errorf("landing floor: %d, %d errors", rs[0].errs, rs[1].errs)
+	for _, f := range []struct{ name, mode, what string }{
+		{"floor-landing", "", "MAC of the token + one bbolt read among 1,000,000 links + the 1 KB page"},
+		{"floor-landing-answer", "answer", "the same + latchkey's six page headers and a 1,550-byte page"},
+	} {
+		addr = freeAddr()
+		argv := []string{c.self, "serve-floor-landing", addr, big.path}
+		if f.mode != "" {
+			argv = append(argv, f.mode)
+		}
+		fl, _, err := start(c.dir, f.name, addr, "/", argv...)
+		if err != nil {
+			return err
+		}
+		rs := interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
+			target{fl, status(200), get(func(i int) string { return "/m/" + tok(i) })})
+		fl.stop()
+		if rs[0].errs+rs[1].errs > 0 {
+			return fmt.Errorf("%s: %d, %d errors", f.name, rs[0].errs, rs[1].errs)
+		}
+		say("floor: %s: %.1f req/s, ratio %.2f to the bare page", f.what, rs[1].rate, rs[1].rate/rs[0].rate)
 	}
-	say("floor: MAC of the token + one bbolt read among 1,000,000 links + the 1 KB page: %.1f req/s, ratio %.2f to the bare page",
-		rs[1].rate, rs[1].rate/rs[0].rate)
-
-	// The same, answering as latchkey's landing page does: its security
-	// headers and a page of its size.
-	addr = freeAddr()
-	answerFloor, _, err := start(c.dir, "floor-landing-answer", addr, "/", c.self, "serve-floor-landing", addr, big.path, "answer")
-	if err != nil {
-		return err
-	}
-	defer answerFloor.stop()
-	rs = interleave(ctx, c, target{bare, status(200), get(func(int) string { return "/" })},
-		target{answerFloor, status(200), get(func(i int) string { return "/m/" + tok(i) })})
 	bare.stop()
-	answerFloor.stop()
-	if rs[0].errs+rs[1].errs > 0 {
-		return fmt.Errorf("landing floor with the page's answer: %d, %d errors", rs[0].errs, rs[1].errs)
-	}
-	say("floor: the same + latchkey's six page headers and a 1,550-byte page: %.1f req/s, ratio %.2f to the bare page",
-		rs[1].rate, rs[1].rate/rs[0].rate)
 
 	cp := filepath.Join(c.dir, "floor.db")
 	if err := copyFile(filepath.Join(big.path, "latchkey.db"), cp); err != nil {
@@ -212,51 +204,33 @@ func floors(ctx context.Context, c *benchConfig, big, _ *dataDir, _ func(row)) e
 		return err
 	}
 	defer durable.stop()
-	addr = freeAddr()
-	writeFloor, _, err := start(c.dir, "floor-redeem", addr, "/", c.self, "serve-floor", addr, cp)
-	if err != nil {
-		return err
+	// The redemption as it was (the link rewritten in place), today's
+	// returning visitor (the link read, three appends and an index entry),
+	// and a first use (the same, and the account, membership and access it
+	// creates), each in turns with the durable write.
+	for _, f := range []struct{ name, mode, what string }{
+		{"floor-redeem", "", "one link of 1,000,000 rewritten in place + two appends"},
+		{"floor-redeem-append", "append", "one link of 1,000,000 read + three appends + one index entry by user"},
+		{"floor-redeem-first", "first", "the same + an account, its email index entry, a membership and an access with their indexes by user"},
+	} {
+		addr = freeAddr()
+		argv := []string{c.self, "serve-floor", addr, cp}
+		if f.mode != "" {
+			argv = append(argv, f.mode)
+		}
+		fl, _, err := start(c.dir, f.name, addr, "/", argv...)
+		if err != nil {
+			return err
+		}
+		rs := interleave(ctx, c, target{durable, status(200), post(func(int) string { return "/" }, nil)},
+			target{fl, status(200), post(func(int) string { return "/" }, nil)})
+		fl.stop()
+		if rs[0].errs+rs[1].errs > 0 {
+			return fmt.Errorf("%s: %d, %d errors", f.name, rs[0].errs, rs[1].errs)
+		}
+		say("floor: %s, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
+			f.what, rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
 	}
-	defer writeFloor.stop()
-	rs = interleave(ctx, c, target{durable, status(200), post(func(int) string { return "/" }, nil)},
-		target{writeFloor, status(200), post(func(int) string { return "/" }, nil)})
-	if rs[0].errs+rs[1].errs > 0 {
-		return fmt.Errorf("redemption floor: %d, %d errors", rs[0].errs, rs[1].errs)
-	}
-	say("floor: one link of 1,000,000 rewritten in place + two appends, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
-		rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
-	writeFloor.stop()
-
-	// Today's returning visitor: the link read, three appends and an index entry.
-	addr = freeAddr()
-	appendFloor, _, err := start(c.dir, "floor-redeem-append", addr, "/", c.self, "serve-floor", addr, cp, "append")
-	if err != nil {
-		return err
-	}
-	defer appendFloor.stop()
-	rs = interleave(ctx, c, target{durable, status(200), post(func(int) string { return "/" }, nil)},
-		target{appendFloor, status(200), post(func(int) string { return "/" }, nil)})
-	if rs[0].errs+rs[1].errs > 0 {
-		return fmt.Errorf("append floor: %d, %d errors", rs[0].errs, rs[1].errs)
-	}
-	say("floor: one link of 1,000,000 read + three appends + one index entry by user, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
-		rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
-	appendFloor.stop()
-
-	// A first use: the same, and the account, membership and access it creates.
-	addr = freeAddr()
-	firstFloor, _, err := start(c.dir, "floor-redeem-first", addr, "/", c.self, "serve-floor", addr, cp, "first")
-	if err != nil {
-		return err
-	}
-	defer firstFloor.stop()
-	rs = interleave(ctx, c, target{durable, status(200), post(func(int) string { return "/" }, nil)},
-		target{firstFloor, status(200), post(func(int) string { return "/" }, nil)})
-	if rs[0].errs+rs[1].errs > 0 {
-		return fmt.Errorf("first-use floor: %d, %d errors", rs[0].errs, rs[1].errs)
-	}
-	say("floor: the same + an account, its email index entry, a membership and an access with their indexes by user, durable: %.1f req/s, ratio %.2f to the durable write; p99 %.1f ms (the durable write's: %.1f ms)",
-		rs[1].rate, rs[1].rate/rs[0].rate, ms(rs[1].p99), ms(rs[0].p99))
 	return nil
 }
 
