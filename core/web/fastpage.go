@@ -207,26 +207,19 @@ func compileFastResults(t *templates, b *i18n.Bundle) (map[resultShape]*fastPage
 	return out, nil
 }
 
-// plainSlug reports whether s is a slug that URL escaping leaves alone.
-func plainSlug(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-') {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // serveResult serves the access form's answer to an anonymous visitor when
 // it can, and reports whether it did.
 func serveResult(fast map[resultShape]*fastPage, w http.ResponseWriter, r *http.Request, status int, p page) bool {
 	branded := p.Logo != "" && p.Accent != ""
 	if p.User != nil || p.SignedInAs != "" || p.Static != "" || p.Home || p.FieldError != "" || p.Status != 0 ||
-		!branded && (p.Logo != "" || p.Accent != "") || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Email == "" || !plainSlug(p.PortalSlug) {
+		!branded && (p.Logo != "" || p.Accent != "") || p.Org == "" || p.Portal == "" || p.Portal == p.Title || p.Email == "" {
 		return false
 	}
 	if branded && (!core.IsLogoHash(p.Logo) || !isHex(p.Accent)) {
 		return false
+	}
+	if slug, err := core.ValidateSlug(p.PortalSlug); err != nil || slug != p.PortalSlug {
+		return false // only a valid slug's letters, digits and hyphens pass URL escaping unchanged
 	}
 	fp, ok := fast[resultShape{lang: p.Lang, outcome: p.Outcome, firstUse: p.FirstUse, code: p.CodeForm, branded: branded}]
 	if !ok {

@@ -127,7 +127,7 @@ func TestFastResultsMatchTemplates(t *testing.T) {
 		t.Fatalf("the values reached %d of the %d shapes", len(seen), len(results))
 	}
 	tr := bundle.Lang(langs[0])
-	base := page{Title: tr.T("page.send_access_link.title"), Org: "o", Portal: "p", PortalSlug: "p", Email: "e@x", Outcome: "sent", Lang: tr.Code(), tr: tr}
+	base := page{Title: tr.T("page.send_access_link.title"), Org: "o", Portal: "p", PortalSlug: "pq", Email: "e@x", Outcome: "sent", Lang: tr.Code(), tr: tr}
 	for name, change := range map[string]func(*page){
 		"a signed-in visitor":     func(p *page) { p.User = &core.User{Email: "e@x"} },
 		"a slug URLs escape":      func(p *page) { p.PortalSlug = "a b" },
